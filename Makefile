@@ -1,0 +1,52 @@
+# python-cnb developer commands. `make test` is what CI runs (see .ci/run).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP_ENV := env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1
+
+.PHONY: all venv vendor mirror index test unit integration lint typecheck demo clean
+
+all: test
+
+$(VENV)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP_ENV) $(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
+	$(PIP_ENV) $(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+venv: $(VENV)/.installed
+
+# The buildpack's runtime dependencies, pure-Python wheels only (any bootstrap interpreter).
+vendor/.installed: vendor.txt
+	rm -rf vendor
+	$(PIP_ENV) $(PY) -m pip install --quiet --target vendor --no-deps --only-binary :all: \
+		--platform any --implementation py --python-version 3.9 --abi none --require-hashes -r vendor.txt
+	rm -rf vendor/bin
+	touch $@
+
+vendor: venv vendor/.installed
+
+# Relocatable CPython tarballs (python-build-standalone layout) from this machine's pyenv.
+mirror: venv
+	$(PY) -m tools.mirror
+
+# The tests' package index, filled once from PyPI with pip download.
+index: venv
+	$(PY) -m tools.local_index fill --dest .cache/index -r tests/index/requirements.txt
+
+lint: venv
+	$(VENV)/bin/ruff check src tests tools
+	$(VENV)/bin/mypy
+
+unit: vendor
+	$(PY) -m pytest tests/unit tests/tools -q
+
+test: vendor mirror index lint
+	$(PY) -m pytest -q
+
+demo: vendor mirror index
+	$(PY) -m tools.demo
+
+clean:
+	rm -rf .cache dist vendor $(VENV)

@@ -1,0 +1,5 @@
+"""python-cnb: a Cloud Native Buildpack for Python apps."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

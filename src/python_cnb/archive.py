@@ -1,0 +1,86 @@
+"""Extracting a tarball safely: the ``data`` filter, and the top directory stripped."""
+
+from __future__ import annotations
+
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Optional
+
+from python_cnb.buildpack_error import BuildpackError
+
+
+@dataclass(eq=False)
+class UnsafeArchive(BuildpackError):
+    """An archive with a member that would land outside the destination, or a device."""
+
+    archive: str
+    member: str
+    reason: str
+
+
+def _strip(name: str, components: int) -> Optional[str]:
+    parts = PurePosixPath(name).parts
+    if len(parts) <= components:
+        return None
+    return str(PurePosixPath(*parts[components:]))
+
+
+def _fallback_filter(member: tarfile.TarInfo, destination: str) -> tarfile.TarInfo:
+    """What ``tarfile.data_filter`` checks, for interpreters older than 3.9.17/3.11.4."""
+    root = Path(destination).resolve()
+    target = (root / member.name).resolve()
+    if PurePosixPath(member.name).is_absolute() or root not in target.parents:
+        raise tarfile.TarError(f"{member.name!r} would be outside the destination")
+    if member.isdev() or member.isfifo():
+        raise tarfile.TarError(f"{member.name!r} is a device or a pipe")
+    if member.issym():
+        link = (target.parent / member.linkname).resolve()
+        if PurePosixPath(member.linkname).is_absolute() or (
+            link != root and root not in link.parents
+        ):
+            raise tarfile.TarError(f"{member.name!r} links outside the destination")
+    if member.isfile() or member.isdir():
+        member.mode &= 0o755
+    return member
+
+
+def extract(archive: Path, destination: Path, *, strip_components: int = 0) -> None:
+    """Extract ``archive`` (any compression tarfile knows) into ``destination``.
+
+    Every member goes through the stdlib ``data`` filter (no absolute paths, no ``..``, no
+    links out of the destination, no devices, no setuid bits) after ``strip_components``
+    leading path components are removed from its name and from hard link targets.
+    """
+    destination.mkdir(parents=True, exist_ok=True)
+    data_filter = getattr(tarfile, "data_filter", None)
+    with tarfile.open(archive) as tar:
+        for member in tar:
+            name = _strip(member.name, strip_components)
+            if name is None:
+                continue
+            member.name = name
+            if member.islnk():
+                linkname = _strip(member.linkname, strip_components)
+                if linkname is None:
+                    raise UnsafeArchive(
+                        str(archive), member.name, "a hard link to the top directory"
+                    )
+                member.linkname = linkname
+            try:
+                if data_filter is not None:
+                    filtered = data_filter(member, str(destination))
+                else:  # pragma: no cover - older bootstrap interpreters
+                    filtered = _fallback_filter(member, str(destination))
+            except tarfile.TarError as error:
+                raise UnsafeArchive(str(archive), member.name, str(error)) from None
+            if filtered is None:  # pragma: no cover - the data filter never skips
+                continue
+            if filtered.isdir():
+                (destination / filtered.name).mkdir(parents=True, exist_ok=True)
+                continue
+            (destination / filtered.name).parent.mkdir(parents=True, exist_ok=True)
+            if data_filter is not None:
+                tar.extract(filtered, destination, set_attrs=True, filter="fully_trusted")
+            else:  # pragma: no cover - older bootstrap interpreters
+                tar.extract(filtered, destination, set_attrs=True)

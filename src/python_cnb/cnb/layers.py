@@ -1,0 +1,232 @@
+"""Layers: ``<layers>/<name>/`` plus ``<layers>/<name>.toml``, with typed metadata.
+
+Layer metadata is a frozen dataclass whose fields are ``str``, ``int``, ``bool`` or
+``tuple[str, ...]``. Decoding is strict: a missing, unknown or mistyped key makes the
+restored metadata invalid, and an invalid layer is discarded. Every field takes part in the
+keep-or-discard decision, so adding a field can never be forgotten there.
+
+The lifecycle restores ``[metadata]`` but never ``[types]``, so a kept layer's TOML is
+rewritten with its types on every build (:meth:`Layer.write`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Generic, Mapping, Optional, TypeVar
+
+from python_cnb.cnb import toml_file
+from python_cnb.cnb.validate import (
+    SBOM_MEDIA_TYPES,
+    SpecViolation,
+    check_layer_name,
+    check_sbom_file,
+    validate_layer_toml,
+)
+
+M = TypeVar("M")
+
+
+@dataclass(frozen=True)
+class LayerTypes:
+    """The ``[types]`` of a layer."""
+
+    build: bool = False
+    launch: bool = False
+    cache: bool = False
+
+    def to_toml(self) -> dict[str, bool]:
+        """The ``[types]`` table."""
+        return {"build": self.build, "launch": self.launch, "cache": self.cache}
+
+
+class InvalidMetadata(Exception):
+    """Restored ``[metadata]`` that does not decode into the layer's metadata type."""
+
+
+def encode_metadata(metadata: Any) -> dict[str, Any]:
+    """A metadata dataclass as a TOML table (tuples become arrays)."""
+    return {
+        f.name: list(value) if isinstance(value, tuple) else value
+        for f in dataclasses.fields(metadata)
+        for value in (getattr(metadata, f.name),)
+    }
+
+
+_DECODERS: dict[str, Callable[[Any], bool]] = {
+    "str": lambda v: isinstance(v, str),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "bool": lambda v: isinstance(v, bool),
+    "tuple[str, ...]": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
+}
+
+
+def decode_metadata(metadata_type: type[M], raw: Mapping[str, Any]) -> M:
+    """Decode a ``[metadata]`` table strictly into ``metadata_type``."""
+    fields = {f.name: f for f in dataclasses.fields(metadata_type)}  # type: ignore[arg-type]
+    unknown = sorted(set(raw) - set(fields))
+    missing = sorted(set(fields) - set(raw))
+    if unknown or missing:
+        parts = [f"unknown keys {unknown}"] * bool(unknown) + [f"missing keys {missing}"] * bool(
+            missing
+        )
+        raise InvalidMetadata(", ".join(parts))
+    values: dict[str, Any] = {}
+    for name, spec in fields.items():
+        annotation = spec.type if isinstance(spec.type, str) else getattr(spec.type, "__name__", "")
+        check = _DECODERS.get(str(annotation))
+        if check is None:  # pragma: no cover - a programming error in a metadata class
+            raise TypeError(f"unsupported metadata field type {annotation!r} for {name}")
+        if not check(raw[name]):
+            raise InvalidMetadata(f"{name!r} is not a {annotation}")
+        values[name] = tuple(raw[name]) if isinstance(raw[name], list) else raw[name]
+    return metadata_type(**values)
+
+
+def _shorten(value: Any) -> str:
+    text = ", ".join(value) if isinstance(value, tuple) else str(value)
+    return text if len(text) <= 40 else text[:12] + "…"
+
+
+def changed_fields(old: Any, new: Any) -> list[str]:
+    """One sentence for every key field whose value differs between two metadata objects.
+
+    A field declared with ``field(metadata={"invalidates": False})`` is recorded but is
+    not part of the key (the layer's own code decides what a change in it means).
+    """
+    reasons = []
+    for f in dataclasses.fields(new):
+        if not f.metadata.get("invalidates", True):
+            continue
+        before, after = getattr(old, f.name), getattr(new, f.name)
+        if before != after:
+            label = f.metadata.get("label", f.name.replace("_", " "))
+            reasons.append(f"The {label} changed from {_shorten(before)} to {_shorten(after)}")
+    return reasons
+
+
+class Layer:
+    """A layer of this buildpack: its directory, its TOML and its SBOM files."""
+
+    def __init__(self, layers_dir: Path, name: str) -> None:
+        problems = check_layer_name(name)
+        if problems:
+            raise SpecViolation(f"layer {name!r}", tuple(problems))
+        self.name = name
+        self.path = layers_dir / name
+        self.toml_path = layers_dir / f"{name}.toml"
+
+    def sbom_path(self, extension: str) -> Path:
+        """``<layers>/<name>.sbom.<extension>``."""
+        return self.path.parent / f"{self.name}.sbom.{extension}"
+
+    def read_toml(self) -> Optional[dict[str, Any]]:
+        """The layer's TOML as restored, or None when there is none."""
+        if not self.toml_path.is_file():
+            return None
+        return toml_file.read(self.toml_path)
+
+    def remove(self) -> None:
+        """Delete the directory, the TOML and the SBOM files."""
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.toml_path.unlink(missing_ok=True)
+        for extension in SBOM_MEDIA_TYPES:
+            self.sbom_path(extension).unlink(missing_ok=True)
+
+    def reset(self) -> None:
+        """Delete everything of the layer and create an empty directory."""
+        self.remove()
+        self.path.mkdir(parents=True)
+
+    def invalidate(self) -> None:
+        """Delete the TOML (not the contents) before changing a kept layer in place.
+
+        A layer without TOML is never exported nor cached, so if the change fails half-way,
+        nothing half-written can be reused by a later build.
+        """
+        self.toml_path.unlink(missing_ok=True)
+
+    def write(self, types: LayerTypes, metadata: Any = None) -> None:
+        """Validate and write ``<name>.toml``; call this only once the contents are complete."""
+        if (types.cache or types.launch) and not self.path.is_dir():
+            raise SpecViolation(
+                f"layer {self.name!r}", ("a cache or launch layer needs its directory",)
+            )
+        data: dict[str, Any] = {"types": types.to_toml()}
+        if metadata is not None:
+            data["metadata"] = encode_metadata(metadata)
+        validate_layer_toml(data)
+        toml_file.write(self.toml_path, data)
+
+    def write_sbom(self, extension: str, text: str, declared_media_types: tuple[str, ...]) -> None:
+        """Write ``<name>.sbom.<extension>`` after checking buildpack.toml declares its type."""
+        path = self.sbom_path(extension)
+        problems = check_sbom_file(path.name, declared_media_types)
+        if problems:
+            raise SpecViolation(path.name, tuple(problems))
+        toml_file.write_text_atomically(path, text)
+
+
+@dataclass(frozen=True)
+class LayerDecision(Generic[M]):
+    """What happened to a cached layer at the start of a build."""
+
+    layer: Layer
+    reused: bool
+    """True when the restored layer was kept as it is."""
+    previous: Optional[M]
+    """The restored metadata, when it could be decoded."""
+    reasons: tuple[str, ...]
+    """Why a restored layer was discarded (empty when reused or when nothing was restored)."""
+
+    @property
+    def restored(self) -> bool:
+        """Whether the lifecycle restored anything for this layer."""
+        return self.reused or bool(self.reasons)
+
+
+def cached_layer(
+    layers_dir: Path,
+    name: str,
+    *,
+    types: LayerTypes,
+    metadata: M,
+    extra_reasons: Optional[Callable[[M, Layer], list[str]]] = None,
+    keep: bool = True,
+) -> LayerDecision[M]:
+    """Keep the restored layer ``name`` if its metadata equals ``metadata``, else empty it.
+
+    ``extra_reasons`` may add reasons of its own (a broken interpreter, say); ``keep=False``
+    discards whatever was restored (a clean build). A kept layer gets its TOML rewritten
+    with ``types``; a discarded or new one is an empty directory with no TOML yet.
+    """
+    layer = Layer(layers_dir, name)
+    raw = None
+    reasons: list[str] = []
+    previous: Optional[M] = None
+    try:
+        raw = layer.read_toml()
+    except (toml_file.TOMLDecodeError, OSError) as error:
+        reasons.append(f"Its metadata could not be read ({error})")
+    if raw is not None:
+        try:
+            previous = decode_metadata(type(metadata), raw.get("metadata", {}))
+        except InvalidMetadata as error:
+            reasons.append(f"Its metadata is not what this buildpack version writes ({error})")
+        if previous is not None:
+            reasons += changed_fields(previous, metadata)
+            if not layer.path.is_dir():
+                reasons.append("Its contents were not restored")
+            if not reasons and extra_reasons is not None:
+                reasons += extra_reasons(previous, layer)
+        if not keep:
+            reasons.append("A clean build was requested")
+    elif layer.path.exists():
+        reasons.append("It has no metadata (an earlier build did not finish it)")
+    if raw is not None and not reasons:
+        layer.write(types, metadata)
+        return LayerDecision(layer, True, previous, ())
+    layer.reset()
+    return LayerDecision(layer, False, previous, tuple(reasons))

@@ -1,0 +1,231 @@
+"""The CPython distributions the buildpack can install, and where to download them.
+
+By default they are the ``[[metadata.dependencies]]`` of buildpack.toml (Paketo's fields:
+id, name, version, uri, checksum, arch, os, stacks, purl, cpe, licenses). Integrators who
+build their own CPython point ``BP_CPYTHON_MANIFEST`` at a TOML file or URL listing theirs in
+the same shape (``[[dependencies]]``, ``[[metadata.dependencies]]``, or the
+``[[distributions]]`` of python-build-standalone's data with ``url`` and ``sha256``).
+``BP_DEPENDENCY_MIRROR`` rewrites download URLs as Paketo does.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Optional
+
+from python_cnb.buildpack_error import BuildpackError
+from python_cnb.cnb import toml_file
+from python_cnb.cnb.bindings import Binding, bindings_of_type
+from python_cnb.python_version import PythonVersion
+
+CPYTHON_ID = "cpython"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One CPython build for one OS and architecture."""
+
+    version: PythonVersion
+    uri: str
+    sha256: str
+    os: str
+    arch: str
+    purl: str = ""
+    cpe: str = ""
+    licenses: tuple[str, ...] = ()
+    source: str = ""
+
+    def with_uri(self, uri: str) -> Distribution:
+        """The same distribution downloaded from elsewhere."""
+        return Distribution(
+            self.version,
+            uri,
+            self.sha256,
+            self.os,
+            self.arch,
+            self.purl,
+            self.cpe,
+            self.licenses,
+            self.source,
+        )
+
+
+@dataclass(eq=False)
+class InvalidManifest(BuildpackError):
+    """A CPython manifest that cannot be used."""
+
+    source: str
+    problems: tuple[str, ...]
+
+
+def _entries(data: Mapping[str, Any]) -> list[Any]:
+    for key in ("dependencies", "distributions"):
+        if key in data:
+            return list(data[key])
+    return list(data.get("metadata", {}).get("dependencies", []))
+
+
+def _resolve_uri(uri: str, base: Optional[str]) -> str:
+    if base is None or urllib.parse.urlsplit(uri).scheme:
+        return uri
+    if urllib.parse.urlsplit(base).scheme in ("http", "https", "file"):
+        return urllib.parse.urljoin(base, uri)
+    return (Path(base).parent / uri).resolve().as_uri()
+
+
+def parse_manifest(
+    data: Mapping[str, Any], source: str, base: Optional[str] = None
+) -> tuple[Distribution, ...]:
+    """Read every CPython entry of a manifest; raise InvalidManifest listing all problems."""
+    problems: list[str] = []
+    distributions = []
+    for index, entry in enumerate(_entries(data)):
+        where = f"entry {index + 1}"
+        if not isinstance(entry, dict):
+            problems.append(f"{where} is not a table")
+            continue
+        if entry.get("id", CPYTHON_ID) not in (CPYTHON_ID, "python"):
+            continue
+        uri = entry.get("uri", entry.get("url"))
+        checksum = str(entry.get("checksum", entry.get("sha256", "")))
+        sha256 = checksum[len("sha256:") :] if checksum.startswith("sha256:") else checksum
+        try:
+            version = PythonVersion.parse(str(entry.get("version", "")))
+        except ValueError:
+            problems.append(f"{where}: version {entry.get('version')!r} is not X.Y.Z")
+            continue
+        if not isinstance(uri, str) or not uri:
+            problems.append(f"{where} ({version}): no uri")
+            continue
+        if not _SHA256.fullmatch(sha256):
+            problems.append(f"{where} ({version}): checksum must be sha256:<64 hex digits>")
+            continue
+        distributions.append(
+            Distribution(
+                version=version,
+                uri=_resolve_uri(uri, base),
+                sha256=sha256,
+                os=str(entry.get("os", "linux")),
+                arch=str(entry.get("arch", "")),
+                purl=str(entry.get("purl", "")),
+                cpe=str(entry.get("cpe", "")),
+                licenses=tuple(entry.get("licenses", ())),
+                source=str(entry.get("source", "")),
+            )
+        )
+    if not distributions and not problems:
+        problems.append("it lists no CPython distributions")
+    if problems:
+        raise InvalidManifest(source, tuple(problems))
+    return tuple(distributions)
+
+
+def load_manifest(location: str, timeout: float) -> tuple[Distribution, ...]:
+    """Read ``BP_CPYTHON_MANIFEST``: a file path, or a file/http/https URL."""
+    scheme = urllib.parse.urlsplit(location).scheme
+    try:
+        if scheme in ("http", "https", "file"):
+            with urllib.request.urlopen(location, timeout=timeout) as response:  # noqa: S310
+                text = response.read().decode("utf-8")
+            base = location
+        else:
+            path = Path(location)
+            text = path.read_text(encoding="utf-8")
+            base = str(path.resolve())
+        data = toml_file.loads(text)
+    except (OSError, UnicodeDecodeError, toml_file.TOMLDecodeError) as error:
+        raise InvalidManifest(location, (f"it cannot be read: {error}",)) from None
+    return parse_manifest(data, location, base)
+
+
+def for_target(
+    distributions: Iterable[Distribution], os: str, arch: str
+) -> tuple[Distribution, ...]:
+    """The distributions built for ``os``/``arch``."""
+    return tuple(d for d in distributions if d.os == os and d.arch == arch)
+
+
+# --- BP_DEPENDENCY_MIRROR ------------------------------------------------------------------------
+
+_LOOPBACK = re.compile(r"^(localhost|127(\.\d{1,3}){3}|\[::1\])$")
+
+
+@dataclass(eq=False)
+class InvalidMirror(BuildpackError):
+    """A dependency mirror that cannot be used."""
+
+    setting: str
+    value: str
+
+
+def _host_key(name: str) -> str:
+    """``BP_DEPENDENCY_MIRROR_GITHUB_COM`` -> ``github.com`` (``__`` is ``-``, ``_`` is ``.``)."""
+    return name.replace("__", "-").replace("_", ".").lower()
+
+
+def find_mirror(
+    uri: str, env: Mapping[str, str], bindings: tuple[Binding, ...]
+) -> Optional[tuple[str, str]]:
+    """``(setting, mirror)`` for ``uri``: a host-specific mirror beats the default one,
+    and environment variables beat a ``dependency-mirror`` binding."""
+    host = (urllib.parse.urlsplit(uri).hostname or "").lower()
+    prefix = "BP_DEPENDENCY_MIRROR_"
+    for name, value in sorted(env.items()):
+        if name.startswith(prefix) and value.strip() and _host_key(name[len(prefix) :]) == host:
+            return name, value.strip()
+    if env.get("BP_DEPENDENCY_MIRROR", "").strip():
+        return "BP_DEPENDENCY_MIRROR", env["BP_DEPENDENCY_MIRROR"].strip()
+    for binding in bindings_of_type(bindings, "dependency-mirror"):
+        if host in binding.entries:
+            return f"binding {binding.name}/{host}", binding.read(host)
+        if "default" in binding.entries:
+            return f"binding {binding.name}/default", binding.read("default")
+    return None
+
+
+def apply_mirror(uri: str, env: Mapping[str, str], bindings: tuple[Binding, ...]) -> str:
+    """Rewrite ``uri`` through the configured mirror, as Paketo does.
+
+    The mirror's path gets ``{originalHost}`` replaced by the original host, then the
+    original path appended (kept percent-encoded). Mirrors must be https or file URLs;
+    plain http is allowed for loopback hosts only (a local mirror, our tests).
+    """
+    found = find_mirror(uri, env, bindings)
+    if found is None:
+        return uri
+    setting, mirror = found
+    mirror_parts = urllib.parse.urlsplit(mirror)
+    scheme = mirror_parts.scheme.lower()
+    loopback_http = scheme == "http" and bool(_LOOPBACK.match(mirror_parts.hostname or ""))
+    if scheme not in ("https", "file") and not loopback_http:
+        raise InvalidMirror(setting, mirror)
+    original = urllib.parse.urlsplit(uri)
+    path = mirror_parts.path.replace("{originalHost}", original.hostname or "", 1)
+    return urllib.parse.urlunsplit(
+        (
+            mirror_parts.scheme,
+            mirror_parts.netloc,
+            path.rstrip("/") + original.path,
+            original.query,
+            "",
+        )
+    )
+
+
+def checksum_hint(sha256: str) -> str:
+    """The first 12 hex digits, for logs."""
+    return sha256[:12]
+
+
+def load_distributions(
+    metadata: Mapping[str, Any], manifest: Optional[str], timeout: float
+) -> tuple[Distribution, ...]:
+    """The distributions of ``BP_CPYTHON_MANIFEST`` if set, else buildpack.toml's."""
+    if manifest:
+        return load_manifest(manifest, timeout)
+    return parse_manifest({"metadata": metadata}, "buildpack.toml")

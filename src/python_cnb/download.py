@@ -1,0 +1,116 @@
+"""Downloads that stream to disk, time out, retry, and check a SHA-256 before use."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import socket
+import ssl
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+from python_cnb.buildpack_error import BuildpackError
+
+CHUNK = 1024 * 1024
+
+
+@dataclass(eq=False)
+class DownloadFailed(BuildpackError):
+    """A download that did not complete, after every retry."""
+
+    url: str
+    reason: str
+    attempts: int
+
+
+@dataclass(eq=False)
+class ChecksumMismatch(BuildpackError):
+    """A download whose SHA-256 is not the pinned one."""
+
+    url: str
+    expected: str
+    actual: str
+
+
+class _Permanent(Exception):
+    """A failure that retrying cannot fix (404, 403...)."""
+
+
+def ssl_context(extra_ca_files: tuple[Path, ...] = ()) -> ssl.SSLContext:
+    """The system trust store plus ``extra_ca_files`` (a ``ca-certificates`` binding)."""
+    context = ssl.create_default_context()
+    for ca_file in extra_ca_files:
+        context.load_verify_locations(cafile=str(ca_file))
+    return context
+
+
+def _fetch_once(url: str, destination: Path, timeout: float, context: ssl.SSLContext) -> str:
+    digest = hashlib.sha256()
+    request = urllib.request.Request(url, headers={"User-Agent": "python-cnb"})  # noqa: S310
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout, context=context)  # noqa: S310
+    except urllib.error.HTTPError as error:
+        if error.code in (408, 429) or error.code >= 500:
+            raise OSError(f"HTTP {error.code} {error.reason}") from None
+        raise _Permanent(f"HTTP {error.code} {error.reason}") from None
+    with response, destination.open("wb") as stream:
+        expected_length = response.headers.get("Content-Length")
+        received = 0
+        while chunk := response.read(CHUNK):
+            digest.update(chunk)
+            stream.write(chunk)
+            received += len(chunk)
+        if expected_length is not None and received != int(expected_length):
+            raise OSError(f"the connection closed after {received} of {expected_length} bytes")
+    return digest.hexdigest()
+
+
+def download(
+    url: str,
+    destination: Path,
+    sha256: str,
+    *,
+    timeout: float = 60,
+    retries: int = 3,
+    context: Optional[ssl.SSLContext] = None,
+    backoff: float = 1.0,
+    on_retry: Callable[[int, str], None] = lambda attempt, reason: None,
+) -> None:
+    """Download ``url`` to ``destination`` and check its SHA-256.
+
+    Transient failures (timeouts, resets, HTTP 5xx/408/429, short reads) are retried
+    ``retries`` times with exponential back-off; others fail at once. On any failure,
+    ``destination`` is removed, so nothing unverified is ever left behind.
+    """
+    context = context or ssl_context()
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            actual = _fetch_once(url, destination, timeout, context)
+            break
+        except _Permanent as error:
+            destination.unlink(missing_ok=True)
+            raise DownloadFailed(url, str(error), attempts) from None
+        except (OSError, http.client.HTTPException, socket.timeout, ValueError) as error:
+            destination.unlink(missing_ok=True)
+            reason = _describe(error)
+            if attempts > retries:
+                raise DownloadFailed(url, reason, attempts) from None
+            on_retry(attempts, reason)
+            time.sleep(backoff * 2 ** (attempts - 1))
+    if actual != sha256.lower():
+        destination.unlink(missing_ok=True)
+        raise ChecksumMismatch(url, sha256.lower(), actual)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, urllib.error.URLError) and not isinstance(error, urllib.error.HTTPError):
+        return str(error.reason)
+    if isinstance(error, (socket.timeout, TimeoutError)):
+        return "timed out"
+    return str(error) or type(error).__name__

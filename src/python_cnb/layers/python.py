@@ -1,0 +1,209 @@
+"""The ``python`` layer: a verified CPython (build, launch, cache)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from python_cnb import output
+from python_cnb.archive import extract
+from python_cnb.cnb.context import BuildContext
+from python_cnb.cnb.layer_env import LayerEnv, Scope
+from python_cnb.cnb.layers import Layer, LayerTypes, cached_layer
+from python_cnb.distributions import Distribution
+from python_cnb.download import download, ssl_context
+from python_cnb.layers import log_decision
+from python_cnb.python_version import PythonVersion
+from python_cnb.relocate import relocate
+from python_cnb.subprocess_runner import run_quiet, tail
+
+LAYER_NAME = "python"
+TYPES = LayerTypes(build=True, launch=True, cache=True)
+LAYOUT = "1"
+"""Bump when the way the layer is built changes, to invalidate every cached one."""
+
+SOURCE_DATE_EPOCH = "315532801"
+"""1980-01-01T00:00:01Z: the timestamp the lifecycle gives every exported file."""
+
+
+@dataclass(frozen=True)
+class PythonLayerMetadata:
+    """What a cached interpreter must match to be reused."""
+
+    python_version: str = field(metadata={"label": "Python version"})
+    checksum: str = field(metadata={"label": "CPython archive checksum"})
+    os: str = field(metadata={"label": "target OS"})
+    arch: str = field(metadata={"label": "target architecture"})
+    distro_name: str = field(metadata={"label": "target distribution"})
+    distro_version: str = field(metadata={"label": "target distribution version"})
+    layout: str = field(metadata={"label": "python-cnb interpreter layout"})
+
+
+@dataclass(frozen=True)
+class InstalledPython:
+    """The interpreter in the ``python`` layer."""
+
+    home: Path
+    version: PythonVersion
+    distribution: Distribution
+    reused: bool
+
+    @property
+    def executable(self) -> Path:
+        """``<layer>/bin/python3.X``."""
+        return self.home / "bin" / f"python{self.version.line}"
+
+    @property
+    def site_packages_name(self) -> str:
+        """``lib/python3.X/site-packages``, relative to a prefix or a venv."""
+        return f"lib/python{self.version.line}/site-packages"
+
+
+def _broken(version: PythonVersion) -> Callable[[PythonLayerMetadata, Layer], list[str]]:
+    def reasons(_: PythonLayerMetadata, layer: Layer) -> list[str]:
+        executable = layer.path / "bin" / f"python{version.line}"
+        return [] if executable.is_file() else ["Its interpreter is missing"]
+
+    return reasons
+
+
+def install_python(
+    ctx: BuildContext,
+    distribution: Distribution,
+    *,
+    timeout: float,
+    retries: int,
+    extra_ca_files: tuple[Path, ...] = (),
+    keep_cache: bool = True,
+) -> InstalledPython:
+    """Reuse the cached interpreter, or download, verify and install ``distribution``."""
+    metadata = PythonLayerMetadata(
+        python_version=str(distribution.version),
+        checksum=distribution.sha256,
+        os=ctx.target.os,
+        arch=ctx.target.arch,
+        distro_name=ctx.target.distro_name,
+        distro_version=ctx.target.distro_version,
+        layout=LAYOUT,
+    )
+    decision = cached_layer(
+        ctx.layers_dir,
+        LAYER_NAME,
+        types=TYPES,
+        metadata=metadata,
+        extra_reasons=_broken(distribution.version),
+        keep=keep_cache,
+    )
+    log_decision(decision, f"Python {distribution.version}")  # type: ignore[arg-type]
+    layer = decision.layer
+    if not decision.reused:
+        _install(layer, distribution, timeout, retries, extra_ca_files)
+    installed = InstalledPython(layer.path, distribution.version, distribution, decision.reused)
+    _environment(installed).write(layer.path)
+    layer.write(TYPES, metadata)
+    return installed
+
+
+def _install(
+    layer: Layer,
+    distribution: Distribution,
+    timeout: float,
+    retries: int,
+    extra_ca_files: tuple[Path, ...],
+) -> None:
+    output.info(f"Downloading CPython {distribution.version} from {distribution.uri}")
+    with tempfile.TemporaryDirectory(prefix="python-cnb-download-") as tmp:
+        archive = Path(tmp) / "cpython.tar.gz"
+        download(
+            distribution.uri,
+            archive,
+            distribution.sha256,
+            timeout=timeout,
+            retries=retries,
+            context=ssl_context(extra_ca_files),
+            on_retry=lambda attempt, reason: output.info(
+                f"Download attempt {attempt} failed ({reason}); retrying"
+            ),
+        )
+        size = archive.stat().st_size / 1024 / 1024
+        output.info(f"Verified SHA-256 {distribution.sha256[:12]}… ({size:.1f} MB)")
+        extract(archive, layer.path, strip_components=1)
+    relocate(layer.path)
+    _remove_installers(layer.path, distribution.version)
+    _compile_stdlib(layer.path, distribution.version)
+    output.info(f"Installed CPython {distribution.version}")
+
+
+def _remove_installers(home: Path, version: PythonVersion) -> None:
+    """pip and setuptools have no place in the launch image: the app's venv is made without
+    them, and tools run from build-only layers. ``ensurepip`` stays, so ``venv`` works."""
+    site_packages = home / "lib" / f"python{version.line}" / "site-packages"
+    removed = False
+    for pattern in (
+        "pip",
+        "pip-*",
+        "setuptools",
+        "setuptools-*",
+        "_distutils_hack",
+        "distutils-precedence.pth",
+        "pkg_resources",
+        "wheel",
+        "wheel-*",
+    ):
+        for path in site_packages.glob(pattern):
+            removed = True
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    for script in (home / "bin").glob("pip*"):
+        script.unlink()
+    if removed:
+        output.info(
+            "Removed pip and setuptools from the interpreter (the launch image needs neither)"
+        )
+
+
+def _compile_stdlib(home: Path, version: PythonVersion) -> None:
+    """CPython archives ship no bytecode: compile the stdlib once, hash-based and unchecked,
+    so that the first request of the app compiles nothing and rebuilds give the same bytes."""
+    stdlib = home / "lib" / f"python{version.line}"
+    executable = home / "bin" / f"python{version.line}"
+    try:
+        run_quiet(
+            [
+                str(executable),
+                "-I",
+                "-m",
+                "compileall",
+                "-q",
+                "-j0",
+                "--invalidation-mode",
+                "unchecked-hash",
+                "-x",
+                r"(/|^)(test|tests|idle_test|site-packages)/|lib2to3/tests",
+                str(stdlib),
+            ],
+            cwd=home,
+            env={"SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH, "PATH": "/usr/bin:/bin"},
+            display="python -m compileall (standard library)",
+        )
+    except Exception as error:
+        output.warning(
+            "Some of the standard library was not compiled to bytecode",
+            f"The app still works; those modules are compiled when first imported.\n{tail(str(getattr(error, 'output', error)), 10)}",
+        )
+
+
+def _environment(python: InstalledPython) -> LayerEnv:
+    env = LayerEnv()
+    env.default("PYTHONUNBUFFERED", "1")
+    env.prepend(
+        "CPATH", str(python.home / "include" / f"python{python.version.line}"), ":", Scope.BUILD
+    )
+    env.prepend("PKG_CONFIG_PATH", str(python.home / "lib" / "pkgconfig"), ":", Scope.BUILD)
+    env.default("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH, Scope.BUILD)
+    return env

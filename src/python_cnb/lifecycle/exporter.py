@@ -1,0 +1,142 @@
+"""The exporter: the image's launch layers, the build cache, and the image's metadata."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any, Optional
+
+from python_cnb.cnb.buildpack_toml import escape_id
+from python_cnb.cnb.validate import SBOM_MEDIA_TYPES
+from python_cnb.lifecycle.builder import BuildOutput
+from python_cnb.lifecycle.digest import digest, normalize_mtimes
+from python_cnb.lifecycle.errors import EXPORT_FAILED, LifecycleError
+from python_cnb.lifecycle.restorer import _layers
+from python_cnb.lifecycle.workspace import Buildpack, Workspace
+
+
+def merge_processes(
+    buildpacks: list[Buildpack], outputs: dict[str, BuildOutput], log: list[str]
+) -> tuple[list[dict[str, Any]], Optional[str]]:
+    """Across buildpacks later definitions win, and the last ``default = true`` wins."""
+    processes: dict[str, dict[str, Any]] = {}
+    default: Optional[str] = None
+    for bp in buildpacks:
+        for process in outputs[bp.id].launch.get("processes", []):
+            processes[process["type"]] = {**process, "buildpack": bp.id}
+            if process.get("default"):
+                default = process["type"]
+            elif process["type"] == default:
+                log.append(
+                    f"Warning: redefining the default process type {default!r} without default\n"
+                )
+                default = None
+    return list(processes.values()), default
+
+
+def export(
+    buildpacks: list[Buildpack],
+    workspace: Workspace,
+    outputs: dict[str, BuildOutput],
+    previous_image: Optional[dict[str, Any]],
+    log: list[str],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Write the image (launch layers stay in ``layers/``) and the new cache; return both
+    metadata documents. Nothing of the old cache or image is touched until all succeeds."""
+    staging_cache = workspace.root / ".cache-next"
+    shutil.rmtree(staging_cache, ignore_errors=True)
+    staging_cache.mkdir(parents=True)
+    sbom_dir = workspace.root / ".sbom-next" / "launch"
+    image_bps, cache_bps = [], []
+    for bp in buildpacks:
+        layers_dir = workspace.bp_layers(bp.id)
+        output = outputs[bp.id]
+        image_layers, cache_layers = {}, {}
+        bp_cache = staging_cache / escape_id(bp.id)
+        bp_cache.mkdir(parents=True, exist_ok=True)
+        previous_layers = _layers(previous_image, bp.id)
+        for name, types in sorted(output.layer_types.items()):
+            layer = layers_dir / name
+            metadata = output.layer_metadata[name]
+            if types["cache"] and types["launch"] and not layer.is_dir():
+                raise LifecycleError(
+                    "export",
+                    EXPORT_FAILED,
+                    f"layer {bp.id}:{name} has cache=true but has no contents",
+                )
+            sha = None
+            if types["launch"]:
+                if layer.is_dir():
+                    normalize_mtimes(layer)
+                    sha = digest(layer)
+                    log.append(f"Adding layer '{bp.id}:{name}'\n")
+                else:
+                    previous = previous_layers.get(name)
+                    source = workspace.previous_layers / escape_id(bp.id) / name
+                    if previous is None or not source.is_dir():
+                        raise LifecycleError(
+                            "export",
+                            EXPORT_FAILED,
+                            f"cannot reuse '{bp.id}:{name}', previous image has no metadata for layer",
+                        )
+                    shutil.move(str(source), str(layer))
+                    sha = previous["sha"]
+                    log.append(f"Reusing layer '{bp.id}:{name}'\n")
+                image_layers[name] = {"sha": sha, "types": types, "metadata": metadata}
+                for extension in SBOM_MEDIA_TYPES:
+                    sbom = layers_dir / f"{name}.sbom.{extension}"
+                    if sbom.is_file():
+                        (sbom_dir / escape_id(bp.id)).mkdir(parents=True, exist_ok=True)
+                        shutil.copyfile(sbom, sbom_dir / escape_id(bp.id) / sbom.name)
+            if types["cache"]:
+                if not layer.is_dir():
+                    log.append(f"Warning: cache layer {bp.id}:{name} has no contents; not cached\n")
+                    continue
+                normalize_mtimes(layer)
+                shutil.copytree(layer, bp_cache / name, symlinks=True)
+                for extension in SBOM_MEDIA_TYPES:
+                    sbom = layers_dir / f"{name}.sbom.{extension}"
+                    if sbom.is_file():
+                        shutil.copyfile(sbom, bp_cache / sbom.name)
+                cache_layers[name] = {
+                    "sha": sha or digest(layer),
+                    "types": types,
+                    "metadata": metadata,
+                }
+                log.append(f"Adding cache layer '{bp.id}:{name}'\n")
+        image_bps.append(
+            {
+                "id": bp.id,
+                "version": bp.descriptor.version,
+                "api": bp.descriptor.api,
+                "layers": image_layers,
+            }
+        )
+        cache_bps.append({"id": bp.id, "version": bp.descriptor.version, "layers": cache_layers})
+        _prune_to_image(layers_dir, set(image_layers))
+    processes, default = merge_processes(buildpacks, outputs, log)
+    normalize_mtimes(workspace.app)
+    image = {
+        "buildpacks": image_bps,
+        "processes": processes,
+        "default_process": default,
+        "app_sha": digest(workspace.app),
+    }
+    cache = {"buildpacks": cache_bps}
+    shutil.rmtree(workspace.cache, ignore_errors=True)
+    staging_cache.rename(workspace.cache)
+    shutil.rmtree(workspace.root / "sbom", ignore_errors=True)
+    if sbom_dir.parent.is_dir():
+        sbom_dir.parent.rename(workspace.root / "sbom")
+    return image, cache
+
+
+def _prune_to_image(layers_dir: Path, launch_layers: set[str]) -> None:
+    """Leave exactly the image's launch layers (no TOML, no build or cache-only layers)."""
+    for entry in list(layers_dir.iterdir()):
+        if entry.is_dir() and entry.name in launch_layers:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()

@@ -1,0 +1,84 @@
+"""The restorer: what a rebuild starts with, by the spec's "Layer Types" table.
+
+| previous types          | <layer>.toml ([metadata] only)      | contents        |
+| launch only             | from the previous image             | no              |
+| launch+cache (+build)   | from the image (else the cache)     | from the cache  |
+| cache (+build)          | from the cache                      | from the cache  |
+| build without cache     | no                                  | no              |
+
+Launch+cache layers are all or nothing: restored only when the cache has the layer with
+cache=true and the image's digest equals the cache's. ``[types]`` is never restored.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any, Optional
+
+from python_cnb.cnb import toml_file
+from python_cnb.cnb.buildpack_toml import escape_id
+from python_cnb.cnb.validate import SBOM_MEDIA_TYPES
+from python_cnb.lifecycle.workspace import Buildpack, Workspace
+
+
+def _layers(metadata: Optional[dict[str, Any]], buildpack_id: str) -> dict[str, Any]:
+    if not metadata:
+        return {}
+    for bp in metadata.get("buildpacks", []):
+        if bp["id"] == buildpack_id:
+            layers: dict[str, Any] = bp.get("layers", {})
+            return layers
+    return {}
+
+
+def _write_metadata(layers_dir: Path, name: str, metadata: dict[str, Any]) -> None:
+    toml_file.write(layers_dir / f"{name}.toml", {"metadata": metadata} if metadata else {})
+
+
+def _copy_sboms(source_dir: Path, layers_dir: Path, name: str) -> None:
+    for extension in SBOM_MEDIA_TYPES:
+        source = source_dir / f"{name}.sbom.{extension}"
+        if source.is_file():
+            shutil.copyfile(source, layers_dir / source.name)
+
+
+def restore(
+    buildpacks: list[Buildpack],
+    workspace: Workspace,
+    image: Optional[dict[str, Any]],
+    cache: Optional[dict[str, Any]],
+    log: list[str],
+) -> None:
+    """Fill the (empty) layers directory from the previous image's metadata and the cache."""
+    for bp in buildpacks:
+        layers_dir = workspace.bp_layers(bp.id)
+        layers_dir.mkdir(parents=True, exist_ok=True)
+        image_layers = _layers(image, bp.id)
+        cache_layers = _layers(cache, bp.id)
+        cache_dir = workspace.cache / escape_id(bp.id)
+        image_sbom_dir = workspace.root / "sbom" / "launch" / escape_id(bp.id)
+        for name in sorted(set(image_layers) | set(cache_layers)):
+            in_image, in_cache = image_layers.get(name), cache_layers.get(name)
+            cached = in_cache is not None and in_cache["types"].get("cache", False)
+            launch = (in_image or in_cache or {}).get("types", {}).get("launch", False)
+            if launch and cached:
+                assert in_cache is not None
+                if in_image is not None and in_image["sha"] != in_cache["sha"]:
+                    log.append(f"Removing {bp.id}:{name}, wrong sha\n")
+                    continue
+                source = in_image if in_image is not None else in_cache
+                _write_metadata(layers_dir, name, source.get("metadata", {}))
+                shutil.copytree(cache_dir / name, layers_dir / name, symlinks=True)
+                _copy_sboms(cache_dir, layers_dir, name)
+                log.append(f"Restoring data for {bp.id}:{name} from cache\n")
+            elif launch and in_image is not None:
+                _write_metadata(layers_dir, name, in_image.get("metadata", {}))
+                _copy_sboms(image_sbom_dir, layers_dir, name)
+                log.append(f"Restoring metadata for {bp.id}:{name} from app image\n")
+            elif cached:
+                assert in_cache is not None
+                _write_metadata(layers_dir, name, in_cache.get("metadata", {}))
+                shutil.copytree(cache_dir / name, layers_dir / name, symlinks=True)
+                _copy_sboms(cache_dir, layers_dir, name)
+                log.append(f"Restoring data for {bp.id}:{name} from cache\n")

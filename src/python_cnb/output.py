@@ -1,0 +1,108 @@
+"""Build output: the only code that writes user-visible text.
+
+Output has a stable shape the tests can match: ``[Header]`` lines for each step, plain info
+lines, indented subprocess output, and ``[Warning: ...]``/``[Error: ...]`` blocks. Every line
+passes through :func:`mask`, which hides URL credentials and every registered secret.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sys
+import time
+from typing import Iterator, TextIO
+
+_URL_USERINFO = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s:]*(:[^/@\s]*)?)@"
+)
+_secrets: set[str] = set()
+_debug = False
+
+
+def _out() -> TextIO:
+    return sys.stdout
+
+
+def configure(*, debug: bool) -> None:
+    """Turn debug output (``BP_LOG_LEVEL=DEBUG``) on or off."""
+    global _debug  # noqa: PLW0603 - one process-wide log level, as the lifecycle has
+    _debug = debug
+
+
+def register_secret(value: str) -> None:
+    """Never print ``value`` (a password, a token): it is replaced by ``****``."""
+    if len(value) >= 3:
+        _secrets.add(value)
+
+
+def mask(text: str) -> str:
+    """Hide ``user:password@`` in URLs and every registered secret."""
+    text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}****@", text)
+    for secret in sorted(_secrets, key=len, reverse=True):
+        text = text.replace(secret, "****")
+    return text
+
+
+def _write(text: str, stream: TextIO | None = None) -> None:
+    target = stream or _out()
+    target.write(mask(text) + "\n")
+    target.flush()
+
+
+def header(title: str) -> None:
+    """Start a step: ``[Installing Python]``."""
+    _write(f"\n[{title}]")
+
+
+def info(message: str) -> None:
+    """A line of the current step."""
+    _write(message)
+
+
+def detail(message: str) -> None:
+    """An indented line (a list item, a reason)."""
+    _write(f"  {message}")
+
+
+def debug(message: str) -> None:
+    """A line shown only with ``BP_LOG_LEVEL=DEBUG``."""
+    if _debug:
+        _write(f"  (debug) {message}")
+
+
+def subprocess_line(line: str) -> None:
+    """A line of a subprocess's output, indented under the step."""
+    _write(f"      {line.rstrip()}")
+
+
+def warning(title: str, body: str) -> None:
+    """A warning block: the build goes on."""
+    _write(f"\n[Warning: {title}]\n{body.rstrip()}\n")
+
+
+def error(title: str, body: str) -> None:
+    """The error block of a failed build, on stderr."""
+    _write(f"\n[Error: {title}]\n{body.rstrip()}\n", sys.stderr)
+
+
+def duration(seconds: float) -> str:
+    """``0.4s``, ``12.1s``, ``2m 03s``."""
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}m {rest:02d}s"
+
+
+@contextlib.contextmanager
+def step(title: str) -> Iterator[None]:
+    """A step with a header and its duration when it ends."""
+    header(title)
+    started = time.monotonic()
+    yield
+    info(f"Done ({duration(time.monotonic() - started)})")
+
+
+def is_debug_requested(value: str | None) -> bool:
+    """Whether ``BP_LOG_LEVEL`` asks for debug output."""
+    return (value or "").strip().upper() == "DEBUG"

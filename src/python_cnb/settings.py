@@ -1,0 +1,91 @@
+"""The build's configuration, read once from the environment before anything is installed.
+
+Names come from three families, so the buildpack drops into platforms as they are: our own
+``BP_PYTHON_*``, Paketo's ``BP_*`` (``BP_CPYTHON_VERSION``, ``BP_DEPENDENCY_MIRROR``...) and
+Kato/Rainbond's ``BUILD_*`` (``BUILD_RUNTIMES``, ``BUILD_PIP_INDEX_URL``...). The lifecycle
+puts the platform's ``env/`` files into the process environment (this buildpack does not set
+``clear-env``), so the environment is the one place to read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+from python_cnb.buildpack_error import BuildpackError
+
+PYTHON_VERSION_SETTINGS = ("BP_PYTHON_VERSION", "BP_CPYTHON_VERSION", "BUILD_RUNTIMES")
+"""Settings that pick the Python version, strongest first."""
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+@dataclass(eq=False)
+class InvalidSetting(BuildpackError):
+    """A setting whose value cannot be understood."""
+
+    name: str
+    value: str
+    expected: str
+
+
+def flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    """A boolean setting: 1/true/yes/on or 0/false/no/off (any case)."""
+    if name not in env:
+        return default
+    value = env[name].strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise InvalidSetting(name, env[name], "true or false (1/0, yes/no, on/off)")
+
+
+def number(env: Mapping[str, str], name: str, default: float, minimum: float = 0) -> float:
+    """A numeric setting, at least ``minimum``."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidSetting(name, env[name], f"a number, at least {minimum:g}") from None
+    if value < minimum:
+        raise InvalidSetting(name, env[name], f"a number, at least {minimum:g}")
+    return value
+
+
+def text(env: Mapping[str, str], name: str) -> Optional[str]:
+    """A string setting; empty counts as unset."""
+    value = env.get(name, "").strip()
+    return value or None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of a build, validated."""
+
+    python_version_settings: tuple[tuple[str, str], ...]
+    """``(name, value)`` of each Python version setting given, strongest first."""
+    allow_end_of_life: bool
+    cpython_manifest: Optional[str]
+    download_timeout: float
+    download_retries: int
+    debug: bool
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Read and validate every setting."""
+        return cls(
+            python_version_settings=tuple(
+                (name, env[name].strip())
+                for name in PYTHON_VERSION_SETTINGS
+                if env.get(name, "").strip()
+            ),
+            allow_end_of_life=flag(env, "BP_PYTHON_ALLOW_EOL"),
+            cpython_manifest=text(env, "BP_CPYTHON_MANIFEST"),
+            download_timeout=number(env, "BP_PYTHON_DOWNLOAD_TIMEOUT", 60, minimum=1),
+            download_retries=int(number(env, "BP_PYTHON_DOWNLOAD_RETRIES", 3, minimum=0)),
+            debug=env.get("BP_LOG_LEVEL", "").strip().upper() == "DEBUG",
+        )
