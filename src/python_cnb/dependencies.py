@@ -28,7 +28,9 @@ def install_dependencies(
     index = read_index_settings(ctx.env)
     if index.index_url:
         output.info(f"Package index: {index.index_url} (from {index.index_url_setting})")
-    pip = install_pip(ctx, python, keep_cache=keep_cache)
+    if not files:
+        output.info("No requirements.txt: the virtualenv gets no packages")
+    pip = install_pip(ctx, python, keep_cache=keep_cache) if files else None
     cache = prepare_pip_cache(ctx, keep_cache=keep_cache)
     env = tool_env(
         ctx.env,

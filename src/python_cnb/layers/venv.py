@@ -78,7 +78,7 @@ def compile_bytecode(python: Path, paths: list[Path], cwd: Path) -> None:
 def install_requirements(
     ctx: BuildContext,
     python: InstalledPython,
-    pip: PipTool,
+    pip: PipTool | None,
     *,
     requirements: str,
     fingerprint: str,
@@ -93,7 +93,7 @@ def install_requirements(
         arch=ctx.target.arch,
         distro_name=ctx.target.distro_name,
         distro_version=ctx.target.distro_version,
-        engine=f"pip {pip.version}",
+        engine=f"pip {pip.version}" if pip is not None else "none",
         requirements=fingerprint,
         layout=LAYOUT,
     )
@@ -106,6 +106,7 @@ def install_requirements(
     if not decision.reused:
         output.info("Creating virtual environment")
         create_venv(python, layer.path, ctx.app_dir)
+    if not decision.reused and pip is not None:
         run_streamed(
             pip.command(
                 "--python",

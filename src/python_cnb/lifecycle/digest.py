@@ -38,9 +38,15 @@ def normalize_mtimes(directory: Path) -> None:
 
 
 def tree_fingerprint(directory: Path) -> str:
-    """A cheap fingerprint (names, sizes, mtimes) to detect writes to a read-only directory."""
+    """A cheap fingerprint (names, sizes, mtimes) to detect writes to a read-only directory.
+
+    Top-level dot-directories (``.git``, ``.venv``, ``.cache`` of a development checkout)
+    are not part of a buildpack and are skipped.
+    """
     result = hashlib.sha256()
     for root, dirs, files in os.walk(directory):
+        if Path(root) == directory:
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
         dirs.sort()
         for name in sorted(dirs + files):
             stat = Path(root, name).lstat()
