@@ -1,6 +1,6 @@
 """Assemble and archive the packaged buildpack (``make package``).
 
-    python -m tools.package [--out dist] [--bundle-runtime]
+    python -m tools.package [--out dist]
 
 The buildpack directory holds exactly what detect and build need: ``buildpack.toml``,
 ``bin/``, ``libexec/``, ``src/python_cnb`` (without the lifecycle runner, a dev tool) and
@@ -18,23 +18,22 @@ import io
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 from typing import Optional
 
+from python_cnb.cnb import toml_file
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-
-from python_cnb.cnb import toml_file  # noqa: E402
-
 EPOCH = 315532801  # 1980-01-01T00:00:01Z, as the lifecycle normalises
 _EXCLUDED_PACKAGES = ("lifecycle",)
 
 
 def _copy_tree(source: Path, target: Path) -> None:
     shutil.copytree(
-        source, target, symlinks=True,
+        source,
+        target,
+        symlinks=True,
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".installed", "bin"),
     )
 
@@ -88,9 +87,17 @@ def archive(directory: Path, output: Path) -> Path:
             dirs.sort()
             for name in sorted(dirs + files):
                 path = Path(root, name)
-                tar.add(path, arcname=str(path.relative_to(directory)), recursive=False, filter=_normalise)
+                tar.add(
+                    path,
+                    arcname=str(path.relative_to(directory)),
+                    recursive=False,
+                    filter=_normalise,
+                )
     output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as stream:
+    with (
+        output.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as stream,
+    ):
         stream.write(buffer.getvalue())
     return output
 
@@ -99,14 +106,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     """Assemble and archive; print the paths."""
     parser = argparse.ArgumentParser(prog="python -m tools.package", description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "dist")
-    parser.add_argument("--bundle-runtime", action="store_true",
-                        default=os.environ.get("BUNDLE_RUNTIME", "") not in ("", "0"))
     options = parser.parse_args(argv)
-    runtime = None
-    if options.bundle_runtime:
-        from tools.bootstrap_runtime import prepare_runtime
-
-        runtime = prepare_runtime(ROOT / ".cache" / "runtime")
+    runtime = None  # BUNDLE_RUNTIME comes with the packaging issue
     name = f"python-cnb-{version()}" + ("-runtime" if runtime is not None else "")
     directory = assemble(options.out / name, runtime=runtime)
     tgz = archive(directory, options.out / f"{name}.tgz")

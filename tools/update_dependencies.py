@@ -17,10 +17,8 @@ from typing import Any
 
 import tomli_w
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
-from python_cnb.cnb import toml_file  # noqa: E402
-from python_cnb.python_version import PythonVersion, end_of_life  # noqa: E402
+from python_cnb.cnb import toml_file
+from python_cnb.python_version import PythonVersion, end_of_life
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "cpython-distributions.toml"
