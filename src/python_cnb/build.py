@@ -116,6 +116,5 @@ def summarize(python: InstalledPython, processes: tuple[Process, ...]) -> None:
     """One line on what the image will run."""
     output.header("Summary")
     cached = " (cached)" if python.reused else ""
-    output.info(
-        f"Python {python.version}{cached}; processes: {', '.join(p.type for p in processes) or 'none'}"
-    )
+    types = ", ".join(process.type for process in processes) or "none"
+    output.info(f"Python {python.version}{cached}; processes: {types}")

@@ -13,7 +13,6 @@ import textwrap
 from typing import Iterable
 
 from python_cnb.archive import UnsafeArchive
-from python_cnb.buildpack_error import BuildpackError
 from python_cnb.cnb.context import MissingContextError
 from python_cnb.distributions import InvalidManifest, InvalidMirror
 from python_cnb.download import ChecksumMismatch, DownloadFailed

@@ -182,10 +182,18 @@ def test_binaries_are_not_corrupted(packed: Path, source: Path, tmp_path: Path) 
     xy = _xy(source)
     home = mirror.extract(packed, tmp_path / "relocated")
     code = "import sys; print(sys.version)"
-    relocated = subprocess.run([str(home / "bin" / f"python{xy}"), "-I", "-c", code],
-                               capture_output=True, text=True, check=True).stdout
-    original = subprocess.run([str(source / "bin" / f"python{xy}"), "-I", "-c", code],
-                              capture_output=True, text=True, check=True).stdout
+    relocated = subprocess.run(
+        [str(home / "bin" / f"python{xy}"), "-I", "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    original = subprocess.run(
+        [str(source / "bin" / f"python{xy}"), "-I", "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert relocated == original
 
 
@@ -292,12 +300,15 @@ def test_relocation(packed: Path, source: Path, tmp_path: Path) -> None:
         assert "/root/.pyenv" not in rpath, name
         if name != f"bin/python{xy}":
             assert rpath == "", name
-    assert "/root/.pyenv" not in subprocess.run(
-        ["readelf", "-d", str(second / "lib" / f"libpython{xy}.so.1.0")],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    assert (
+        "/root/.pyenv"
+        not in subprocess.run(
+            ["readelf", "-d", str(second / "lib" / f"libpython{xy}.so.1.0")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
 
 
 def test_venv_from_relocated(packed: Path, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import dataclasses
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Generic, Mapping, Optional, TypeVar
+from typing import Any, Callable, Generic, Mapping, Optional, TypeVar, get_origin
 
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.validate import (
@@ -63,6 +63,15 @@ _DECODERS: dict[str, Callable[[Any], bool]] = {
 }
 
 
+def _annotation(hint: Any) -> str:
+    """A field's type as written: ``tuple[str, ...]`` whether or not annotations are strings."""
+    if isinstance(hint, str):
+        return hint
+    if get_origin(hint) is not None:  # tuple[str, ...]: __name__ would be just "tuple"
+        return str(hint)
+    return str(getattr(hint, "__name__", hint))
+
+
 def decode_metadata(metadata_type: type[M], raw: Mapping[str, Any]) -> M:
     """Decode a ``[metadata]`` table strictly into ``metadata_type``."""
     fields = {f.name: f for f in dataclasses.fields(metadata_type)}  # type: ignore[arg-type]
@@ -75,8 +84,8 @@ def decode_metadata(metadata_type: type[M], raw: Mapping[str, Any]) -> M:
         raise InvalidMetadata(", ".join(parts))
     values: dict[str, Any] = {}
     for name, spec in fields.items():
-        annotation = spec.type if isinstance(spec.type, str) else getattr(spec.type, "__name__", "")
-        check = _DECODERS.get(str(annotation))
+        annotation = _annotation(spec.type)
+        check = _DECODERS.get(annotation)
         if check is None:  # pragma: no cover - a programming error in a metadata class
             raise TypeError(f"unsupported metadata field type {annotation!r} for {name}")
         if not check(raw[name]):
@@ -223,7 +232,7 @@ def cached_layer(
                 reasons += extra_reasons(previous, layer)
         if not keep:
             reasons.append("A clean build was requested")
-    elif layer.path.exists():
+    elif layer.path.exists() and not reasons:
         reasons.append("It has no metadata (an earlier build did not finish it)")
     if raw is not None and not reasons:
         layer.write(types, metadata)

@@ -209,7 +209,7 @@ def check_process_type(process_type: str) -> list[str]:
     return []
 
 
-def check_launch_toml(data: Mapping[str, Any]) -> list[str]:
+def check_launch_toml(data: Mapping[str, Any]) -> list[str]:  # noqa: PLR0912 - one rule each
     """Check launch.toml (Buildpack API 0.10)."""
     problems = _unknown_keys(data, ("processes", "labels", "slices"), "launch.toml")
     processes = data.get("processes", [])

@@ -59,7 +59,7 @@ def install_pip(ctx: BuildContext, python: InstalledPython, *, keep_cache: bool 
     tool_python = layer.path / "bin" / "python"
     if not decision.reused:
         run_quiet(
-            [str(python.executable), "-I", "-m", "venv", "--clear", str(layer.path)],
+            python.command("-m", "venv", "--clear", str(layer.path)),
             cwd=ctx.app_dir,
             env={"PATH": "/usr/bin:/bin"},
             display="python -m venv (pip)",

@@ -10,6 +10,7 @@ from typing import Callable
 
 from python_cnb import output
 from python_cnb.archive import extract
+from python_cnb.bytecode import SOURCE_DATE_EPOCH, compile_bytecode, interpreter_command
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layer_env import LayerEnv, Scope
 from python_cnb.cnb.layers import Layer, LayerTypes, cached_layer
@@ -18,15 +19,12 @@ from python_cnb.download import download, ssl_context
 from python_cnb.layers import log_decision
 from python_cnb.python_version import PythonVersion
 from python_cnb.relocate import relocate
-from python_cnb.subprocess_runner import run_quiet, tail
+from python_cnb.subprocess_runner import CommandFailed, tail
 
 LAYER_NAME = "python"
 TYPES = LayerTypes(build=True, launch=True, cache=True)
 LAYOUT = "1"
 """Bump when the way the layer is built changes, to invalidate every cached one."""
-
-SOURCE_DATE_EPOCH = "315532801"
-"""1980-01-01T00:00:01Z: the timestamp the lifecycle gives every exported file."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +53,11 @@ class InstalledPython:
     def executable(self) -> Path:
         """``<layer>/bin/python3.X``."""
         return self.home / "bin" / f"python{self.version.line}"
+
+    def command(self, *args: str) -> list[str]:
+        """Run the interpreter isolated (``-I``) and without writing bytecode (``-B``): only
+        compileall may write ``.pyc`` files into a launch layer, and only hash-based ones."""
+        return interpreter_command(self.executable, *args)
 
     @property
     def site_packages_name(self) -> str:
@@ -168,33 +171,21 @@ def _remove_installers(home: Path, version: PythonVersion) -> None:
 
 
 def _compile_stdlib(home: Path, version: PythonVersion) -> None:
-    """CPython archives ship no bytecode: compile the stdlib once, hash-based and unchecked,
-    so that the first request of the app compiles nothing and rebuilds give the same bytes."""
-    stdlib = home / "lib" / f"python{version.line}"
-    executable = home / "bin" / f"python{version.line}"
+    """CPython archives ship no bytecode: compile the stdlib once, so that the first request
+    of the app compiles nothing and rebuilds give the same bytes."""
     try:
-        run_quiet(
-            [
-                str(executable),
-                "-I",
-                "-m",
-                "compileall",
-                "-q",
-                "-j0",
-                "--invalidation-mode",
-                "unchecked-hash",
-                "-x",
-                r"(/|^)(test|tests|idle_test|site-packages)/|lib2to3/tests",
-                str(stdlib),
-            ],
+        compile_bytecode(
+            home / "bin" / f"python{version.line}",
+            [home / "lib" / f"python{version.line}"],
             cwd=home,
-            env={"SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH, "PATH": "/usr/bin:/bin"},
+            exclude=r"(/|^)(test|tests|idle_test|site-packages)/|lib2to3/tests",
             display="python -m compileall (standard library)",
         )
-    except Exception as error:
+    except CommandFailed as error:
         output.warning(
             "Some of the standard library was not compiled to bytecode",
-            f"The app still works; those modules are compiled when first imported.\n{tail(str(getattr(error, 'output', error)), 10)}",
+            "The app still works; those modules are compiled when first imported.\n"
+            + tail(error.output, 10),
         )
 
 

@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Mapping
 
 from python_cnb import output
+from python_cnb.bytecode import compile_bytecode
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layer_env import LayerEnv
 from python_cnb.cnb.layers import LayerTypes, cached_layer
 from python_cnb.layers import log_decision
 from python_cnb.layers.pip import PipTool
-from python_cnb.layers.python import SOURCE_DATE_EPOCH, InstalledPython
+from python_cnb.layers.python import InstalledPython
 from python_cnb.subprocess_runner import run_quiet, run_streamed
 
 LAYER_NAME = "venv"
@@ -47,31 +48,10 @@ class InstalledVenv:
 def create_venv(python: InstalledPython, path: Path, cwd: Path) -> None:
     """A venv without pip: nothing but the app's packages reaches the launch image."""
     run_quiet(
-        [str(python.executable), "-I", "-m", "venv", "--without-pip", "--clear", str(path)],
+        python.command("-m", "venv", "--without-pip", "--clear", str(path)),
         cwd=cwd,
         env={"PATH": "/usr/bin:/bin"},
         display="python -m venv --without-pip",
-    )
-
-
-def compile_bytecode(python: Path, paths: list[Path], cwd: Path) -> None:
-    """Compile ``paths`` with hash-based, unchecked ``.pyc`` files (reproducible, and valid
-    whatever timestamps the exported image gives the sources)."""
-    run_quiet(
-        [
-            str(python),
-            "-I",
-            "-m",
-            "compileall",
-            "-q",
-            "-j0",
-            "--invalidation-mode",
-            "unchecked-hash",
-            *map(str, paths),
-        ],
-        cwd=cwd,
-        env={"PATH": "/usr/bin:/bin", "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH},
-        display="python -m compileall",
     )
 
 
@@ -123,7 +103,7 @@ def install_requirements(
             env=tool_env,
             display=f"pip install -r {requirements}",
         )
-        compile_bytecode(venv_python, [layer.path / python.site_packages_name], ctx.app_dir)
+        compile_bytecode(venv_python, [layer.path / python.site_packages_name], cwd=ctx.app_dir)
     _environment(layer.path).write(layer.path)
     layer.write(TYPES, metadata)
     return InstalledVenv(layer.path, venv_python, decision.reused)

@@ -35,6 +35,7 @@ class BuildOutput:
     layer_metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
     launch: dict[str, Any] = field(default_factory=dict)
     unmet: list[str] = field(default_factory=list)
+    store: dict[str, Any] = field(default_factory=dict)
 
 
 def _violation(bp: Buildpack, problems: list[str]) -> None:
@@ -60,7 +61,9 @@ def _check_env_dirs(layer: Path) -> list[str]:
     return problems
 
 
-def process_layers(bp: Buildpack, layers_dir: Path, plan_names: list[str]) -> BuildOutput:
+def process_layers(  # noqa: PLR0912 - one branch per file kind, as the lifecycle reads them
+    bp: Buildpack, layers_dir: Path, plan_names: list[str]
+) -> BuildOutput:
     """Validate layers, env files, SBOMs, launch.toml, build.toml; rename ignored layers."""
     result = BuildOutput()
     problems: list[str] = []
@@ -76,7 +79,9 @@ def process_layers(bp: Buildpack, layers_dir: Path, plan_names: list[str]) -> Bu
                 "build", BUILD_FAILED, f"{bp.id}: failed to parse metadata for layers: {error}"
             ) from None
         problems += [f"{toml_path.name}: {p}" for p in check_layer_toml(data)]
-        types = {k: bool(data.get("types", {}).get(k, False)) for k in ("launch", "build", "cache")}
+        table = data.get("types", {})  # not a table: a problem reported above, not a crash
+        table = table if isinstance(table, dict) else {}
+        types = {k: bool(table.get(k, False)) for k in ("launch", "build", "cache")}
         layer = layers_dir / name
         if layer.is_dir():
             problems += _check_env_dirs(layer)
@@ -102,14 +107,20 @@ def process_layers(bp: Buildpack, layers_dir: Path, plan_names: list[str]) -> Bu
             result.launch = data
         elif path.name == "build.toml":
             problems += [f"build.toml: {p}" for p in check_build_toml(data, plan_names)]
-            result.unmet = [entry["name"] for entry in data.get("unmet", [])]
+            unmet = data.get("unmet", [])
+            result.unmet = [
+                entry["name"]
+                for entry in (unmet if isinstance(unmet, list) else [])
+                if isinstance(entry, dict) and isinstance(entry.get("name"), str)
+            ]
         else:
             problems += [f"store.toml: {p}" for p in check_store_toml(data)]
+            result.store = data
     _violation(bp, problems)
     return result
 
 
-def build_one(
+def build_one(  # noqa: PLR0917 - the phase's inputs, one argument each
     bp: Buildpack,
     layers_dir: Path,
     plan: list[dict[str, Any]],

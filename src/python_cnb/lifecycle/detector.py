@@ -58,31 +58,45 @@ def detect(
     env_for: Callable[[Buildpack, Path], dict[str, str]],
     run: RunFn,
 ) -> list[PlanEntry]:
-    """Run each buildpack's detect, then find the first combination of plans that resolves."""
+    """Run each buildpack's detect, then find the first combination of plans that resolves.
+
+    Like the lifecycle, every detect runs; if any errored the group is an error (21), else
+    if any failed, a failure (20).
+    """
     plans: list[tuple[str, list[dict[str, Any]]]] = []
+    failures: list[LifecycleError] = []
     with tempfile.TemporaryDirectory(prefix="lifecycle-detect-") as tmp:
         for bp in buildpacks:
             plan_path = Path(tmp) / f"{bp.id.replace('/', '_')}-plan.toml"
             plan_path.write_text("")
             code = run([str(bp.path / "bin" / "detect")], app_dir, env_for(bp, plan_path))
             if code == 100:
-                raise LifecycleError("detect", DETECT_FAILED, f"{bp.id} did not detect (exit 100)")
-            if code != 0:
-                raise LifecycleError(
-                    "detect", DETECT_ERROR, f"{bp.id} detect errored (exit {code})"
+                failures.append(
+                    LifecycleError("detect", DETECT_FAILED, f"{bp.id} did not detect (exit 100)")
                 )
+                continue
+            if code != 0:
+                failures.append(
+                    LifecycleError("detect", DETECT_ERROR, f"{bp.id} detect errored (exit {code})")
+                )
+                continue
             try:
                 plan = toml_file.read(plan_path)
             except toml_file.TOMLDecodeError as error:
-                raise LifecycleError(
-                    "detect", DETECT_ERROR, f"{bp.id} wrote invalid plan TOML: {error}"
-                ) from None
+                failures.append(
+                    LifecycleError(
+                        "detect", DETECT_ERROR, f"{bp.id} wrote invalid plan TOML: {error}"
+                    )
+                )
+                continue
             problems = check_plan(plan)
             if problems:
                 raise LifecycleError(
                     "detect", SPEC_VIOLATION, f"{bp.id} plan: " + "; ".join(problems)
                 )
             plans.append((bp.id, _options(plan)))
+    if failures:
+        raise next((f for f in failures if f.code == DETECT_ERROR), failures[0])
     for combination in itertools.product(
         *[[(bp_id, o) for o in options] for bp_id, options in plans]
     ):

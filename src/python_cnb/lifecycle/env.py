@@ -32,6 +32,8 @@ LAUNCH_ENV_EXCLUDELIST = (
     "CNB_PLATFORM_API",
     "CNB_DEPRECATION_MODE",
 )
+LAUNCH_PATH_EXCLUDELIST = ("/cnb/process", "/cnb/lifecycle")
+"""``launch.ProcessDir`` and ``launch.LifecycleDir``, which ``NewLaunchEnv`` strips from PATH."""
 
 
 def _prefix(value: str, separator: str) -> str:
@@ -57,11 +59,16 @@ class Env:
 
     @classmethod
     def for_launch(cls, environ: Mapping[str, str]) -> Env:
-        """``NewLaunchEnv``: the container env minus the lifecycle's own variables."""
-        return cls(
-            {k: v for k, v in environ.items() if k not in LAUNCH_ENV_EXCLUDELIST},
-            LAUNCH_ROOT_DIRS,
-        )
+        """``NewLaunchEnv``: the container env minus the lifecycle's own variables, and
+        minus the lifecycle's directories in PATH."""
+        variables = {k: v for k, v in environ.items() if k not in LAUNCH_ENV_EXCLUDELIST}
+        if "PATH" in variables:
+            variables["PATH"] = os.pathsep.join(
+                part
+                for part in variables["PATH"].split(os.pathsep)
+                if part not in LAUNCH_PATH_EXCLUDELIST
+            )
+        return cls(variables, LAUNCH_ROOT_DIRS)
 
     def get(self, name: str) -> str:
         """The value, or empty."""
@@ -83,8 +90,9 @@ class Env:
     def add_env_dir(self, env_dir: Path, default_action: str = "override") -> None:
         """Apply a layer's env directory: every file, in name order, by its suffix."""
         for name, value in _env_files(env_dir):
-            var, _, action = name.partition(".")
-            action = action or default_action
+            var, dot, action = name.partition(".")
+            if not dot:  # ``FOO.`` has the action "" (prepend-path), not the default action
+                action = default_action
             if action == "prepend":
                 self.set(var, value + _prefix(self.get(var), _delim(env_dir, var, "")))
             elif action == "append":

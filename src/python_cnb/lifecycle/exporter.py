@@ -34,7 +34,7 @@ def merge_processes(
     return list(processes.values()), default
 
 
-def export(
+def export(  # noqa: PLR0912, PLR0915 - the exporter's rules, in the lifecycle's order
     buildpacks: list[Buildpack],
     workspace: Workspace,
     outputs: dict[str, BuildOutput],
@@ -77,9 +77,11 @@ def export(
                         raise LifecycleError(
                             "export",
                             EXPORT_FAILED,
-                            f"cannot reuse '{bp.id}:{name}', previous image has no metadata for layer",
+                            f"cannot reuse '{bp.id}:{name}', "
+                            "previous image has no metadata for layer",
                         )
-                    shutil.move(str(source), str(layer))
+                    # a copy: the previous image must stay whole until this export succeeds
+                    shutil.copytree(source, layer, symlinks=True)
                     sha = previous["sha"]
                     log.append(f"Reusing layer '{bp.id}:{name}'\n")
                 image_layers[name] = {"sha": sha, "types": types, "metadata": metadata}
@@ -110,6 +112,7 @@ def export(
                 "version": bp.descriptor.version,
                 "api": bp.descriptor.api,
                 "layers": image_layers,
+                **({"store": output.store} if output.store else {}),
             }
         )
         cache_bps.append({"id": bp.id, "version": bp.descriptor.version, "layers": cache_layers})

@@ -29,7 +29,7 @@ def run(
             "--",
             *command,
         ]
-    process = subprocess.Popen(
+    with subprocess.Popen(
         command,
         cwd=cwd,
         env=dict(env),
@@ -39,14 +39,14 @@ def run(
         text=True,
         encoding="utf-8",
         errors="replace",
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        sink.append(line)
-        if echo is not None:
-            echo.write(line)
-            echo.flush()
-    return process.wait()
+    ) as process:  # closes the pipe, which a bare Popen would leak
+        assert process.stdout is not None
+        for line in process.stdout:
+            sink.append(line)
+            if echo is not None:
+                echo.write(line)
+                echo.flush()
+        return process.wait()
 
 
 def console() -> TextIO:

@@ -8,6 +8,7 @@
 
 Launch+cache layers are all or nothing: restored only when the cache has the layer with
 cache=true and the image's digest equals the cache's. ``[types]`` is never restored.
+``store.toml`` is restored from the previous image only.
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ def _layers(metadata: Optional[dict[str, Any]], buildpack_id: str) -> dict[str, 
         if bp["id"] == buildpack_id:
             layers: dict[str, Any] = bp.get("layers", {})
             return layers
+    return {}
+
+
+def _store(metadata: Optional[dict[str, Any]], buildpack_id: str) -> dict[str, Any]:
+    for bp in (metadata or {}).get("buildpacks", []):
+        if bp["id"] == buildpack_id:
+            store: dict[str, Any] = bp.get("store", {})
+            return store
     return {}
 
 
@@ -58,27 +67,52 @@ def restore(
         cache_layers = _layers(cache, bp.id)
         cache_dir = workspace.cache / escape_id(bp.id)
         image_sbom_dir = workspace.root / "sbom" / "launch" / escape_id(bp.id)
+        store = _store(image, bp.id)
+        if store:  # store.toml comes from the previous image only
+            toml_file.write(layers_dir / "store.toml", store)
         for name in sorted(set(image_layers) | set(cache_layers)):
             in_image, in_cache = image_layers.get(name), cache_layers.get(name)
             cached = in_cache is not None and in_cache["types"].get("cache", False)
-            launch = (in_image or in_cache or {}).get("types", {}).get("launch", False)
-            if launch and cached:
-                assert in_cache is not None
-                if in_image is not None and in_image["sha"] != in_cache["sha"]:
-                    log.append(f"Removing {bp.id}:{name}, wrong sha\n")
-                    continue
-                source = in_image if in_image is not None else in_cache
+            source = _metadata_source(in_image, in_cache, cached)
+            if source is None:
+                continue
+            if not cached:
                 _write_metadata(layers_dir, name, source.get("metadata", {}))
-                shutil.copytree(cache_dir / name, layers_dir / name, symlinks=True)
-                _copy_sboms(cache_dir, layers_dir, name)
-                log.append(f"Restoring data for {bp.id}:{name} from cache\n")
-            elif launch and in_image is not None:
-                _write_metadata(layers_dir, name, in_image.get("metadata", {}))
                 _copy_sboms(image_sbom_dir, layers_dir, name)
                 log.append(f"Restoring metadata for {bp.id}:{name} from app image\n")
-            elif cached:
-                assert in_cache is not None
-                _write_metadata(layers_dir, name, in_cache.get("metadata", {}))
-                shutil.copytree(cache_dir / name, layers_dir / name, symlinks=True)
-                _copy_sboms(cache_dir, layers_dir, name)
-                log.append(f"Restoring data for {bp.id}:{name} from cache\n")
+                continue
+            assert in_cache is not None
+            if source["sha"] != in_cache["sha"]:
+                log.append(f"Removing {bp.id}:{name}, wrong sha\n")
+                continue
+            _write_metadata(layers_dir, name, source.get("metadata", {}))
+            shutil.copytree(cache_dir / name, layers_dir / name, symlinks=True)
+            _copy_sboms(cache_dir, layers_dir, name)
+            log.append(f"Restoring data for {bp.id}:{name} from cache\n")
+
+
+def _metadata_source(
+    in_image: Optional[dict[str, Any]], in_cache: Optional[dict[str, Any]], cached: bool
+) -> Optional[dict[str, Any]]:
+    """Where the lifecycle restores a layer's metadata (and its SHA) from, if anywhere.
+
+    ``restoreLayerMetadata``: image layers first, unless launch=false, build=true without
+    cache, or cache=true but not cached; then cached layers, unless launch=true and in the
+    image (already handled).
+    """
+    if (
+        cached
+        and in_cache is not None
+        and (in_image is None or not in_cache["types"].get("launch", False))
+    ):
+        return in_cache
+    if in_image is None:
+        return None
+    types = in_image.get("types", {})
+    if not types.get("launch", False):
+        return None
+    if types.get("build", False) and not types.get("cache", False):
+        return None
+    if types.get("cache", False) and not cached:
+        return None
+    return in_image

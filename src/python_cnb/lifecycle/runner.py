@@ -61,7 +61,7 @@ def default_image_env(workspace: Workspace) -> dict[str, str]:
     return env
 
 
-def build(
+def build(  # noqa: PLR0915 - the phases in order, in one place
     app_dir: Path,
     workspace: Path | Workspace,
     *,
@@ -99,11 +99,6 @@ def build(
     previous_image = read_json(ws.image_metadata)
     previous_cache = read_json(ws.cache_metadata)
     _stash(ws)
-    shutil.copytree(app_dir, ws.app, symlinks=True)
-    ws.layers.mkdir(parents=True)
-    if user is not None:
-        for path in (ws.app, ws.layers, ws.home):
-            chown_tree(path, user)
 
     def run(argv: list[str], cwd: Path, phase_env: Mapping[str, str]) -> int:
         return process_runner.run(argv, cwd=cwd, env=phase_env, sink=log, echo=echo, user=user)
@@ -119,11 +114,18 @@ def build(
         return phase_env
 
     try:
+        shutil.copytree(app_dir, ws.app, symlinks=True)
+        ws.layers.mkdir(parents=True)
+        if user is not None:
+            for path in (ws.app, ws.layers, ws.home):
+                chown_tree(path, user)
         for bp in loaded:
             if not bp.supports(target):
                 raise LifecycleError(
                     "detect", 20, f"{bp.id} supports no target matching {target.os}/{target.arch}"
                 )
+        # detect and build must leave both alone: the spec makes them read-only
+        read_only = {p: tree_fingerprint(p) for p in [*(bp.path for bp in loaded), ws.platform]}
         say("===> DETECTING\n")
         entries = detect(
             loaded, ws.app, lambda bp, plan: env_for(bp, {"CNB_BUILD_PLAN_PATH": str(plan)}), run
@@ -132,7 +134,6 @@ def build(
         restore(loaded, ws, previous_image, previous_cache, log)
         say("===> BUILDING\n")
         outputs: dict[str, BuildOutput] = {}
-        read_only = {p: tree_fingerprint(p) for p in [*(bp.path for bp in loaded), ws.platform]}
         for bp in loaded:
             plan = plan_for(bp.id, entries)
             outputs[bp.id] = build_one(bp, ws.bp_layers(bp.id), plan, ws.app, env_for(bp, {}), run)
@@ -150,6 +151,9 @@ def build(
         say(f"ERROR: {error}\n")
         _unstash(ws)
         return BuildResult(ws, "".join(log), error)
+    except BaseException:  # a bug or an interrupt: still leave the previous image as it was
+        _unstash(ws)
+        raise
     write_json(ws.cache_metadata, cache)
     write_json(ws.image_metadata, image)
     _drop_stash(ws)

@@ -1,0 +1,67 @@
+"""Shared fixtures: the CPython mirror and the package index on 127.0.0.1, and a lifecycle."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.support.lifecycle import REPO, Lifecycle
+from tests.support.servers import FileServer
+
+CACHE = REPO / ".cache"
+INDEX_REQUIREMENTS = REPO / "tests" / "index" / "requirements.txt"
+INDEX_PORT = int(os.environ.get("PYTHON_CNB_TEST_INDEX_PORT", "3141"))
+"""Fixture lock files (uv.lock, poetry.lock) record the index URL, so its port is fixed."""
+INDEX_URL = f"http://127.0.0.1:{INDEX_PORT}/simple/"
+MIRROR_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
+
+
+@pytest.fixture(scope="session")
+def cpython_mirror() -> Iterator[FileServer]:
+    """The machine's CPythons packed like python-build-standalone, served over HTTP."""
+    from tools import mirror
+
+    out = CACHE / "mirror"
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", "/root/.pyenv"))
+    mirror.mirror(MIRROR_VERSIONS, out, pyenv_root)
+    with FileServer(out) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def package_index() -> Iterator[str]:
+    """The local package index (filled from PyPI once, then served from disk)."""
+    from tools import local_index
+
+    root = CACHE / "index"
+    local_index.fill([INDEX_REQUIREMENTS], root, local_index.default_pythons())
+    with local_index.serve(root, port=INDEX_PORT):
+        yield INDEX_URL
+
+
+@pytest.fixture
+def platform_env(cpython_mirror: FileServer, package_index: str) -> dict[str, str]:
+    """What every integration build gets from the platform: our interpreters and index."""
+    return {
+        "BP_CPYTHON_MANIFEST": cpython_mirror.url("manifest.toml"),
+        "PIP_INDEX_URL": package_index,
+    }
+
+
+@pytest.fixture(scope="session")
+def buildpack() -> Path:
+    """The packaged buildpack directory (what ships: no tests, no dev tools)."""
+    from tools import package
+
+    return package.assemble(CACHE / "buildpack" / "python-cnb")
+
+
+@pytest.fixture
+def lifecycle(tmp_path: Path, platform_env: dict[str, str], buildpack: Path) -> Iterator[Lifecycle]:
+    """A workspace to build, rebuild and launch one app in."""
+    runner = Lifecycle(tmp_path, platform_env, buildpacks=(buildpack,))
+    yield runner
+    runner.close()

@@ -1,0 +1,87 @@
+"""HTTP servers for tests, on 127.0.0.1 only: a static file server that can misbehave."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Optional
+
+
+@dataclass
+class Fault:
+    """How to misbehave for one path: each request consumes the next planned status."""
+
+    statuses: list[int] = field(default_factory=list)
+    """HTTP statuses to answer before serving normally (500, 404...)."""
+    delay: float = 0.0
+    """Seconds to wait before answering (to trigger client timeouts)."""
+    truncate_to: Optional[int] = None
+    """Send only this many bytes of the body while announcing the full length."""
+
+
+class FileServer:
+    """Serves ``root`` over HTTP on 127.0.0.1, recording requests and injecting faults."""
+
+    def __init__(self, root: Path, port: int = 0) -> None:
+        self.root = root
+        self.faults: dict[str, Fault] = {}
+        self.requests: list[tuple[str, int]] = []
+        server = self
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *args: object, **kwargs: object) -> None:
+                super().__init__(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                fault = server.faults.get(self.path)
+                if fault is not None:
+                    if fault.delay:
+                        time.sleep(fault.delay)
+                    if fault.statuses:
+                        status = fault.statuses.pop(0)
+                        server.requests.append((self.path, status))
+                        self.send_error(status)
+                        return
+                    if fault.truncate_to is not None:
+                        data = (root / self.path.lstrip("/")).read_bytes()
+                        server.requests.append((self.path, 200))
+                        self.send_response(200)
+                        self.send_header("Content-Length", str(len(data)))
+                        self.end_headers()
+                        self.wfile.write(data[: fault.truncate_to])
+                        self.wfile.flush()
+                        self.close_connection = True
+                        return
+                exists = (root / self.path.lstrip("/").split("?")[0]).is_file()
+                server.requests.append((self.path, 200 if exists else 404))
+                super().do_GET()
+
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    def url(self, path: str = "") -> str:
+        """``http://127.0.0.1:<port>/<path>``."""
+        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> FileServer:
+        return self
+
+    def __exit__(self, *exc: object | TracebackType) -> None:
+        self.close()

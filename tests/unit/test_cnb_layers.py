@@ -1,0 +1,450 @@
+"""Layers: strict metadata, the keep-or-discard decision, and the layer's files."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from python_cnb.cnb import toml_file
+from python_cnb.cnb.layers import (
+    InvalidMetadata,
+    Layer,
+    LayerDecision,
+    LayerTypes,
+    cached_layer,
+    changed_fields,
+    decode_metadata,
+    encode_metadata,
+)
+from python_cnb.cnb.validate import SpecViolation
+
+CDX = "application/vnd.cyclonedx+json"
+LAUNCH = LayerTypes(launch=True)
+LAUNCH_CACHE = LayerTypes(launch=True, cache=True)
+
+
+@dataclass(frozen=True)
+class Meta:
+    version: str
+    size: int
+    pinned: bool
+    files: tuple[str, ...]
+    built_at: str = field(default="", metadata={"invalidates": False})
+    checksum: str = field(default="", metadata={"label": "download checksum"})
+
+
+META = Meta(version="3.12.1", size=3, pinned=True, files=("a", "b"))
+RAW = {
+    "version": "3.12.1",
+    "size": 3,
+    "pinned": True,
+    "files": ["a", "b"],
+    "built_at": "",
+    "checksum": "",
+}
+
+
+# --- encode / decode ---------------------------------------------------------------------------
+
+
+def test_encode_metadata_turns_tuples_into_arrays() -> None:
+    assert encode_metadata(META) == RAW
+    assert isinstance(encode_metadata(META)["files"], list)
+
+
+def test_decode_metadata_round_trips_through_toml() -> None:
+    text = toml_file.dumps({"metadata": encode_metadata(META)})
+    assert decode_metadata(Meta, toml_file.loads(text)["metadata"]) == META
+
+
+def test_decode_metadata_makes_tuples() -> None:
+    decoded = decode_metadata(Meta, RAW)
+    assert decoded.files == ("a", "b")
+    assert isinstance(decoded.files, tuple)
+
+
+def test_decode_metadata_unknown_and_missing_keys() -> None:
+    raw = {**RAW, "extra": 1, "other": 2}
+    del raw["size"]
+    with pytest.raises(InvalidMetadata) as caught:
+        decode_metadata(Meta, raw)
+    assert str(caught.value) == "unknown keys ['extra', 'other'], missing keys ['size']"
+    with pytest.raises(InvalidMetadata, match=r"^unknown keys \['extra'\]$"):
+        decode_metadata(Meta, {**RAW, "extra": 1})
+    with pytest.raises(InvalidMetadata, match=r"^missing keys \['files', 'pinned'\]$"):
+        decode_metadata(Meta, {k: v for k, v in RAW.items() if k not in ("files", "pinned")})
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("version", 3, "'version' is not a str"),
+        ("size", True, "'size' is not a int"),
+        ("size", "3", "'size' is not a int"),
+        ("size", 3.0, "'size' is not a int"),
+        ("pinned", 1, "'pinned' is not a bool"),
+        ("files", ["a", 1], "'files' is not a tuple[str, ...]"),
+        ("files", "ab", "'files' is not a tuple[str, ...]"),
+    ],
+)
+def test_decode_metadata_mistyped(key: str, value: object, message: str) -> None:
+    with pytest.raises(InvalidMetadata) as caught:
+        decode_metadata(Meta, {**RAW, key: value})
+    assert str(caught.value) == message
+
+
+def test_decode_metadata_with_evaluated_annotations() -> None:
+    """A metadata class whose annotations are real types, not strings (no future import)."""
+    evaluated = dataclasses.make_dataclass(
+        "Evaluated", [("name", str), ("count", int), ("items", tuple[str, ...])], frozen=True
+    )
+    decoded: object = decode_metadata(evaluated, {"name": "n", "count": 1, "items": ["x"]})
+    assert decoded == evaluated(name="n", count=1, items=("x",))
+    with pytest.raises(InvalidMetadata, match=r"^'items' is not a tuple\[str, \.\.\.\]$"):
+        decode_metadata(evaluated, {"name": "n", "count": 1, "items": [1]})
+
+
+# --- changed_fields ------------------------------------------------------------------------
+
+
+def test_changed_fields_one_sentence_per_field() -> None:
+    new = dataclasses.replace(META, version="3.13.0", size=4, pinned=False, files=("c",))
+    assert changed_fields(META, new) == [
+        "The version changed from 3.12.1 to 3.13.0",
+        "The size changed from 3 to 4",
+        "The pinned changed from True to False",
+        "The files changed from a, b to c",
+    ]
+
+
+def test_changed_fields_none_when_equal() -> None:
+    assert changed_fields(META, dataclasses.replace(META)) == []
+
+
+def test_changed_fields_ignores_non_invalidating_fields() -> None:
+    assert changed_fields(META, dataclasses.replace(META, built_at="2024-01-01")) == []
+
+
+def test_changed_fields_uses_label_and_shortens_long_values() -> None:
+    old = dataclasses.replace(META, checksum="sha256:" + "a" * 64)
+    new = dataclasses.replace(META, checksum="sha256:" + "b" * 64)
+    assert changed_fields(old, new) == [
+        "The download checksum changed from sha256:aaaaa… to sha256:bbbbb…"
+    ]
+    forty = "x" * 40
+    assert changed_fields(META, dataclasses.replace(META, version=forty)) == [
+        f"The version changed from 3.12.1 to {forty}"
+    ]
+
+
+# --- Layer ---------------------------------------------------------------------------------------
+
+
+def test_layer_paths(tmp_path: Path) -> None:
+    layer = Layer(tmp_path, "python")
+    assert layer.name == "python"
+    assert layer.path == tmp_path / "python"
+    assert layer.toml_path == tmp_path / "python.toml"
+    assert layer.sbom_path("cdx.json") == tmp_path / "python.sbom.cdx.json"
+    assert layer.read_toml() is None
+
+
+@pytest.mark.parametrize("name", ["launch", "a/b", "x.ignore"])
+def test_layer_refuses_bad_names(tmp_path: Path, name: str) -> None:
+    with pytest.raises(SpecViolation) as caught:
+        Layer(tmp_path, name)
+    assert caught.value.file == f"layer {name!r}"
+
+
+def test_write_types_and_metadata(tmp_path: Path) -> None:
+    layer = Layer(tmp_path, "python")
+    layer.path.mkdir()
+    layer.write(LAUNCH_CACHE, META)
+    assert toml_file.read(layer.toml_path) == {
+        "types": {"build": False, "launch": True, "cache": True},
+        "metadata": RAW,
+    }
+    assert layer.read_toml() == toml_file.read(layer.toml_path)
+
+
+def test_write_without_metadata(tmp_path: Path) -> None:
+    layer = Layer(tmp_path, "python")
+    layer.path.mkdir()
+    layer.write(LayerTypes(build=True))
+    assert layer.toml_path.read_text(encoding="utf-8") == (
+        "[types]\nbuild = true\nlaunch = false\ncache = false\n"
+    )
+
+
+def test_write_build_only_layer_needs_no_directory(tmp_path: Path) -> None:
+    layer = Layer(tmp_path, "tools")
+    layer.write(LayerTypes(build=True))
+    assert toml_file.read(layer.toml_path) == {
+        "types": {"build": True, "launch": False, "cache": False}
+    }
+
+
+@pytest.mark.parametrize("types", [LAUNCH, LayerTypes(cache=True), LayerTypes(True, True, True)])
+def test_write_refuses_launch_or_cache_without_directory(tmp_path: Path, types: LayerTypes) -> None:
+    layer = Layer(tmp_path, "python")
+    with pytest.raises(SpecViolation) as caught:
+        layer.write(types, META)
+    assert caught.value.file == "layer 'python'"
+    assert caught.value.problems == ("a cache or launch layer needs its directory",)
+    assert not layer.toml_path.exists()
+
+
+def _populate(layer: Layer) -> None:
+    (layer.path / "bin").mkdir(parents=True)
+    (layer.path / "bin" / "python").write_text("x")
+    layer.toml_path.write_text('[metadata]\nversion = "1"\n')
+    for extension in ("cdx.json", "spdx.json", "syft.json"):
+        layer.sbom_path(extension).write_text("{}")
+
+
+def test_remove_deletes_everything_of_the_layer_only(tmp_path: Path) -> None:
+    layer = Layer(tmp_path, "python")
+    _populate(layer)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other.toml").write_text("")
+    (tmp_path / "launch.sbom.cdx.json").write_text("{}")
+    layer.remove()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "launch.sbom.cdx.json",
+        "other",
+        "other.toml",
+    ]
+    layer.remove()  # nothing left: no error
+
+
+def test_reset_leaves_an_empty_directory(tmp_path: Path) -> None:
+    layer = Layer(tmp_path, "python")
+    _populate(layer)
+    layer.reset()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["python"]
+    assert list(layer.path.iterdir()) == []
+
+
+def test_invalidate_deletes_only_the_toml(tmp_path: Path) -> None:
+    layer = Layer(tmp_path, "python")
+    _populate(layer)
+    layer.invalidate()
+    assert not layer.toml_path.exists()
+    assert (layer.path / "bin" / "python").read_text() == "x"
+    assert layer.sbom_path("cdx.json").exists()
+    layer.invalidate()
+
+
+def test_write_sbom(tmp_path: Path) -> None:
+    layer = Layer(tmp_path, "python")
+    layer.write_sbom("cdx.json", '{"bomFormat": "CycloneDX"}', (CDX,))
+    assert layer.sbom_path("cdx.json").read_text() == '{"bomFormat": "CycloneDX"}'
+    with pytest.raises(SpecViolation) as caught:
+        layer.write_sbom("spdx.json", "{}", (CDX,))
+    assert caught.value.problems == (
+        "'python.sbom.spdx.json': media type application/spdx+json is not declared in sbom-formats",
+    )
+    assert not layer.sbom_path("spdx.json").exists()
+
+
+# --- cached_layer --------------------------------------------------------------------------------
+
+
+def _restore(tmp_path: Path, metadata: object, *, contents: bool = True) -> Layer:
+    """What the restorer leaves: ``[metadata]`` only (never ``[types]``), maybe the contents."""
+    layer = Layer(tmp_path, "python")
+    toml_file.write(layer.toml_path, {"metadata": metadata})
+    if contents:
+        (layer.path / "bin").mkdir(parents=True)
+        (layer.path / "bin" / "python").write_text("old")
+    layer.sbom_path("cdx.json").write_text("{}")
+    return layer
+
+
+def _assert_discarded(layer: Layer) -> None:
+    assert layer.path.is_dir()
+    assert list(layer.path.iterdir()) == []
+    assert not layer.toml_path.exists()
+    assert not layer.sbom_path("cdx.json").exists()
+
+
+def test_cached_layer_new(tmp_path: Path) -> None:
+    decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
+    assert decision == LayerDecision(decision.layer, False, None, ())
+    assert decision.layer.path == tmp_path / "python"
+    assert not decision.restored
+    assert decision.layer.path.is_dir()
+    assert list(decision.layer.path.iterdir()) == []
+    assert not decision.layer.toml_path.exists()
+
+
+def test_cached_layer_kept(tmp_path: Path) -> None:
+    layer = _restore(tmp_path, RAW)
+    decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
+    assert (decision.reused, decision.previous, decision.reasons) == (True, META, ())
+    assert decision.restored
+    assert (layer.path / "bin" / "python").read_text() == "old"
+    assert layer.sbom_path("cdx.json").exists()
+    assert toml_file.read(layer.toml_path) == {
+        "types": {"build": False, "launch": True, "cache": True},
+        "metadata": RAW,
+    }
+
+
+def test_cached_layer_kept_despite_non_invalidating_change(tmp_path: Path) -> None:
+    _restore(tmp_path, RAW)
+    new = dataclasses.replace(META, built_at="today")
+    decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=new)
+    assert decision.reused
+    assert decision.previous == META
+    assert toml_file.read(tmp_path / "python.toml")["metadata"]["built_at"] == "today"
+
+
+def test_cached_layer_discarded_with_one_reason_per_changed_field(tmp_path: Path) -> None:
+    layer = _restore(tmp_path, RAW)
+    new = dataclasses.replace(META, version="3.13.0", files=("a",))
+    decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=new)
+    assert (decision.reused, decision.previous) == (False, META)
+    assert decision.reasons == (
+        "The version changed from 3.12.1 to 3.13.0",
+        "The files changed from a, b to a",
+    )
+    assert decision.restored
+    _assert_discarded(layer)
+
+
+def test_cached_layer_unknown_keys(tmp_path: Path) -> None:
+    layer = _restore(tmp_path, {**RAW, "python": "3.12"})
+    decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
+    assert (decision.reused, decision.previous) == (False, None)
+    assert decision.reasons == (
+        "Its metadata is not what this buildpack version writes (unknown keys ['python'])",
+    )
+    _assert_discarded(layer)
+
+
+def test_cached_layer_missing_keys(tmp_path: Path) -> None:
+    raw = {k: v for k, v in RAW.items() if k != "checksum"}
+    layer = _restore(tmp_path, raw)
+    decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
+    assert decision.reasons == (
+        "Its metadata is not what this buildpack version writes (missing keys ['checksum'])",
+    )
+    _assert_discarded(layer)
+
+
+def test_cached_layer_without_metadata_table(tmp_path: Path) -> None:
+    """The restorer writes an empty TOML when the layer had empty metadata."""
+    layer = Layer(tmp_path, "python")
+    layer.path.mkdir()
+    layer.toml_path.write_text("")
+    decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
+    assert decision.reasons == (
+        "Its metadata is not what this buildpack version writes (missing keys "
+        "['built_at', 'checksum', 'files', 'pinned', 'size', 'version'])",
+    )
+
+
+def test_cached_layer_mistyped_metadata(tmp_path: Path) -> None:
+    _restore(tmp_path, {**RAW, "size": "3"})
+    decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
+    assert decision.reasons == (
+        "Its metadata is not what this buildpack version writes ('size' is not a int)",
+    )
+
+
+def test_cached_layer_unparseable_toml(tmp_path: Path) -> None:
+    layer = _restore(tmp_path, RAW)
+    layer.toml_path.write_text("[metadata\nversion = ")
+    decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
+    assert (decision.reused, decision.previous) == (False, None)
+    assert decision.reasons == (
+        "Its metadata could not be read (Expected ']' at the end of a table declaration "
+        "(at line 1, column 10))",
+    )
+    _assert_discarded(layer)
+
+
+def test_cached_layer_metadata_without_contents(tmp_path: Path) -> None:
+    layer = _restore(tmp_path, RAW, contents=False)
+    decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
+    assert (decision.reused, decision.previous) == (False, META)
+    assert decision.reasons == ("Its contents were not restored",)
+    _assert_discarded(layer)
+
+
+def test_cached_layer_contents_without_metadata(tmp_path: Path) -> None:
+    layer = Layer(tmp_path, "python")
+    (layer.path / "bin").mkdir(parents=True)
+    decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
+    assert (decision.reused, decision.previous) == (False, None)
+    assert decision.reasons == ("It has no metadata (an earlier build did not finish it)",)
+    _assert_discarded(layer)
+
+
+def test_cached_layer_keep_false(tmp_path: Path) -> None:
+    layer = _restore(tmp_path, RAW)
+    decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META, keep=False)
+    assert (decision.reused, decision.previous) == (False, META)
+    assert decision.reasons == ("A clean build was requested",)
+    _assert_discarded(layer)
+
+
+def test_cached_layer_keep_false_adds_to_other_reasons(tmp_path: Path) -> None:
+    _restore(tmp_path, RAW)
+    new = dataclasses.replace(META, size=5)
+    decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=new, keep=False)
+    assert decision.reasons == ("The size changed from 3 to 5", "A clean build was requested")
+
+
+def test_cached_layer_keep_false_with_nothing_restored(tmp_path: Path) -> None:
+    decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META, keep=False)
+    assert (decision.reused, decision.reasons, decision.restored) == (False, (), False)
+
+
+def test_cached_layer_extra_reasons(tmp_path: Path) -> None:
+    layer = _restore(tmp_path, RAW)
+    calls: list[tuple[Meta, Path]] = []
+
+    def broken(previous: Meta, restored: Layer) -> list[str]:
+        calls.append((previous, restored.path))
+        return ["Its interpreter does not start"]
+
+    decision = cached_layer(
+        tmp_path, "python", types=LAUNCH_CACHE, metadata=META, extra_reasons=broken
+    )
+    assert calls == [(META, tmp_path / "python")]
+    assert decision.reasons == ("Its interpreter does not start",)
+    assert decision.previous == META
+    _assert_discarded(layer)
+
+
+def test_cached_layer_extra_reasons_empty_keeps(tmp_path: Path) -> None:
+    _restore(tmp_path, RAW)
+    decision = cached_layer(
+        tmp_path,
+        "python",
+        types=LAUNCH_CACHE,
+        metadata=META,
+        extra_reasons=lambda previous, restored: [],
+    )
+    assert decision.reused
+
+
+def test_cached_layer_extra_reasons_not_asked_once_discarded(tmp_path: Path) -> None:
+    _restore(tmp_path, RAW)
+    calls: list[Meta] = []
+
+    def extra(previous: Meta, restored: Layer) -> list[str]:
+        calls.append(previous)
+        return ["never"]
+
+    new = dataclasses.replace(META, version="3.13.0")
+    decision = cached_layer(
+        tmp_path, "python", types=LAUNCH_CACHE, metadata=new, extra_reasons=extra
+    )
+    assert calls == []
+    assert decision.reasons == ("The version changed from 3.12.1 to 3.13.0",)
