@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_ENV := env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: all venv vendor mirror index test unit integration lint typecheck demo clean
+.PHONY: all venv vendor mirror index package test unit lint demo clean
 
 all: test
 
@@ -34,6 +34,10 @@ mirror: venv
 # The tests' package index, filled once from PyPI with pip download.
 index: venv
 	$(PY) -m tools.local_index fill --dest .cache/index -r tests/index/requirements.txt
+
+# The packaged buildpack: dist/python-cnb-<version>/ and a reproducible .tgz.
+package: vendor
+	$(PY) -m tools.package
 
 lint: venv
 	$(VENV)/bin/ruff check src tests tools

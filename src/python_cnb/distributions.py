@@ -11,6 +11,7 @@ the same shape (``[[dependencies]]``, ``[[metadata.dependencies]]``, or the
 from __future__ import annotations
 
 import re
+import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -138,6 +139,9 @@ def load_manifest(location: str, timeout: float) -> tuple[Distribution, ...]:
             text = path.read_text(encoding="utf-8")
             base = str(path.resolve())
         data = toml_file.loads(text)
+    except urllib.error.HTTPError as error:
+        error.close()  # it holds the connection
+        raise InvalidManifest(location, (f"it cannot be read: {error}",)) from None
     except (OSError, UnicodeDecodeError, toml_file.TOMLDecodeError) as error:
         raise InvalidManifest(location, (f"it cannot be read: {error}",)) from None
     return parse_manifest(data, location, base)
@@ -152,7 +156,8 @@ def for_target(
 
 # --- BP_DEPENDENCY_MIRROR ------------------------------------------------------------------------
 
-_LOOPBACK = re.compile(r"^(localhost|127(\.\d{1,3}){3}|\[::1\])$")
+_LOOPBACK = re.compile(r"^(localhost|127(\.\d{1,3}){3}|::1)$")
+"""Loopback host names, as ``urlsplit().hostname`` gives them (lower case, IPv6 unbracketed)."""
 
 
 @dataclass(eq=False)
@@ -180,11 +185,11 @@ def find_mirror(
             return name, value.strip()
     if env.get("BP_DEPENDENCY_MIRROR", "").strip():
         return "BP_DEPENDENCY_MIRROR", env["BP_DEPENDENCY_MIRROR"].strip()
-    for binding in bindings_of_type(bindings, "dependency-mirror"):
-        if host in binding.entries:
-            return f"binding {binding.name}/{host}", binding.read(host)
-        if "default" in binding.entries:
-            return f"binding {binding.name}/default", binding.read("default")
+    mirror_bindings = bindings_of_type(bindings, "dependency-mirror")
+    for entry in (host, "default"):
+        for binding in mirror_bindings:
+            if entry in binding.entries:
+                return f"binding {binding.name}/{entry}", binding.read(entry)
     return None
 
 
@@ -199,9 +204,13 @@ def apply_mirror(uri: str, env: Mapping[str, str], bindings: tuple[Binding, ...]
     if found is None:
         return uri
     setting, mirror = found
-    mirror_parts = urllib.parse.urlsplit(mirror)
+    try:
+        mirror_parts = urllib.parse.urlsplit(mirror)
+        hostname = mirror_parts.hostname or ""
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        raise InvalidMirror(setting, mirror) from None
     scheme = mirror_parts.scheme.lower()
-    loopback_http = scheme == "http" and bool(_LOOPBACK.match(mirror_parts.hostname or ""))
+    loopback_http = scheme == "http" and bool(_LOOPBACK.match(hostname))
     if scheme not in ("https", "file") and not loopback_http:
         raise InvalidMirror(setting, mirror)
     original = urllib.parse.urlsplit(uri)

@@ -128,7 +128,7 @@ class EndOfLifePythonVersion(BuildpackError):
 
 _PLAIN = re.compile(r"(?P<major>\d+)(\.(?P<minor>\d+))?(\.(?P<patch>\d+|\*|x))?")
 _TILDE = re.compile(r"~(?P<version>\d+\.\d+(\.\d+)?)")
-_CARET = re.compile(r"\^(?P<major>\d+)(\.(?P<minor>\d+))?(\.\d+)?")
+_CARET = re.compile(r"\^(?P<major>\d+)(\.(?P<minor>\d+))?(\.(?P<patch>\d+))?")
 
 
 def to_specifier(text: str) -> str:
@@ -155,7 +155,10 @@ def to_specifier(text: str) -> str:
         return f"~={version}" if version.count(".") == 2 else f"~={version}.0"
     caret = _CARET.fullmatch(value)
     if caret:
-        return f">={caret['major']}.{caret['minor'] or 0},<{int(caret['major']) + 1}"
+        lower = f"{caret['major']}.{caret['minor'] or 0}" + (
+            f".{caret['patch']}" if caret["patch"] else ""
+        )
+        return f">={lower},<{int(caret['major']) + 1}"
     try:
         specifiers = SpecifierSet(value)
     except InvalidSpecifier:

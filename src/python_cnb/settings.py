@@ -9,6 +9,7 @@ puts the platform's ``env/`` files into the process environment (this buildpack 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
@@ -43,7 +44,7 @@ def flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
 
 
 def number(env: Mapping[str, str], name: str, default: float, minimum: float = 0) -> float:
-    """A numeric setting, at least ``minimum``."""
+    """A numeric setting, at least ``minimum`` (and finite: ``inf`` and ``nan`` are refused)."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -51,7 +52,7 @@ def number(env: Mapping[str, str], name: str, default: float, minimum: float = 0
         value = float(raw)
     except ValueError:
         raise InvalidSetting(name, env[name], f"a number, at least {minimum:g}") from None
-    if value < minimum:
+    if not math.isfinite(value) or value < minimum:
         raise InvalidSetting(name, env[name], f"a number, at least {minimum:g}")
     return value
 

@@ -19,7 +19,7 @@ def test_builds_and_serves_http(lifecycle: Lifecycle) -> None:
     assert "Selected Python 3.12.1" in result.output
     assert "Installed CPython 3.12.1" in result.output
     assert "Successfully installed Flask-3.1.3" in result.output
-    assert "web (default): gunicorn app:app" in result.output
+    assert 'web (default): gunicorn app:app --bind "${BIND_HOST:-0.0.0.0}:$PORT"' in result.output
 
     web = lifecycle.start()
     status, body = web.wait_for_http("/")
@@ -28,7 +28,7 @@ def test_builds_and_serves_http(lifecycle: Lifecycle) -> None:
     info = json.loads(body)
     assert info["python"] == "3.12.1"
     assert info["prefix"] == str(lifecycle.layer("venv"))
-    assert f"Listening at: http://0.0.0.0:{web.port}" in web.output
+    assert f"Listening at: http://127.0.0.1:{web.port}" in web.output
 
 
 def test_layers_and_launch_env(lifecycle: Lifecycle) -> None:

@@ -135,19 +135,34 @@ class Lifecycle:
         process_type: Optional[str] = None,
         env: Optional[Mapping[str, str]] = None,
         args: Optional[Sequence[str]] = None,
+        user: Optional[str] = None,
     ) -> Running:
-        """Launch a process type with PORT set to a free port."""
+        """Launch a process type with PORT set to a free port (as ``user``, if given).
+
+        ``BIND_HOST=127.0.0.1`` keeps servers on loopback: the tests' processes listen on
+        127.0.0.1 only (deployments default to all interfaces)."""
         port = free_port()
         spec = launch_spec(
             self.workspace,
             process_type=process_type,
             args=args,
-            env={"PORT": str(port), **(env or {})},
+            env={"PORT": str(port), "BIND_HOST": "127.0.0.1", **(env or {})},
         )
         log_path = self.root / f"launch-{len(self.running)}.log"
         with log_path.open("w") as log:
+            argv = list(spec.argv)
+            if user is not None:
+                uid, _, gid = user.partition(":")
+                argv = [
+                    "setpriv",
+                    f"--reuid={uid}",
+                    f"--regid={gid or uid}",
+                    "--clear-groups",
+                    "--",
+                    *argv,
+                ]
             process = subprocess.Popen(
-                list(spec.argv),
+                argv,
                 cwd=spec.cwd,
                 env=spec.env,
                 stdout=log,

@@ -45,10 +45,14 @@ class BuildPlan:
         return data
 
     def write(self, path: Path) -> None:
-        """Validate, then write the plan to ``$CNB_BUILD_PLAN_PATH``."""
+        """Validate, then write the plan into ``$CNB_BUILD_PLAN_PATH``.
+
+        The lifecycle creates that file; it is written in place, since its directory need
+        not be writable by the buildpack.
+        """
         data = self.to_toml()
         validate_plan(data)
-        toml_file.write(path, data)
+        path.write_text(toml_file.dumps(data), encoding="utf-8")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Optional
 
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.validate import (
@@ -127,12 +127,18 @@ def build_one(  # noqa: PLR0917 - the phase's inputs, one argument each
     app_dir: Path,
     env: dict[str, str],
     run: RunFn,
+    *,
+    user: Optional[str] = None,
 ) -> BuildOutput:
-    """Run one buildpack's ``bin/build`` and process what it wrote."""
+    """Run one buildpack's ``bin/build`` (as ``user``) and process what it wrote."""
     layers_dir.mkdir(parents=True, exist_ok=True)
+    if user is not None:
+        chown_tree(layers_dir, user)
     with tempfile.TemporaryDirectory(prefix="lifecycle-plan-") as tmp:
         plan_path = Path(tmp) / "plan.toml"
         toml_file.write(plan_path, {"entries": plan} if plan else {})
+        if user is not None:
+            chown_tree(Path(tmp), user)
         env = {**env, "CNB_BP_PLAN_PATH": str(plan_path), "CNB_LAYERS_DIR": str(layers_dir)}
         code = run([str(bp.path / "bin" / "build")], app_dir, env)
     if code != 0:

@@ -6,10 +6,11 @@ import itertools
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Optional
 
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.validate import check_plan
+from python_cnb.lifecycle.builder import chown_tree
 from python_cnb.lifecycle.errors import DETECT_ERROR, DETECT_FAILED, SPEC_VIOLATION, LifecycleError
 from python_cnb.lifecycle.workspace import Buildpack
 
@@ -57,6 +58,7 @@ def detect(
     app_dir: Path,
     env_for: Callable[[Buildpack, Path], dict[str, str]],
     run: RunFn,
+    user: Optional[str] = None,
 ) -> list[PlanEntry]:
     """Run each buildpack's detect, then find the first combination of plans that resolves.
 
@@ -69,6 +71,8 @@ def detect(
         for bp in buildpacks:
             plan_path = Path(tmp) / f"{bp.id.replace('/', '_')}-plan.toml"
             plan_path.write_text("")
+            if user is not None:
+                chown_tree(Path(tmp), user)
             code = run([str(bp.path / "bin" / "detect")], app_dir, env_for(bp, plan_path))
             if code == 100:
                 failures.append(

@@ -128,7 +128,11 @@ def build(  # noqa: PLR0915 - the phases in order, in one place
         read_only = {p: tree_fingerprint(p) for p in [*(bp.path for bp in loaded), ws.platform]}
         say("===> DETECTING\n")
         entries = detect(
-            loaded, ws.app, lambda bp, plan: env_for(bp, {"CNB_BUILD_PLAN_PATH": str(plan)}), run
+            loaded,
+            ws.app,
+            lambda bp, plan: env_for(bp, {"CNB_BUILD_PLAN_PATH": str(plan)}),
+            run,
+            user=user,
         )
         say("===> RESTORING\n")
         restore(loaded, ws, previous_image, previous_cache, log)
@@ -136,7 +140,9 @@ def build(  # noqa: PLR0915 - the phases in order, in one place
         outputs: dict[str, BuildOutput] = {}
         for bp in loaded:
             plan = plan_for(bp.id, entries)
-            outputs[bp.id] = build_one(bp, ws.bp_layers(bp.id), plan, ws.app, env_for(bp, {}), run)
+            outputs[bp.id] = build_one(
+                bp, ws.bp_layers(bp.id), plan, ws.app, env_for(bp, {}), run, user=user
+            )
             add_build_layers(build_env, ws.bp_layers(bp.id), outputs[bp.id])
             met = {entry["name"] for entry in plan} - set(outputs[bp.id].unmet)
             entries = [e for e in entries if e.name not in met]
