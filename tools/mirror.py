@@ -221,9 +221,9 @@ def _inspect(source: Path) -> _Source:
     return src
 
 
-def _walk(top: Path, rel: PurePosixPath, skip: Callable[[PurePosixPath], bool]) -> Iterator[
-    tuple[PurePosixPath, Path]
-]:
+def _walk(
+    top: Path, rel: PurePosixPath, skip: Callable[[PurePosixPath], bool]
+) -> Iterator[tuple[PurePosixPath, Path]]:
     """Files and symlinks under ``top`` as ``(rel/..., path)``, not descending into skipped dirs."""
     with os.scandir(top) as it:
         entries = sorted(it, key=lambda e: e.name)
@@ -386,10 +386,7 @@ def _relocate_elves(src: _Source, top: Path, elves: list[PurePosixPath]) -> None
         path = top / arc
         if arc == interpreter:
             _run([patchelf, "--set-rpath", "$ORIGIN/../lib", str(path)])
-        elif (
-            _is_linked_elf(path)
-            and _run([patchelf, "--print-rpath", str(path)]).stdout.strip()
-        ):
+        elif _is_linked_elf(path) and _run([patchelf, "--print-rpath", str(path)]).stdout.strip():
             _run([patchelf, "--remove-rpath", str(path)])
 
 
@@ -581,9 +578,7 @@ def resolve_version(request: str, pyenv_root: Path) -> Path:
     wanted = Version(request)
     parts = request.count(".") + 1
     candidates = [
-        v
-        for v in installed_versions(pyenv_root)
-        if (v.release[:parts] == wanted.release[:parts])
+        v for v in installed_versions(pyenv_root) if (v.release[:parts] == wanted.release[:parts])
     ]
     if not candidates:
         raise MirrorError(f"no pyenv CPython {request} under {pyenv_root / 'versions'}")
