@@ -33,7 +33,8 @@ mirror: venv
 
 # The tests' package index, filled once from PyPI with pip download.
 index: venv
-	$(PY) -m tools.local_index fill --dest .cache/index -r tests/index/requirements.txt
+	$(PY) -m tools.local_index fill --dest .cache/index -r tests/index/requirements.txt \
+		-r src/python_cnb/data/tools/pip-tools.txt -r src/python_cnb/data/tools/poetry.txt
 
 # The packaged buildpack: dist/python-cnb-<version>/ and a reproducible .tgz.
 package: vendor

@@ -12,7 +12,12 @@ from tests.support.lifecycle import REPO, Lifecycle
 from tests.support.servers import FileServer
 
 CACHE = REPO / ".cache"
-INDEX_REQUIREMENTS = REPO / "tests" / "index" / "requirements.txt"
+INDEX_REQUIREMENTS = (
+    REPO / "tests" / "index" / "requirements.txt",
+    REPO / "src" / "python_cnb" / "data" / "tools" / "pip-tools.txt",
+    REPO / "src" / "python_cnb" / "data" / "tools" / "poetry.txt",
+)
+"""The index holds the test apps' packages and the build tools the buildpack installs."""
 INDEX_PORT = int(os.environ.get("PYTHON_CNB_TEST_INDEX_PORT", "3141"))
 """Fixture lock files (uv.lock, poetry.lock) record the index URL, so its port is fixed."""
 INDEX_URL = f"http://127.0.0.1:{INDEX_PORT}/simple/"
@@ -37,7 +42,7 @@ def package_index() -> Iterator[str]:
     from tools import local_index
 
     root = CACHE / "index"
-    local_index.fill([INDEX_REQUIREMENTS], root, local_index.default_pythons())
+    local_index.fill(list(INDEX_REQUIREMENTS), root, local_index.default_pythons())
     with local_index.serve(root, port=INDEX_PORT):
         yield INDEX_URL
 

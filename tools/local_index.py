@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
-import datetime as dt
 import email.parser
 import hashlib
 import hmac
@@ -35,6 +34,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tarfile
@@ -135,8 +135,11 @@ def upstream_index() -> str:
     return os.environ.get(UPSTREAM_ENV) or DEFAULT_UPSTREAM_INDEX
 
 
-def default_pythons() -> list[Path]:
-    """Each pyenv CPython 3.10 and later on this machine (``…/3.1X.Y/bin/python3.1X``)."""
+def default_pythons(minimum: int = 11) -> list[Path]:
+    """Each pyenv CPython 3.``minimum`` and later on this machine (``…/3.1X.Y/bin/python3.1X``).
+
+    The default starts at 3.11: 3.10 is past its end of life, and the test apps' packages
+    need 3.11 or newer."""
     found: dict[tuple[int, int], tuple[tuple[int, ...], Path]] = {}
     if not PYENV_VERSIONS.is_dir():
         return []
@@ -145,6 +148,8 @@ def default_pythons() -> list[Path]:
         if not match:
             continue  # 3.13.0t, 3.14-dev, virtualenvs…
         minor, patch = int(match.group(1)), int(match.group(2))
+        if minor < minimum:
+            continue
         binary = directory / "bin" / f"python3.{minor}"
         if not binary.exists():
             continue
@@ -613,11 +618,6 @@ def _wants_json(accept: Optional[str], query: Mapping[str, list[str]]) -> tuple[
     return False, "text/html; charset=utf-8"
 
 
-def _upload_time(distribution: _Distribution) -> str:
-    moment = dt.datetime.fromtimestamp(distribution.mtime_ns / 1e9, tz=dt.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -863,7 +863,8 @@ def _project_json(
             # (TypeError: unhashable type: 'dict'; pip#12042, PEP 714). HTML has both names.
             entry["core-metadata"] = {"sha256": hashlib.sha256(metadata).hexdigest()}
         entry["size"] = distribution.size
-        entry["upload-time"] = _upload_time(distribution)
+        # No "upload-time" (optional, PEP 700): it would be the file's download time, and uv
+        # records it in uv.lock, so fixture lock files would differ from machine to machine.
         entry["yanked"] = False
         files.append(entry)
     versions = sorted({d.version for d in distributions}, key=Version)
@@ -878,11 +879,12 @@ def _project_json(
 class IndexServer:
     """A running local index; see :func:`serve`. Close it (or use ``with``) when done."""
 
-    def __init__(self, root: Path, server: _Server) -> None:
+    def __init__(self, root: Path, server: _Server, scheme: str = "http") -> None:
         self.root = root
         self._server = server
+        self.scheme = scheme
         self.host, self.port = str(server.server_address[0]), int(server.server_address[1])
-        self.base_url = f"http://{self.host}:{self.port}"
+        self.base_url = f"{scheme}://{self.host}:{self.port}"
         self.url = f"{self.base_url}/simple/"
         self._auth: Optional[tuple[str, str]] = None
         self._thread = threading.Thread(
@@ -901,7 +903,7 @@ class IndexServer:
     def url_with_credentials(self, user: str, password: str) -> str:
         """The index URL with ``user:password@`` (percent-encoded) in it, for pip and uv."""
         quoted = f"{urllib.parse.quote(user, safe='')}:{urllib.parse.quote(password, safe='')}"
-        return f"http://{quoted}@{self.host}:{self.port}/simple/"
+        return f"{self.scheme}://{quoted}@{self.host}:{self.port}/simple/"
 
     @property
     def authenticated_url(self) -> str:
@@ -937,11 +939,13 @@ def serve(
     host: str = LOCALHOST,
     port: int = 0,
     auth: tuple[str, str] | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> IndexServer:
     """Serve ``root/files`` as a simple repository on 127.0.0.1 in a daemon thread.
 
     ``port=0`` picks a free port. With ``auth=(user, password)`` every request needs those
-    HTTP Basic credentials; others get 401.
+    HTTP Basic credentials; others get 401. With ``tls`` (a server-side SSL context) it
+    serves HTTPS.
     """
     if host != LOCALHOST:
         raise ValueError(f"the local index only binds {LOCALHOST}, not {host!r}")
@@ -949,7 +953,9 @@ def serve(
         raise ValueError("auth user must be non-empty and contain no ':'")
     server = _Server((host, port), _Repository(Path(root) / FILES_DIR), auth)
     server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    index = IndexServer(Path(root), server)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    index = IndexServer(Path(root), server, "https" if tls is not None else "http")
     index._auth = auth
     return index
 

@@ -8,6 +8,7 @@ from typing import Sequence
 
 from python_cnb import output
 from python_cnb.buildpack_error import BuildpackError
+from python_cnb.cnb.context import MissingContextError
 
 
 def run(argv: Sequence[str]) -> int:
@@ -27,7 +28,7 @@ def run(argv: Sequence[str]) -> int:
             return 0
         print("usage: python -m python_cnb detect|build", file=sys.stderr)
         return 2
-    except BuildpackError as error:
+    except (BuildpackError, MissingContextError) as error:
         from python_cnb.errors import describe
 
         title, body = describe(error)

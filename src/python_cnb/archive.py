@@ -26,6 +26,26 @@ def _strip(name: str, components: int) -> Optional[str]:
     return str(PurePosixPath(*parts[components:]))
 
 
+def _strip_member(member: tarfile.TarInfo, components: int, archive: Path) -> bool:
+    """Strip ``components`` from the name and hard link target of ``member``; False when
+    nothing is left of its name (the top directory itself)."""
+    # Checked before stripping, which would turn "/etc/passwd" into "etc/passwd".
+    if PurePosixPath(member.name).is_absolute():
+        raise UnsafeArchive(str(archive), member.name, "an absolute path")
+    if member.islnk() and PurePosixPath(member.linkname).is_absolute():
+        raise UnsafeArchive(str(archive), member.name, "a hard link to an absolute path")
+    name = _strip(member.name, components)
+    if name is None:
+        return False
+    member.name = name
+    if member.islnk():
+        linkname = _strip(member.linkname, components)
+        if linkname is None:
+            raise UnsafeArchive(str(archive), member.name, "a hard link to the top directory")
+        member.linkname = linkname
+    return True
+
+
 def _fallback_filter(member: tarfile.TarInfo, destination: str) -> tarfile.TarInfo:
     """What ``tarfile.data_filter`` checks, for interpreters older than 3.9.17/3.11.4."""
     root = Path(destination).resolve()
@@ -34,8 +54,9 @@ def _fallback_filter(member: tarfile.TarInfo, destination: str) -> tarfile.TarIn
         raise tarfile.TarError(f"{member.name!r} would be outside the destination")
     if member.isdev() or member.isfifo():
         raise tarfile.TarError(f"{member.name!r} is a device or a pipe")
-    if member.issym():
-        link = (target.parent / member.linkname).resolve()
+    if member.issym() or member.islnk():
+        # A symlink's target is relative to its directory, a hard link's to the archive root.
+        link = ((target.parent if member.issym() else root) / member.linkname).resolve()
         if PurePosixPath(member.linkname).is_absolute() or (
             link != root and root not in link.parents
         ):
@@ -56,17 +77,8 @@ def extract(archive: Path, destination: Path, *, strip_components: int = 0) -> N
     data_filter = getattr(tarfile, "data_filter", None)
     with tarfile.open(archive) as tar:
         for member in tar:
-            name = _strip(member.name, strip_components)
-            if name is None:
+            if not _strip_member(member, strip_components, archive):
                 continue
-            member.name = name
-            if member.islnk():
-                linkname = _strip(member.linkname, strip_components)
-                if linkname is None:
-                    raise UnsafeArchive(
-                        str(archive), member.name, "a hard link to the top directory"
-                    )
-                member.linkname = linkname
             try:
                 if data_filter is not None:
                     filtered = data_filter(member, str(destination))

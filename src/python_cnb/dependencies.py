@@ -1,50 +1,197 @@
-"""Installing the app's dependencies into the ``venv`` layer."""
+"""Installing the app's dependencies into the ``venv`` layer: tools, sync, bytecode, checks."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+from typing import Mapping, Optional, Union, cast
+
 from python_cnb import output
 from python_cnb.build_env import tool_env
+from python_cnb.bytecode import compile_bytecode, compile_files
 from python_cnb.cnb.context import BuildContext
-from python_cnb.layers.pip import install_pip
-from python_cnb.layers.pip_cache import prepare_pip_cache
+from python_cnb.dependency_plan import DependencyPlan
+from python_cnb.installed import Changes, compare, snapshot
+from python_cnb.installers import Engine, ProjectSync
+from python_cnb.installers.pip import PipEngine
+from python_cnb.installers.poetry import PoetryProjectSync
+from python_cnb.installers.uv import UvEngine, UvProjectSync, uv_env
+from python_cnb.layers.pip import install_pip_tools
+from python_cnb.layers.poetry import install_poetry
 from python_cnb.layers.python import InstalledPython
-from python_cnb.layers.venv import InstalledVenv, install_requirements
-from python_cnb.package_index import read_index_settings
-from python_cnb.requirements_files import collect, fingerprint
+from python_cnb.layers.tool_cache import prepare_tool_cache
+from python_cnb.layers.uv import UvTool, install_uv
+from python_cnb.layers.venv import VenvLayerMetadata, VenvState, finish_venv, prepare_venv
+from python_cnb.package_index import IndexSettings
+from python_cnb.package_manager import PackageManager
+from python_cnb.settings import Settings
+from python_cnb.tool_specs import tool_spec
 
-REQUIREMENTS_TXT = "requirements.txt"
+Installer = Union[Engine, ProjectSync, None]
+
+
+def _override(settings: Settings, manager: PackageManager, tool: str) -> Optional[str]:
+    """``BUILD_PYTHON_PACKAGE_MANAGER_VERSION`` pins the tool of the chosen package manager."""
+    wanted = {
+        PackageManager.POETRY: "poetry",
+        PackageManager.UV: "uv",
+        PackageManager.PIP_TOOLS: "pip-tools",
+    }
+    return settings.package_manager_version if wanted.get(manager) == tool else None
+
+
+def prepare_installer(
+    ctx: BuildContext,
+    python: InstalledPython,
+    plan: DependencyPlan,
+    settings: Settings,
+    index: IndexSettings,
+    env: Mapping[str, str],
+    venv_python: Path,
+) -> Installer:
+    """The tools this build needs (from cached build-only layers when possible)."""
+    keep = not settings.no_cache
+    manager = plan.manager
+    if manager is PackageManager.NONE:
+        return None
+    if settings.installer == "pip" and manager.requirements_style:
+        cache = prepare_tool_cache(ctx, "pip-cache", "pip download cache", keep_cache=keep)
+        spec = tool_spec(
+            ctx.buildpack.metadata,
+            "pip-tools",
+            ctx.target.arch,
+            _override(settings, manager, "pip-tools"),
+        )
+        tool = install_pip_tools(
+            ctx, python, spec, index, {**env, "PIP_CACHE_DIR": str(cache)}, keep_cache=keep
+        )
+        return PipEngine(tool, venv_python, ctx.app_dir, env, index, cache)
+    uv_cache = prepare_tool_cache(ctx, "uv-cache", "uv cache", keep_cache=keep)
+    spec = tool_spec(
+        ctx.buildpack.metadata, "uv", ctx.target.arch, _override(settings, manager, "uv")
+    )
+    uv = install_uv(ctx, python, spec, index, env, keep_cache=keep)
+    environment = uv_env(env, uv_cache)
+    if manager is PackageManager.UV:
+        return UvProjectSync(
+            uv, python.executable, venv_python.parent.parent, ctx.app_dir, environment, index
+        )
+    if manager is PackageManager.POETRY:
+        return _poetry(ctx, python, uv, settings, index, environment, venv_python, keep)
+    return UvEngine(uv, venv_python, ctx.app_dir, environment, index)
+
+
+def _poetry(
+    ctx: BuildContext,
+    python: InstalledPython,
+    uv: UvTool,
+    settings: Settings,
+    index: IndexSettings,
+    env: Mapping[str, str],
+    venv_python: Path,
+    keep: bool,
+) -> PoetryProjectSync:
+    spec = tool_spec(
+        ctx.buildpack.metadata,
+        "poetry",
+        ctx.target.arch,
+        _override(settings, PackageManager.POETRY, "poetry"),
+    )
+    poetry = install_poetry(ctx, python, uv, spec, index, env, keep_cache=keep)
+    cache = prepare_tool_cache(ctx, "poetry-cache", "Poetry cache", keep_cache=keep)
+    if index.index_url and not poetry.mirror_plugin:
+        output.info(
+            f"Poetry {poetry.version} has no PyPI mirror plugin:"
+            " the index setting does not apply to it"
+        )
+    return PoetryProjectSync(poetry, uv, venv_python.parent.parent, ctx.app_dir, env, index, cache)
+
+
+def _install(installer: Installer, plan: DependencyPlan, app_dir: Path) -> None:
+    """Run the installer: resolve and sync a requirement set, or sync a locked project."""
+    if installer is None:
+        return
+    if not isinstance(installer, (UvEngine, PipEngine)):
+        cast(ProjectSync, installer).sync()
+        return
+    engine = installer
+    with tempfile.TemporaryDirectory(prefix="python-cnb-requirements-") as tmp:
+        resolved = Path(tmp) / "requirements.txt"
+        if plan.pinned_file is not None:
+            resolved = app_dir / plan.pinned_file
+        elif plan.pinned_text is not None:
+            resolved.write_text(plan.pinned_text, encoding="utf-8")
+        else:
+            engine.resolve(plan.resolve_inputs, resolved)
+        if plan.editable_project:
+            resolved.write_text(resolved.read_text(encoding="utf-8") + "-e .\n", encoding="utf-8")
+            output.info("Installing the app itself as an editable project")
+        engine.sync(resolved, hashed=plan.hashed)
 
 
 def install_dependencies(
-    ctx: BuildContext, python: InstalledPython, *, keep_cache: bool
-) -> InstalledVenv:
-    """requirements.txt (with its ``-r``/``-c`` files) into the app's virtualenv."""
-    requirements = ctx.app_dir / REQUIREMENTS_TXT
-    files = collect(requirements, ctx.app_dir) if requirements.is_file() else ()
-    if files:
-        output.info(
-            f"Installing from {', '.join(str(f.relative_to(ctx.app_dir.resolve())) for f in files)}"
-        )
-    index = read_index_settings(ctx.env)
-    if index.index_url:
-        output.info(f"Package index: {index.index_url} (from {index.index_url_setting})")
-    if not files:
-        output.info("No requirements.txt: the virtualenv gets no packages")
-    pip = install_pip(ctx, python, keep_cache=keep_cache) if files else None
-    cache = prepare_pip_cache(ctx, keep_cache=keep_cache)
-    env = tool_env(
-        ctx.env,
-        PIP_CACHE_DIR=str(cache),
-        PIP_DISABLE_PIP_VERSION_CHECK="1",
-        PIP_NO_INPUT="1",
-        **index.pip_env(),
+    ctx: BuildContext,
+    python: InstalledPython,
+    plan: DependencyPlan,
+    settings: Settings,
+    index: IndexSettings,
+    secrets_env: Mapping[str, str],
+) -> VenvState:
+    """Bring the venv layer to ``plan``: untouched, synced incrementally, or rebuilt."""
+    env = tool_env(ctx.env, **secrets_env)
+    venv_python = ctx.layers_dir / "venv" / "bin" / "python"
+    installer = prepare_installer(ctx, python, plan, settings, index, env, venv_python)
+    metadata = VenvLayerMetadata(
+        python_version=str(python.version),
+        python_checksum=python.distribution.sha256,
+        os=ctx.target.os,
+        arch=ctx.target.arch,
+        distro_name=ctx.target.distro_name,
+        distro_version=ctx.target.distro_version,
+        installer=installer.description if installer is not None else "none",
+        layout="2",
+        package_manager=plan.manager.value,
+        dependencies=plan.fingerprint(ctx.app_dir),
     )
-    return install_requirements(
+    state = prepare_venv(
         ctx,
         python,
-        pip,
-        requirements=REQUIREMENTS_TXT if files else "",
-        fingerprint=fingerprint(files, ctx.app_dir) if files else "no requirements",
-        tool_env=env,
-        keep_cache=keep_cache,
+        metadata,
+        keep_cache=not settings.no_cache,
+        changed_files=plan.describe(ctx.app_dir),
     )
+    if state.up_to_date:
+        finish_venv(state)
+        return state
+    state.layer.invalidate()
+    before = snapshot(state.site_packages)
+    _install(installer, plan, ctx.app_dir)
+    changes = compare(before, snapshot(state.site_packages))
+    _log_changes(changes, state.fresh)
+    _compile(state, changes)
+    if settings.check_dependencies and installer is not None:
+        installer.check()
+    elif installer is not None:
+        output.info("Skipping the dependency check (BP_PYTHON_CHECK_DEPENDENCIES=false)")
+    finish_venv(state)
+    return state
+
+
+def _log_changes(changes: Changes, fresh: bool) -> None:
+    if fresh:
+        count = len(changes.added)
+        output.info(f"Installed {count} package{'s' if count != 1 else ''}")
+        return
+    for line in changes.summary():
+        output.info(line)
+
+
+def _compile(state: VenvState, changes: Changes) -> None:
+    """Bytecode for what is new; a fresh venv gets all of site-packages compiled."""
+    if state.fresh:
+        compile_bytecode(state.python, [state.site_packages], cwd=state.path)
+        return
+    files = [
+        f for dist in changes.touched for f in dist.files() if f.suffix == ".py" and f.is_file()
+    ]
+    compile_files(state.python, files, cwd=state.path)

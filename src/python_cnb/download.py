@@ -54,6 +54,7 @@ def _fetch_once(url: str, destination: Path, timeout: float, context: ssl.SSLCon
     try:
         response = urllib.request.urlopen(request, timeout=timeout, context=context)  # noqa: S310
     except urllib.error.HTTPError as error:
+        error.close()  # it holds the connection
         if error.code in (408, 429) or error.code >= 500:
             raise OSError(f"HTTP {error.code} {error.reason}") from None
         raise _Permanent(f"HTTP {error.code} {error.reason}") from None

@@ -16,11 +16,23 @@ from python_cnb.archive import UnsafeArchive
 from python_cnb.cnb.context import MissingContextError
 from python_cnb.distributions import InvalidManifest, InvalidMirror
 from python_cnb.download import ChecksumMismatch, DownloadFailed
+from python_cnb.forbidden_env import FORBIDDEN, ForbiddenEnvironment
+from python_cnb.installers import DependencyConflict, LockFileOutOfDate
+from python_cnb.layers.uv import ToolInstallFailed
 from python_cnb.output import mask
+from python_cnb.package_manager import (
+    InvalidPackageManagerSetting,
+    MissingLockFile,
+    MultiplePackageManagers,
+    PackageManager,
+)
+from python_cnb.pipfile_lock import InvalidPipfileLock
 from python_cnb.procfile import InvalidProcfile
+from python_cnb.project_files import InvalidProjectFile
 from python_cnb.python_version import (
     EndOfLifePythonVersion,
     InvalidPythonVersion,
+    LockedPythonMismatch,
     PythonVersion,
     UnknownPythonVersion,
 )
@@ -242,8 +254,145 @@ def _(error: InvalidProcfile) -> tuple[str, str]:
 def _(error: CommandFailed) -> tuple[str, str]:
     return f"'{error.display}' failed", _lines(
         f"The command '{error.display}' failed (exit status {error.exit_code}). Its last "
-        f"lines of output:\n{textwrap.indent(tail(error.output), '    ')}",
+        f"lines of output:\n{textwrap.indent(tail(error.output, 15), '    ')}",
         "See the full output above. The cached layers from the previous build are unchanged.",
+    )
+
+
+@describe.register
+def _(error: InvalidProjectFile) -> tuple[str, str]:
+    return f"Invalid {error.file}", _lines(
+        f"{error.file} cannot be parsed: {error.reason}",
+        f"Fix the syntax of {error.file} (TOML 1.0 for .toml files, JSON for Pipfile.lock) and "
+        "build again.",
+    )
+
+
+_MANAGER_FILES = {
+    PackageManager.PIP: "requirements.txt",
+    PackageManager.PIP_TOOLS: "requirements.in",
+    PackageManager.PIPENV: "Pipfile and Pipfile.lock",
+    PackageManager.POETRY: "poetry.lock and [tool.poetry]",
+    PackageManager.UV: "uv.lock",
+}
+
+
+@describe.register
+def _(error: MultiplePackageManagers) -> tuple[str, str]:
+    found = "\n".join(f"  - {c.evidence} ({c.manager.label})" for c in error.candidates)
+    return "Several package managers' files were found", _lines(
+        f"The app has dependency files of more than one package manager:\n{found}",
+        "python-cnb installs dependencies with exactly one of them, and will not guess which "
+        "one lists what the app needs.",
+        "How to fix it:\n"
+        + _steps(
+            "Keep the files of the package manager you use, and delete the others "
+            f"({', '.join(_MANAGER_FILES.get(c.manager, c.evidence) for c in error.candidates)}).",
+            "Or choose explicitly: set BP_PYTHON_PACKAGE_MANAGER to "
+            + " or ".join(c.manager.value for c in error.candidates)
+            + " (Kato/Rainbond: BUILD_PYTHON_PACKAGE_MANAGER).",
+        ),
+    )
+
+
+@describe.register
+def _(error: MissingLockFile) -> tuple[str, str]:
+    tool = "Pipenv" if error.manager is PackageManager.PIPENV else "Poetry"
+    return f"{error.missing} is missing", _lines(
+        f"The app has {error.found} ({tool}), but no {error.missing}.",
+        f"Without the lock file the installed versions would change from build to build. "
+        f"python-cnb installs {tool} projects only from their lock file.",
+        "How to fix it:\n"
+        + _steps(f"Run `{error.lock_command}` in the app directory.", f"Commit {error.missing}."),
+    )
+
+
+@describe.register
+def _(error: InvalidPackageManagerSetting) -> tuple[str, str]:
+    if error.missing_file is None:
+        return f"Invalid value for {error.setting}", _lines(
+            f"{error.setting} is set to:\n{_quote(error.value)}",
+            "It must be one of: pip, pip-tools, pipenv, poetry, uv, pyproject, setuptools.",
+        )
+    return f"{error.setting} names files the app does not have", _lines(
+        f"{error.setting}={error.value} asks for {error.value}, but the app has no "
+        f"{error.missing_file}.",
+        f"Add {error.missing_file}, or change or unset {error.setting}.",
+    )
+
+
+@describe.register
+def _(error: LockedPythonMismatch) -> tuple[str, str]:
+    return f"Python {error.version} contradicts {error.file}", _lines(
+        f"{error.origin} selects Python {error.version}, but {error.file} allows only:\n"
+        f"{_quote(error.constraint)}",
+        "Installing would fail or install something other than what was locked.",
+        "How to fix it:\n"
+        + _steps(
+            f"Change {error.origin} to a version {error.file} allows, or",
+            f"update {error.file} (and re-lock) for Python {error.version.line}.",
+        ),
+    )
+
+
+@describe.register
+def _(error: ForbiddenEnvironment) -> tuple[str, str]:
+    listed = "\n".join(
+        f"  - {name}={mask(value)}: {FORBIDDEN[name]}" for name, value in error.variables
+    )
+    return "Environment variables that would redirect the install", _lines(
+        f"These variables are set for the build, and python-cnb cannot honour them:\n{listed}",
+        "Nothing was installed.",
+        "Remove them from the platform's environment (pack build --env, project.toml, the "
+        "app's settings). python-cnb sets up pip, uv and Poetry itself, in its own layers.",
+    )
+
+
+@describe.register
+def _(error: InvalidPipfileLock) -> tuple[str, str]:
+    return "Invalid Pipfile.lock", _lines(
+        f"The entry {error.package!r} of Pipfile.lock cannot be installed: {error.reason}.",
+        "Regenerate the lock file with `pipenv lock` and commit it.",
+    )
+
+
+@describe.register
+def _(error: ToolInstallFailed) -> tuple[str, str]:
+    offline = (
+        "The build is offline (vendored packages): add the tool's wheel (and its dependencies) "
+        "to the vendor directory, or remove the vendor directory."
+        if error.offline
+        else "Check the package index settings (PIP_INDEX_URL, BUILD_PIP_INDEX_URL, a pip "
+        "binding) and that the index serves this version."
+    )
+    return f"Could not install {error.tool} {error.version}", _lines(
+        f"python-cnb installs {error.tool} {error.version} from the package index to build the "
+        f"app, and that failed:\n{textwrap.indent(tail(error.output, 15), '    ')}",
+        offline,
+    )
+
+
+@describe.register
+def _(error: DependencyConflict) -> tuple[str, str]:
+    return "The installed packages have conflicting requirements", _lines(
+        f"After installing, `{error.checker}` reports:\n"
+        + textwrap.indent(tail(error.output), "    "),
+        "The app would start with a broken set of packages, so the build stops here.",
+        "How to fix it:\n"
+        + _steps(
+            "Fix the versions so that every requirement is met (re-lock if you use a lock file).",
+            "If you know the conflict is harmless, set BP_PYTHON_CHECK_DEPENDENCIES=false.",
+        ),
+    )
+
+
+@describe.register
+def _(error: LockFileOutOfDate) -> tuple[str, str]:
+    return f"{error.lock_file} is out of date", _lines(
+        f"{error.lock_file} no longer matches pyproject.toml, so installing it would not install "
+        "what pyproject.toml asks for.",
+        textwrap.indent(tail(error.output, 10), "    "),
+        "How to fix it:\n" + _steps(f"Run `{error.lock_command}`.", f"Commit {error.lock_file}."),
     )
 
 

@@ -13,9 +13,9 @@ import sys
 import time
 from typing import Iterator, TextIO
 
-_URL_USERINFO = re.compile(
-    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s:]*(:[^/@\s]*)?)@"
-)
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#\s]*)@")
+"""The userinfo of a URL: everything up to the last ``@`` before the path, as ``urlsplit``
+reads it (a password may hold a stray ``@``)."""
 _secrets: set[str] = set()
 _debug = False
 
@@ -88,8 +88,9 @@ def error(title: str, body: str) -> None:
 
 def duration(seconds: float) -> str:
     """``0.4s``, ``12.1s``, ``2m 03s``."""
-    if seconds < 60:
-        return f"{seconds:.1f}s"
+    shown = f"{seconds:.1f}"
+    if float(shown) < 60:
+        return f"{shown}s"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes}m {rest:02d}s"
 

@@ -90,6 +90,23 @@ class RequestedPythonVersion:
         return (int(match[1]), int(match[2])) if match else None
 
     @property
+    def is_range(self) -> bool:
+        """A constraint such as ``>=3.11`` rather than a pin of one line or release
+        (``3.12``, ``3.12.7``, ``==3.12``, ``~=3.12.0``)."""
+        if not self.specifier or self.single_line() is not None:
+            return False
+        try:
+            specifiers = list(SpecifierSet(self.specifier))
+        except InvalidSpecifier:
+            return True
+        if len(specifiers) != 1:
+            return True
+        operator, version = specifiers[0].operator, specifiers[0].version
+        if operator in ("==", "===") and not version.endswith(".*"):
+            return False  # one release
+        return not (operator == "~=" and version.count(".") >= 2)  # ~=3.12.0: one line
+
+    @property
     def is_default(self) -> bool:
         """True when nothing asked for a version."""
         return self.origin == DEFAULT_ORIGIN
@@ -226,3 +243,53 @@ def newer_patch(
     same_line = [v for v in available if (v.major, v.minor) == (version.major, version.minor)]
     newest = max(same_line, default=version)
     return newest if newest > version else None
+
+
+_OPERATORS = ("===", "==", "!=", ">=", "<=", ">", "<", "~=", "~", "^", "=")
+
+
+def _constraint_specifier(clause: str) -> str:
+    """One clause of a constraint as a PEP 440 specifier set (empty: any version)."""
+    if clause == "*":
+        return ""
+    major_only = re.fullmatch(r"~(\d+)", clause)  # Poetry: ~3 is >=3,<4
+    if major_only:
+        return f"=={major_only[1]}.*"
+    try:
+        return to_specifier(clause)
+    except ValueError:
+        # Unlike a request, a constraint may bound with a pre-release (>=3.13.0b1).
+        return str(SpecifierSet(clause))
+
+
+def constraint_matches(constraint: str, version: PythonVersion, origin: str = "constraint") -> bool:
+    """Whether ``version`` satisfies a PEP 440 or Poetry constraint (``^3.12``, ``~3.11``,
+    ``>=3.10,<4.0``, ``>=3.10 <4``, ``3.11.* || 3.12.*``, ``*``); raise InvalidPythonVersion
+    (from ``origin``) when it is neither."""
+    for alternative in re.split(r"\|\|?", constraint):
+        merged: list[str] = []
+        for clause in alternative.replace(",", " ").split():
+            # Poetry allows a space between operator and version
+            if merged and merged[-1] in _OPERATORS:
+                merged[-1] += clause
+            else:
+                merged.append(clause)
+        try:
+            specifiers = [SpecifierSet(_constraint_specifier(clause)) for clause in merged]
+        except InvalidSpecifier:
+            raise InvalidPythonVersion(
+                constraint.strip(), origin, "it is neither a version (3.12, 3.12.7) nor a specifier"
+            ) from None
+        if all(Version(str(version)) in specifier for specifier in specifiers):
+            return True
+    return False
+
+
+@dataclass(eq=False)
+class LockedPythonMismatch(BuildpackError):
+    """The selected Python contradicts what a lock or project file allows."""
+
+    version: PythonVersion
+    origin: str
+    file: str
+    constraint: str

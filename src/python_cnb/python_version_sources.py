@@ -4,22 +4,41 @@
    ``BUILD_RUNTIMES``;
 2. ``.python-version``;
 3. ``runtime.txt`` (``python-3.12.7``, the Heroku/Kato format);
-4. the default: the newest version available.
+4. pyproject.toml: ``[project] requires-python``, then Poetry's ``python`` dependency;
+5. ``Pipfile.lock``'s ``_meta.requires`` (``python_full_version``, ``python_version``),
+   then the Pipfile's ``[requires]``;
+6. the default: the newest version available.
 
 The strongest source decides and must be valid; weaker sources that disagree (or that
-cannot be read) are logged, never silently dropped.
+cannot be read) are logged, never silently dropped. Once a version is selected, it must
+satisfy what the lock files and the project allow (:func:`check_locked_python`).
 """
 
 from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from python_cnb import output
+from python_cnb.project_files import (
+    PIPFILE,
+    PIPFILE_LOCK,
+    POETRY_LOCK,
+    PYPROJECT,
+    UV_LOCK,
+    InvalidProjectFile,
+    poetry_python,
+    read_json,
+    read_toml,
+    requires_python,
+)
 from python_cnb.python_version import (
     InvalidPythonVersion,
+    LockedPythonMismatch,
+    PythonVersion,
     RequestedPythonVersion,
+    constraint_matches,
     default_request,
     request,
 )
@@ -28,12 +47,54 @@ from python_cnb.python_version_files import PYTHON_VERSION_FILE, RUNTIME_TXT, re
 Source = Callable[[], Optional[RequestedPythonVersion]]
 
 
+def _pyproject(app_dir: Path, key: str) -> Optional[RequestedPythonVersion]:
+    pyproject = read_toml(app_dir, PYPROJECT)
+    if key == "requires-python":
+        value = requires_python(pyproject)
+        return request(value, "pyproject.toml (requires-python)") if value else None
+    value = poetry_python(pyproject)
+    return request(value, "pyproject.toml (tool.poetry.dependencies.python)") if value else None
+
+
+def _table(parent: Optional[dict[str, Any]], key: str) -> dict[str, Any]:
+    """``parent[key]`` when it is a table, else an empty one."""
+    table = (parent or {}).get(key)
+    return table if isinstance(table, dict) else {}
+
+
+def _pipfile_requires(app_dir: Path, name: str) -> list[tuple[str, str]]:
+    """``(key, version)`` of the Pipfile's ``[requires]`` or Pipfile.lock's
+    ``_meta.requires``: ``python_full_version`` first, then ``python_version``."""
+    if name == PIPFILE_LOCK:
+        requires = _table(_table(read_json(app_dir, PIPFILE_LOCK), "_meta"), "requires")
+    else:
+        requires = _table(read_toml(app_dir, PIPFILE), "requires")
+    return [
+        (key, requires[key].strip())
+        for key in ("python_full_version", "python_version")
+        if isinstance(requires.get(key), str) and requires[key].strip()
+    ]
+
+
+def _pipfile(app_dir: Path, name: str) -> Optional[RequestedPythonVersion]:
+    found = _pipfile_requires(app_dir, name)
+    if not found:
+        return None
+    key, value = found[0]
+    return request(value, f"{name} ({key})")
+
+
 def version_sources(app_dir: Path, settings: Sequence[tuple[str, str]]) -> list[Source]:
     """The sources in precedence order; each returns None when it says nothing."""
     sources: list[Source] = [partial(request, value, name) for name, value in settings]
     sources += [
         partial(read_version_file, app_dir, name) for name in (PYTHON_VERSION_FILE, RUNTIME_TXT)
     ]
+    sources += [
+        partial(_pyproject, app_dir, "requires-python"),
+        partial(_pyproject, app_dir, "poetry"),
+    ]
+    sources += [partial(_pipfile, app_dir, PIPFILE_LOCK), partial(_pipfile, app_dir, PIPFILE)]
     return sources
 
 
@@ -49,7 +110,11 @@ def first_request(sources: Sequence[Source]) -> RequestedPythonVersion:
         except InvalidPythonVersion as error:
             output.info(f"Ignoring {error.origin}, which is not valid: {chosen.origin} decides")
             continue
-        if other is not None and other.specifier != chosen.specifier:
+        except InvalidProjectFile as error:
+            output.info(f"Ignoring {error.file}, which cannot be parsed: {chosen.origin} decides")
+            continue
+        # A range (requires-python) is checked against the selected version later.
+        if other is not None and other.specifier != chosen.specifier and not other.is_range:
             output.info(f"Ignoring {other.origin} ({other.text}): {chosen.origin} takes precedence")
     return chosen or default_request()
 
@@ -59,3 +124,31 @@ def read_requested_python_version(
 ) -> RequestedPythonVersion:
     """The requested Python version of the app."""
     return first_request(version_sources(app_dir, settings))
+
+
+def locked_constraints(app_dir: Path) -> list[tuple[str, str]]:
+    """``(file, constraint)`` for every lock or project file that restricts Python."""
+    constraints: list[tuple[str, str]] = []
+    uv_lock = read_toml(app_dir, UV_LOCK) if (app_dir / UV_LOCK).is_file() else None
+    if uv_lock and isinstance(uv_lock.get("requires-python"), str):
+        constraints.append((UV_LOCK, uv_lock["requires-python"]))
+    poetry_lock = read_toml(app_dir, POETRY_LOCK) if (app_dir / POETRY_LOCK).is_file() else None
+    versions = _table(poetry_lock, "metadata").get("python-versions")
+    if isinstance(versions, str):
+        constraints.append((POETRY_LOCK, versions))
+    patterns = {"python_full_version": "=={}", "python_version": "=={}.*"}
+    for key, value in _pipfile_requires(app_dir, PIPFILE_LOCK)[:1]:  # the most precise one
+        constraints.append((f"{PIPFILE_LOCK} ({key})", patterns[key].format(value)))
+    pyproject_requires = requires_python(read_toml(app_dir, PYPROJECT))
+    if pyproject_requires:
+        constraints.append(("pyproject.toml (requires-python)", pyproject_requires))
+    return constraints
+
+
+def check_locked_python(
+    app_dir: Path, version: PythonVersion, requested: RequestedPythonVersion
+) -> None:
+    """Fail when the selected version contradicts a lock or project file."""
+    for file, constraint in locked_constraints(app_dir):
+        if not constraint_matches(constraint, version, origin=file):
+            raise LockedPythonMismatch(version, requested.origin, file, constraint)

@@ -25,13 +25,17 @@ _COMPILERS = (
 
 
 def _prefix_pattern(prefix: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w.-])" + re.escape(prefix) + r"(?=[/'\"\s:;,)=]|$)", re.MULTILINE)
+    """``prefix`` as a whole path: not inside another path (``/tools/install``, ``./install``)
+    nor a longer name (``/installer``), but possibly glued to a one-letter compiler option
+    (``-I/install/include``, ``-L/install/lib``)."""
+    start = r"(?:(?<![\w.-])|(?<=(?<![\w.-])-[A-Za-z]))"
+    return re.compile(start + re.escape(prefix) + r"(?=[/'\"\s:;,)=]|$)", re.MULTILINE)
 
 
 def _rewrite_value(value: Any, pattern: re.Pattern[str], new_prefix: str, key: str) -> Any:
     if not isinstance(value, str):
         return value
-    value = pattern.sub(new_prefix, value)
+    value = pattern.sub(lambda _: new_prefix, value)
     if key in _COMPILER_KEYS:
         for compiler, replacement in _COMPILERS:
             value = compiler.sub(replacement, value)
@@ -95,7 +99,7 @@ def relocate(install_dir: Path) -> list[Path]:
         if path.is_symlink() or not path.is_file():
             continue
         before = path.read_text(encoding="utf-8", errors="surrogateescape")
-        after = pattern.sub(new, before)
+        after = pattern.sub(lambda _: new, before)  # a function: no escapes in the path
         if after != before:
             path.write_text(after, encoding="utf-8", errors="surrogateescape")
             changed.append(path)

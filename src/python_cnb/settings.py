@@ -57,6 +57,16 @@ def number(env: Mapping[str, str], name: str, default: float, minimum: float = 0
     return value
 
 
+def choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    """One of ``choices`` (any case)."""
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in choices:
+        raise InvalidSetting(name, env[name], " or ".join(choices))
+    return value
+
+
 def text(env: Mapping[str, str], name: str) -> Optional[str]:
     """A string setting; empty counts as unset."""
     value = env.get(name, "").strip()
@@ -74,6 +84,13 @@ class Settings:
     download_timeout: float
     download_retries: int
     debug: bool
+    installer: str
+    """``uv`` (default) or ``pip`` (with pip-tools), for requirement sets."""
+    package_manager_version: Optional[str]
+    """A version for the chosen package manager's tool (Kato's setting)."""
+    no_cache: bool
+    """A clean build: no cached layer is reused."""
+    check_dependencies: bool
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -89,4 +106,9 @@ class Settings:
             download_timeout=number(env, "BP_PYTHON_DOWNLOAD_TIMEOUT", 60, minimum=1),
             download_retries=int(number(env, "BP_PYTHON_DOWNLOAD_RETRIES", 3, minimum=0)),
             debug=env.get("BP_LOG_LEVEL", "").strip().upper() == "DEBUG",
+            installer=choice(env, "BP_PYTHON_INSTALLER", ("uv", "pip"), "uv"),
+            package_manager_version=text(env, "BP_PYTHON_PACKAGE_MANAGER_VERSION")
+            or text(env, "BUILD_PYTHON_PACKAGE_MANAGER_VERSION"),
+            no_cache=flag(env, "BUILD_NO_CACHE") or flag(env, "BP_PYTHON_NO_CACHE"),
+            check_dependencies=flag(env, "BP_PYTHON_CHECK_DEPENDENCIES", default=True),
         )

@@ -52,12 +52,13 @@ def run_streamed(
         )
     except OSError as error:
         raise CommandFailed(shown, 127, str(error)) from None
-    assert process.stdout is not None
-    for line in process.stdout:
-        lines.append(output.mask(line.rstrip("\n")))
-        if echo:
-            output.subprocess_line(line)
-    exit_code = process.wait()
+    with process:  # closes the pipe, whatever happens
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(output.mask(line.rstrip("\n")))
+            if echo:
+                output.subprocess_line(line)
+        exit_code = process.wait()
     text = "\n".join(lines)
     if exit_code != 0:
         raise CommandFailed(shown, exit_code, text)

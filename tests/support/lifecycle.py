@@ -103,6 +103,15 @@ class Lifecycle:
         shutil.copytree(source, target, symlinks=True)
         return target
 
+    def apply_changes(self, app_dir: Path, name: str) -> None:
+        """Copy tests/fixtures/changes/<name>/* over the app (a dependency change)."""
+        for source in (FIXTURES / "changes" / name).iterdir():
+            shutil.copyfile(source, app_dir / source.name)
+
+    def site_packages(self) -> Path:
+        """The venv layer's site-packages in the exported image."""
+        return next((self.layer("venv") / "lib").glob("python3*/site-packages"))
+
     def build(
         self,
         app_dir: Path,

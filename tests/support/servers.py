@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,8 +27,9 @@ class Fault:
 class FileServer:
     """Serves ``root`` over HTTP on 127.0.0.1, recording requests and injecting faults."""
 
-    def __init__(self, root: Path, port: int = 0) -> None:
+    def __init__(self, root: Path, port: int = 0, tls: Optional[ssl.SSLContext] = None) -> None:
         self.root = root
+        self.scheme = "https" if tls is not None else "http"
         self.faults: dict[str, Fault] = {}
         self.requests: list[tuple[str, int]] = []
         server = self
@@ -65,6 +67,8 @@ class FileServer:
 
         self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._httpd.daemon_threads = True
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
 
@@ -74,7 +78,7 @@ class FileServer:
 
     def url(self, path: str = "") -> str:
         """``http://127.0.0.1:<port>/<path>``."""
-        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+        return f"{self.scheme}://127.0.0.1:{self.port}/{path.lstrip('/')}"
 
     def close(self) -> None:
         self._httpd.shutdown()

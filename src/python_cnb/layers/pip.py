@@ -1,24 +1,30 @@
-"""The ``pip`` layer: pip in a tool venv of its own (build, cache; never launched).
+"""The ``pip`` layer: pip and pip-tools in a tool venv (build, cache; never launched).
 
-pip comes from the interpreter's bundled ``ensurepip`` wheel, so it needs no network and its
-version follows the interpreter's checksum.
+Used when ``BP_PYTHON_INSTALLER=pip``: ``pip-compile`` resolves requirement sets and
+``pip-sync`` makes the app's virtualenv match them exactly. pip-tools and its dependencies
+(pip included) come from the hashed set in ``data/tools/pip-tools.txt``.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 from python_cnb import output
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layers import LayerTypes, cached_layer
 from python_cnb.layers import log_decision
 from python_cnb.layers.python import InstalledPython
-from python_cnb.subprocess_runner import run_quiet
+from python_cnb.layers.uv import ToolInstallFailed
+from python_cnb.package_index import IndexSettings
+from python_cnb.subprocess_runner import CommandFailed, run_quiet
+from python_cnb.tool_specs import ToolSpec
 
 LAYER_NAME = "pip"
 TYPES = LayerTypes(build=True, cache=True)
-LAYOUT = "1"
+LAYOUT = "2"
 
 
 @dataclass(frozen=True)
@@ -28,48 +34,99 @@ class PipLayerMetadata:
     python_version: str = field(metadata={"label": "Python version"})
     python_checksum: str = field(metadata={"label": "CPython archive checksum"})
     arch: str = field(metadata={"label": "target architecture"})
+    tools: str = field(metadata={"label": "pip-tools version"})
     layout: str = field(metadata={"label": "python-cnb pip layout"})
 
 
 @dataclass(frozen=True)
 class PipTool:
-    """pip, run as ``<tool python> -m pip --python <target> ...``."""
+    """pip and pip-tools in their own venv."""
 
-    python: Path
-    version: str
+    home: Path
+    pip_version: str
+    pip_tools_version: str
 
-    def command(self, *args: str) -> list[str]:
-        """The argv to run pip with ``args``."""
+    @property
+    def python(self) -> Path:
+        return self.home / "bin" / "python"
+
+    @property
+    def description(self) -> str:
+        return f"pip {self.pip_version} with pip-tools {self.pip_tools_version}"
+
+    def pip(self, *args: str) -> list[str]:
+        """``python -m pip <args>`` in the tool venv."""
         return [str(self.python), "-I", "-m", "pip", *args]
 
+    def script(self, name: str, *args: str) -> list[str]:
+        """A console script of the tool venv (``pip-compile``, ``pip-sync``)."""
+        return [str(self.home / "bin" / name), *args]
 
-def install_pip(ctx: BuildContext, python: InstalledPython, *, keep_cache: bool = True) -> PipTool:
-    """Reuse the cached pip, or create a tool venv with the interpreter's bundled pip."""
+    @property
+    def pip_package_dir(self) -> Path:
+        """The ``pip`` package alone (no dist-info), to run pip under another interpreter."""
+        return next(self.home.glob("lib/python3*/site-packages/pip"))
+
+
+def install_pip_tools(
+    ctx: BuildContext,
+    python: InstalledPython,
+    spec: ToolSpec,
+    index: IndexSettings,
+    env: Mapping[str, str],
+    *,
+    keep_cache: bool = True,
+) -> PipTool:
+    """Reuse the cached tool venv, or create it and install pip-tools from its hashed set."""
     metadata = PipLayerMetadata(
         python_version=str(python.version),
         python_checksum=python.distribution.sha256,
         arch=ctx.target.arch,
+        tools=spec.fingerprint,
         layout=LAYOUT,
     )
     decision = cached_layer(
         ctx.layers_dir, LAYER_NAME, types=TYPES, metadata=metadata, keep=keep_cache
     )
-    log_decision(decision, "pip")  # type: ignore[arg-type]
+    log_decision(decision, f"pip-tools {spec.version}")  # type: ignore[arg-type]
     layer = decision.layer
-    tool_python = layer.path / "bin" / "python"
+    tool = PipTool(layer.path, "", spec.version)
     if not decision.reused:
         run_quiet(
             python.command("-m", "venv", "--clear", str(layer.path)),
             cwd=ctx.app_dir,
             env={"PATH": "/usr/bin:/bin"},
-            display="python -m venv (pip)",
+            display="python -m venv (pip-tools)",
         )
-    version = run_quiet(
-        [str(tool_python), "-I", "-c", "import pip; print(pip.__version__)"],
+        with tempfile.TemporaryDirectory(prefix="python-cnb-pip-tools-") as tmp:
+            requirements = Path(tmp) / "pip-tools.txt"
+            requirements.write_text("\n".join(spec.requirement_lines()) + "\n", encoding="utf-8")
+            hashed = [] if spec.overridden else ["--require-hashes"]
+            try:
+                run_quiet(
+                    tool.pip(
+                        "install",
+                        "--no-input",
+                        "--disable-pip-version-check",
+                        *hashed,
+                        "-r",
+                        str(requirements),
+                        *index.pip_options(),
+                    ),
+                    cwd=ctx.app_dir,
+                    env=env,
+                    display=f"pip install pip-tools=={spec.version}",
+                )
+            except CommandFailed as error:
+                raise ToolInstallFailed(
+                    "pip-tools", spec.version, error.output, index.no_index
+                ) from None
+    pip_version = run_quiet(
+        [str(tool.python), "-I", "-c", "import pip; print(pip.__version__)"],
         cwd=ctx.app_dir,
         env={"PATH": "/usr/bin:/bin"},
     ).strip()
     if not decision.reused:
-        output.info(f"Installed pip {version} (build only)")
+        output.info(f"Installed pip {pip_version} and pip-tools {spec.version} (build only)")
     layer.write(TYPES, metadata)
-    return PipTool(tool_python, version)
+    return PipTool(layer.path, pip_version, spec.version)

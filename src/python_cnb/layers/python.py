@@ -100,7 +100,8 @@ def install_python(
         extra_reasons=_broken(distribution.version),
         keep=keep_cache,
     )
-    log_decision(decision, f"Python {distribution.version}")  # type: ignore[arg-type]
+    cached = decision.previous.python_version if decision.previous else str(distribution.version)
+    log_decision(decision, f"Python {cached}")  # type: ignore[arg-type]
     layer = decision.layer
     if not decision.reused:
         _install(layer, distribution, timeout, retries, extra_ca_files)

@@ -1,29 +1,38 @@
-"""The ``venv`` layer: the app's dependencies in a virtual environment (build, launch, cache)."""
+"""The ``venv`` layer: the app's dependencies in a virtual environment (build, launch, cache).
+
+The layer is kept across builds while the interpreter, the target and the installer are
+unchanged. Then:
+
+* dependencies unchanged (same fingerprint): the venv is reused untouched;
+* dependencies changed: the venv is synced to the new set in place, so what left is
+  uninstalled, what is unchanged stays as it is, and what is new is installed;
+* interpreter, target or installer changed: it is rebuilt from scratch.
+
+While a sync runs, the layer has no metadata: if it fails, the build fails, nothing is
+exported, and the next build starts again from the previous, complete venv.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from python_cnb import output
-from python_cnb.bytecode import compile_bytecode
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layer_env import LayerEnv
-from python_cnb.cnb.layers import LayerTypes, cached_layer
+from python_cnb.cnb.layers import Layer, LayerTypes, cached_layer
 from python_cnb.layers import log_decision
-from python_cnb.layers.pip import PipTool
 from python_cnb.layers.python import InstalledPython
-from python_cnb.subprocess_runner import run_quiet, run_streamed
+from python_cnb.subprocess_runner import run_quiet
 
 LAYER_NAME = "venv"
 TYPES = LayerTypes(build=True, launch=True, cache=True)
-LAYOUT = "1"
+LAYOUT = "2"
 
 
 @dataclass(frozen=True)
 class VenvLayerMetadata:
-    """What a cached virtualenv must match to be reused."""
+    """What a cached virtualenv must match to be kept, and what it was built from."""
 
     python_version: str = field(metadata={"label": "Python version"})
     python_checksum: str = field(metadata={"label": "CPython archive checksum"})
@@ -31,18 +40,36 @@ class VenvLayerMetadata:
     arch: str = field(metadata={"label": "target architecture"})
     distro_name: str = field(metadata={"label": "target distribution"})
     distro_version: str = field(metadata={"label": "target distribution version"})
-    engine: str = field(metadata={"label": "installer"})
-    requirements: str = field(metadata={"label": "requirements (fingerprint)"})
+    installer: str = field(metadata={"label": "installer"})
     layout: str = field(metadata={"label": "python-cnb virtualenv layout"})
+    package_manager: str = field(metadata={"label": "package manager", "invalidates": False})
+    dependencies: str = field(
+        metadata={"label": "dependencies (fingerprint)", "invalidates": False}
+    )
 
 
 @dataclass(frozen=True)
-class InstalledVenv:
-    """The app's virtualenv."""
+class VenvState:
+    """The venv layer at the start of the dependency step."""
 
-    path: Path
-    python: Path
-    reused: bool
+    layer: Layer
+    metadata: VenvLayerMetadata
+    fresh: bool
+    """Created empty this build (nothing reusable was restored)."""
+    up_to_date: bool
+    """Restored, and built from exactly these dependencies: nothing to do."""
+
+    @property
+    def path(self) -> Path:
+        return self.layer.path
+
+    @property
+    def python(self) -> Path:
+        return self.layer.path / "bin" / "python"
+
+    @property
+    def site_packages(self) -> Path:
+        return next(self.layer.path.glob("lib/python3*/site-packages"))
 
 
 def create_venv(python: InstalledPython, path: Path, cwd: Path) -> None:
@@ -55,59 +82,42 @@ def create_venv(python: InstalledPython, path: Path, cwd: Path) -> None:
     )
 
 
-def install_requirements(
+def prepare_venv(
     ctx: BuildContext,
     python: InstalledPython,
-    pip: PipTool | None,
+    metadata: VenvLayerMetadata,
     *,
-    requirements: str,
-    fingerprint: str,
-    tool_env: Mapping[str, str],
-    keep_cache: bool = True,
-) -> InstalledVenv:
-    """Reuse the cached venv while its key holds, else build it anew with pip."""
-    metadata = VenvLayerMetadata(
-        python_version=str(python.version),
-        python_checksum=python.distribution.sha256,
-        os=ctx.target.os,
-        arch=ctx.target.arch,
-        distro_name=ctx.target.distro_name,
-        distro_version=ctx.target.distro_version,
-        engine=f"pip {pip.version}" if pip is not None else "none",
-        requirements=fingerprint,
-        layout=LAYOUT,
-    )
+    keep_cache: bool,
+    changed_files: str,
+) -> VenvState:
+    """Keep, sync or rebuild: decide from the restored metadata, logging every reason."""
     decision = cached_layer(
         ctx.layers_dir, LAYER_NAME, types=TYPES, metadata=metadata, keep=keep_cache
     )
+    previous = decision.previous
+    if decision.reused and previous is not None:
+        if (previous.dependencies, previous.package_manager) == (
+            metadata.dependencies,
+            metadata.package_manager,
+        ):
+            output.info("Using cached virtualenv (dependencies unchanged)")
+            return VenvState(decision.layer, metadata, fresh=False, up_to_date=True)
+        output.info("Updating cached virtualenv since:")
+        if previous.package_manager != metadata.package_manager:
+            output.detail(
+                f"- The package manager changed from {previous.package_manager}"
+                f" to {metadata.package_manager}"
+            )
+        else:
+            output.detail(f"- The dependency files changed ({changed_files})")
+        return VenvState(decision.layer, metadata, fresh=False, up_to_date=False)
     log_decision(decision, "virtualenv")  # type: ignore[arg-type]
-    layer = decision.layer
-    venv_python = layer.path / "bin" / "python"
-    if not decision.reused:
-        output.info("Creating virtual environment")
-        create_venv(python, layer.path, ctx.app_dir)
-    if not decision.reused and pip is not None:
-        run_streamed(
-            pip.command(
-                "--python",
-                str(venv_python),
-                "install",
-                "--no-input",
-                "--progress-bar",
-                "off",
-                "--no-compile",
-                "-r",
-                requirements,
-            ),
-            cwd=ctx.app_dir,
-            env=tool_env,
-            display=f"pip install -r {requirements}",
-        )
-        compile_bytecode(venv_python, [layer.path / python.site_packages_name], cwd=ctx.app_dir)
-    _environment(layer.path).write(layer.path)
-    layer.write(TYPES, metadata)
-    return InstalledVenv(layer.path, venv_python, decision.reused)
+    output.info("Creating virtual environment")
+    create_venv(python, decision.layer.path, ctx.app_dir)
+    return VenvState(decision.layer, metadata, fresh=True, up_to_date=False)
 
 
-def _environment(venv: Path) -> LayerEnv:
-    return LayerEnv().override("VIRTUAL_ENV", str(venv))
+def finish_venv(state: VenvState) -> None:
+    """Write the layer's env and metadata: the venv is complete."""
+    LayerEnv().override("VIRTUAL_ENV", str(state.path)).write(state.path)
+    state.layer.write(TYPES, state.metadata)

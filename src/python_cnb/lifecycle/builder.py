@@ -120,7 +120,7 @@ def process_layers(  # noqa: PLR0912 - one branch per file kind, as the lifecycl
     return result
 
 
-def build_one(  # noqa: PLR0917 - the phase's inputs, one argument each
+def build_one(
     bp: Buildpack,
     layers_dir: Path,
     plan: list[dict[str, Any]],

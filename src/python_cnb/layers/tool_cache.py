@@ -1,4 +1,4 @@
-"""The ``pip-cache`` layer: pip's download and wheel cache (cache only)."""
+"""Cache-only layers for the tools' caches: ``pip-cache``, ``uv-cache``, ``poetry-cache``."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layers import LayerTypes, cached_layer
 from python_cnb.layers import log_decision
 
-LAYER_NAME = "pip-cache"
 TYPES = LayerTypes(cache=True)
 
 
 @dataclass(frozen=True)
-class PipCacheMetadata:
-    """Wheels are tagged for their platform; a different target gets a fresh cache."""
+class ToolCacheMetadata:
+    """Caches hold platform-specific wheels: a different target gets a fresh cache."""
 
     os: str = field(metadata={"label": "target OS"})
     arch: str = field(metadata={"label": "target architecture"})
@@ -23,17 +22,15 @@ class PipCacheMetadata:
     distro_version: str = field(metadata={"label": "target distribution version"})
 
 
-def prepare_pip_cache(ctx: BuildContext, *, keep_cache: bool = True) -> Path:
-    """The directory to give pip as ``PIP_CACHE_DIR``."""
-    metadata = PipCacheMetadata(
+def prepare_tool_cache(ctx: BuildContext, name: str, what: str, *, keep_cache: bool = True) -> Path:
+    """The directory of the cache-only layer ``name`` (e.g. ``uv-cache``), kept across builds."""
+    metadata = ToolCacheMetadata(
         os=ctx.target.os,
         arch=ctx.target.arch,
         distro_name=ctx.target.distro_name,
         distro_version=ctx.target.distro_version,
     )
-    decision = cached_layer(
-        ctx.layers_dir, LAYER_NAME, types=TYPES, metadata=metadata, keep=keep_cache
-    )
-    log_decision(decision, "pip download cache")  # type: ignore[arg-type]
+    decision = cached_layer(ctx.layers_dir, name, types=TYPES, metadata=metadata, keep=keep_cache)
+    log_decision(decision, what)  # type: ignore[arg-type]
     decision.layer.write(TYPES, metadata)
     return decision.layer.path

@@ -1,0 +1,136 @@
+"""The ``uv`` layer: the uv binary (build, cache; never launched).
+
+uv's wheel is fetched from the configured package index with the interpreter's bundled pip
+(so index URLs, netrc, CA bindings and proxies apply exactly as for the app's packages) and
+checked against the SHA-256 pinned in buildpack.toml before the binary is extracted.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from python_cnb import output
+from python_cnb.buildpack_error import BuildpackError
+from python_cnb.cnb.context import BuildContext
+from python_cnb.cnb.layers import LayerTypes, cached_layer
+from python_cnb.layers import log_decision
+from python_cnb.layers.python import InstalledPython
+from python_cnb.package_index import IndexSettings
+from python_cnb.subprocess_runner import CommandFailed, run_quiet
+from python_cnb.tool_specs import ToolSpec
+
+LAYER_NAME = "uv"
+TYPES = LayerTypes(build=True, cache=True)
+LAYOUT = "1"
+
+
+@dataclass(eq=False)
+class ToolInstallFailed(BuildpackError):
+    """A build tool could not be fetched or installed."""
+
+    tool: str
+    version: str
+    output: str
+    offline: bool
+
+
+@dataclass(frozen=True)
+class UvLayerMetadata:
+    """What a cached uv must match to be reused."""
+
+    uv: str = field(metadata={"label": "uv version"})
+    os: str = field(metadata={"label": "target OS"})
+    arch: str = field(metadata={"label": "target architecture"})
+    layout: str = field(metadata={"label": "python-cnb uv layout"})
+
+
+@dataclass(frozen=True)
+class UvTool:
+    """The uv binary."""
+
+    binary: Path
+    version: str
+
+    @property
+    def description(self) -> str:
+        return f"uv {self.version}"
+
+
+def bundled_pip(python: InstalledPython) -> Path:
+    """The pip wheel ``ensurepip`` carries (runnable as ``python <wheel>/pip``)."""
+    bundled = python.home / "lib" / f"python{python.version.line}" / "ensurepip" / "_bundled"
+    return sorted(bundled.glob("pip-*.whl"))[-1]
+
+
+def download_wheel(
+    python: InstalledPython,
+    spec: ToolSpec,
+    destination: Path,
+    index: IndexSettings,
+    env: Mapping[str, str],
+    cwd: Path,
+) -> Path:
+    """Download ``spec``'s wheel with the bundled pip, hash-checked unless overridden."""
+    requirement = destination / "requirement.txt"
+    hashes = "".join(f" --hash=sha256:{h}" for h in spec.hashes) if not spec.overridden else ""
+    requirement.write_text(f"{spec.name}=={spec.version}{hashes}\n", encoding="utf-8")
+    command = [
+        *python.command(f"{bundled_pip(python)}/pip", "download"),
+        "--no-deps",
+        "--only-binary",
+        ":all:",
+        "--no-cache-dir",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--dest",
+        str(destination / "wheels"),
+        *(["--require-hashes"] if hashes else []),
+        "-r",
+        str(requirement),
+        *index.pip_options(),
+    ]
+    try:
+        run_quiet(command, cwd=cwd, env=env, display=f"pip download {spec.name}=={spec.version}")
+    except CommandFailed as error:
+        raise ToolInstallFailed(spec.name, spec.version, error.output, index.no_index) from None
+    return next((destination / "wheels").glob("*.whl"))
+
+
+def install_uv(
+    ctx: BuildContext,
+    python: InstalledPython,
+    spec: ToolSpec,
+    index: IndexSettings,
+    env: Mapping[str, str],
+    *,
+    keep_cache: bool = True,
+) -> UvTool:
+    """Reuse the cached uv, or fetch the pinned wheel and extract the binary."""
+    metadata = UvLayerMetadata(
+        uv=spec.fingerprint, os=ctx.target.os, arch=ctx.target.arch, layout=LAYOUT
+    )
+    decision = cached_layer(
+        ctx.layers_dir, LAYER_NAME, types=TYPES, metadata=metadata, keep=keep_cache
+    )
+    log_decision(decision, f"uv {spec.version}")  # type: ignore[arg-type]
+    layer = decision.layer
+    binary = layer.path / "bin" / "uv"
+    if not decision.reused:
+        with tempfile.TemporaryDirectory(prefix="python-cnb-uv-") as tmp:
+            wheel = download_wheel(python, spec, Path(tmp), index, env, ctx.app_dir)
+            with zipfile.ZipFile(wheel) as archive:
+                member = next(n for n in archive.namelist() if n.endswith(".data/scripts/uv"))
+                binary.parent.mkdir(parents=True, exist_ok=True)
+                binary.write_bytes(archive.read(member))
+            binary.chmod(0o755)
+        checked = "" if spec.overridden else ", SHA-256 verified"
+        output.info(f"Installed uv {spec.version} from {wheel.name} (build only{checked})")
+    version = run_quiet(
+        [str(binary), "--version"], cwd=ctx.app_dir, env={"PATH": "/usr/bin:/bin"}
+    ).split()[1]
+    layer.write(TYPES, metadata)
+    return UvTool(binary, version)

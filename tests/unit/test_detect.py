@@ -1,0 +1,105 @@
+"""Detection: which apps are Python apps, and the build plan they get."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from python_cnb.cnb import toml_file
+from python_cnb.cnb.buildpack_toml import BuildpackDescriptor
+from python_cnb.cnb.context import DetectContext, Target
+from python_cnb.detect import DETECT_FILES, FAIL, PASS, build_plan, detect, python_app_files
+
+PLAN = {
+    "provides": [{"name": "cpython"}, {"name": "site-packages"}],
+    "requires": [
+        {"name": "cpython", "metadata": {"build": True, "launch": True}},
+        {"name": "site-packages", "metadata": {"build": True, "launch": True}},
+    ],
+}
+
+
+def _context(tmp_path: Path) -> DetectContext:
+    app = tmp_path / "app"
+    app.mkdir()
+    return DetectContext(
+        app_dir=app,
+        platform_dir=tmp_path / "platform",
+        buildpack_dir=tmp_path / "bp",
+        build_plan_path=tmp_path / "plan.toml",
+        target=Target("linux", "amd64"),
+        buildpack=BuildpackDescriptor(api="0.10", id="python-cnb/python", version="0.1.0"),
+        env={},
+    )
+
+
+def _touch(app: Path, name: str) -> None:
+    path = app / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("", encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", DETECT_FILES)
+def test_each_detect_file_alone_passes(
+    tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctx = _context(tmp_path)
+    _touch(ctx.app_dir, name)
+    assert detect(ctx) == PASS == 0
+    assert toml_file.read(ctx.build_plan_path) == PLAN
+    assert capsys.readouterr().out == f"Python app detected ({name})\n"
+
+
+def test_found_files_are_listed_strongest_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctx = _context(tmp_path)
+    for name in ("main.py", "pyproject.toml", "requirements.txt", "README.md"):
+        _touch(ctx.app_dir, name)
+    assert python_app_files(ctx.app_dir) == ("requirements.txt", "pyproject.toml", "main.py")
+    assert detect(ctx) == PASS
+    assert capsys.readouterr().out == (
+        "Python app detected (requirements.txt, pyproject.toml, main.py)\n"
+    )
+
+
+@pytest.mark.parametrize("files", [(), ("README.md",), ("index.js", "package.json", "src/app.py")])
+def test_other_apps_fail(
+    tmp_path: Path, files: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctx = _context(tmp_path)
+    for name in files:
+        _touch(ctx.app_dir, name)
+    assert detect(ctx) == FAIL == 100
+    assert not ctx.build_plan_path.exists()
+    assert capsys.readouterr().out == (
+        "No Python app found: none of these files exist in the app directory:\n"
+        f"  {', '.join(DETECT_FILES)}\n"
+    )
+
+
+def test_directories_named_like_detect_files_do_not_count(tmp_path: Path) -> None:
+    ctx = _context(tmp_path)
+    for name in DETECT_FILES:
+        (ctx.app_dir / name).mkdir(parents=True, exist_ok=True)
+    assert python_app_files(ctx.app_dir) == ()
+    assert detect(ctx) == FAIL
+    assert not ctx.build_plan_path.exists()
+
+
+def test_a_wsgi_file_is_not_the_wsgi_directory(tmp_path: Path) -> None:
+    ctx = _context(tmp_path)
+    _touch(ctx.app_dir, "wsgi")
+    assert python_app_files(ctx.app_dir) == ()
+
+
+def test_symlinked_detect_file_counts(tmp_path: Path) -> None:
+    ctx = _context(tmp_path)
+    _touch(tmp_path, "shared-requirements.txt")
+    (ctx.app_dir / "requirements.txt").symlink_to(tmp_path / "shared-requirements.txt")
+    assert python_app_files(ctx.app_dir) == ("requirements.txt",)
+
+
+def test_build_plan() -> None:
+    assert build_plan().to_toml() == PLAN

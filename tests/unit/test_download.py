@@ -1,0 +1,238 @@
+"""Downloads over real HTTP on 127.0.0.1: checksums, retries, timeouts, truncation."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import ssl
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from python_cnb.download import ChecksumMismatch, DownloadFailed, download, ssl_context
+from tests.support.servers import Fault, FileServer
+
+DATA = bytes(range(256)) * 4096 + b"tail"
+"""A little over 1 MiB, so that a download takes more than one read."""
+SHA = hashlib.sha256(DATA).hexdigest()
+SYSTEM_CA_FILE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[FileServer]:
+    root = tmp_path / "srv"
+    root.mkdir()
+    (root / "cpython.tar.gz").write_bytes(DATA)
+    with FileServer(root) as served:
+        yield served
+
+
+def test_download(server: FileServer, tmp_path: Path) -> None:
+    destination = tmp_path / "out.tar.gz"
+    download(server.url("cpython.tar.gz"), destination, SHA)
+    assert destination.read_bytes() == DATA
+    assert server.requests == [("/cpython.tar.gz", 200)]
+
+
+def test_checksum_is_compared_case_insensitively(server: FileServer, tmp_path: Path) -> None:
+    destination = tmp_path / "out.tar.gz"
+    download(server.url("cpython.tar.gz"), destination, SHA.upper())
+    assert destination.read_bytes() == DATA
+
+
+def test_checksum_mismatch_deletes_the_file(server: FileServer, tmp_path: Path) -> None:
+    destination = tmp_path / "out.tar.gz"
+    url = server.url("cpython.tar.gz")
+    with pytest.raises(ChecksumMismatch) as caught:
+        download(url, destination, "0" * 64)
+    assert (caught.value.url, caught.value.expected, caught.value.actual) == (url, "0" * 64, SHA)
+    assert not destination.exists()
+    assert server.requests == [("/cpython.tar.gz", 200)]
+
+
+@pytest.mark.parametrize("status", [404, 403, 401, 410])
+def test_client_errors_are_not_retried(server: FileServer, tmp_path: Path, status: int) -> None:
+    destination = tmp_path / "out.tar.gz"
+    destination.write_bytes(b"stale")
+    server.faults["/cpython.tar.gz"] = Fault(statuses=[status])
+    calls: list[tuple[int, str]] = []
+    with pytest.raises(DownloadFailed) as caught:
+        download(
+            server.url("cpython.tar.gz"),
+            destination,
+            SHA,
+            backoff=0,
+            on_retry=lambda attempt, reason: calls.append((attempt, reason)),
+        )
+    assert caught.value.attempts == 1
+    assert caught.value.reason.startswith(f"HTTP {status} ")
+    assert caught.value.url == server.url("cpython.tar.gz")
+    assert calls == []
+    assert not destination.exists()
+    assert server.requests == [("/cpython.tar.gz", status)]
+
+
+def test_missing_file_is_a_404(server: FileServer, tmp_path: Path) -> None:
+    with pytest.raises(DownloadFailed) as caught:
+        download(server.url("missing.tar.gz"), tmp_path / "out", SHA, backoff=0)
+    assert (caught.value.attempts, caught.value.reason) == (1, "HTTP 404 File not found")
+
+
+def test_server_errors_are_retried(server: FileServer, tmp_path: Path) -> None:
+    server.faults["/cpython.tar.gz"] = Fault(statuses=[500, 503, 429])
+    destination = tmp_path / "out.tar.gz"
+    calls: list[tuple[int, str]] = []
+    download(
+        server.url("cpython.tar.gz"),
+        destination,
+        SHA,
+        retries=3,
+        backoff=0,
+        on_retry=lambda attempt, reason: calls.append((attempt, reason)),
+    )
+    assert destination.read_bytes() == DATA
+    assert calls == [
+        (1, "HTTP 500 Internal Server Error"),
+        (2, "HTTP 503 Service Unavailable"),
+        (3, "HTTP 429 Too Many Requests"),
+    ]
+    assert [status for _, status in server.requests] == [500, 503, 429, 200]
+
+
+def test_retries_run_out(server: FileServer, tmp_path: Path) -> None:
+    server.faults["/cpython.tar.gz"] = Fault(statuses=[503, 503, 503])
+    calls: list[tuple[int, str]] = []
+    with pytest.raises(DownloadFailed) as caught:
+        download(
+            server.url("cpython.tar.gz"),
+            tmp_path / "out",
+            SHA,
+            retries=2,
+            backoff=0,
+            on_retry=lambda attempt, reason: calls.append((attempt, reason)),
+        )
+    assert (caught.value.attempts, caught.value.reason) == (3, "HTTP 503 Service Unavailable")
+    assert [attempt for attempt, _ in calls] == [1, 2]
+    assert not (tmp_path / "out").exists()
+
+
+def test_no_retries(server: FileServer, tmp_path: Path) -> None:
+    server.faults["/cpython.tar.gz"] = Fault(statuses=[500])
+    with pytest.raises(DownloadFailed) as caught:
+        download(server.url("cpython.tar.gz"), tmp_path / "out", SHA, retries=0, backoff=0)
+    assert caught.value.attempts == 1
+
+
+def test_truncated_download_is_retried(server: FileServer, tmp_path: Path) -> None:
+    server.faults["/cpython.tar.gz"] = Fault(truncate_to=1000)
+    destination = tmp_path / "out.tar.gz"
+    calls: list[tuple[int, str]] = []
+    with pytest.raises(DownloadFailed) as caught:
+        download(
+            server.url("cpython.tar.gz"),
+            destination,
+            SHA,
+            retries=2,
+            backoff=0,
+            on_retry=lambda attempt, reason: calls.append((attempt, reason)),
+        )
+    reason = f"the connection closed after 1000 of {len(DATA)} bytes"
+    assert (caught.value.attempts, caught.value.reason) == (3, reason)
+    assert calls == [(1, reason), (2, reason)]
+    assert not destination.exists()
+    assert len(server.requests) == 3
+
+
+def test_truncated_then_complete(server: FileServer, tmp_path: Path) -> None:
+    fault = Fault(truncate_to=10)
+    server.faults["/cpython.tar.gz"] = fault
+    calls: list[tuple[int, str]] = []
+
+    def on_retry(attempt: int, reason: str) -> None:
+        calls.append((attempt, reason))
+        fault.truncate_to = None
+
+    destination = tmp_path / "out.tar.gz"
+    download(server.url("cpython.tar.gz"), destination, SHA, backoff=0, on_retry=on_retry)
+    assert destination.read_bytes() == DATA
+    assert calls == [(1, f"the connection closed after 10 of {len(DATA)} bytes")]
+
+
+def test_timeout(server: FileServer, tmp_path: Path) -> None:
+    server.faults["/cpython.tar.gz"] = Fault(delay=0.5)
+    calls: list[tuple[int, str]] = []
+    with pytest.raises(DownloadFailed) as caught:
+        download(
+            server.url("cpython.tar.gz"),
+            tmp_path / "out",
+            SHA,
+            timeout=0.1,
+            retries=1,
+            backoff=0,
+            on_retry=lambda attempt, reason: calls.append((attempt, reason)),
+        )
+    assert (caught.value.attempts, caught.value.reason) == (2, "timed out")
+    assert calls == [(1, "timed out")]
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_connection_refused(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/cpython.tar.gz"
+    calls: list[tuple[int, str]] = []
+    with pytest.raises(DownloadFailed) as caught:
+        download(
+            url,
+            tmp_path / "out",
+            SHA,
+            retries=1,
+            backoff=0,
+            on_retry=lambda attempt, reason: calls.append((attempt, reason)),
+        )
+    assert caught.value.attempts == 2
+    assert "Connection refused" in caught.value.reason
+    assert calls == [(1, caught.value.reason)]
+    assert not (tmp_path / "out").exists()
+
+
+def test_file_url(tmp_path: Path) -> None:
+    source = tmp_path / "cpython 3.12+x.tar.gz"
+    source.write_bytes(DATA)
+    destination = tmp_path / "out.tar.gz"
+    download(source.as_uri(), destination, SHA)
+    assert destination.read_bytes() == DATA
+    with pytest.raises(ChecksumMismatch):
+        download(source.as_uri(), destination, "0" * 64)
+    assert not destination.exists()
+
+
+def test_missing_file_url_fails(tmp_path: Path) -> None:
+    with pytest.raises(DownloadFailed) as caught:
+        download((tmp_path / "missing.tar.gz").as_uri(), tmp_path / "out", SHA, backoff=0)
+    assert "No such file or directory" in caught.value.reason
+
+
+def test_ssl_context_with_extra_ca_files() -> None:
+    default = ssl_context()
+    assert default.verify_mode == ssl.CERT_REQUIRED
+    assert default.check_hostname
+    if not SYSTEM_CA_FILE.is_file():
+        pytest.skip(f"{SYSTEM_CA_FILE} is not on this machine")
+    extended = ssl_context((SYSTEM_CA_FILE,))
+    assert extended.cert_store_stats()["x509_ca"] > 0
+    assert extended.verify_mode == ssl.CERT_REQUIRED
+
+
+def test_ssl_context_with_a_missing_ca_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        ssl_context((tmp_path / "missing.pem",))
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate\n", encoding="utf-8")
+    with pytest.raises(ssl.SSLError):
+        ssl_context((garbage,))

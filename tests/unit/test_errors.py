@@ -1,0 +1,428 @@
+"""Every BuildpackError has a described error block; the important ones say exactly what."""
+
+from __future__ import annotations
+
+import collections.abc
+import contextlib
+import dataclasses
+import enum
+import importlib
+import pkgutil
+import types
+import typing
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+import python_cnb
+from python_cnb.archive import UnsafeArchive
+from python_cnb.buildpack_error import BuildpackError
+from python_cnb.distributions import InvalidManifest, InvalidMirror
+from python_cnb.download import ChecksumMismatch, DownloadFailed
+from python_cnb.errors import ISSUES_URL, describe, internal_error_body
+from python_cnb.forbidden_env import FORBIDDEN, ForbiddenEnvironment
+from python_cnb.output import register_secret
+from python_cnb.procfile import InvalidProcfile
+from python_cnb.python_version import (
+    EndOfLifePythonVersion,
+    InvalidPythonVersion,
+    PythonVersion,
+    RequestedPythonVersion,
+    UnknownPythonVersion,
+)
+from python_cnb.requirements_files import MissingRequirementsFile
+from python_cnb.settings import InvalidSetting
+from python_cnb.subprocess_runner import CommandFailed
+
+GENERIC_TITLE = "The build failed"
+V = PythonVersion.parse
+AVAILABLE = (V("3.14.7"), V("3.13.9"), V("3.12.12"))
+
+
+def _modules() -> list[str]:
+    """Every module of python_cnb except the lifecycle runner (a dev tool, not shipped)."""
+    names = ["python_cnb"]
+    for module in pkgutil.walk_packages(python_cnb.__path__, "python_cnb."):
+        if module.name == "python_cnb.lifecycle" or module.name.startswith("python_cnb.lifecycle."):
+            continue
+        names.append(module.name)
+    return names
+
+
+def _subclasses(cls: type[BuildpackError]) -> Iterator[type[BuildpackError]]:
+    for subclass in cls.__subclasses__():
+        yield subclass
+        yield from _subclasses(subclass)
+
+
+def _error_classes() -> list[type[BuildpackError]]:
+    for name in _modules():
+        importlib.import_module(name)
+    classes = {
+        cls
+        for cls in _subclasses(BuildpackError)
+        if cls.__module__.startswith("python_cnb.")
+        and not cls.__module__.startswith("python_cnb.lifecycle")
+    }
+    return sorted(classes, key=lambda cls: f"{cls.__module__}.{cls.__qualname__}")
+
+
+SAMPLES: dict[type[BuildpackError], BuildpackError] = {
+    InvalidSetting: InvalidSetting("BP_PYTHON_ALLOW_EOL", "sure", "true or false"),
+    InvalidPythonVersion: InvalidPythonVersion(
+        "system", ".python-version", "it must be a version like 3.12 or 3.12.7"
+    ),
+    UnknownPythonVersion: UnknownPythonVersion(
+        RequestedPythonVersion("3.15", "BP_PYTHON_VERSION", "==3.15.*"), AVAILABLE, "linux/amd64"
+    ),
+    EndOfLifePythonVersion: EndOfLifePythonVersion(
+        RequestedPythonVersion("3.8", ".python-version", "==3.8.*"),
+        (3, 8),
+        date(2024, 10, 7),
+        AVAILABLE,
+    ),
+    InvalidManifest: InvalidManifest("manifest.toml", ("entry 1: version '3' is not X.Y.Z",)),
+    InvalidMirror: InvalidMirror("BP_DEPENDENCY_MIRROR", "http://mirror.test"),
+    DownloadFailed: DownloadFailed("https://x.test/cpython.tgz", "timed out", 4),
+    ChecksumMismatch: ChecksumMismatch("https://x.test/cpython.tgz", "a" * 64, "b" * 64),
+    UnsafeArchive: UnsafeArchive("/tmp/cpython.tgz", "../x", "it would be outside"),
+    MissingRequirementsFile: MissingRequirementsFile(
+        "requirements.txt", 2, "-r base.txt", "base.txt"
+    ),
+    InvalidProcfile: InvalidProcfile("Procfile", 1, "web", "syntax"),
+    CommandFailed: CommandFailed("pip install -r requirements.txt", 1, "ERROR: no such package"),
+    ForbiddenEnvironment: ForbiddenEnvironment(((sorted(FORBIDDEN)[0], "/somewhere"),)),
+}
+
+
+def _sample_value(hint: Any, name: str) -> Any:
+    """A plausible value of type ``hint`` for errors without a hand-written sample."""
+    origin = typing.get_origin(hint)
+    if origin is not None:
+        return _sample_generic(origin, typing.get_args(hint), name)
+    samples: dict[Any, Any] = {
+        str: f"sample {name}",
+        int: 2,
+        float: 1.5,
+        bool: True,
+        Path: Path("/workspace/sample"),
+        date: date(2025, 10, 31),
+    }
+    if hint in samples:
+        return samples[hint]
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return next(iter(hint))
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _sample(hint)
+    raise AssertionError(f"add a sample of {hint} for {name} to SAMPLES in test_errors.py")
+
+
+def _sample_generic(origin: Any, args: tuple[Any, ...], name: str) -> Any:
+    if origin in (typing.Union, types.UnionType):
+        return _sample_value(next(arg for arg in args if arg is not type(None)), name)
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return (_sample_value(args[0], name),)
+    if origin is tuple:
+        return tuple(_sample_value(arg, name) for arg in args)
+    if origin in (list, collections.abc.Sequence):
+        return [_sample_value(args[0], name)]
+    if origin in (dict, collections.abc.Mapping):
+        return {}
+    raise AssertionError(f"add a sample of {origin} for {name} to SAMPLES in test_errors.py")
+
+
+def _sample(cls: type[Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    return cls(
+        **{
+            field.name: _sample_value(hints[field.name], field.name)
+            for field in dataclasses.fields(cls)
+            if field.init
+        }
+    )
+
+
+ERROR_CLASSES = _error_classes()
+
+
+def test_discovery_finds_the_known_errors() -> None:
+    assert set(SAMPLES) <= set(ERROR_CLASSES)
+
+
+@pytest.mark.parametrize("cls", ERROR_CLASSES, ids=lambda cls: cls.__name__)
+def test_every_error_is_described(cls: type[BuildpackError]) -> None:
+    error = SAMPLES.get(cls) or _sample(cls)
+    assert type(error) is cls
+    title, body = describe(error)
+    assert title
+    assert title != GENERIC_TITLE
+    assert body.strip()
+    assert body != str(error)
+
+
+@pytest.mark.parametrize("cls", ERROR_CLASSES, ids=lambda cls: cls.__name__)
+def test_every_error_can_be_raised_through_a_context_manager(cls: type[BuildpackError]) -> None:
+    @contextlib.contextmanager
+    def step() -> Iterator[None]:
+        yield
+
+    error = SAMPLES.get(cls) or _sample(cls)
+    with pytest.raises(cls) as caught, step():
+        raise error
+    assert caught.value is error
+    assert error.__traceback__ is not None
+
+
+def test_the_context_manager_check_catches_frozen_exceptions() -> None:
+    """Why the test above exists: a frozen dataclass exception cannot get its
+    ``__traceback__`` set by ``contextmanager.__exit__``."""
+
+    @dataclasses.dataclass(frozen=True)
+    class Frozen(Exception):
+        value: str
+
+    @contextlib.contextmanager
+    def step() -> Iterator[None]:
+        yield
+
+    with pytest.raises(dataclasses.FrozenInstanceError), step():
+        raise Frozen("x")
+
+
+@pytest.mark.parametrize("cls", ERROR_CLASSES, ids=lambda cls: cls.__name__)
+def test_errors_carry_data(cls: type[BuildpackError]) -> None:
+    params = vars(cls).get("__dataclass_params__")
+    assert params is not None, f"{cls.__name__} is not itself a @dataclass"
+    assert not params.frozen
+    assert not params.eq
+
+
+def _body(error: Exception) -> str:
+    return describe(error)[1]
+
+
+def test_invalid_python_version_file() -> None:
+    title, body = describe(
+        InvalidPythonVersion(
+            "system", ".python-version", "it must be a version like 3.12 or 3.12.7"
+        )
+    )
+    assert title == "Invalid Python version in .python-version"
+    assert 'The file .python-version contains:\n    "system"\n' in body
+    assert (
+        "This is not a Python version python-cnb understands: it must be a version like 3.12 "
+        "or 3.12.7." in body
+    )
+    assert (
+        "1. Make .python-version hold one line with the version, e.g. 3.12 (the newest 3.12.x) "
+        "or 3.12.7 (exactly that release)." in body
+    )
+    assert "2. Prefer a major.minor version (3.12): you get security fixes on every build." in body
+
+
+def test_invalid_python_version_file_with_several_lines() -> None:
+    body = _body(
+        InvalidPythonVersion(
+            "3.12\r\n3.11\n", ".python-version", "it contains 2 versions; give exactly one"
+        )
+    )
+    assert "The file .python-version contains:\n    | 3.12\\r\n    | 3.11\n" in body
+    assert "understands: it contains 2 versions; give exactly one." in body
+
+
+def test_invisible_characters_are_shown() -> None:
+    body = _body(InvalidPythonVersion("\ufeff3.12\t", "BP_PYTHON_VERSION", "x"))
+    assert '    "\\ufeff3.12\\t"' in body
+    assert '    ""' in _body(InvalidPythonVersion("", "BP_PYTHON_VERSION", "it is empty"))
+
+
+def test_invalid_runtime_txt() -> None:
+    title, body = describe(
+        InvalidPythonVersion(
+            "3.12.7", "runtime.txt", "it must read python-X.Y.Z or python-X.Y, e.g. python-3.12.7"
+        )
+    )
+    assert title == "Invalid Python version in runtime.txt"
+    assert 'The file runtime.txt contains:\n    "3.12.7"\n' in body
+    assert (
+        "This is not a Python version python-cnb understands: it must read python-X.Y.Z or "
+        "python-X.Y, e.g. python-3.12.7." in body
+    )
+    assert (
+        "1. Make runtime.txt read python-3.12 or python-3.12.7, or replace it with a "
+        ".python-version file containing 3.12." in body
+    )
+
+
+def test_invalid_python_version_setting() -> None:
+    title, body = describe(
+        InvalidPythonVersion(
+            "pypy3.10",
+            "BP_PYTHON_VERSION",
+            "it is neither a version (3.12, 3.12.7) nor a specifier",
+        )
+    )
+    assert title == "Invalid Python version in BP_PYTHON_VERSION"
+    assert 'The BP_PYTHON_VERSION setting is:\n    "pypy3.10"\n' in body
+    assert (
+        "This is not a Python version python-cnb understands: it is neither a version "
+        "(3.12, 3.12.7) nor a specifier." in body
+    )
+    assert (
+        "1. Set BP_PYTHON_VERSION to a version such as 3.12 or 3.12.7, or a specifier such as "
+        ">=3.11,<3.13." in body
+    )
+
+
+def test_unknown_python_version() -> None:
+    title, body = describe(SAMPLES[UnknownPythonVersion])
+    assert title == "Requested Python version is not available"
+    assert 'BP_PYTHON_VERSION asks for Python:\n    "3.15"\n' in body
+    assert (
+        "No CPython available for linux/amd64 matches it. Available versions: "
+        "3.14.7, 3.13.9, 3.12.12." in body
+    )
+    assert (
+        "1. Change BP_PYTHON_VERSION to one of the available versions, or to a major.minor "
+        "version such as 3.14 (the newest patch is picked)." in body
+    )
+    assert "point BP_CPYTHON_MANIFEST at a manifest that lists this version." in body
+
+
+def test_unknown_python_version_with_nothing_available() -> None:
+    requested = RequestedPythonVersion("3.12", ".python-version", "==3.12.*")
+    body = _body(UnknownPythonVersion(requested, (), "linux/riscv64"))
+    assert "No CPython available for linux/riscv64 matches it. Available versions: (none)." in body
+    assert "or to a major.minor version such as 3.12 (the newest patch is picked)." in body
+
+
+def test_end_of_life_python_version() -> None:
+    title, body = describe(SAMPLES[EndOfLifePythonVersion])
+    assert title == "Python 3.8 has reached end-of-life"
+    assert '.python-version asks for Python:\n    "3.8"\n' in body
+    assert (
+        "Python 3.8 stopped receiving security fixes on 2024-10-07, so python-cnb no longer "
+        "builds it by default. Available versions: 3.14.7, 3.13.9, 3.12.12." in body
+    )
+    assert (
+        "1. Upgrade the app and change .python-version to a supported version, ideally 3.14."
+        in body
+    )
+    assert (
+        "2. If you must build it anyway (at your own risk), set BP_PYTHON_ALLOW_EOL=true." in body
+    )
+
+
+def test_checksum_mismatch() -> None:
+    title, body = describe(
+        ChecksumMismatch("https://user:pass@x.test/cpython.tgz", "a" * 64, "b" * 64)
+    )
+    assert title == "Downloaded file failed its checksum"
+    assert body.startswith(
+        'The file downloaded from\n    "https://****@x.test/cpython.tgz"\n'
+        f"has SHA-256\n    {'b' * 64}\nbut the buildpack expects\n    {'a' * 64}\n"
+    )
+    assert "It was deleted before anything was extracted" in body
+    assert "check BP_DEPENDENCY_MIRROR (a mirror must serve the exact same files)" in body
+    assert "pass" not in body
+
+
+@pytest.mark.parametrize(("attempts", "tries"), [(1, "once"), (4, "4 times")])
+def test_download_failed(attempts: int, tries: str) -> None:
+    title, body = describe(DownloadFailed("https://t@x.test/a.tgz", "HTTP 503 x", attempts))
+    assert title == "Download failed"
+    assert body.startswith(
+        f'Downloading\n    "https://****@x.test/a.tgz"\nfailed ({tries}): HTTP 503 x.\n'
+    )
+    assert "1. If this is a network problem, try the build again." in body
+    assert "set BP_DEPENDENCY_MIRROR to a mirror you can reach" in body
+    assert "raise BP_PYTHON_DOWNLOAD_TIMEOUT (seconds) or BP_PYTHON_DOWNLOAD_RETRIES." in body
+
+
+@pytest.mark.parametrize(
+    ("problem", "sentence"),
+    [
+        (
+            "syntax",
+            "A Procfile line must read `<process type>: <command>`, e.g. `web: gunicorn app:app`.",
+        ),
+        ("type", "A process type may contain only letters, digits, '.', '_' and '-'."),
+        ("empty-command", "The command after the colon is empty."),
+        (
+            "duplicate",
+            "Each process type may appear only once. It was first declared on line 1.",
+        ),
+    ],
+)
+def test_invalid_procfile(problem: str, sentence: str) -> None:
+    title, body = describe(InvalidProcfile("Procfile", 3, "my web: x", problem, 1))
+    assert title == "Invalid Procfile"
+    assert body == (
+        f'Line 3 of Procfile reads:\n    "my web: x"\n\n{sentence}\n\n'
+        "Fix line 3 of Procfile and build again."
+    )
+
+
+def test_command_failed() -> None:
+    output = "\n".join(f"line {n}" for n in range(1, 61))
+    title, body = describe(CommandFailed("pip install -r requirements.txt", 2, output))
+    assert title == "'pip install -r requirements.txt' failed"
+    assert body.startswith(
+        "The command 'pip install -r requirements.txt' failed (exit status 2). Its last lines "
+        "of output:\n    line "
+    )
+    assert "    line 59\n    line 60\n\nSee the full output above." in body
+    assert "    line 1\n" not in body
+    assert "The cached layers from the previous build are unchanged." in body
+
+
+def test_other_errors() -> None:
+    assert describe(SAMPLES[InvalidSetting]) == (
+        "Invalid value for BP_PYTHON_ALLOW_EOL",
+        'The setting BP_PYTHON_ALLOW_EOL is set to:\n    "sure"\n\n'
+        "It must be true or false.\n\n"
+        "Change or remove BP_PYTHON_ALLOW_EOL in the platform's environment "
+        "(e.g. `pack build --env BP_PYTHON_ALLOW_EOL=...`).",
+    )
+    title, body = describe(InvalidMirror("BP_DEPENDENCY_MIRROR", "http://u:p@mirror.test"))
+    assert title == "Invalid dependency mirror"
+    assert body.startswith('BP_DEPENDENCY_MIRROR is set to:\n    "http://****@mirror.test"\n')
+    title, body = describe(InvalidManifest("https://u:p@m.test/m.toml", ("a", "b")))
+    assert title == "Invalid CPython manifest"
+    assert body.startswith(
+        "The CPython manifest https://****@m.test/m.toml cannot be used:\n\n  - a\n  - b\n"
+    )
+    title, body = describe(SAMPLES[MissingRequirementsFile])
+    assert title == "A requirements file is missing"
+    assert body.startswith('Line 2 of requirements.txt reads:\n    "-r base.txt"\n')
+    assert "but the file 'base.txt' does not exist" in body
+    title, body = describe(SAMPLES[UnsafeArchive])
+    assert title == "Unsafe archive"
+    assert body.startswith("The archive /tmp/cpython.tgz contains '../x': it would be outside.")
+
+
+def test_generic_fallback() -> None:
+    assert describe(ValueError("boom")) == (GENERIC_TITLE, "boom")
+
+
+def test_internal_error_body_masks_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    from python_cnb import output
+
+    monkeypatch.setattr(output, "_secrets", set())
+    register_secret("s3cr3t")
+    traceback = (
+        "Traceback (most recent call last):\n"
+        '  File "x.py", line 1, in <module>\n'
+        "ValueError: https://user:hunter2@pypi.test/simple and s3cr3t\n\n"
+    )
+    body = internal_error_body(traceback)
+    assert body == (
+        "This is a bug in python-cnb, not a problem with your app.\n\n"
+        "    Traceback (most recent call last):\n"
+        '      File "x.py", line 1, in <module>\n'
+        "    ValueError: https://****@pypi.test/simple and ****\n\n"
+        f"Please report it at {ISSUES_URL} with this output. Trying again will not help "
+        "unless the cause was on the machine (disk full, out of memory)."
+    )

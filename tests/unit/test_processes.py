@@ -1,0 +1,67 @@
+"""Procfile entries as launch.toml processes."""
+
+from __future__ import annotations
+
+import pytest
+
+from python_cnb.cnb.launch import Process
+from python_cnb.processes import SHELL, default_type, procfile_processes
+from python_cnb.procfile import ProcfileEntry, parse_procfile
+
+
+def test_processes_run_through_bash() -> None:
+    entries = parse_procfile(
+        "web: gunicorn -b 0.0.0.0:$PORT app:app\nworker: celery -A app worker\n"
+    )
+    assert SHELL == ("bash", "-c")
+    assert procfile_processes(entries) == (
+        Process("web", ("bash", "-c", "gunicorn -b 0.0.0.0:$PORT app:app"), default=True),
+        Process("worker", ("bash", "-c", "celery -A app worker"), default=False),
+    )
+
+
+def test_web_is_default_wherever_it_is() -> None:
+    entries = parse_procfile("release: migrate\nworker: celery\nweb: gunicorn app:app\n")
+    assert [(p.type, p.default) for p in procfile_processes(entries)] == [
+        ("release", False),
+        ("worker", False),
+        ("web", True),
+    ]
+
+
+def test_a_lone_process_is_default() -> None:
+    [process] = procfile_processes((ProcfileEntry("worker", "celery", 1),))
+    assert process == Process("worker", ("bash", "-c", "celery"), default=True)
+
+
+def test_several_processes_without_web_have_no_default() -> None:
+    entries = parse_procfile("worker: celery\nclock: python clock.py\n")
+    assert [p.default for p in procfile_processes(entries)] == [False, False]
+
+
+def test_no_entries() -> None:
+    assert procfile_processes(()) == ()
+
+
+@pytest.mark.parametrize(
+    ("types", "default"),
+    [
+        ([], None),
+        (["web"], "web"),
+        (["worker"], "worker"),
+        (["worker", "web"], "web"),
+        (["worker", "clock"], None),
+        (["Web", "worker"], None),
+    ],
+)
+def test_default_type(types: list[str], default: str | None) -> None:
+    assert default_type(types) == default
+
+
+def test_launch_toml_shape() -> None:
+    [process] = procfile_processes(parse_procfile("web: gunicorn app:app"))
+    assert process.to_toml() == {
+        "type": "web",
+        "command": ["bash", "-c", "gunicorn app:app"],
+        "default": True,
+    }
