@@ -14,6 +14,7 @@ from python_cnb.cnb.launch import Launch, Process
 from python_cnb.dependencies import install_dependencies
 from python_cnb.dependency_plan import DependencyPlan, plan_dependencies
 from python_cnb.distributions import Distribution, apply_mirror, for_target, load_distributions
+from python_cnb.download import ssl_context
 from python_cnb.forbidden_env import check_forbidden_env
 from python_cnb.layers.python import InstalledPython, install_python
 from python_cnb.layers.runtime import write_runtime_layer
@@ -35,11 +36,13 @@ def build(ctx: BuildContext) -> None:
     check_forbidden_env(ctx.env)
     bindings = read_bindings(ctx.platform_dir, ctx.env)
     secrets = prepare_build_secrets(bindings)
+    for note in secrets.notes:
+        output.info(note)
     try:
         with output.step("Determining package manager"):
             plan, index = determine_dependencies(ctx, settings, bindings)
         with output.step("Determining Python version"):
-            distribution = determine_python(ctx, settings, bindings)
+            distribution = determine_python(ctx, settings, bindings, secrets.ca_files)
         processes = read_processes(ctx.app_dir)
         with output.step("Installing Python"):
             python = install_python(
@@ -84,7 +87,10 @@ def determine_dependencies(
 
 
 def determine_python(
-    ctx: BuildContext, settings: Settings, bindings: tuple[Binding, ...]
+    ctx: BuildContext,
+    settings: Settings,
+    bindings: tuple[Binding, ...],
+    ca_files: tuple[Path, ...] = (),
 ) -> Distribution:
     """The CPython distribution to install, from the requested version and the manifest."""
     requested = read_requested_python_version(ctx.app_dir, settings.python_version_settings)
@@ -94,7 +100,10 @@ def determine_python(
         output.info(f"Python {requested.text} requested by {requested.origin}")
     distributions = for_target(
         load_distributions(
-            ctx.buildpack.metadata, settings.cpython_manifest, settings.download_timeout
+            ctx.buildpack.metadata,
+            settings.cpython_manifest,
+            settings.download_timeout,
+            ssl_context(ca_files),
         ),
         ctx.target.os,
         ctx.target.arch,

@@ -11,6 +11,7 @@ the same shape (``[[dependencies]]``, ``[[metadata.dependencies]]``, or the
 from __future__ import annotations
 
 import re
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -126,12 +127,15 @@ def parse_manifest(
     return tuple(distributions)
 
 
-def load_manifest(location: str, timeout: float) -> tuple[Distribution, ...]:
-    """Read ``BP_CPYTHON_MANIFEST``: a file path, or a file/http/https URL."""
+def load_manifest(
+    location: str, timeout: float, context: Optional[ssl.SSLContext] = None
+) -> tuple[Distribution, ...]:
+    """Read ``BP_CPYTHON_MANIFEST``: a file path, or a file/http/https URL (trusting
+    ``context``'s certificates, e.g. a ``ca-certificates`` binding's)."""
     scheme = urllib.parse.urlsplit(location).scheme
     try:
         if scheme in ("http", "https", "file"):
-            with urllib.request.urlopen(location, timeout=timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(location, timeout=timeout, context=context) as response:  # noqa: S310
                 text = response.read().decode("utf-8")
             base = location
         else:
@@ -232,9 +236,12 @@ def checksum_hint(sha256: str) -> str:
 
 
 def load_distributions(
-    metadata: Mapping[str, Any], manifest: Optional[str], timeout: float
+    metadata: Mapping[str, Any],
+    manifest: Optional[str],
+    timeout: float,
+    context: Optional[ssl.SSLContext] = None,
 ) -> tuple[Distribution, ...]:
     """The distributions of ``BP_CPYTHON_MANIFEST`` if set, else buildpack.toml's."""
     if manifest:
-        return load_manifest(manifest, timeout)
+        return load_manifest(manifest, timeout, context)
     return parse_manifest({"metadata": metadata}, "buildpack.toml")

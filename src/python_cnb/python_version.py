@@ -266,6 +266,7 @@ def constraint_matches(constraint: str, version: PythonVersion, origin: str = "c
     """Whether ``version`` satisfies a PEP 440 or Poetry constraint (``^3.12``, ``~3.11``,
     ``>=3.10,<4.0``, ``>=3.10 <4``, ``3.11.* || 3.12.*``, ``*``); raise InvalidPythonVersion
     (from ``origin``) when it is neither."""
+    alternatives: list[list[SpecifierSet]] = []
     for alternative in re.split(r"\|\|?", constraint):
         merged: list[str] = []
         for clause in alternative.replace(",", " ").split():
@@ -275,14 +276,13 @@ def constraint_matches(constraint: str, version: PythonVersion, origin: str = "c
             else:
                 merged.append(clause)
         try:
-            specifiers = [SpecifierSet(_constraint_specifier(clause)) for clause in merged]
+            alternatives.append([SpecifierSet(_constraint_specifier(c)) for c in merged])
         except InvalidSpecifier:
             raise InvalidPythonVersion(
                 constraint.strip(), origin, "it is neither a version (3.12, 3.12.7) nor a specifier"
             ) from None
-        if all(Version(str(version)) in specifier for specifier in specifiers):
-            return True
-    return False
+    candidate = Version(str(version))
+    return any(all(candidate in spec for spec in specs) for specs in alternatives)
 
 
 @dataclass(eq=False)

@@ -37,7 +37,8 @@ def test_read_bindings(tmp_path: Path) -> None:
             "provider": "artifactory\n",
             "url": "https://example.test/simple\n",
             "netrc": "secret",
-            ".hidden": "x",
+            ".netrc": "machine x",
+            "..2026_11_22_01.1": "x",
         },
     )
     (pip / "..data").mkdir()
@@ -46,7 +47,7 @@ def test_read_bindings(tmp_path: Path) -> None:
     (root / "stray-file").write_text("x")
     assert read_bindings(tmp_path, {}) == (
         Binding("a-ca", "ca-certificates", None, ca, ("cert.pem",)),
-        Binding("pip-index", "pip", "artifactory", pip, ("netrc", "url")),
+        Binding("pip-index", "pip", "artifactory", pip, (".netrc", "netrc", "url")),
     )
 
 

@@ -37,7 +37,11 @@ def bindings_root(platform_dir: Path, env: Mapping[str, str]) -> Path:
 
 
 def read_bindings(platform_dir: Path, env: Mapping[str, str]) -> tuple[Binding, ...]:
-    """All well-formed bindings, sorted by name; directories without a type are skipped."""
+    """All well-formed bindings, sorted by name; directories without a type are skipped.
+
+    Entries are the binding's files; Kubernetes' own ``..data`` and ``..<timestamp>``
+    entries are not (``.netrc`` is).
+    """
     root = bindings_root(platform_dir, env)
     if not root.is_dir():
         return ()
@@ -63,7 +67,7 @@ def read_bindings(platform_dir: Path, env: Mapping[str, str]) -> tuple[Binding, 
                         for entry in path.iterdir()
                         if entry.is_file()
                         and entry.name not in ("type", "provider")
-                        and not entry.name.startswith(".")
+                        and not entry.name.startswith("..")
                     )
                 ),
             )

@@ -1,0 +1,278 @@
+"""What decides the installed packages per package manager, and the venv's fingerprint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from python_cnb.dependency_plan import DependencyPlan, plan_dependencies
+from python_cnb.package_manager import PackageManager
+from python_cnb.pipfile_lock import InvalidPipfileLock
+from python_cnb.project_files import InvalidProjectFile
+from python_cnb.requirements_files import MissingRequirementsFile
+
+HASH_A = "sha256:" + "a" * 64
+HASH_B = "sha256:" + "b" * 64
+PIPFILE_LOCK = {
+    "_meta": {
+        "sources": [
+            {"name": "pypi", "url": "https://pypi.org/simple", "verify_ssl": True},
+            {"name": "private", "url": "https://pkgs.test/simple/", "verify_ssl": True},
+        ]
+    },
+    "default": {
+        "flask": {"version": "==3.1.3", "hashes": [HASH_A]},
+        "click": {"version": "==8.5.1", "hashes": [HASH_B], "markers": "python_version >= '3.10'"},
+    },
+    "develop": {"pytest": {"version": "==9.0.0", "hashes": [HASH_A]}},
+}
+
+
+def _app(tmp_path: Path, files: dict[str, str]) -> Path:
+    app = tmp_path / "app"
+    for name, text in files.items():
+        path = app / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return app
+
+
+def _names(plan: DependencyPlan, app: Path) -> list[str]:
+    return [path.relative_to(app.resolve()).as_posix() for path in plan.files]
+
+
+def test_pip(tmp_path: Path) -> None:
+    app = _app(
+        tmp_path,
+        {"requirements.txt": "-r requirements/base.txt\nflask\n", "requirements/base.txt": "six\n"},
+    )
+    plan = plan_dependencies(app, PackageManager.PIP)
+    assert _names(plan, app) == ["requirements.txt", "requirements/base.txt"]
+    assert plan == DependencyPlan(
+        PackageManager.PIP, plan.files, resolve_inputs=("requirements.txt",)
+    )
+    assert plan.describe(app) == "requirements.txt, requirements/base.txt"
+
+
+def test_pip_with_a_fully_hashed_requirements_txt(tmp_path: Path) -> None:
+    app = _app(
+        tmp_path,
+        {
+            "requirements.txt": f"--index-url https://pkgs.test/simple\n-r base.txt\n"
+            f"flask==3.1.3 \\\n    --hash={HASH_A}\n",
+            "base.txt": f"six==1.17.0 --hash={HASH_B}\n",
+        },
+    )
+    plan = plan_dependencies(app, PackageManager.PIP)
+    assert _names(plan, app) == ["requirements.txt", "base.txt"]
+    assert plan == DependencyPlan(
+        PackageManager.PIP, plan.files, pinned_file="requirements.txt", hashed=True
+    )
+
+
+def test_pip_with_a_partly_hashed_requirements_txt(tmp_path: Path) -> None:
+    app = _app(
+        tmp_path,
+        {"requirements.txt": f"flask==3.1.3 --hash={HASH_A}\n-r base.txt\n", "base.txt": "six\n"},
+    )
+    plan = plan_dependencies(app, PackageManager.PIP)
+    assert (plan.resolve_inputs, plan.pinned_file, plan.hashed) == (
+        ("requirements.txt",),
+        None,
+        False,
+    )
+
+
+def test_pip_with_a_missing_nested_file(tmp_path: Path) -> None:
+    app = _app(tmp_path, {"requirements.txt": "-r missing.txt\n"})
+    with pytest.raises(MissingRequirementsFile):
+        plan_dependencies(app, PackageManager.PIP)
+
+
+def test_pip_tools(tmp_path: Path) -> None:
+    app = _app(tmp_path, {"requirements.in": "-c constraints.txt\nflask\n", "constraints.txt": ""})
+    plan = plan_dependencies(app, PackageManager.PIP_TOOLS)
+    assert _names(plan, app) == ["requirements.in", "constraints.txt"]
+    assert plan == DependencyPlan(
+        PackageManager.PIP_TOOLS, plan.files, resolve_inputs=("requirements.in",)
+    )
+
+
+def test_pipenv(tmp_path: Path) -> None:
+    app = _app(tmp_path, {"Pipfile": "", "Pipfile.lock": json.dumps(PIPFILE_LOCK)})
+    plan = plan_dependencies(app, PackageManager.PIPENV)
+    assert _names(plan, app) == ["Pipfile.lock"]
+    assert plan == DependencyPlan(
+        PackageManager.PIPENV,
+        plan.files,
+        pinned_text=(
+            f"click==8.5.1 ; python_version >= '3.10' --hash={HASH_B}\n"
+            f"flask==3.1.3 --hash={HASH_A}\n"
+        ),
+        hashed=True,
+        lock_sources=("https://pypi.org/simple", "https://pkgs.test/simple"),
+    )
+    assert plan.describe(app) == "Pipfile.lock"
+
+
+def test_pipenv_without_hashes(tmp_path: Path) -> None:
+    lock = {"default": {"flask": {"version": "==3.1.3"}, "six": {"version": "==1.17.0"}}}
+    app = _app(tmp_path, {"Pipfile.lock": json.dumps(lock)})
+    plan = plan_dependencies(app, PackageManager.PIPENV)
+    assert (plan.pinned_text, plan.hashed, plan.lock_sources) == (
+        "flask==3.1.3\nsix==1.17.0\n",
+        False,
+        (),
+    )
+
+
+def test_pipenv_with_an_invalid_lock(tmp_path: Path) -> None:
+    app = _app(tmp_path, {"Pipfile.lock": "{"})
+    with pytest.raises(InvalidProjectFile):
+        plan_dependencies(app, PackageManager.PIPENV)
+    app = _app(tmp_path, {"Pipfile.lock": '{"default": {"flask": {"version": "*"}}}'})
+    with pytest.raises(InvalidPipfileLock):
+        plan_dependencies(app, PackageManager.PIPENV)
+
+
+def test_pyproject(tmp_path: Path) -> None:
+    app = _app(tmp_path, {"pyproject.toml": "[project]\nname = 'app'\n", "setup.py": ""})
+    plan = plan_dependencies(app, PackageManager.PYPROJECT)
+    assert _names(plan, app) == ["pyproject.toml"]
+    assert plan == DependencyPlan(
+        PackageManager.PYPROJECT,
+        plan.files,
+        resolve_inputs=("pyproject.toml",),
+        editable_project=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("files", "names", "entry"),
+    [
+        (
+            ("setup.py", "setup.cfg", "pyproject.toml"),
+            ["setup.py", "setup.cfg", "pyproject.toml"],
+            "setup.py",
+        ),
+        (("setup.cfg",), ["setup.cfg"], "setup.cfg"),
+        (("setup.py",), ["setup.py"], "setup.py"),
+    ],
+)
+def test_setuptools(tmp_path: Path, files: tuple[str, ...], names: list[str], entry: str) -> None:
+    app = _app(tmp_path, dict.fromkeys(files, ""))
+    plan = plan_dependencies(app, PackageManager.SETUPTOOLS)
+    assert _names(plan, app) == names
+    assert plan == DependencyPlan(
+        PackageManager.SETUPTOOLS, plan.files, resolve_inputs=(entry,), editable_project=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("manager", "files"),
+    [
+        (PackageManager.UV, ("uv.lock", "pyproject.toml", "uv.toml")),
+        (PackageManager.UV, ("uv.lock", "pyproject.toml")),
+        (PackageManager.POETRY, ("poetry.lock", "pyproject.toml")),
+    ],
+)
+def test_locked_projects(tmp_path: Path, manager: PackageManager, files: tuple[str, ...]) -> None:
+    app = _app(tmp_path, dict.fromkeys(files, ""))
+    (app / "requirements.txt").write_text("flask\n", encoding="utf-8")
+    plan = plan_dependencies(app, manager)
+    assert _names(plan, app) == list(files)
+    assert plan == DependencyPlan(manager, plan.files)
+    assert plan.describe(app) == ", ".join(files)
+
+
+def test_no_dependencies(tmp_path: Path) -> None:
+    app = _app(tmp_path, {"requirements.txt": "flask\n"})
+    plan = plan_dependencies(app, PackageManager.NONE)
+    assert plan == DependencyPlan(PackageManager.NONE, ())
+    assert plan.fingerprint(app) == "no dependencies"
+    assert plan.describe(app) == ""
+
+
+def test_fingerprint_is_stable(tmp_path: Path) -> None:
+    files = {"requirements.txt": "-r base.txt\nflask\n", "base.txt": "six\n"}
+    first = plan_dependencies(_app(tmp_path / "a", files), PackageManager.PIP)
+    second = plan_dependencies(_app(tmp_path / "b", files), PackageManager.PIP)
+    fingerprint = first.fingerprint(tmp_path / "a" / "app")
+    assert len(fingerprint) == 64
+    assert fingerprint == first.fingerprint(tmp_path / "a" / "app")
+    assert fingerprint == second.fingerprint(tmp_path / "b" / "app")
+
+
+@pytest.mark.parametrize("changed", ["requirements.txt", "requirements/base.txt", "nested.txt"])
+def test_fingerprint_changes_with_any_file(tmp_path: Path, changed: str) -> None:
+    app = _app(
+        tmp_path,
+        {
+            "requirements.txt": "-r requirements/base.txt\nflask\n",
+            "requirements/base.txt": "-c ../nested.txt\nsix\n",
+            "nested.txt": "six==1.17.0\n",
+        },
+    )
+    before = plan_dependencies(app, PackageManager.PIP).fingerprint(app)
+    with (app / changed).open("a", encoding="utf-8") as stream:
+        stream.write("# changed\n")
+    assert plan_dependencies(app, PackageManager.PIP).fingerprint(app) != before
+
+
+@pytest.mark.parametrize(
+    ("manager", "changed"),
+    [
+        (PackageManager.UV, "uv.lock"),
+        (PackageManager.UV, "pyproject.toml"),
+        (PackageManager.UV, "uv.toml"),
+        (PackageManager.POETRY, "poetry.lock"),
+        (PackageManager.POETRY, "pyproject.toml"),
+        (PackageManager.SETUPTOOLS, "setup.py"),
+        (PackageManager.SETUPTOOLS, "setup.cfg"),
+        (PackageManager.SETUPTOOLS, "pyproject.toml"),
+        (PackageManager.PYPROJECT, "pyproject.toml"),
+        (PackageManager.PIP_TOOLS, "requirements.in"),
+    ],
+)
+def test_fingerprint_changes_with_each_planned_file(
+    tmp_path: Path, manager: PackageManager, changed: str
+) -> None:
+    names = ("uv.lock", "uv.toml", "poetry.lock", "pyproject.toml", "setup.py", "setup.cfg")
+    app = _app(tmp_path, {**dict.fromkeys(names, "# a\n"), "requirements.in": "flask\n"})
+    before = plan_dependencies(app, manager).fingerprint(app)
+    (app / changed).write_text("# b\n", encoding="utf-8")
+    assert plan_dependencies(app, manager).fingerprint(app) != before
+
+
+def test_fingerprint_ignores_files_outside_the_plan(tmp_path: Path) -> None:
+    app = _app(tmp_path, {"uv.lock": "", "pyproject.toml": "", "requirements.txt": "a\n"})
+    before = plan_dependencies(app, PackageManager.UV).fingerprint(app)
+    (app / "requirements.txt").write_text("b\n", encoding="utf-8")
+    (app / "main.py").write_text("print()\n", encoding="utf-8")
+    assert plan_dependencies(app, PackageManager.UV).fingerprint(app) == before
+
+
+def test_fingerprint_changes_with_a_pipfile_lock(tmp_path: Path) -> None:
+    app = _app(tmp_path, {"Pipfile.lock": json.dumps(PIPFILE_LOCK)})
+    before = plan_dependencies(app, PackageManager.PIPENV).fingerprint(app)
+    changed = {**PIPFILE_LOCK, "default": {"flask": {"version": "==3.1.2", "hashes": [HASH_A]}}}
+    (app / "Pipfile.lock").write_text(json.dumps(changed), encoding="utf-8")
+    assert plan_dependencies(app, PackageManager.PIPENV).fingerprint(app) != before
+
+
+def test_fingerprint_includes_the_pinned_text(tmp_path: Path) -> None:
+    app = _app(tmp_path, {"Pipfile.lock": "{}"})
+    plan = plan_dependencies(app, PackageManager.PIPENV)
+    other = DependencyPlan(plan.manager, plan.files, pinned_text="flask==3.1.3\n")
+    assert plan.fingerprint(app) != other.fingerprint(app)
+
+
+def test_describe_shows_files_outside_the_app_in_full(tmp_path: Path) -> None:
+    app = _app(tmp_path, {"requirements.txt": "-r ../shared/base.txt\n"})
+    shared = tmp_path / "shared" / "base.txt"
+    shared.parent.mkdir()
+    shared.write_text("six\n", encoding="utf-8")
+    plan = plan_dependencies(app, PackageManager.PIP)
+    assert plan.describe(app) == f"requirements.txt, {shared.resolve()}"

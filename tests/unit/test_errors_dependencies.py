@@ -1,0 +1,237 @@
+"""The error blocks of the dependency step: what was found, why it fails, how to fix it."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from python_cnb import output
+from python_cnb.errors import describe
+from python_cnb.forbidden_env import FORBIDDEN, ForbiddenEnvironment
+from python_cnb.installers import DependencyConflict, LockFileOutOfDate
+from python_cnb.layers.uv import ToolInstallFailed
+from python_cnb.package_manager import (
+    Candidate,
+    InvalidPackageManagerSetting,
+    MissingLockFile,
+    MultiplePackageManagers,
+    PackageManager,
+)
+from python_cnb.pipfile_lock import InvalidPipfileLock
+from python_cnb.project_files import InvalidProjectFile
+from python_cnb.python_version import LockedPythonMismatch, PythonVersion
+
+
+@pytest.fixture(autouse=True)
+def _no_secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(output, "_secrets", set())
+    yield
+
+
+def test_invalid_project_file() -> None:
+    title, body = describe(
+        InvalidProjectFile("pyproject.toml", "Expected '=' after a key (at line 3, column 5)")
+    )
+    assert title == "Invalid pyproject.toml"
+    assert body == (
+        "pyproject.toml cannot be parsed: Expected '=' after a key (at line 3, column 5)\n\n"
+        "Fix the syntax of pyproject.toml (TOML 1.0 for .toml files, JSON for Pipfile.lock) "
+        "and build again."
+    )
+
+
+def test_multiple_package_managers() -> None:
+    title, body = describe(
+        MultiplePackageManagers(
+            (
+                Candidate(PackageManager.PIP, "requirements.txt"),
+                Candidate(PackageManager.UV, "uv.lock"),
+            )
+        )
+    )
+    assert title == "Several package managers' files were found"
+    assert body.startswith(
+        "The app has dependency files of more than one package manager:\n"
+        "  - requirements.txt (pip (requirements.txt))\n"
+        "  - uv.lock (uv (uv.lock))\n\n"
+    )
+    assert "will not guess which one lists what the app needs." in body
+    assert (
+        "  1. Keep the files of the package manager you use, and delete the others "
+        "(requirements.txt, uv.lock).\n"
+        "  2. Or choose explicitly: set BP_PYTHON_PACKAGE_MANAGER to pip or uv "
+        "(Kato/Rainbond: BUILD_PYTHON_PACKAGE_MANAGER)." in body
+    )
+
+
+def test_multiple_package_managers_name_the_files_of_each() -> None:
+    body = describe(
+        MultiplePackageManagers(
+            (
+                Candidate(PackageManager.PIPENV, "Pipfile"),
+                Candidate(PackageManager.POETRY, "pyproject.toml [tool.poetry]"),
+                Candidate(PackageManager.PIP_TOOLS, "requirements.in"),
+            )
+        )
+    )[1]
+    assert "  - Pipfile (Pipenv (Pipfile.lock))\n" in body
+    assert "  - pyproject.toml [tool.poetry] (Poetry (poetry.lock))\n" in body
+    assert (
+        "delete the others (Pipfile and Pipfile.lock, poetry.lock and [tool.poetry], "
+        "requirements.in)." in body
+    )
+    assert "set BP_PYTHON_PACKAGE_MANAGER to pipenv or poetry or pip-tools" in body
+
+
+@pytest.mark.parametrize(
+    ("error", "title", "found", "command"),
+    [
+        (
+            MissingLockFile(PackageManager.PIPENV, "Pipfile", "Pipfile.lock", "pipenv lock"),
+            "Pipfile.lock is missing",
+            "The app has Pipfile (Pipenv), but no Pipfile.lock.",
+            "  1. Run `pipenv lock` in the app directory.\n  2. Commit Pipfile.lock.",
+        ),
+        (
+            MissingLockFile(PackageManager.POETRY, "pyproject.toml", "poetry.lock", "poetry lock"),
+            "poetry.lock is missing",
+            "The app has pyproject.toml (Poetry), but no poetry.lock.",
+            "  1. Run `poetry lock` in the app directory.\n  2. Commit poetry.lock.",
+        ),
+    ],
+)
+def test_missing_lock_file(error: MissingLockFile, title: str, found: str, command: str) -> None:
+    actual_title, body = describe(error)
+    assert actual_title == title
+    assert body.startswith(found + "\n\n")
+    assert "Without the lock file the installed versions would change from build to build." in body
+    assert body.endswith("How to fix it:\n" + command)
+
+
+def test_unknown_package_manager_setting() -> None:
+    assert describe(InvalidPackageManagerSetting("BP_PYTHON_PACKAGE_MANAGER", "conda")) == (
+        "Invalid value for BP_PYTHON_PACKAGE_MANAGER",
+        'BP_PYTHON_PACKAGE_MANAGER is set to:\n    "conda"\n\n'
+        "It must be one of: pip, pip-tools, pipenv, poetry, uv, pyproject, setuptools.",
+    )
+
+
+def test_package_manager_setting_without_its_files() -> None:
+    error = InvalidPackageManagerSetting("BUILD_PYTHON_PACKAGE_MANAGER", "poetry", "poetry.lock")
+    assert describe(error) == (
+        "BUILD_PYTHON_PACKAGE_MANAGER names files the app does not have",
+        "BUILD_PYTHON_PACKAGE_MANAGER=poetry asks for poetry, but the app has no poetry.lock.\n\n"
+        "Add poetry.lock, or change or unset BUILD_PYTHON_PACKAGE_MANAGER.",
+    )
+
+
+def test_locked_python_mismatch() -> None:
+    title, body = describe(
+        LockedPythonMismatch(PythonVersion(3, 13, 1), ".python-version", "uv.lock", ">=3.10,<3.13")
+    )
+    assert title == "Python 3.13.1 contradicts uv.lock"
+    assert body.startswith(
+        ".python-version selects Python 3.13.1, but uv.lock allows only:\n"
+        '    ">=3.10,<3.13"\n\n'
+        "Installing would fail or install something other than what was locked.\n\n"
+    )
+    assert "  1. Change .python-version to a version uv.lock allows, or\n" in body
+    assert body.endswith("  2. update uv.lock (and re-lock) for Python 3.13.")
+
+
+def test_forbidden_environment_lists_every_variable_with_its_reason() -> None:
+    variables = (
+        ("PIP_TARGET", "/target"),
+        ("PIP_USER", "1"),
+        ("UV_PYTHON", "3.12"),
+        ("VIRTUAL_ENV", "/venv"),
+    )
+    title, body = describe(ForbiddenEnvironment(variables))
+    assert title == "Environment variables that would redirect the install"
+    assert body.startswith(
+        "These variables are set for the build, and python-cnb cannot honour them:\n"
+        "  - PIP_TARGET=/target: pip would install outside the app's virtualenv\n"
+        "  - PIP_USER=1: pip would install into a user site outside the app's virtualenv\n"
+        "  - UV_PYTHON=3.12: uv must use the buildpack's Python\n"
+        "  - VIRTUAL_ENV=/venv: the buildpack creates the app's virtualenv\n\n"
+        "Nothing was installed.\n\n"
+    )
+    assert "Remove them from the platform's environment (pack build --env" in body
+
+
+def test_forbidden_environment_knows_every_reason() -> None:
+    body = describe(ForbiddenEnvironment(tuple((name, "x") for name in sorted(FORBIDDEN))))[1]
+    for name, reason in FORBIDDEN.items():
+        assert f"  - {name}=x: {reason}\n" in body
+
+
+def test_forbidden_environment_masks_credentials() -> None:
+    output.register_secret("hunter2")
+    body = describe(
+        ForbiddenEnvironment((("PIP_TARGET", "https://u:pw@x.test/"), ("UV_PYTHON", "hunter2")))
+    )[1]
+    assert "  - PIP_TARGET=https://****@x.test/: " in body
+    assert "  - UV_PYTHON=****: " in body
+    assert "hunter2" not in body
+
+
+def test_invalid_pipfile_lock() -> None:
+    assert describe(InvalidPipfileLock("flask", "its version '*' is not pinned with ==")) == (
+        "Invalid Pipfile.lock",
+        "The entry 'flask' of Pipfile.lock cannot be installed: its version '*' is not pinned "
+        "with ==.\n\nRegenerate the lock file with `pipenv lock` and commit it.",
+    )
+
+
+def test_tool_install_failed_online() -> None:
+    title, body = describe(
+        ToolInstallFailed("uv", "0.13.9", "ERROR: No matching distribution", False)
+    )
+    assert title == "Could not install uv 0.13.9"
+    assert body == (
+        "python-cnb installs uv 0.13.9 from the package index to build the app, and that "
+        "failed:\n    ERROR: No matching distribution\n\n"
+        "Check the package index settings (PIP_INDEX_URL, BUILD_PIP_INDEX_URL, a pip binding) "
+        "and that the index serves this version."
+    )
+
+
+def test_tool_install_failed_offline() -> None:
+    output_lines = "\n".join(f"line {n}" for n in range(1, 31))
+    title, body = describe(ToolInstallFailed("poetry", "2.5.1", output_lines, True))
+    assert title == "Could not install poetry 2.5.1"
+    assert "    line 30\n\n" in body
+    assert "    line 15\n" not in body
+    assert body.endswith(
+        "The build is offline (vendored packages): add the tool's wheel (and its dependencies) "
+        "to the vendor directory, or remove the vendor directory."
+    )
+
+
+def test_dependency_conflict() -> None:
+    title, body = describe(
+        DependencyConflict(
+            "uv pip check", "flask 3.1.3 requires click>=8.1, but click 7.0 is installed"
+        )
+    )
+    assert title == "The installed packages have conflicting requirements"
+    assert body.startswith(
+        "After installing, `uv pip check` reports:\n"
+        "    flask 3.1.3 requires click>=8.1, but click 7.0 is installed\n\n"
+        "The app would start with a broken set of packages, so the build stops here.\n\n"
+    )
+    assert "set BP_PYTHON_CHECK_DEPENDENCIES=false." in body
+
+
+def test_lock_file_out_of_date() -> None:
+    title, body = describe(
+        LockFileOutOfDate("poetry.lock", "poetry lock", "pyproject.toml changed significantly")
+    )
+    assert title == "poetry.lock is out of date"
+    assert body == (
+        "poetry.lock no longer matches pyproject.toml, so installing it would not install what "
+        "pyproject.toml asks for.\n\n"
+        "    pyproject.toml changed significantly\n\n"
+        "How to fix it:\n  1. Run `poetry lock`.\n  2. Commit poetry.lock."
+    )
