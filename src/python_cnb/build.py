@@ -20,6 +20,7 @@ from python_cnb.layers.python import InstalledPython, install_python
 from python_cnb.layers.runtime import write_runtime_layer
 from python_cnb.package_index import IndexSettings, read_index_settings, with_lock_sources
 from python_cnb.package_manager import determine_package_manager
+from python_cnb.pipfile_lock import expand_variables
 from python_cnb.processes import procfile_processes
 from python_cnb.procfile import parse_procfile
 from python_cnb.python_version import newer_patch, resolve
@@ -42,7 +43,7 @@ def build(ctx: BuildContext) -> None:
         with output.step("Determining package manager"):
             plan, index = determine_dependencies(ctx, settings, bindings)
         with output.step("Determining Python version"):
-            distribution = determine_python(ctx, settings, bindings, secrets.ca_files)
+            distribution = determine_python(ctx, settings, bindings, plan, secrets.ca_files)
         processes = read_processes(ctx.app_dir)
         with output.step("Installing Python"):
             python = install_python(
@@ -78,8 +79,9 @@ def determine_dependencies(
     if plan.manager.requirements_style:
         installer = "pip with pip-tools" if settings.installer == "pip" else "uv"
         output.info(f"Installer: {installer} (BP_PYTHON_INSTALLER={settings.installer})")
+    sources = tuple(expand_variables(source, ctx.env) for source in plan.lock_sources)
     index = with_lock_sources(
-        read_index_settings(ctx.env, bindings, ctx.app_dir), plan.lock_sources
+        read_index_settings(ctx.env, bindings, ctx.app_dir), sources, plan.lock_insecure_hosts
     )
     for line in index.describe():
         output.info(line)
@@ -90,6 +92,7 @@ def determine_python(
     ctx: BuildContext,
     settings: Settings,
     bindings: tuple[Binding, ...],
+    plan: DependencyPlan,
     ca_files: tuple[Path, ...] = (),
 ) -> Distribution:
     """The CPython distribution to install, from the requested version and the manifest."""
@@ -116,7 +119,7 @@ def determine_python(
         today=date.today(),
         allow_end_of_life=settings.allow_end_of_life,
     )
-    check_locked_python(ctx.app_dir, version, requested)
+    check_locked_python(ctx.app_dir, version, requested, [f.name for f in plan.files])
     output.info(f"Selected Python {version}")
     newer = newer_patch(version, available)
     if newer is not None:

@@ -9,12 +9,14 @@ SBOM, and netrc passwords are registered as secrets, so the log never shows them
 from __future__ import annotations
 
 import netrc
+import ssl
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
 
 from python_cnb import output
+from python_cnb.buildpack_error import BuildpackError
 from python_cnb.cnb.bindings import Binding, bindings_of_type
 
 SYSTEM_CA_BUNDLES = (
@@ -22,6 +24,25 @@ SYSTEM_CA_BUNDLES = (
     Path("/etc/pki/tls/certs/ca-bundle.crt"),  # RHEL, Fedora
     Path("/etc/ssl/cert.pem"),  # Alpine, macOS
 )
+
+
+@dataclass(eq=False)
+class InvalidBinding(BuildpackError):
+    """A service binding entry that cannot be used."""
+
+    binding: str
+    binding_type: str
+    entry: str
+    reason: str
+
+
+def _check_certificates(binding: Binding, path: Path) -> None:
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=str(path))
+    except (ssl.SSLError, OSError, ValueError) as error:
+        raise InvalidBinding(
+            binding.name, binding.type, path.name, f"it holds no PEM certificate ({error})"
+        ) from None
 
 
 @dataclass
@@ -58,12 +79,15 @@ def _register_netrc_secrets(path: Path) -> None:
 
 
 def _ca_files(bindings: Iterable[Binding]) -> tuple[Path, ...]:
-    return tuple(
-        binding.entry_path(entry)
-        for binding in bindings
-        for entry in binding.entries
-        if entry.endswith((".pem", ".crt", ".cer")) or len(binding.entries) == 1
-    )
+    """Certificate entries (``*.pem``, ``*.crt``, ``*.cer``, or a binding's only entry),
+    each checked to hold PEM certificates before anything relies on it."""
+    files = []
+    for binding in bindings:
+        for entry in binding.entries:
+            if entry.endswith((".pem", ".crt", ".cer")) or len(binding.entries) == 1:
+                _check_certificates(binding, binding.entry_path(entry))
+                files.append(binding.entry_path(entry))
+    return tuple(files)
 
 
 def prepare_build_secrets(bindings: tuple[Binding, ...]) -> BuildSecrets:

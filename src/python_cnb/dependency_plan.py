@@ -29,6 +29,8 @@ class DependencyPlan:
     hashed: bool = False
     editable_project: bool = False
     """Also install the app itself, editable (pyproject and setuptools projects)."""
+    lock_insecure_hosts: tuple[str, ...] = ()
+    """Hosts of lock sources marked ``verify_ssl = false`` (trusted without TLS checks)."""
     lock_sources: tuple[str, ...] = ()
     """Package indexes named by the lock file (Pipfile.lock ``_meta.sources``), in order,
     PyPI included: :func:`~python_cnb.package_index.with_lock_sources` decides what to use."""
@@ -73,6 +75,7 @@ def plan_dependencies(app_dir: Path, manager: PackageManager) -> DependencyPlan:
             pinned_text=locked.text(),
             hashed=locked.hashed,
             lock_sources=locked.sources,
+            lock_insecure_hosts=locked.insecure_hosts,
         )
     if manager is PackageManager.PYPROJECT:
         return DependencyPlan(

@@ -68,8 +68,10 @@ class InvalidManifest(BuildpackError):
 def _entries(data: Mapping[str, Any]) -> list[Any]:
     for key in ("dependencies", "distributions"):
         if key in data:
-            return list(data[key])
-    return list(data.get("metadata", {}).get("dependencies", []))
+            return list(data[key]) if isinstance(data[key], list) else []
+    metadata = data.get("metadata")
+    entries = metadata.get("dependencies", []) if isinstance(metadata, dict) else []
+    return list(entries) if isinstance(entries, list) else []
 
 
 def _resolve_uri(uri: str, base: Optional[str]) -> str:
@@ -78,6 +80,13 @@ def _resolve_uri(uri: str, base: Optional[str]) -> str:
     if urllib.parse.urlsplit(base).scheme in ("http", "https", "file"):
         return urllib.parse.urljoin(base, uri)
     return (Path(base).parent / uri).resolve().as_uri()
+
+
+def _licenses(value: Any) -> tuple[str, ...]:
+    """``licenses`` as a tuple (a lone string is one licence)."""
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(item) for item in value) if isinstance(value, (list, tuple)) else ()
 
 
 def parse_manifest(
@@ -94,7 +103,7 @@ def parse_manifest(
         if entry.get("id", CPYTHON_ID) not in (CPYTHON_ID, "python"):
             continue
         uri = entry.get("uri", entry.get("url"))
-        checksum = str(entry.get("checksum", entry.get("sha256", "")))
+        checksum = str(entry.get("checksum", entry.get("sha256", ""))).strip().lower()
         sha256 = checksum[len("sha256:") :] if checksum.startswith("sha256:") else checksum
         try:
             version = PythonVersion.parse(str(entry.get("version", "")))
@@ -116,7 +125,7 @@ def parse_manifest(
                 arch=str(entry.get("arch", "")),
                 purl=str(entry.get("purl", "")),
                 cpe=str(entry.get("cpe", "")),
-                licenses=tuple(entry.get("licenses", ())),
+                licenses=_licenses(entry.get("licenses", ())),
                 source=str(entry.get("source", "")),
             )
         )

@@ -58,6 +58,13 @@ def _fetch_once(url: str, destination: Path, timeout: float, context: ssl.SSLCon
         if error.code in (408, 429) or error.code >= 500:
             raise OSError(f"HTTP {error.code} {error.reason}") from None
         raise _Permanent(f"HTTP {error.code} {error.reason}") from None
+    except urllib.error.URLError as error:
+        # A missing local file or an unknown scheme does not get better by waiting.
+        if url.lower().startswith("file:") or "unknown url type" in str(error.reason):
+            raise _Permanent(_describe(error)) from None
+        raise
+    except ValueError as error:  # not a URL urllib can open
+        raise _Permanent(str(error)) from None
     with response, destination.open("wb") as stream:
         expected_length = response.headers.get("Content-Length")
         received = 0

@@ -13,6 +13,7 @@ import textwrap
 from typing import Iterable
 
 from python_cnb.archive import UnsafeArchive
+from python_cnb.build_secrets import InvalidBinding
 from python_cnb.cnb.context import MissingContextError
 from python_cnb.distributions import InvalidManifest, InvalidMirror
 from python_cnb.download import ChecksumMismatch, DownloadFailed
@@ -30,6 +31,7 @@ from python_cnb.pipfile_lock import InvalidPipfileLock
 from python_cnb.procfile import InvalidProcfile
 from python_cnb.project_files import InvalidProjectFile
 from python_cnb.python_version import (
+    DEFAULT_ORIGIN,
     EndOfLifePythonVersion,
     InvalidPythonVersion,
     LockedPythonMismatch,
@@ -145,8 +147,13 @@ def _(error: UnknownPythonVersion) -> tuple[str, str]:
 def _(error: EndOfLifePythonVersion) -> tuple[str, str]:
     line = f"{error.line[0]}.{error.line[1]}"
     newest = error.available[0].line if error.available else "3.13"
+    asked = (
+        "No Python version was requested, and the newest available is past its end-of-life."
+        if error.requested.is_default
+        else f"{error.requested.origin} asks for Python:\n{_quote(error.requested.text)}"
+    )
     return f"Python {line} has reached end-of-life", _lines(
-        f"{error.requested.origin} asks for Python:\n{_quote(error.requested.text)}",
+        asked,
         f"Python {line} stopped receiving security fixes on {error.end_of_life.isoformat()}, "
         "so python-cnb no longer builds it by default. Available versions: "
         f"{_versions(error.available)}.",
@@ -252,20 +259,26 @@ def _(error: InvalidProcfile) -> tuple[str, str]:
 
 @describe.register
 def _(error: CommandFailed) -> tuple[str, str]:
+    printed = (
+        f"Its last lines of output:\n{textwrap.indent(tail(error.output, 15), '    ')}"
+        if error.output.strip()
+        else "It printed nothing."
+    )
     return f"'{error.display}' failed", _lines(
-        f"The command '{error.display}' failed (exit status {error.exit_code}). Its last "
-        f"lines of output:\n{textwrap.indent(tail(error.output, 15), '    ')}",
+        f"The command '{error.display}' failed (exit status {error.exit_code}). {printed}",
         "See the full output above. The cached layers from the previous build are unchanged.",
     )
 
 
 @describe.register
 def _(error: InvalidProjectFile) -> tuple[str, str]:
-    return f"Invalid {error.file}", _lines(
-        f"{error.file} cannot be parsed: {error.reason}",
-        f"Fix the syntax of {error.file} (TOML 1.0 for .toml files, JSON for Pipfile.lock) and "
-        "build again.",
+    tools = {"uv.lock": "uv lock", "poetry.lock": "poetry lock", "Pipfile.lock": "pipenv lock"}
+    fix = (
+        f"{error.file} is generated: regenerate it with `{tools[error.file]}` and commit it."
+        if error.file in tools
+        else f"Fix the syntax of {error.file} (it is TOML 1.0) and build again."
     )
+    return f"Invalid {error.file}", _lines(f"{error.file} cannot be parsed: {error.reason}", fix)
 
 
 _MANAGER_FILES = {
@@ -279,7 +292,7 @@ _MANAGER_FILES = {
 
 @describe.register
 def _(error: MultiplePackageManagers) -> tuple[str, str]:
-    found = "\n".join(f"  - {c.evidence} ({c.manager.label})" for c in error.candidates)
+    found = "\n".join(f"  - {c.evidence} ({c.manager.value})" for c in error.candidates)
     return "Several package managers' files were found", _lines(
         f"The app has dependency files of more than one package manager:\n{found}",
         "python-cnb installs dependencies with exactly one of them, and will not guess which "
@@ -315,23 +328,25 @@ def _(error: InvalidPackageManagerSetting) -> tuple[str, str]:
             "It must be one of: pip, pip-tools, pipenv, poetry, uv, pyproject, setuptools.",
         )
     return f"{error.setting} names files the app does not have", _lines(
-        f"{error.setting}={error.value} asks for {error.value}, but the app has no "
-        f"{error.missing_file}.",
+        f"{error.setting}={error.value} installs from {error.missing_file}, which the app "
+        "does not have.",
         f"Add {error.missing_file}, or change or unset {error.setting}.",
     )
 
 
 @describe.register
 def _(error: LockedPythonMismatch) -> tuple[str, str]:
+    if error.origin == DEFAULT_ORIGIN:
+        chosen = f"No Python version was requested, so the newest, {error.version}, was selected"
+        change = f"Request a version {error.file} allows (e.g. in .python-version), or"
+    else:
+        chosen = f"{error.origin} selects Python {error.version}"
+        change = f"Change {error.origin} to a version {error.file} allows, or"
     return f"Python {error.version} contradicts {error.file}", _lines(
-        f"{error.origin} selects Python {error.version}, but {error.file} allows only:\n"
-        f"{_quote(error.constraint)}",
+        f"{chosen}, but {error.file} allows only:\n{_quote(error.constraint)}",
         "Installing would fail or install something other than what was locked.",
         "How to fix it:\n"
-        + _steps(
-            f"Change {error.origin} to a version {error.file} allows, or",
-            f"update {error.file} (and re-lock) for Python {error.version.line}.",
-        ),
+        + _steps(change, f"update {error.file} (and re-lock) for Python {error.version.line}."),
     )
 
 
@@ -393,6 +408,16 @@ def _(error: LockFileOutOfDate) -> tuple[str, str]:
         "what pyproject.toml asks for.",
         textwrap.indent(tail(error.output, 10), "    "),
         "How to fix it:\n" + _steps(f"Run `{error.lock_command}`.", f"Commit {error.lock_file}."),
+    )
+
+
+@describe.register
+def _(error: InvalidBinding) -> tuple[str, str]:
+    return f"Invalid {error.binding_type} binding", _lines(
+        f"The entry {error.entry!r} of the service binding {error.binding!r} (type "
+        f"{error.binding_type}) cannot be used: {error.reason}.",
+        "Fix the binding's secret or config map (a ca-certificates binding holds PEM files; a "
+        "pip binding holds a pip.conf in INI format), or remove the binding.",
     )
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 from python_cnb import output
+from python_cnb.build_secrets import InvalidBinding
 from python_cnb.cnb.bindings import Binding, bindings_of_type
 from python_cnb.pipfile_lock import is_pypi
 
@@ -127,9 +128,12 @@ def _uv_index_entry(value: str) -> str:
     return url if sep and "://" not in name else value
 
 
-def _read_pip_conf(path: Path) -> dict[str, str]:
+def _read_pip_conf(binding: Binding, path: Path) -> dict[str, str]:
     parser = configparser.ConfigParser(interpolation=None)
-    parser.read(path, encoding="utf-8")
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError) as error:
+        raise InvalidBinding(binding.name, binding.type, path.name, str(error).strip()) from None
     values: dict[str, str] = {}
     for section in ("global", "install"):
         if parser.has_section(section):
@@ -185,7 +189,7 @@ def read_index_settings(
         for entry in ("pip.conf", "pip.ini"):
             if entry in binding.entries:
                 pip_conf = binding.entry_path(entry)
-                conf = _read_pip_conf(pip_conf)
+                conf = _read_pip_conf(binding, pip_conf)
                 notes.append(f"Using pip configuration from binding {binding.name!r}")
                 break
     given = [(name, env[name].strip()) for name in _INDEX_SETTINGS if env.get(name, "").strip()]
@@ -233,7 +237,9 @@ def read_index_settings(
     return settings
 
 
-def with_lock_sources(index: IndexSettings, sources: tuple[str, ...]) -> IndexSettings:
+def with_lock_sources(
+    index: IndexSettings, sources: tuple[str, ...], insecure_hosts: tuple[str, ...] = ()
+) -> IndexSettings:
     """Add the package indexes a lock file names, as pipenv uses them: the first is the index
     and the others are extra indexes. PyPI first means the tools' default index. When a
     setting chose the index (a PyPI mirror, or offline), it stays, PyPI sources are left to
@@ -241,6 +247,8 @@ def with_lock_sources(index: IndexSettings, sources: tuple[str, ...]) -> IndexSe
     if not sources:
         return index
     _register_url_secrets(list(sources))
+    if insecure_hosts:
+        index = replace(index, trusted_hosts=_unique([*index.trusted_hosts, *insecure_hosts]))
     if index.index_url is None and not index.no_index:
         extras = list(sources[1:])
         if not is_pypi(sources[0]):

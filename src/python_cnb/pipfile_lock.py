@@ -7,6 +7,8 @@ the lock's ``_meta.sources`` become the index settings.
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -31,7 +33,9 @@ class LockedSet:
     hashed: bool
     """True when every line carries hashes (then they are enforced)."""
     sources: tuple[str, ...]
-    """Index URLs of ``_meta.sources``, in order."""
+    """Index URLs of ``_meta.sources``, in order (``${VAR}`` not yet expanded)."""
+    insecure_hosts: tuple[str, ...] = ()
+    """Hosts of sources with ``verify_ssl = false``."""
 
     def text(self) -> str:
         """The requirements file content (without hashes unless every line has them)."""
@@ -94,9 +98,24 @@ def convert(lock: Mapping[str, Any]) -> LockedSet:
     lines = tuple(_line(name, entry, hashed) for name, entry in entries)
     meta = lock.get("_meta")
     listed = meta.get("sources") if isinstance(meta, dict) else None
-    sources = tuple(
-        str(source["url"]).rstrip("/")
-        for source in (listed if isinstance(listed, list) else [])
-        if isinstance(source, dict) and source.get("url")
+    valid = [
+        s
+        for s in (listed if isinstance(listed, list) else [])
+        if isinstance(s, dict) and s.get("url")
+    ]
+    sources = tuple(str(source["url"]).rstrip("/") for source in valid)
+    insecure = tuple(
+        urllib.parse.urlsplit(str(source["url"])).hostname or ""
+        for source in valid
+        if source.get("verify_ssl") is False
     )
-    return LockedSet(lines, hashed, sources)
+    return LockedSet(lines, hashed, sources, tuple(host for host in insecure if host))
+
+
+_VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+
+
+def expand_variables(text: str, env: Mapping[str, str]) -> str:
+    """``${VAR}`` and ``$VAR`` from ``env``, as pipenv expands source URLs (credentials are
+    usually passed this way); unknown variables are left as they are."""
+    return _VARIABLE.sub(lambda m: env.get(m[1] or m[2], m[0]), text)

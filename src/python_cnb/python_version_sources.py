@@ -4,9 +4,10 @@
    ``BUILD_RUNTIMES``;
 2. ``.python-version``;
 3. ``runtime.txt`` (``python-3.12.7``, the Heroku/Kato format);
-4. pyproject.toml: ``[project] requires-python``, then Poetry's ``python`` dependency;
-5. ``Pipfile.lock``'s ``_meta.requires`` (``python_full_version``, ``python_version``),
+4. ``Pipfile.lock``'s ``_meta.requires`` (``python_full_version``, ``python_version``),
    then the Pipfile's ``[requires]``;
+5. pyproject.toml: ``[project] requires-python``, then Poetry's ``python`` dependency
+   (ranges: the newest version inside them);
 6. the default: the newest version available.
 
 The strongest source decides and must be valid; weaker sources that disagree (or that
@@ -90,11 +91,11 @@ def version_sources(app_dir: Path, settings: Sequence[tuple[str, str]]) -> list[
     sources += [
         partial(read_version_file, app_dir, name) for name in (PYTHON_VERSION_FILE, RUNTIME_TXT)
     ]
+    sources += [partial(_pipfile, app_dir, PIPFILE_LOCK), partial(_pipfile, app_dir, PIPFILE)]
     sources += [
         partial(_pyproject, app_dir, "requires-python"),
         partial(_pyproject, app_dir, "poetry"),
     ]
-    sources += [partial(_pipfile, app_dir, PIPFILE_LOCK), partial(_pipfile, app_dir, PIPFILE)]
     return sources
 
 
@@ -146,9 +147,15 @@ def locked_constraints(app_dir: Path) -> list[tuple[str, str]]:
 
 
 def check_locked_python(
-    app_dir: Path, version: PythonVersion, requested: RequestedPythonVersion
+    app_dir: Path,
+    version: PythonVersion,
+    requested: RequestedPythonVersion,
+    files: Optional[Sequence[str]] = None,
 ) -> None:
-    """Fail when the selected version contradicts a lock or project file."""
+    """Fail when the selected version contradicts a lock or project file that will be
+    installed from (``files``: the names to check; default all of them)."""
     for file, constraint in locked_constraints(app_dir):
+        if files is not None and file.split(" (")[0] not in files:
+            continue
         if not constraint_matches(constraint, version, origin=file):
             raise LockedPythonMismatch(version, requested.origin, file, constraint)

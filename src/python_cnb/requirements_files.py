@@ -108,6 +108,8 @@ def is_fully_hashed(files: tuple[Path, ...]) -> bool:
     for path in files:
         for _, line in _logical_lines(path.read_text(encoding="utf-8", errors="replace")):
             stripped = line.strip()
+            if stripped.startswith(("-e", "--editable")):
+                return False  # hash-checking mode cannot install editable requirements
             if not stripped or stripped.startswith("-"):
                 continue
             requirements += 1

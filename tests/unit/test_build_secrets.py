@@ -16,9 +16,17 @@ NETRC = (
     "machine pkgs.test login deploy password n3trc-pw\n"
     "default login anon account acc0unt password d3fault\n"
 )
-SYSTEM = "-----BEGIN CERTIFICATE-----\nSYSTEM\n-----END CERTIFICATE-----\n"
-CORPORATE = "-----BEGIN CERTIFICATE-----\nCORPORATE\n-----END CERTIFICATE-----\n\n"
-PROXY = "-----BEGIN CERTIFICATE-----\nPROXY\n-----END CERTIFICATE-----"
+
+
+def _real_certificates() -> list[str]:
+    """Three real CA certificates (binding entries are checked to hold certificates)."""
+    bundle = Path("/etc/ssl/certs/ca-certificates.crt").read_text(encoding="utf-8")
+    end = "-----END CERTIFICATE-----"
+    return [block.strip() + "\n" + end for block in bundle.split(end)[:3]]
+
+
+SYSTEM, _CORPORATE, PROXY = _real_certificates()
+CORPORATE = _CORPORATE + "\n\n"
 CERT_VARIABLES = ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE")
 
 
@@ -176,3 +184,16 @@ def test_netrc_entry_preference(tmp_path: Path) -> None:
         binding = Binding("creds", "netrc", None, path, entries)
         with _prepare((binding,)) as secrets:
             assert secrets.env == {"NETRC": str(path / chosen)}
+
+
+def test_a_file_that_is_not_a_certificate_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "bindings" / "ca"
+    root.mkdir(parents=True)
+    (root / "type").write_text("ca-certificates")
+    (root / "ca.pem").write_text(
+        "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"
+    )
+    with pytest.raises(build_secrets.InvalidBinding) as raised:
+        prepare_build_secrets(read_bindings(tmp_path, {}))
+    assert (raised.value.binding, raised.value.entry) == ("ca", "ca.pem")
+    assert raised.value.reason.startswith("it holds no PEM certificate")

@@ -123,7 +123,7 @@ def test_every_problem_is_listed_at_once() -> None:
             {k: v for k, v in _dependency("3.13.9").items() if k != "uri"},
             _dependency("3.14.0", checksum="sha256:1234"),
             _dependency("3.14.1", checksum=f"md5:{SHA}"),
-            _dependency("3.14.2", checksum="A" * 64),
+            _dependency("3.14.2", checksum="G" * 64),
             "not a table",
             _dependency("3.11.14"),
         ]
@@ -155,6 +155,11 @@ def test_missing_version() -> None:
 )
 def test_empty_manifest(data: dict[str, Any]) -> None:
     assert _problems(data) == ("it lists no CPython distributions",)
+
+
+def test_upper_case_checksum_is_accepted_and_normalised() -> None:
+    [distribution] = parse_manifest({"dependencies": [_dependency(checksum=SHA_B.upper())]}, "m")
+    assert distribution.sha256 == SHA_B
 
 
 def test_checksum_without_prefix_is_accepted() -> None:

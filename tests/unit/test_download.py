@@ -212,10 +212,24 @@ def test_file_url(tmp_path: Path) -> None:
     assert not destination.exists()
 
 
-def test_missing_file_url_fails(tmp_path: Path) -> None:
+def test_missing_file_url_fails_without_retrying(tmp_path: Path) -> None:
+    retries: list[int] = []
     with pytest.raises(DownloadFailed) as caught:
-        download((tmp_path / "missing.tar.gz").as_uri(), tmp_path / "out", SHA, backoff=0)
+        download(
+            (tmp_path / "missing.tar.gz").as_uri(),
+            tmp_path / "out",
+            SHA,
+            backoff=0,
+            on_retry=lambda attempt, _: retries.append(attempt),
+        )
     assert "No such file or directory" in caught.value.reason
+    assert (caught.value.attempts, retries) == (1, [])
+
+
+def test_malformed_url_fails_without_retrying(tmp_path: Path) -> None:
+    with pytest.raises(DownloadFailed) as caught:
+        download("nope://x/y.tar.gz", tmp_path / "out", SHA, backoff=0)
+    assert caught.value.attempts == 1
 
 
 def test_ssl_context_with_extra_ca_files() -> None:

@@ -36,8 +36,7 @@ def test_invalid_project_file() -> None:
     assert title == "Invalid pyproject.toml"
     assert body == (
         "pyproject.toml cannot be parsed: Expected '=' after a key (at line 3, column 5)\n\n"
-        "Fix the syntax of pyproject.toml (TOML 1.0 for .toml files, JSON for Pipfile.lock) "
-        "and build again."
+        "Fix the syntax of pyproject.toml (it is TOML 1.0) and build again."
     )
 
 
@@ -53,8 +52,8 @@ def test_multiple_package_managers() -> None:
     assert title == "Several package managers' files were found"
     assert body.startswith(
         "The app has dependency files of more than one package manager:\n"
-        "  - requirements.txt (pip (requirements.txt))\n"
-        "  - uv.lock (uv (uv.lock))\n\n"
+        "  - requirements.txt (pip)\n"
+        "  - uv.lock (uv)\n\n"
     )
     assert "will not guess which one lists what the app needs." in body
     assert (
@@ -75,8 +74,8 @@ def test_multiple_package_managers_name_the_files_of_each() -> None:
             )
         )
     )[1]
-    assert "  - Pipfile (Pipenv (Pipfile.lock))\n" in body
-    assert "  - pyproject.toml [tool.poetry] (Poetry (poetry.lock))\n" in body
+    assert "  - Pipfile (pipenv)\n" in body
+    assert "  - pyproject.toml [tool.poetry] (poetry)\n" in body
     assert (
         "delete the others (Pipfile and Pipfile.lock, poetry.lock and [tool.poetry], "
         "requirements.in)." in body
@@ -121,7 +120,8 @@ def test_package_manager_setting_without_its_files() -> None:
     error = InvalidPackageManagerSetting("BUILD_PYTHON_PACKAGE_MANAGER", "poetry", "poetry.lock")
     assert describe(error) == (
         "BUILD_PYTHON_PACKAGE_MANAGER names files the app does not have",
-        "BUILD_PYTHON_PACKAGE_MANAGER=poetry asks for poetry, but the app has no poetry.lock.\n\n"
+        "BUILD_PYTHON_PACKAGE_MANAGER=poetry installs from poetry.lock, which the app does not"
+        " have.\n\n"
         "Add poetry.lock, or change or unset BUILD_PYTHON_PACKAGE_MANAGER.",
     )
 

@@ -144,11 +144,16 @@ ALL_FILES = {
     [
         (ALL_FILES, RequestedPythonVersion("3.10.4", "runtime.txt", "==3.10.4")),
         (
+            # Pipfile pins come before pyproject ranges (a range only bounds the choice).
             {**ALL_FILES, "runtime.txt": None},
+            RequestedPythonVersion("3.12.4", "Pipfile.lock (python_full_version)", "==3.12.4"),
+        ),
+        (
+            {"pyproject.toml": PYPROJECT + "\n" + POETRY},
             RequestedPythonVersion(">=3.11", "pyproject.toml (requires-python)", ">=3.11"),
         ),
         (
-            {**ALL_FILES, "runtime.txt": None, "pyproject.toml": POETRY},
+            {"pyproject.toml": POETRY},
             RequestedPythonVersion(
                 "^3.12", "pyproject.toml (tool.poetry.dependencies.python)", ">=3.12,<4"
             ),
@@ -223,9 +228,9 @@ def test_invalid_weaker_sources_are_logged(
     requested = read_requested_python_version(_app(tmp_path, files), [])
     assert requested == RequestedPythonVersion("3.12", ".python-version", "==3.12.*")
     assert capsys.readouterr().out == (
-        "Ignoring pyproject.toml (requires-python), which is not valid: .python-version decides\n"
         "Ignoring Pipfile.lock, which cannot be parsed: .python-version decides\n"
         "Ignoring Pipfile, which cannot be parsed: .python-version decides\n"
+        "Ignoring pyproject.toml (requires-python), which is not valid: .python-version decides\n"
     )
 
 

@@ -127,7 +127,7 @@ def install_uv(
                 binary.parent.mkdir(parents=True, exist_ok=True)
                 binary.write_bytes(archive.read(member))
             binary.chmod(0o755)
-        checked = "" if spec.overridden else ", SHA-256 verified"
+        checked = ", SHA-256 verified" if spec.hashes and not spec.overridden else ""
         output.info(f"Installed uv {spec.version} from {wheel.name} (build only{checked})")
     version = run_quiet(
         [str(binary), "--version"], cwd=ctx.app_dir, env={"PATH": "/usr/bin:/bin"}
