@@ -2,31 +2,41 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
+from typing import Any, Optional
 
-from python_cnb import output
+from python_cnb import app_inspect, output
+from python_cnb.build_env import tool_env
 from python_cnb.build_secrets import prepare_build_secrets
 from python_cnb.bytecode import APP_EXCLUDE, compile_bytecode
 from python_cnb.cnb.bindings import Binding, read_bindings
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.launch import Launch, Process
-from python_cnb.dependencies import install_dependencies
+from python_cnb.dependencies import ensure_server, install_dependencies
 from python_cnb.dependency_plan import DependencyPlan, plan_dependencies
 from python_cnb.distributions import Distribution, apply_mirror, for_target, load_distributions
+from python_cnb.django import collectstatic, django_installed
 from python_cnb.download import ssl_context
 from python_cnb.forbidden_env import check_forbidden_env
 from python_cnb.layers.python import InstalledPython, install_python
-from python_cnb.layers.runtime import write_runtime_layer
+from python_cnb.layers.runtime import cartridge_dir, write_runtime_layer
+from python_cnb.layers.venv import VenvState
 from python_cnb.package_index import IndexSettings, read_index_settings, with_lock_sources
 from python_cnb.package_manager import determine_package_manager
 from python_cnb.pipfile_lock import expand_variables
-from python_cnb.processes import procfile_processes
-from python_cnb.procfile import parse_procfile
+from python_cnb.processes import (
+    SHELL,
+    ProcessPlan,
+    declared_processes,
+    infer_web,
+    with_web_command,
+)
 from python_cnb.python_version import newer_patch, resolve
 from python_cnb.python_version_sources import check_locked_python, read_requested_python_version
 from python_cnb.settings import Settings
-from python_cnb.subprocess_runner import CommandFailed, tail
+from python_cnb.subprocess_runner import CommandFailed, run_quiet, tail
 
 
 def build(ctx: BuildContext) -> None:
@@ -44,7 +54,7 @@ def build(ctx: BuildContext) -> None:
             plan, index = determine_dependencies(ctx, settings, bindings)
         with output.step("Determining Python version"):
             distribution = determine_python(ctx, settings, bindings, plan, secrets.ca_files)
-        processes = read_processes(ctx.app_dir)
+        declared = declared_processes(ctx.app_dir, ctx.env)
         with output.step("Installing Python"):
             python = install_python(
                 ctx,
@@ -55,14 +65,33 @@ def build(ctx: BuildContext) -> None:
                 keep_cache=not settings.no_cache,
             )
         with output.step(f"Installing dependencies ({plan.manager.label})"):
-            install_dependencies(ctx, python, plan, settings, index, secrets.env)
+            venv, installer = install_dependencies(ctx, python, plan, settings, index, secrets.env)
+        with output.step("Choosing processes"):
+            processes = choose_processes(ctx, settings, python, venv, declared)
+            if processes.server is not None:
+                ensure_server(
+                    ctx,
+                    python,
+                    venv,
+                    installer,
+                    processes.server,
+                    processes.reason,
+                    settings,
+                    index,
+                    secrets.env,
+                )
+        if django_installed(venv.site_packages):
+            with output.step("Collecting Django static files"):
+                collectstatic(
+                    ctx.app_dir, venv.path, venv.site_packages, tool_env(ctx.env, **secrets.env)
+                )
         with output.step("Compiling the app to bytecode"):
             compile_app(ctx, python)
         with output.step("Configuring processes"):
-            configure_processes(ctx, processes)
+            configure_processes(ctx, python, processes)
     finally:
         secrets.close()
-    summarize(python, plan, processes)
+    summarize(python, plan, processes.processes)
 
 
 def determine_dependencies(
@@ -134,14 +163,46 @@ def determine_python(
     return distribution.with_uri(apply_mirror(distribution.uri, ctx.env, bindings))
 
 
-def read_processes(app_dir: Path) -> tuple[Process, ...]:
-    """The processes of the app's Procfile (parsed before anything is installed)."""
-    procfile = app_dir / "Procfile"
-    if not procfile.is_file():
-        return ()
-    return procfile_processes(
-        parse_procfile(procfile.read_text(encoding="utf-8", errors="replace"))
+def choose_processes(
+    ctx: BuildContext,
+    settings: Settings,
+    python: InstalledPython,
+    venv: VenvState,
+    declared: Optional[ProcessPlan],
+) -> ProcessPlan:
+    """The Procfile's processes (the platform's or the app's), or an inferred web process."""
+    plan = with_web_command(declared, settings.web_command)
+    if plan is not None:
+        types = ", ".join(p.type for p in plan.processes)
+        output.info(f"Processes from {plan.source}: {types}")
+        return plan
+    inspection = inspect_app(python, ctx.app_dir)
+    inferred = infer_web(inspection, ctx.app_dir, venv.path / "bin", cartridge_dir(ctx))
+    if inferred is not None:
+        output.info(f"No Procfile: web runs '{' '.join(inferred.processes[0].command)}'")
+        output.detail(f"because of {inferred.reason}")
+        return inferred
+    output.warning(
+        "No web process",
+        "python-cnb found no Procfile and nothing it knows how to serve (a Django project, a "
+        "WSGI or ASGI app in app.py, main.py or wsgi.py, a project script, main.py or app.py). "
+        "The image will have no default process.\n\nTo add one, write a Procfile such as\n"
+        "    web: gunicorn myapp:app\nor set BP_WEB_COMMAND.",
     )
+    return ProcessPlan((), "none")
+
+
+def inspect_app(python: InstalledPython, app_dir: Path) -> dict[str, Any]:
+    """Run :mod:`python_cnb.app_inspect` with the app's interpreter (its grammar)."""
+    script = Path(app_inspect.__file__)
+    text = run_quiet(
+        python.command(str(script), str(app_dir)),
+        cwd=app_dir,
+        env={"PATH": "/usr/bin:/bin"},
+        display="python app_inspect.py",
+    )
+    result: dict[str, Any] = json.loads(text)
+    return result
 
 
 def compile_app(ctx: BuildContext, python: InstalledPython) -> None:
@@ -163,15 +224,14 @@ def compile_app(ctx: BuildContext, python: InstalledPython) -> None:
         )
 
 
-def configure_processes(ctx: BuildContext, processes: tuple[Process, ...]) -> None:
+def configure_processes(ctx: BuildContext, python: InstalledPython, plan: ProcessPlan) -> None:
     """Write launch.toml and the launch-time defaults."""
-    write_runtime_layer(ctx)
-    Launch(processes=processes).write(ctx.layers_dir)
-    if not processes:
-        output.info("No Procfile: no process types were written")
-    for process in processes:
+    write_runtime_layer(ctx, python, plan)
+    Launch(processes=plan.processes).write(ctx.layers_dir)
+    for process in plan.processes:
         marker = " (default)" if process.default else ""
-        output.info(f"{process.type}{marker}: {process.command[-1]}")
+        shown = process.command[-1] if process.command[:2] == SHELL else " ".join(process.command)
+        output.info(f"{process.type}{marker}: {shown}")
 
 
 def summarize(

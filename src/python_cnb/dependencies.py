@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Union, cast
 
 from python_cnb import output
 from python_cnb.build_env import tool_env
+from python_cnb.buildpack_error import BuildpackError
 from python_cnb.bytecode import compile_bytecode, compile_files
 from python_cnb.cnb.context import BuildContext
 from python_cnb.dependency_plan import DependencyPlan
@@ -43,7 +45,7 @@ def _override(settings: Settings, manager: PackageManager, tool: str) -> Optiona
 def prepare_installer(
     ctx: BuildContext,
     python: InstalledPython,
-    plan: DependencyPlan,
+    manager: PackageManager,
     settings: Settings,
     index: IndexSettings,
     env: Mapping[str, str],
@@ -51,7 +53,6 @@ def prepare_installer(
 ) -> Installer:
     """The tools this build needs (from cached build-only layers when possible)."""
     keep = not settings.no_cache
-    manager = plan.manager
     if manager is PackageManager.NONE:
         return None
     if settings.installer == "pip" and manager.requirements_style:
@@ -136,11 +137,11 @@ def install_dependencies(
     settings: Settings,
     index: IndexSettings,
     secrets_env: Mapping[str, str],
-) -> VenvState:
+) -> tuple[VenvState, Installer]:
     """Bring the venv layer to ``plan``: untouched, synced incrementally, or rebuilt."""
     env = tool_env(ctx.env, **secrets_env)
     venv_python = ctx.layers_dir / "venv" / "bin" / "python"
-    installer = prepare_installer(ctx, python, plan, settings, index, env, venv_python)
+    installer = prepare_installer(ctx, python, plan.manager, settings, index, env, venv_python)
     metadata = VenvLayerMetadata(
         python_version=str(python.version),
         python_checksum=python.distribution.sha256,
@@ -162,7 +163,7 @@ def install_dependencies(
     )
     if state.up_to_date:
         finish_venv(state)
-        return state
+        return state, installer
     state.layer.invalidate()
     before = snapshot(state.site_packages)
     _install(installer, plan, ctx.app_dir)
@@ -174,7 +175,7 @@ def install_dependencies(
     elif installer is not None:
         output.info("Skipping the dependency check (BP_PYTHON_CHECK_DEPENDENCIES=false)")
     finish_venv(state)
-    return state
+    return state, installer
 
 
 def _log_changes(changes: Changes, fresh: bool) -> None:
@@ -195,3 +196,62 @@ def _compile(state: VenvState, changes: Changes) -> None:
         f for dist in changes.touched for f in dist.files() if f.suffix == ".py" and f.is_file()
     ]
     compile_files(state.python, files, cwd=state.path)
+
+
+@dataclass(eq=False)
+class ServerNotInstalled(BuildpackError):
+    """The generated web process needs a server the app does not install."""
+
+    server: str
+    reason: str
+
+
+def ensure_server(
+    ctx: BuildContext,
+    python: InstalledPython,
+    state: VenvState,
+    installer: Installer,
+    server: str,
+    reason: str,
+    settings: Settings,
+    index: IndexSettings,
+    secrets_env: Mapping[str, str],
+) -> None:
+    """Install the pinned ``server`` into the venv unless the app's dependencies have it."""
+    if (state.path / "bin" / server).is_file():
+        output.info(f"{server} is already in the virtualenv")
+        return
+    if settings.no_server_install:
+        raise ServerNotInstalled(server, reason)
+    version = str(ctx.buildpack.metadata.get("servers", {}).get(server, ""))
+    requirement = f"{server}=={version}" if version else server
+    engine = _engine_for(ctx, python, installer, settings, index, secrets_env, state.python)
+    state.layer.invalidate()
+    before = snapshot(state.site_packages)
+    engine.install([requirement])
+    _compile(state, compare(before, snapshot(state.site_packages)))
+    finish_venv(state)
+    output.info(
+        f"Installed {requirement} into the virtualenv: the web process needs it and the app's "
+        "dependencies do not include it (BP_PYTHON_NO_SERVER_INSTALL=true turns this off)"
+    )
+
+
+def _engine_for(
+    ctx: BuildContext,
+    python: InstalledPython,
+    installer: Installer,
+    settings: Settings,
+    index: IndexSettings,
+    secrets_env: Mapping[str, str],
+    venv_python: Path,
+) -> Engine:
+    """An engine that can add a package: the build's own, or uv's (or pip's) otherwise."""
+    if isinstance(installer, (UvEngine, PipEngine)):
+        return installer
+    env = tool_env(ctx.env, **secrets_env)
+    if isinstance(installer, (UvProjectSync, PoetryProjectSync)) and settings.installer == "uv":
+        return UvEngine(installer.uv, venv_python, ctx.app_dir, installer.env, index)
+    engine = prepare_installer(ctx, python, PackageManager.PIP, settings, index, env, venv_python)
+    assert isinstance(engine, (UvEngine, PipEngine))
+    return engine

@@ -15,7 +15,9 @@ from typing import Iterable
 from python_cnb.archive import UnsafeArchive
 from python_cnb.build_secrets import InvalidBinding
 from python_cnb.cnb.context import MissingContextError
+from python_cnb.dependencies import ServerNotInstalled
 from python_cnb.distributions import InvalidManifest, InvalidMirror
+from python_cnb.django import CollectstaticFailed
 from python_cnb.download import ChecksumMismatch, DownloadFailed
 from python_cnb.forbidden_env import FORBIDDEN, ForbiddenEnvironment
 from python_cnb.installers import DependencyConflict, LockFileOutOfDate
@@ -418,6 +420,38 @@ def _(error: InvalidBinding) -> tuple[str, str]:
         f"{error.binding_type}) cannot be used: {error.reason}.",
         "Fix the binding's secret or config map (a ca-certificates binding holds PEM files; a "
         "pip binding holds a pip.conf in INI format), or remove the binding.",
+    )
+
+
+@describe.register
+def _(error: CollectstaticFailed) -> tuple[str, str]:
+    return "Django's collectstatic failed", _lines(
+        f"`python {error.command}` (in {error.directory}) failed. Django said:\n"
+        + textwrap.indent(tail(error.output, 20), "    "),
+        "Static files would be missing from the image, so the build stops here.",
+        "How to fix it:\n"
+        + _steps(
+            "Run the same command locally to see the whole error; the settings module it loads "
+            "is usually the cause (a missing STATIC_ROOT, an environment variable the settings "
+            "need at build time).",
+            "If the app collects static files itself, set BUILD_DISABLE_COLLECTSTATIC=1 "
+            "(or DISABLE_COLLECTSTATIC=1).",
+        ),
+    )
+
+
+@describe.register
+def _(error: ServerNotInstalled) -> tuple[str, str]:
+    return f"The web process needs {error.server}", _lines(
+        f"python-cnb chose a web process that runs {error.server} (because of {error.reason}), "
+        f"but {error.server} is not among the app's dependencies, and "
+        "BP_PYTHON_NO_SERVER_INSTALL=true forbids adding it.",
+        "How to fix it:\n"
+        + _steps(
+            f"Add {error.server} to the app's dependencies, or",
+            "unset BP_PYTHON_NO_SERVER_INSTALL, or",
+            "choose the web process yourself with a Procfile or BP_WEB_COMMAND.",
+        ),
     )
 
 

@@ -91,6 +91,10 @@ class Settings:
     no_cache: bool
     """A clean build: no cached layer is reused."""
     check_dependencies: bool
+    web_command: Optional[str]
+    """``BP_WEB_COMMAND``: the web process's command."""
+    no_server_install: bool
+    """``BP_PYTHON_NO_SERVER_INSTALL``: never add gunicorn/uvicorn to the venv."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -111,4 +115,6 @@ class Settings:
             or text(env, "BUILD_PYTHON_PACKAGE_MANAGER_VERSION"),
             no_cache=flag(env, "BUILD_NO_CACHE") or flag(env, "BP_PYTHON_NO_CACHE"),
             check_dependencies=flag(env, "BP_PYTHON_CHECK_DEPENDENCIES", default=True),
+            web_command=text(env, "BP_WEB_COMMAND"),
+            no_server_install=flag(env, "BP_PYTHON_NO_SERVER_INSTALL"),
         )

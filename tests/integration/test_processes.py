@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.assertions import assert_one_error_block
 from tests.support.lifecycle import Lifecycle
 
 pytestmark = pytest.mark.integration
@@ -28,3 +29,87 @@ def test_port_from_the_platform_beats_the_default(lifecycle: Lifecycle) -> None:
     lifecycle.build(lifecycle.app("procfile_multiple"))
     assert lifecycle.exec(["sh", "-c", "echo $PORT"]).stdout == "8080\n"
     assert lifecycle.exec(["sh", "-c", "echo $PORT"], env={"PORT": "9123"}).stdout == "9123\n"
+
+
+def test_platform_procfile_replaces_the_apps(lifecycle: Lifecycle) -> None:
+    procfile = (
+        "web: python -m http.server $PORT --bind 127.0.0.1\nclock: python -c \"print('tick')\"\n"
+    )
+    result = lifecycle.build(lifecycle.app("procfile_multiple"), {"BP_PROCFILE": procfile})
+    assert "Ignoring the app's Procfile: BP_PROCFILE takes precedence" in result.output
+    assert "Processes from BP_PROCFILE: web, clock" in result.output
+    assert lifecycle.start().wait_for_http("/")[0] == 200
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "web: python -m http.server $PORT --bind 127.0.0.1",
+        "python -m http.server $PORT --bind 127.0.0.1",
+    ],
+)
+def test_kato_start_command(lifecycle: Lifecycle, value: str) -> None:
+    result = lifecycle.build(lifecycle.app("procfile_multiple"), {"BUILD_PROCFILE": value})
+    assert "Processes from BUILD_PROCFILE: web" in result.output
+    assert lifecycle.start().wait_for_http("/")[0] == 200
+
+
+def test_kato_auto_procfile_yields_to_the_apps(lifecycle: Lifecycle) -> None:
+    auto = {"BUILD_AUTO_PROCFILE": "web: python -c \"print('auto')\""}
+    with_procfile = lifecycle.build(lifecycle.app("procfile_multiple"), auto)
+    assert "Processes from Procfile: web, worker, release" in with_procfile.output
+    without = lifecycle.build(lifecycle.app("script_only"), auto)
+    assert "Processes from BUILD_AUTO_PROCFILE: web" in without.output
+
+
+def test_web_command_setting(lifecycle: Lifecycle) -> None:
+    result = lifecycle.build(
+        lifecycle.app("procfile_multiple"),
+        {"BP_WEB_COMMAND": "python -m http.server $PORT --bind 127.0.0.1"},
+    )
+    assert "Processes from BP_WEB_COMMAND: web, worker, release" in result.output
+    assert lifecycle.start().wait_for_http("/")[0] == 200
+
+
+def test_crlf_and_bom(lifecycle: Lifecycle) -> None:
+    app = lifecycle.app("procfile_multiple")
+    (app / "Procfile").write_bytes(
+        b"\xef\xbb\xbfweb: python -m http.server $PORT --bind 127.0.0.1\r\n\r\n"
+    )
+    result = lifecycle.build(app)
+    assert "Processes from Procfile: web" in result.output
+    assert lifecycle.start().wait_for_http("/")[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        (
+            "web: a\nweb: b\n",
+            "web: b",
+            "Each process type may appear only once. It was first declared on line 2.",
+        ),
+        ("my web: a\n", "my web: a", "A process type may contain only letters, digits"),
+        (
+            "just a command\n",
+            "just a command",
+            "A Procfile line must read `<process type>: <command>`",
+        ),
+        ("web:\n", "web:", "The command after the colon is empty."),
+    ],
+)
+def test_invalid_procfile(lifecycle: Lifecycle, text: str, line: str, problem: str) -> None:
+    app = lifecycle.app("procfile_multiple")
+    (app / "Procfile").write_text("# comment\n" + text)
+    result = lifecycle.build(app, expect_success=False)
+    block = assert_one_error_block(result, "Invalid Procfile")
+    assert f'reads:\n    "{line}"' in block and problem in block
+    assert "Installing Python" not in result.output  # parsed before anything is installed
+
+
+def test_empty_procfile_warns_and_infers(lifecycle: Lifecycle) -> None:
+    app = lifecycle.app("script_only")
+    (app / "Procfile").write_text("# nothing yet\n")
+    result = lifecycle.build(app)
+    assert "[Warning: Procfile defines no processes]" in result.output
+    assert "No Procfile: web runs 'python main.py'" in result.output

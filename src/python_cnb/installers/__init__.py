@@ -49,6 +49,9 @@ class Engine(Protocol):
     def check(self) -> None:
         """Raise :class:`DependencyConflict` if installed requirements are not met."""
 
+    def install(self, requirements: Sequence[str]) -> None:
+        """Add ``requirements`` to the virtualenv (resolved against what it has)."""
+
 
 class ProjectSync(Protocol):
     """Syncs a locked project (uv.lock, poetry.lock) into one virtualenv."""

@@ -85,6 +85,21 @@ class PipEngine:
                 display="pip-sync",
             )
 
+    def install(self, requirements: Sequence[str]) -> None:
+        run_streamed(
+            self.tool.pip(
+                "--python",
+                str(self.venv_python),
+                "install",
+                "--no-compile",
+                *requirements,
+                *self.index.pip_options(),
+            ),
+            cwd=self.app_dir,
+            env=self.env,
+            display=f"pip install {' '.join(requirements)}",
+        )
+
     def check(self) -> None:
         try:
             run_quiet(

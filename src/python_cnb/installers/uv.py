@@ -100,6 +100,21 @@ class UvEngine:
     def check(self) -> None:
         uv_check(self.uv, self.venv_python, self.app_dir, self.env)
 
+    def install(self, requirements: Sequence[str]) -> None:
+        run_streamed(
+            self._uv(
+                "pip",
+                "install",
+                "--python",
+                str(self.venv_python),
+                *requirements,
+                *self.index.uv_options(),
+            ),
+            cwd=self.app_dir,
+            env=self.env,
+            display=f"uv pip install {' '.join(requirements)}",
+        )
+
 
 class UvProjectSync:
     """``uv sync --locked --no-default-groups`` into the buildpack's venv."""

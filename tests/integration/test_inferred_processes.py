@@ -1,0 +1,138 @@
+"""Apps without a Procfile get a real web process, chosen from their code, with the reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.assertions import assert_one_error_block
+from tests.support.lifecycle import Lifecycle
+
+pytestmark = pytest.mark.integration
+
+APPS = [
+    pytest.param(
+        "flask_noprocfile",
+        "gunicorn app:app --access-logfile -",
+        "`app` in app.py (WSGI, flask)",
+        "Hello from Flask without a Procfile",
+        "gunicorn",
+        id="flask",
+    ),
+    pytest.param(
+        "django_app",
+        "gunicorn mysite.wsgi:application --access-logfile -",
+        "Django project (manage.py, WSGI_APPLICATION = mysite.wsgi.application)",
+        "Hello from Django",
+        "gunicorn",
+        id="django",
+    ),
+    pytest.param(
+        "django_nested",
+        "gunicorn project.wsgi:application --access-logfile - --chdir backend",
+        "Django project (backend/manage.py, WSGI_APPLICATION = project.wsgi.application)",
+        "Hello from Django",
+        "gunicorn",
+        id="django-nested",
+    ),
+    pytest.param(
+        "fastapi_app",
+        "uvicorn main:app",
+        "`app` in main.py (ASGI, fastapi)",
+        '{"hello":"FastAPI"}',
+        "uvicorn",
+        id="fastapi",
+    ),
+    pytest.param(
+        "wsgi_app",
+        "gunicorn wsgi:application --access-logfile -",
+        "`application` in wsgi.py (WSGI)",
+        "Hello from a WSGI callable",
+        "gunicorn",
+        id="wsgi",
+    ),
+    pytest.param(
+        "wsgi_cartridge",
+        "python_cnb_wsgi_cartridge:application",
+        "`application` in wsgi/application (the OpenShift/Jelastic cartridge convention)",
+        "Hello from wsgi/application",
+        "gunicorn",
+        id="wsgi-cartridge",
+    ),
+    pytest.param(
+        "asgi_app",
+        "uvicorn main:app",
+        "`app` in main.py (ASGI)",
+        "Hello from an ASGI callable",
+        "uvicorn",
+        id="asgi",
+    ),
+    pytest.param(
+        "scripts_app",
+        "serve",
+        "the project's only script, serve",
+        "Hello from a project script",
+        None,
+        id="project-script",
+    ),
+    pytest.param(
+        "script_only", "python main.py", "main.py", "Hello from python main.py", None, id="script"
+    ),
+]
+
+
+@pytest.mark.parametrize(("fixture", "command", "reason", "body", "server"), APPS)
+def test_inferred_web_process_serves(
+    lifecycle: Lifecycle, fixture: str, command: str, reason: str, body: str, server: str | None
+) -> None:
+    result = lifecycle.build(lifecycle.app(fixture))
+
+    assert "No Procfile: web runs '" in result.output and command in result.output
+    assert f"because of {reason}" in result.output
+    if server is not None:
+        assert f"Installed {server}==" in result.output  # none of these apps lists its server
+        assert (lifecycle.layer("venv") / "bin" / server).is_file()
+    web = lifecycle.start()
+    status, text = web.wait_for_http("/")
+    assert status == 200 and body in text, web.output
+    # The server listens on the PORT it was given, on loopback only (BIND_HOST).
+    if server == "gunicorn":
+        assert f"Listening at: http://127.0.0.1:{web.port}" in web.output
+    elif server == "uvicorn":
+        assert f"Uvicorn running on http://127.0.0.1:{web.port}" in web.output
+
+
+def test_server_already_in_the_dependencies_is_used(lifecycle: Lifecycle) -> None:
+    app = lifecycle.app("flask_noprocfile")
+    (app / "requirements.txt").write_text("Flask==3.1.3\ngunicorn==27.0.1\n")
+    result = lifecycle.build(app)
+    assert "gunicorn is already in the virtualenv" in result.output
+    assert "Installed gunicorn==" not in result.output
+
+
+def test_server_install_can_be_turned_off(lifecycle: Lifecycle) -> None:
+    result = lifecycle.build(
+        lifecycle.app("flask_noprocfile"),
+        {"BP_PYTHON_NO_SERVER_INSTALL": "true"},
+        expect_success=False,
+    )
+    block = assert_one_error_block(result, "The web process needs gunicorn")
+    assert "because of `app` in app.py (WSGI, flask)" in block
+    assert "BP_PYTHON_NO_SERVER_INSTALL=true forbids adding it" in block
+
+
+def test_rebuild_keeps_the_installed_server(lifecycle: Lifecycle) -> None:
+    app = lifecycle.app("fastapi_app")
+    lifecycle.build(app)
+    again = lifecycle.build(app)
+    assert "Using cached virtualenv (dependencies unchanged)" in again.output
+    assert "uvicorn is already in the virtualenv" in again.output
+    assert "Installed uvicorn==" not in again.output
+
+
+def test_no_web_process_warns_how_to_add_one(lifecycle: Lifecycle) -> None:
+    app = lifecycle.app("runtime_txt")
+    (app / "main.py").rename(app / "job.py")
+    result = lifecycle.build(app)
+    assert "[Warning: No web process]" in result.output
+    assert "web: gunicorn myapp:app" in result.output
+    assert '"processes": []' in lifecycle.workspace.image_metadata.read_text()
