@@ -15,14 +15,14 @@ from python_cnb.cnb.bindings import Binding, read_bindings
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.launch import Launch, Process
 from python_cnb.dependencies import ensure_server, install_dependencies
-from python_cnb.dependency_plan import DependencyPlan, plan_dependencies
+from python_cnb.dependency_plan import DependencyPlan, plan_dependencies, plan_hashes
 from python_cnb.distributions import Distribution, apply_mirror, for_target, load_distributions
 from python_cnb.django import collectstatic, django_installed
 from python_cnb.download import ssl_context
 from python_cnb.forbidden_env import check_forbidden_env
 from python_cnb.layers.python import InstalledPython, install_python
 from python_cnb.layers.runtime import cartridge_dir, write_runtime_layer
-from python_cnb.layers.venv import VenvState
+from python_cnb.layers.venv import VenvState, write_venv_sbom
 from python_cnb.package_index import IndexSettings, read_index_settings, with_lock_sources
 from python_cnb.package_manager import determine_package_manager
 from python_cnb.pipfile_lock import expand_variables
@@ -80,6 +80,7 @@ def build(ctx: BuildContext) -> None:
                     index,
                     secrets.env,
                 )
+        write_venv_sbom(venv, plan_hashes(plan, ctx.app_dir), ctx.buildpack.sbom_formats)
         if django_installed(venv.site_packages):
             with output.step("Collecting Django static files"):
                 collectstatic(

@@ -9,8 +9,16 @@ from typing import Optional
 
 from python_cnb.package_manager import PackageManager
 from python_cnb.pipfile_lock import convert
-from python_cnb.project_files import PIPFILE_LOCK, POETRY_LOCK, PYPROJECT, UV_LOCK, read_json
+from python_cnb.project_files import (
+    PIPFILE_LOCK,
+    POETRY_LOCK,
+    PYPROJECT,
+    UV_LOCK,
+    read_json,
+    read_toml,
+)
 from python_cnb.requirements_files import collect, fingerprint, is_fully_hashed
+from python_cnb.sbom import locked_hashes
 
 
 @dataclass(frozen=True)
@@ -93,3 +101,32 @@ def plan_dependencies(app_dir: Path, manager: PackageManager) -> DependencyPlan:
     if manager is PackageManager.POETRY:
         return DependencyPlan(manager, _existing(app_dir, POETRY_LOCK, PYPROJECT))
     return DependencyPlan(manager, ())
+
+
+def plan_hashes(plan: DependencyPlan, app_dir: Path) -> dict[tuple[str, str], tuple[str, ...]]:
+    """The hashes the plan's lock file records for each (name, version), for the SBOM."""
+    if plan.manager is PackageManager.UV:
+        return locked_hashes(uv_lock=read_toml(app_dir, UV_LOCK))
+    if plan.manager is PackageManager.POETRY:
+        return locked_hashes(poetry_lock=read_toml(app_dir, POETRY_LOCK))
+    if plan.manager is PackageManager.PIPENV:
+        return locked_hashes(pipfile_lock=read_json(app_dir, PIPFILE_LOCK))
+    if plan.hashed and plan.pinned_file is not None:
+        lines = [
+            line for path in plan.files for line in path.read_text(encoding="utf-8").splitlines()
+        ]
+        return locked_hashes(requirement_lines=_joined(lines))
+    return {}
+
+
+def _joined(lines: list[str]) -> list[str]:
+    """Requirement lines with ``\\`` continuations joined (hashes follow on new lines)."""
+    joined: list[str] = []
+    buffer = ""
+    for line in lines:
+        if line.rstrip().endswith("\\"):
+            buffer += line.rstrip()[:-1] + " "
+            continue
+        joined.append(buffer + line)
+        buffer = ""
+    return joined

@@ -19,6 +19,7 @@ from python_cnb.download import download, ssl_context
 from python_cnb.layers import log_decision
 from python_cnb.python_version import PythonVersion
 from python_cnb.relocate import relocate
+from python_cnb.sbom import EXTENSION, python_sbom
 from python_cnb.subprocess_runner import CommandFailed, tail
 
 LAYER_NAME = "python"
@@ -108,6 +109,17 @@ def install_python(
     installed = InstalledPython(layer.path, distribution.version, distribution, decision.reused)
     _environment(installed).write(layer.path)
     layer.write(TYPES, metadata)
+    layer.write_sbom(
+        EXTENSION,
+        python_sbom(
+            str(distribution.version),
+            distribution.sha256,
+            distribution.purl,
+            distribution.cpe,
+            distribution.licenses,
+        ),
+        ctx.buildpack.sbom_formats,
+    )
     return installed
 
 

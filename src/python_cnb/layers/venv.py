@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 from python_cnb import output
 from python_cnb.cnb.context import BuildContext
@@ -23,6 +24,7 @@ from python_cnb.cnb.layer_env import LayerEnv
 from python_cnb.cnb.layers import Layer, LayerTypes, cached_layer
 from python_cnb.layers import log_decision
 from python_cnb.layers.python import InstalledPython
+from python_cnb.sbom import EXTENSION, venv_sbom
 from python_cnb.subprocess_runner import run_quiet
 
 LAYER_NAME = "venv"
@@ -121,3 +123,10 @@ def finish_venv(state: VenvState) -> None:
     """Write the layer's env and metadata: the venv is complete."""
     LayerEnv().override("VIRTUAL_ENV", str(state.path)).write(state.path)
     state.layer.write(TYPES, state.metadata)
+
+
+def write_venv_sbom(
+    state: VenvState, hashes: Mapping[tuple[str, str], tuple[str, ...]], formats: tuple[str, ...]
+) -> None:
+    """``venv.sbom.cdx.json``: what the venv holds now, with the lock's hashes."""
+    state.layer.write_sbom(EXTENSION, venv_sbom(state.site_packages, hashes), formats)
