@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_ENV := env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: all venv vendor mirror index package test unit lint demo clean
+.PHONY: all venv vendor mirror index package image e2e-images e2e test unit lint demo clean container-tier
 
 all: test
 
@@ -36,9 +36,28 @@ index: venv
 	$(PY) -m tools.local_index fill --dest .cache/index -r tests/index/requirements.txt \
 		-r src/python_cnb/data/tools/pip-tools.txt -r src/python_cnb/data/tools/poetry.txt
 
-# The packaged buildpack: dist/python-cnb-<version>/ and a reproducible .tgz.
+# The packaged buildpack: dist/python-cnb-<version>/ and a reproducible .tgz
+# (BUNDLE_RUNTIME=1: with a bootstrap CPython under runtime/, as dist/python-cnb-<version>-runtime).
 package: vendor
 	$(PY) -m tools.package
+
+# The buildpackage as an OCI image in the Docker daemon (python-cnb/python:<version>).
+image: vendor
+	$(PY) -m tools.image
+
+# Base images for the container tests, from debootstrap (cached by recipe).
+e2e-images: venv
+	$(PY) -m tools.e2e_images
+
+# The container tier alone.
+e2e: vendor mirror index
+	bash tools/ensure_docker.sh
+	$(PY) -m tools.e2e_images
+	$(PY) -m pytest tests/e2e -q -rs
+
+container-tier: venv
+	@$(PY) -c "from tests.support.containers import docker_usable as u; r = u(); \
+	print('container tier: ' + ('enabled (Docker answers)' if r is None else 'SKIPPED, no usable Docker: ' + r))"
 
 lint: venv
 	$(VENV)/bin/ruff check src tests tools
@@ -47,8 +66,8 @@ lint: venv
 unit: vendor
 	$(PY) -m pytest tests/unit tests/tools -q
 
-test: vendor mirror index lint
-	$(PY) -m pytest -q
+test: vendor mirror index lint container-tier
+	$(PY) -m pytest -q -rs
 
 demo: vendor mirror index
 	$(PY) -m tools.demo

@@ -1,6 +1,6 @@
 """Assemble and archive the packaged buildpack (``make package``).
 
-    python -m tools.package [--out dist]
+    python -m tools.package [--out dist] [--bundle-runtime]
 
 The buildpack directory holds exactly what detect and build need: ``buildpack.toml``,
 ``bin/``, ``libexec/``, ``src/python_cnb`` (without the lifecycle runner, a dev tool) and
@@ -66,7 +66,15 @@ def assemble(target: Path, *, runtime: Optional[Path] = None) -> Path:
         shutil.rmtree(target / "src" / "python_cnb" / excluded)
     _copy_tree(ensure_vendor(), target / "vendor")
     if runtime is not None:
-        shutil.copytree(runtime, target / "runtime", symlinks=True)
+        shutil.copytree(
+            runtime,
+            target / "runtime",
+            symlinks=True,
+            ignore=shutil.ignore_patterns(".python-cnb-runtime"),
+        )
+        from tools.bootstrap_runtime import compile_package
+
+        compile_package(target / "runtime", target)
     return target
 
 
@@ -106,8 +114,18 @@ def main(argv: Optional[list[str]] = None) -> int:
     """Assemble and archive; print the paths."""
     parser = argparse.ArgumentParser(prog="python -m tools.package", description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "dist")
+    parser.add_argument(
+        "--bundle-runtime",
+        action="store_true",
+        default=os.environ.get("BUNDLE_RUNTIME", "") not in ("", "0", "false"),
+        help="also bundle a bootstrap CPython under runtime/ (BUNDLE_RUNTIME=1)",
+    )
     options = parser.parse_args(argv)
-    runtime = None  # BUNDLE_RUNTIME comes with the packaging issue
+    runtime = None
+    if options.bundle_runtime:
+        from tools.bootstrap_runtime import prepare_runtime
+
+        runtime = prepare_runtime(ROOT / ".cache" / "runtime")
     name = f"python-cnb-{version()}" + ("-runtime" if runtime is not None else "")
     directory = assemble(options.out / name, runtime=runtime)
     tgz = archive(directory, options.out / f"{name}.tgz")

@@ -129,12 +129,13 @@ def build_one(
     run: RunFn,
     *,
     user: Optional[str] = None,
+    scratch: Optional[Path] = None,
 ) -> BuildOutput:
     """Run one buildpack's ``bin/build`` (as ``user``) and process what it wrote."""
     layers_dir.mkdir(parents=True, exist_ok=True)
     if user is not None:
         chown_tree(layers_dir, user)
-    with tempfile.TemporaryDirectory(prefix="lifecycle-plan-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="lifecycle-plan-", dir=scratch) as tmp:
         plan_path = Path(tmp) / "plan.toml"
         toml_file.write(plan_path, {"entries": plan} if plan else {})
         if user is not None:

@@ -59,6 +59,7 @@ def detect(
     env_for: Callable[[Buildpack, Path], dict[str, str]],
     run: RunFn,
     user: Optional[str] = None,
+    scratch: Optional[Path] = None,
 ) -> list[PlanEntry]:
     """Run each buildpack's detect, then find the first combination of plans that resolves.
 
@@ -67,7 +68,7 @@ def detect(
     """
     plans: list[tuple[str, list[dict[str, Any]]]] = []
     failures: list[LifecycleError] = []
-    with tempfile.TemporaryDirectory(prefix="lifecycle-detect-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="lifecycle-detect-", dir=scratch) as tmp:
         for bp in buildpacks:
             plan_path = Path(tmp) / f"{bp.id.replace('/', '_')}-plan.toml"
             plan_path.write_text("")

@@ -7,14 +7,13 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Protocol, Sequence
 
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.buildpack_toml import escape_id
 from python_cnb.cnb.validate import check_exec_d_output
 from python_cnb.lifecycle.env import Env
 from python_cnb.lifecycle.errors import LAUNCH_FAILED, LifecycleError
-from python_cnb.lifecycle.workspace import Workspace
 
 RUN_IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -74,8 +73,26 @@ def _run_exec_d(executable: Path, env: Env, cwd: Path) -> None:
         env.set(name, value)
 
 
+class ImageLayout(Protocol):
+    """Where an image's layers and app are (a workspace, or /layers and /workspace)."""
+
+    @property
+    def layers(self) -> Path: ...
+
+    @property
+    def app(self) -> Path: ...
+
+
+@dataclass(frozen=True)
+class ImageDirs:
+    """The layout of a real app image: ``/layers`` and ``/workspace``, for instance."""
+
+    layers: Path
+    app: Path
+
+
 def build_launch_env(
-    workspace: Workspace,
+    workspace: ImageLayout,
     image: dict[str, Any],
     process_type: Optional[str],
     container_env: Mapping[str, str],
@@ -108,7 +125,7 @@ def build_launch_env(
 
 
 def launch_spec(
-    workspace: Workspace,
+    workspace: ImageLayout,
     image: dict[str, Any],
     *,
     process_type: Optional[str] = None,

@@ -7,7 +7,7 @@ import shutil
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence, TextIO
+from typing import Any, Callable, Mapping, Optional, Sequence, TextIO
 
 from python_cnb.lifecycle import process_runner
 from python_cnb.lifecycle.builder import BuildOutput, add_build_layers, build_one, chown_tree
@@ -20,6 +20,9 @@ from python_cnb.lifecycle.launcher import RUN_IMAGE_PATH, LaunchSpec
 from python_cnb.lifecycle.launcher import launch_spec as _launch_spec
 from python_cnb.lifecycle.restorer import restore
 from python_cnb.lifecycle.workspace import Buildpack, Target, Workspace, read_json, write_json
+
+Executor = Callable[[list[str], Path, Mapping[str, str]], tuple[int, str]]
+"""Runs a phase executable elsewhere: ``(argv, cwd, env) -> (exit code, output)``."""
 
 __all__ = ["BuildResult", "LaunchSpec", "Workspace", "build", "launch_spec"]
 
@@ -72,6 +75,7 @@ def build(  # noqa: PLR0915 - the phases in order, in one place
     target: Optional[Target] = None,
     user: Optional[str] = None,
     echo: Optional[TextIO] = None,
+    executor: Optional[Executor] = None,
 ) -> BuildResult:
     """Build (or rebuild) ``app_dir`` into ``workspace``, as ``pack build`` would.
 
@@ -79,6 +83,11 @@ def build(  # noqa: PLR0915 - the phases in order, in one place
     (``/cnb/build-config/env``), ``image_env`` the build image's own environment. A second
     call with the same workspace is a rebuild. On failure the previous image and cache are
     left exactly as they were.
+
+    ``executor`` runs ``bin/detect`` and ``bin/build`` somewhere else (in a build image's
+    container, with the workspace mounted): it gets argv, working directory and environment
+    as this machine sees them and returns the exit code and the combined output. Plan files
+    are then created under ``<workspace>/.lifecycle``, so that they can be mounted too.
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(Path(workspace).resolve())
     ws.root.mkdir(parents=True, exist_ok=True)
@@ -101,7 +110,11 @@ def build(  # noqa: PLR0915 - the phases in order, in one place
     _stash(ws)
 
     def run(argv: list[str], cwd: Path, phase_env: Mapping[str, str]) -> int:
-        return process_runner.run(argv, cwd=cwd, env=phase_env, sink=log, echo=echo, user=user)
+        if executor is None:
+            return process_runner.run(argv, cwd=cwd, env=phase_env, sink=log, echo=echo, user=user)
+        code, text = executor(argv, cwd, phase_env)
+        say(text)
+        return code
 
     build_env = Env.for_build(lifecycle_env)
 
@@ -124,6 +137,10 @@ def build(  # noqa: PLR0915 - the phases in order, in one place
                 raise LifecycleError(
                     "detect", 20, f"{bp.id} supports no target matching {target.os}/{target.arch}"
                 )
+        scratch = None
+        if executor is not None:  # plan files must be where the executor can mount them
+            scratch = ws.root / ".lifecycle"
+            scratch.mkdir(exist_ok=True)
         # detect and build must leave both alone: the spec makes them read-only
         read_only = {p: tree_fingerprint(p) for p in [*(bp.path for bp in loaded), ws.platform]}
         say("===> DETECTING\n")
@@ -133,6 +150,7 @@ def build(  # noqa: PLR0915 - the phases in order, in one place
             lambda bp, plan: env_for(bp, {"CNB_BUILD_PLAN_PATH": str(plan)}),
             run,
             user=user,
+            scratch=scratch,
         )
         say("===> RESTORING\n")
         restore(loaded, ws, previous_image, previous_cache, log)
@@ -141,7 +159,14 @@ def build(  # noqa: PLR0915 - the phases in order, in one place
         for bp in loaded:
             plan = plan_for(bp.id, entries)
             outputs[bp.id] = build_one(
-                bp, ws.bp_layers(bp.id), plan, ws.app, env_for(bp, {}), run, user=user
+                bp,
+                ws.bp_layers(bp.id),
+                plan,
+                ws.app,
+                env_for(bp, {}),
+                run,
+                user=user,
+                scratch=scratch,
             )
             add_build_layers(build_env, ws.bp_layers(bp.id), outputs[bp.id])
             met = {entry["name"] for entry in plan} - set(outputs[bp.id].unmet)

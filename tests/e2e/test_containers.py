@@ -1,0 +1,204 @@
+"""End to end in containers: build in a build image as uid 1000 with the buildpack and the
+platform directory read-only, then run the app in a run image that has no Python at all."""
+
+from __future__ import annotations
+
+import shutil
+import time
+import urllib.error
+from pathlib import Path
+from typing import Iterator, Optional
+
+import docker
+import pytest
+
+from python_cnb.lifecycle.runner import BuildResult, Workspace, build
+from tests.support.containers import USER, AppContainer, BuildContainer, build_mounts
+from tests.support.lifecycle import OPERATOR_ENV, REPO, free_port, http_get
+from tools import package
+
+pytestmark = pytest.mark.e2e
+
+IMAGE_ENV = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "HOME": "/home/cnb",
+}
+SYSTEM_CA = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+class E2E:
+    """One app's workspace, built in containers and run in a container."""
+
+    def __init__(self, root: Path, images: dict[str, str], platform_env: dict[str, str]) -> None:
+        self.root, self.images, self.platform_env = root, images, platform_env
+        self.workspace = Workspace(root / "ws")
+        self.apps: list[AppContainer] = []
+        bindings = self.workspace.platform / "bindings" / "host-ca"
+        bindings.mkdir(parents=True)
+        (bindings / "type").write_text("ca-certificates")
+        if SYSTEM_CA.is_file():  # the host's trust store, given the way platforms give it
+            shutil.copyfile(SYSTEM_CA, bindings / "ca-certificates.crt")
+
+    def app(self, name: str) -> Path:
+        source = REPO / "tests" / "fixtures" / name
+        source = source if source.is_dir() else REPO / "examples" / name
+        target = self.root / "apps" / name
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target)
+        return target
+
+    def build(self, app: Path, buildpack: Path, *, image: str = "build") -> BuildResult:
+        executor = BuildContainer(
+            self.images[image], build_mounts(self.workspace.root, buildpack, package.version())
+        )
+        try:
+            result = build(
+                app,
+                self.workspace,
+                env=self.platform_env,
+                build_config_env=OPERATOR_ENV,
+                buildpacks=[buildpack],
+                image_env=IMAGE_ENV,
+                user=USER,
+                executor=executor,
+            )
+        finally:
+            executor.close()
+        assert result.success, result.output
+        return result
+
+    def run(self, python_version: str = "3.12") -> tuple[AppContainer, int]:
+        port = free_port()
+        container = AppContainer(
+            self.images["run"],
+            self.workspace.root,
+            REPO,
+            {"PORT": str(port), "BIND_HOST": "127.0.0.1"},
+            python_version,
+        )
+        self.apps.append(container)
+        return container, port
+
+    def wait_for_http(self, container: AppContainer, port: int, path: str = "/") -> tuple[int, str]:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                return http_get(f"http://127.0.0.1:{port}{path}")
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.3)
+        raise AssertionError(f"no answer from the app container:\n{container.logs()}")
+
+    def close(self) -> None:
+        for container in self.apps:
+            container.close()
+
+
+@pytest.fixture
+def e2e(tmp_path: Path, images: dict[str, str], platform_env: dict[str, str]) -> Iterator[E2E]:
+    runner = E2E(tmp_path, images, platform_env)
+    yield runner
+    runner.close()
+
+
+def test_flask_app(e2e: E2E, packaged: Path) -> None:
+    result = e2e.build(e2e.app("flask-app"), packaged)
+    assert (
+        "Trusting 1 certificate file(s) from ca-certificates bindings (build only)" in result.output
+    )
+    assert "Installed CPython 3.12.1" in result.output
+    assert (e2e.workspace.layers / "python-cnb_python" / "venv").stat().st_uid == 1000
+    container, port = e2e.run()
+    assert e2e.wait_for_http(container, port) == (200, "Hello from python-cnb!\n")
+    assert "Listening at: http://127.0.0.1:" in container.logs()
+
+
+def test_rebuild_reuses_layers(e2e: E2E, packaged: Path) -> None:
+    app = e2e.app("flask-app")
+    e2e.build(app, packaged)
+    again = e2e.build(app, packaged)
+    assert "Using cached Python 3.12.1" in again.output
+    assert "Using cached virtualenv (dependencies unchanged)" in again.output
+    container, port = e2e.run()
+    assert e2e.wait_for_http(container, port)[0] == 200
+
+
+def test_django_with_static_files(e2e: E2E, packaged: Path) -> None:
+    result = e2e.build(e2e.app("django_app"), packaged)
+    assert "Running 'manage.py collectstatic --noinput'" in result.output
+    container, port = e2e.run()
+    assert e2e.wait_for_http(container, port) == (200, "Hello from Django\n")
+    assert http_get(f"http://127.0.0.1:{port}/static/site.css") == (
+        200,
+        "body { color: #306998; }\n",
+    )
+
+
+def test_uv_project(e2e: E2E, packaged: Path) -> None:
+    e2e.build(e2e.app("uv_app"), packaged)
+    container, port = e2e.run()
+    assert e2e.wait_for_http(container, port) == (200, "Hello from the uv fixture\n")
+
+
+def test_bundled_runtime_on_a_build_image_without_python(
+    e2e: E2E, packaged_with_runtime: Path
+) -> None:
+    no_python = docker.from_env().containers.run(
+        e2e.images["run"],
+        ["sh", "-c", "command -v python3 || echo none"],
+        remove=True,
+        network_mode="host",
+    )
+    assert no_python.decode().strip() == "none"
+    result = e2e.build(e2e.app("flask-app"), packaged_with_runtime, image="run")
+    assert "Installed CPython 3.12.1" in result.output
+    container, port = e2e.run()
+    assert e2e.wait_for_http(container, port)[0] == 200
+
+
+def test_interpreter_finds_every_library_in_the_run_image(e2e: E2E, packaged: Path) -> None:
+    e2e.build(e2e.app("flask-app"), packaged)
+    layers = str(e2e.workspace.layers)
+    client = docker.from_env()
+    script = (
+        "ldd /layers/python-cnb_python/python/bin/python3.12; "
+        "ldd /layers/python-cnb_python/python/lib/python3.12/lib-dynload/_ssl*.so"
+    )
+    output = client.containers.run(
+        e2e.images["run"],
+        ["sh", "-c", script],
+        remove=True,
+        network_mode="host",
+        volumes={layers: {"bind": "/layers", "mode": "ro"}},
+    ).decode()
+    assert "not found" not in output, output
+    assert "libpython3.12.so.1.0 => /layers/python-cnb_python/python/bin/../lib/" in output
+
+
+def _pack() -> Optional[str]:
+    return shutil.which("pack")
+
+
+@pytest.mark.skipif(_pack() is None, reason="the pack CLI is not installed (it cannot be here)")
+def test_with_pack_and_a_builder(tmp_path: Path) -> None:
+    """What users run: `pack build` with a builder, python-cnb given as a buildpack."""
+    import os
+    import subprocess
+
+    builder = os.environ.get("PYTHON_CNB_PACK_BUILDER")
+    if not builder:
+        pytest.skip("set PYTHON_CNB_PACK_BUILDER to a builder image to run this test")
+    tgz = package.archive(package.assemble(tmp_path / "bp"), tmp_path / "python-cnb.tgz")
+    subprocess.run(
+        [
+            "pack",
+            "build",
+            "python-cnb-e2e-app",
+            "--builder",
+            builder,
+            "--buildpack",
+            str(tgz),
+            "--path",
+            str(REPO / "examples" / "flask-app"),
+        ],
+        check=True,
+    )

@@ -1,0 +1,153 @@
+"""Running the lifecycle's phases and the app inside containers (testcontainers + Docker).
+
+Every container uses host networking, so it reaches the tests' servers on 127.0.0.1 and the
+app answers on 127.0.0.1; nothing talks to another address. Nothing is pulled: the images
+come from debootstrap (tools.e2e_images).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # Ryuk would be pulled
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+from testcontainers.core.container import DockerContainer
+
+from python_cnb.cnb.buildpack_toml import escape_id
+
+USER = "1000:1000"
+BUILDPACK_ID = "python-cnb/python"
+LIFECYCLE_SRC = "/cnb/lifecycle"
+"""Where the launcher stand-in's code is mounted in the run container."""
+
+
+@dataclass(frozen=True)
+class Mount:
+    host: Path
+    container: str
+    mode: str = "rw"
+
+
+def docker_usable() -> Optional[str]:
+    """None when a Docker daemon answers; otherwise why not."""
+    try:
+        import docker
+
+        docker.from_env().ping()
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+class BuildContainer:
+    """A build image's container the runner's phases execute in (``executor=``).
+
+    It starts at the first phase: the runner has then set up the workspace's ``app/`` and
+    ``layers/``, which the container binds (a rebuild renames the previous ones aside).
+    """
+
+    def __init__(self, image: str, mounts: Sequence[Mount], user: str = USER) -> None:
+        self.image, self.mounts, self.user = image, list(mounts), user
+        self.mapping = sorted(
+            ((str(m.host), m.container) for m in mounts), key=lambda m: -len(m[0])
+        )
+        self._container: Optional[DockerContainer] = None
+
+    @property
+    def container(self) -> DockerContainer:
+        if self._container is None:
+            container = DockerContainer(self.image).with_command("sleep infinity")
+            container = container.with_kwargs(network_mode="host", user=self.user)
+            for mount in self.mounts:
+                mount.host.mkdir(parents=True, exist_ok=True)
+                container = container.with_volume_mapping(
+                    str(mount.host), mount.container, mount.mode
+                )
+            self._container = container.start()
+        return self._container
+
+    def translate(self, text: str) -> str:
+        """Host paths to the container's."""
+        for host, inside in self.mapping:
+            text = text.replace(host, inside)
+        return text
+
+    def __call__(self, argv: list[str], cwd: Path, env: Mapping[str, str]) -> tuple[int, str]:
+        result = self.container.get_wrapped_container().exec_run(
+            [self.translate(arg) for arg in argv],
+            environment={name: self.translate(value) for name, value in env.items()},
+            workdir=self.translate(str(cwd)),
+            user=self.user,
+        )
+        return int(result.exit_code), result.output.decode("utf-8", "replace")
+
+    def exec(self, argv: Sequence[str]) -> tuple[int, str]:
+        """Run a command in the container (as the build user)."""
+        result = self.container.get_wrapped_container().exec_run(list(argv), user=self.user)
+        return int(result.exit_code), result.output.decode("utf-8", "replace")
+
+    def close(self) -> None:
+        if self._container is not None:
+            self._container.stop()
+
+
+def build_mounts(workspace: Path, buildpack: Path, version: str) -> list[Mount]:
+    """The standard layout of a build: /workspace, /layers, /platform (read-only), the
+    buildpack (read-only) and the runner's plan files."""
+    return [
+        Mount(workspace / "app", "/workspace"),
+        Mount(workspace / "layers", "/layers"),
+        Mount(workspace / "platform", "/platform", "ro"),
+        Mount(workspace / ".lifecycle", "/lifecycle"),
+        Mount(buildpack, f"/cnb/buildpacks/{escape_id(BUILDPACK_ID)}/{version}", "ro"),
+    ]
+
+
+class AppContainer:
+    """The built app in the run image: only the launch layers and the app, read-only."""
+
+    def __init__(
+        self,
+        image: str,
+        workspace: Path,
+        repo: Path,
+        env: Mapping[str, str],
+        python_version: str,
+        process: Optional[str] = None,
+    ) -> None:
+        layers = f"/layers/{escape_id(BUILDPACK_ID)}"
+        python = f"{layers}/python/bin/python{python_version}"
+        bootstrap = (
+            "import sys; sys.path[:0] = ['/cnb/lifecycle/src', '/cnb/lifecycle/vendor'];"
+            "from python_cnb.lifecycle.in_image import main; sys.exit(main(sys.argv[1:]))"
+        )
+        command = [python, "-I", "-c", bootstrap, "--metadata", "/cnb/image.json"]
+        if process:
+            command += ["--process", process]
+        container = (
+            DockerContainer(image)
+            .with_command(command[1:])
+            .with_kwargs(network_mode="host", user=USER, entrypoint=command[0])
+        )
+        for host, inside in (
+            (workspace / "layers", "/layers"),
+            (workspace / "app", "/workspace"),
+            (repo / "src", f"{LIFECYCLE_SRC}/src"),
+            (repo / "vendor", f"{LIFECYCLE_SRC}/vendor"),
+            (workspace / "image.json", "/cnb/image.json"),
+        ):
+            container = container.with_volume_mapping(str(host), inside, "ro")
+        for name, value in env.items():
+            container = container.with_env(name, value)
+        self.container = container.start()
+
+    def logs(self) -> str:
+        stdout, stderr = self.container.get_logs()
+        return (stdout + stderr).decode("utf-8", "replace")
+
+    def close(self) -> None:
+        self.container.stop()
