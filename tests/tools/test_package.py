@@ -76,3 +76,14 @@ def test_image_layer_and_labels(assembled: Path) -> None:
     entry = layers["python-cnb/python"]["0.1.0"]
     assert entry["api"] == "0.10" and entry["layerDiffID"] == "sha256:" + "a" * 64
     assert entry["targets"] == descriptor["targets"]
+
+
+def test_builder_example_names_this_buildpack() -> None:
+    """examples/builder/builder.toml (quoted in the README) stays in step with buildpack.toml."""
+    builder = toml_file.read(REPO / "examples" / "builder" / "builder.toml")
+    descriptor = read_descriptor(REPO)
+    (group,) = builder["order"]
+    assert group["group"] == [{"id": descriptor.id, "version": descriptor.version}]
+    assert builder["buildpacks"][0]["uri"].endswith(f"/python-cnb/python:{descriptor.version}")
+    assert set(builder) == {"description", "buildpacks", "order", "build", "run", "lifecycle"}
+    assert builder["build"]["image"] and builder["run"]["images"][0]["image"]
