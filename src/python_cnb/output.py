@@ -101,7 +101,9 @@ def step(title: str) -> Iterator[None]:
     header(title)
     started = time.monotonic()
     yield
-    info(f"Done ({duration(time.monotonic() - started)})")
+    elapsed = time.monotonic() - started
+    debug(f"step {title!r} took {elapsed * 1000:.0f} ms")
+    info(f"Done ({duration(elapsed)})")
 
 
 def is_debug_requested(value: str | None) -> bool:

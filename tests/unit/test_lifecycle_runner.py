@@ -201,6 +201,8 @@ def test_first_build(runner: Runner) -> None:
     result = runner.build()
     assert result.error is None, result.output
     assert result.success and result.exit_code == 0
+    assert list(result.timings) == ["detect", "restore", "build", "export"]
+    assert all(seconds > 0 for seconds in result.timings.values())
     assert _lines(result.output, "restored ") == [
         "launchonly: toml=no dir=no types=no",
         "both: toml=no dir=no types=no",
@@ -344,6 +346,7 @@ def test_unexpected_error_leaves_the_previous_image(runner: Runner, tmp_path: Pa
 def test_first_build_failing_leaves_no_image(runner: Runner) -> None:
     result = runner.build(env={"MODE": "fail"})
     assert result.exit_code == BUILD_FAILED
+    assert list(result.timings) == ["detect", "restore", "build"]  # up to the failing phase
     assert not runner.ws.image_metadata.exists()
     assert not runner.ws.layers.exists()
     assert not runner.ws.cache.exists()

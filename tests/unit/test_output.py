@@ -124,6 +124,23 @@ def test_step(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatc
     assert capsys.readouterr().out == "\n[Installing dependencies]\nworking\nDone (2.2s)\n"
 
 
+def test_step_reports_milliseconds_in_debug(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = iter([100.0, 102.25])
+    monkeypatch.setattr(time, "monotonic", lambda: next(clock))
+    output.configure(debug=True)
+    try:
+        with output.step("Installing dependencies"):
+            pass
+    finally:
+        output.configure(debug=False)
+    assert capsys.readouterr().out.splitlines()[-2:] == [
+        "  (debug) step 'Installing dependencies' took 2250 ms",
+        "Done (2.2s)",
+    ]
+
+
 def test_step_prints_no_done_on_failure(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(RuntimeError), output.step("Installing Python"):
         raise RuntimeError("boom")

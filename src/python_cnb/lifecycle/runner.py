@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence, TextIO
@@ -32,12 +33,14 @@ DEFAULT_BUILDPACK = Path(__file__).resolve().parents[3]
 
 @dataclass
 class BuildResult:
-    """The outcome of a build: its full log, and the error if it failed."""
+    """The outcome of a build: its full log, the error if it failed, and how long each
+    phase took (seconds, by phase name: detect, restore, build, export)."""
 
     workspace: Workspace
     output: str
     error: Optional[LifecycleError] = None
     image: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def success(self) -> bool:
@@ -93,12 +96,24 @@ def build(  # noqa: PLR0915 - the phases in order, in one place
     ws.root.mkdir(parents=True, exist_ok=True)
     ws.home.mkdir(exist_ok=True)
     log: list[str] = []
+    timings: dict[str, float] = {}
+    started: list[tuple[str, float]] = []  # the phase under way
 
     def say(line: str) -> None:
         log.append(line)
         if echo is not None:
             echo.write(line)
             echo.flush()
+
+    def phase(name: Optional[str], banner: str = "") -> None:
+        """Start phase ``name`` (None: the last one ended), timing the one before."""
+        now = time.perf_counter()
+        if started:
+            previous, since = started.pop()
+            timings[previous] = now - since
+        if name is not None:
+            started.append((name, now))
+            say(f"===> {banner}\n")
 
     loaded = [Buildpack.load(Path(path)) for path in buildpacks]
     target = target or Target.host()
@@ -143,7 +158,7 @@ def build(  # noqa: PLR0915 - the phases in order, in one place
             scratch.mkdir(exist_ok=True)
         # detect and build must leave both alone: the spec makes them read-only
         read_only = {p: tree_fingerprint(p) for p in [*(bp.path for bp in loaded), ws.platform]}
-        say("===> DETECTING\n")
+        phase("detect", "DETECTING")
         entries = detect(
             loaded,
             ws.app,
@@ -152,9 +167,9 @@ def build(  # noqa: PLR0915 - the phases in order, in one place
             user=user,
             scratch=scratch,
         )
-        say("===> RESTORING\n")
+        phase("restore", "RESTORING")
         restore(loaded, ws, previous_image, previous_cache, log)
-        say("===> BUILDING\n")
+        phase("build", "BUILDING")
         outputs: dict[str, BuildOutput] = {}
         for bp in loaded:
             plan = plan_for(bp.id, entries)
@@ -176,19 +191,21 @@ def build(  # noqa: PLR0915 - the phases in order, in one place
                 raise LifecycleError(
                     "build", SPEC_VIOLATION, f"a buildpack wrote to the read-only {path}"
                 )
-        say("===> EXPORTING\n")
+        phase("export", "EXPORTING")
         image, cache = export(loaded, ws, outputs, previous_image, log)
+        phase(None)
     except LifecycleError as error:
+        phase(None)
         say(f"ERROR: {error}\n")
         _unstash(ws)
-        return BuildResult(ws, "".join(log), error)
+        return BuildResult(ws, "".join(log), error, timings=timings)
     except BaseException:  # a bug or an interrupt: still leave the previous image as it was
         _unstash(ws)
         raise
     write_json(ws.cache_metadata, cache)
     write_json(ws.image_metadata, image)
     _drop_stash(ws)
-    return BuildResult(ws, "".join(log), None, image)
+    return BuildResult(ws, "".join(log), None, image, timings)
 
 
 def _stash(ws: Workspace) -> None:
