@@ -65,7 +65,11 @@ def _imports(tree: ast.Module) -> Dict[str, str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                names[alias.asname or alias.name.split(".")[0]] = alias.name
+                if alias.asname:  # import falcon.asgi as fa: fa is falcon.asgi
+                    names[alias.asname] = alias.name
+                else:  # import falcon.asgi: the name bound is falcon, the package
+                    head = alias.name.split(".")[0]
+                    names[head] = head
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             for alias in node.names:
                 names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
@@ -90,7 +94,8 @@ def _kind_of_call(call: ast.Call, imports: Dict[str, str]) -> str:
 
 
 def _kind_of_function(node: ast.AST) -> str:
-    args = [a.arg for a in node.args.args]  # type: ignore[attr-defined]
+    arguments = node.args  # type: ignore[attr-defined]
+    args = [a.arg for a in [*arguments.posonlyargs, *arguments.args]]
     if isinstance(node, ast.AsyncFunctionDef) and len(args) == 3:
         return "asgi"
     if isinstance(node, ast.FunctionDef) and len(args) == 2:
@@ -101,6 +106,8 @@ def _kind_of_function(node: ast.AST) -> str:
 def _is_main_guard(node: ast.stmt) -> bool:
     if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
         return False
+    if len(node.test.ops) != 1 or not isinstance(node.test.ops[0], ast.Eq):
+        return False  # `if __name__ != "__main__":` guards the opposite
     sides = [node.test.left, *node.test.comparators]
     return any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides) and any(
         isinstance(s, ast.Constant) and s.value == "__main__" for s in sides
@@ -147,15 +154,20 @@ def inspect_module(path: Path) -> Optional[Dict[str, Any]]:
 
 
 def _string_assignment(tree: ast.Module, name: str) -> Optional[str]:
+    """The string a module-level ``name = "..."`` sets; the last assignment wins, as it does
+    when the module runs."""
+    found: Optional[str] = None
     for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and isinstance(node.value, ast.Constant)
-            and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
-        ):
-            value = node.value.value
-            return value if isinstance(value, str) else None
-    return None
+        targets: List[ast.expr] = []
+        value: Optional[ast.expr] = None
+        if isinstance(node, ast.Assign):
+            targets, value = list(node.targets), node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            constant = value.value if isinstance(value, ast.Constant) else None
+            found = constant if isinstance(constant, str) else None
+    return found
 
 
 def _settings_module(manage_py: Path) -> Optional[str]:
@@ -189,21 +201,21 @@ def _module_file(root: Path, dotted: str) -> Optional[Path]:
 
 def inspect_django(app_dir: Path) -> Optional[Dict[str, Any]]:
     """The Django project of the app, if ``manage.py`` is in the root or one level down."""
-    candidates = [app_dir / "manage.py", *sorted(app_dir.glob("*/manage.py"))]
-    manage_py = next(
-        (p for p in candidates if p.is_file() and not p.parent.name.startswith(".")), None
-    )
+    nested = [p for p in sorted(app_dir.glob("*/manage.py")) if not p.parent.name.startswith(".")]
+    manage_py = next((p for p in [app_dir / "manage.py", *nested] if p.is_file()), None)
     if manage_py is None:
         return None
     project_root = manage_py.parent
     settings = _settings_module(manage_py)
     wsgi = asgi = None
+    asgi_explicit = False
     if settings is not None:
         settings_file = _module_file(project_root, settings)
         tree = _parse(settings_file) if settings_file is not None else None
         if tree is not None:
             wsgi = _string_assignment(tree, "WSGI_APPLICATION")
             asgi = _string_assignment(tree, "ASGI_APPLICATION")
+            asgi_explicit = asgi is not None
         package = settings.split(".")[0]
         if wsgi is None and (project_root / package / "wsgi.py").is_file():
             wsgi = f"{package}.wsgi.application"
@@ -215,7 +227,7 @@ def inspect_django(app_dir: Path) -> Optional[Dict[str, Any]]:
         "settings_module": settings,
         "wsgi_application": wsgi,
         "asgi_application": asgi,
-        "asgi_explicit": settings is not None and wsgi is not None and asgi is not None,
+        "asgi_explicit": asgi_explicit,
     }
 
 

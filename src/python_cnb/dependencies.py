@@ -229,7 +229,12 @@ def ensure_server(
     state.layer.invalidate()
     before = snapshot(state.site_packages)
     engine.install([requirement])
-    _compile(state, compare(before, snapshot(state.site_packages)))
+    # Only what the server brought: _compile would recompile all of a fresh venv again.
+    changes = compare(before, snapshot(state.site_packages))
+    files = [
+        f for dist in changes.touched for f in dist.files() if f.suffix == ".py" and f.is_file()
+    ]
+    compile_files(state.python, files, cwd=state.path)
     finish_venv(state)
     output.info(
         f"Installed {requirement} into the virtualenv: the web process needs it and the app's "

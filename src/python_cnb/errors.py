@@ -425,9 +425,12 @@ def _(error: InvalidBinding) -> tuple[str, str]:
 
 @describe.register
 def _(error: CollectstaticFailed) -> tuple[str, str]:
+    failed = f"`python {error.command}` (in {error.directory}) failed"
+    said = tail(error.output, 20)
     return "Django's collectstatic failed", _lines(
-        f"`python {error.command}` (in {error.directory}) failed. Django said:\n"
-        + textwrap.indent(tail(error.output, 20), "    "),
+        f"{failed}. Django said:\n" + textwrap.indent(said, "    ")
+        if said.strip()
+        else f"{failed} without any output.",
         "Static files would be missing from the image, so the build stops here.",
         "How to fix it:\n"
         + _steps(

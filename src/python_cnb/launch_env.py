@@ -102,9 +102,9 @@ def launch_env(env: Mapping[str, str], cgroup_root: Path) -> Dict[str, str]:
         result["WEB_CONCURRENCY_SET_BY"] = "python-cnb"
     port = env.get("PORT", "").strip() or "8080"
     host = env.get("BIND_HOST", "").strip()
-    if not env.get("UVICORN_PORT"):
+    if not env.get("UVICORN_PORT", "").strip():
         result["UVICORN_PORT"] = port
-    if not env.get("UVICORN_HOST"):
+    if not env.get("UVICORN_HOST", "").strip():
         result["UVICORN_HOST"] = host or "0.0.0.0"  # noqa: S104 - a server in a container
     if host:
         address = f"[{host}]" if ":" in host and not host.startswith("[") else host
@@ -113,11 +113,20 @@ def launch_env(env: Mapping[str, str], cgroup_root: Path) -> Dict[str, str]:
     return result
 
 
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _escape(char: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    if ord(char) < 0x20 or ord(char) == 0x7F:  # control characters TOML forbids verbatim
+        return f"\\u{ord(char):04X}"
+    return char
+
+
 def toml_line(name: str, value: str) -> str:
     """``NAME = "value"`` as a TOML basic string."""
-    escaped = (
-        value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    )
+    escaped = "".join(_escape(char) for char in value)
     return f'{name} = "{escaped}"\n'
 
 

@@ -76,8 +76,14 @@ def procfile_processes(entries: Sequence[ProcfileEntry]) -> tuple[Process, ...]:
 
 
 def _start_command_entries(text: str, source: str) -> tuple[ProcfileEntry, ...]:
-    """Kato's BUILD_PROCFILE is Procfile text, or just the web command."""
-    first = text.strip().splitlines()[0] if text.strip() else ""
+    """Kato's BUILD_PROCFILE is Procfile text, or just the web command.
+
+    The first line that is neither blank nor a comment decides; text with no such line is
+    an empty Procfile (no processes), not a web command made of comments."""
+    lines = [line.strip() for line in text.lstrip("\ufeff").splitlines()]
+    first = next((line for line in lines if line and not line.startswith("#")), None)
+    if first is None:
+        return parse_procfile(text, source)
     head = first.split(":", 1)[0].strip()
     if ":" not in first or not head or not all(c.isalnum() or c in "._-" for c in head):
         return (ProcfileEntry("web", text.strip(), 1),)

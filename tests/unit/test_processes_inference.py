@@ -1,0 +1,553 @@
+"""Where the processes come from: platform Procfiles, the app's Procfile, or inference."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import pytest
+
+from python_cnb.cnb.launch import Process
+from python_cnb.processes import (
+    CARTRIDGE_MODULE,
+    CARTRIDGE_SHIM,
+    ProcessPlan,
+    declared_processes,
+    infer_web,
+    project_scripts,
+    with_web_command,
+)
+from python_cnb.procfile import InvalidProcfile
+
+SH = ("bash", "-c")
+IGNORING = "Ignoring the app's Procfile"
+CARTRIDGE = Path("/layers/python-cnb/runtime/wsgi-cartridge")
+
+
+def procfile(app_dir: Path, text: str) -> None:
+    (app_dir / "Procfile").write_text(text, encoding="utf-8")
+
+
+def web(command: str) -> Process:
+    return Process("web", (*SH, command), default=True)
+
+
+# --- declared processes -------------------------------------------------------------------------
+
+ALL_SOURCES = {
+    "BP_PROCFILE": "web: from-bp-procfile\n",
+    "BUILD_PROCFILE": "web: from-build-procfile\n",
+    "BUILD_AUTO_PROCFILE": "web: from-auto\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("unset", "with_procfile", "source", "command", "ignoring"),
+    [
+        ((), True, "BP_PROCFILE", "from-bp-procfile", True),
+        (("BP_PROCFILE",), True, "BUILD_PROCFILE", "from-build-procfile", True),
+        (("BP_PROCFILE", "BUILD_PROCFILE"), True, "Procfile", "from-procfile", False),
+        (("BP_PROCFILE", "BUILD_PROCFILE"), False, "BUILD_AUTO_PROCFILE", "from-auto", False),
+        ((), False, "BP_PROCFILE", "from-bp-procfile", False),
+    ],
+)
+def test_precedence(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    unset: tuple[str, ...],
+    with_procfile: bool,
+    source: str,
+    command: str,
+    ignoring: bool,
+) -> None:
+    if with_procfile:
+        procfile(tmp_path, "web: from-procfile\n")
+    env = {k: v for k, v in ALL_SOURCES.items() if k not in unset}
+    assert declared_processes(tmp_path, env) == ProcessPlan((web(command),), source)
+    out = capsys.readouterr().out
+    if ignoring:
+        assert out == f"{IGNORING}: {source} takes precedence\n"
+    else:
+        assert out == ""
+
+
+def test_nothing_declared(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert declared_processes(tmp_path, {}) is None
+    assert declared_processes(tmp_path, {"BP_PROCFILE": "", "BUILD_PROCFILE": "  \n"}) is None
+    assert capsys.readouterr().out == ""
+
+
+def test_bp_procfile_keeps_every_process(tmp_path: Path) -> None:
+    plan = declared_processes(tmp_path, {"BP_PROCFILE": "worker: celery\nweb: gunicorn a:b\n"})
+    assert plan == ProcessPlan(
+        (Process("worker", (*SH, "celery"), default=False), web("gunicorn a:b")), "BP_PROCFILE"
+    )
+    assert plan.server is None
+    assert plan.generated_web is False
+
+
+@pytest.mark.parametrize(
+    ("text", "processes"),
+    [
+        ("gunicorn app:app --workers 2", (web("gunicorn app:app --workers 2"),)),
+        ("  uvicorn main:app  \n", (web("uvicorn main:app"),)),
+        ("python -m http.server", (web("python -m http.server"),)),
+        (
+            "python app.py --url http://example.com",
+            (web("python app.py --url http://example.com"),),
+        ),
+        ("web: gunicorn app:app", (web("gunicorn app:app"),)),
+        (
+            "web: gunicorn app:app\nworker: celery -A app worker\n",
+            (
+                web("gunicorn app:app"),
+                Process("worker", (*SH, "celery -A app worker"), default=False),
+            ),
+        ),
+        ("worker: celery", (Process("worker", (*SH, "celery"), default=True),)),
+        # the first line that is not a comment decides whether it is Procfile text
+        ("# the web process\nweb: gunicorn app:app\n", (web("gunicorn app:app"),)),
+        ("\n# start it\ngunicorn app:app\n", (web("# start it\ngunicorn app:app"),)),
+    ],
+)
+def test_build_procfile_with_and_without_a_type(
+    tmp_path: Path, text: str, processes: tuple[Process, ...]
+) -> None:
+    assert declared_processes(tmp_path, {"BUILD_PROCFILE": text}) == ProcessPlan(
+        processes, "BUILD_PROCFILE"
+    )
+
+
+def test_build_procfile_errors_name_it(tmp_path: Path) -> None:
+    with pytest.raises(InvalidProcfile) as caught:
+        declared_processes(tmp_path, {"BUILD_PROCFILE": "web: a\nweb: b\n"})
+    assert (caught.value.source, caught.value.problem) == ("BUILD_PROCFILE", "duplicate")
+
+
+@pytest.mark.parametrize(
+    ("env", "text", "source"),
+    [
+        ({"BP_PROCFILE": "# nothing here\n"}, None, "BP_PROCFILE"),
+        ({"BUILD_PROCFILE": "# nothing here\n"}, None, "BUILD_PROCFILE"),
+        ({"BUILD_PROCFILE": "\n  # one\n# two\n"}, None, "BUILD_PROCFILE"),
+        ({}, "", "Procfile"),
+        ({}, "# comments only\n\n", "Procfile"),
+        ({"BUILD_AUTO_PROCFILE": "#\n"}, None, "BUILD_AUTO_PROCFILE"),
+    ],
+)
+def test_empty_sources_warn_and_fall_through(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    env: dict[str, str],
+    text: Optional[str],
+    source: str,
+) -> None:
+    if text is not None:
+        procfile(tmp_path, text)
+    assert declared_processes(tmp_path, env) is None
+    out = capsys.readouterr().out
+    assert out.startswith(f"\n[Warning: {source} defines no processes]\n")
+    assert f"{source} is empty (or only comments), so python-cnb chooses the web process" in out
+    assert "`web: gunicorn app:app`" in out
+
+
+def test_an_empty_platform_procfile_falls_through_to_the_app(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    procfile(tmp_path, "web: from-procfile\n")
+    plan = declared_processes(tmp_path, {"BP_PROCFILE": "# later\n"})
+    assert plan == ProcessPlan((web("from-procfile"),), "Procfile")
+    out = capsys.readouterr().out
+    assert "[Warning: BP_PROCFILE defines no processes]" in out
+    assert IGNORING not in out
+
+
+def test_an_empty_procfile_falls_through_to_build_auto_procfile(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    procfile(tmp_path, "\n")
+    plan = declared_processes(tmp_path, {"BUILD_AUTO_PROCFILE": "web: auto\n"})
+    assert plan == ProcessPlan((web("auto"),), "BUILD_AUTO_PROCFILE")
+    assert "[Warning: Procfile defines no processes]" in capsys.readouterr().out
+
+
+# --- BP_WEB_COMMAND -----------------------------------------------------------------------------
+
+
+def test_web_command_replaces_web_and_keeps_the_others(tmp_path: Path) -> None:
+    procfile(tmp_path, "web: gunicorn app:app\nworker: celery\nclock: python clock.py\n")
+    plan = with_web_command(declared_processes(tmp_path, {}), "  uvicorn main:app  ")
+    assert plan == ProcessPlan(
+        (
+            web("uvicorn main:app"),
+            Process("worker", (*SH, "celery"), default=False),
+            Process("clock", (*SH, "python clock.py"), default=False),
+        ),
+        "BP_WEB_COMMAND",
+    )
+
+
+def test_web_command_makes_a_lone_process_non_default(tmp_path: Path) -> None:
+    procfile(tmp_path, "worker: celery\n")
+    plan = with_web_command(declared_processes(tmp_path, {}), "gunicorn app:app")
+    assert plan is not None
+    assert [(p.type, p.default) for p in plan.processes] == [("web", True), ("worker", False)]
+
+
+def test_web_command_without_a_procfile() -> None:
+    assert with_web_command(None, "gunicorn app:app") == ProcessPlan(
+        (web("gunicorn app:app"),), "BP_WEB_COMMAND"
+    )
+
+
+@pytest.mark.parametrize("command", [None, ""])
+def test_no_web_command_changes_nothing(tmp_path: Path, command: Optional[str]) -> None:
+    plan = ProcessPlan((web("a"),), "Procfile")
+    assert with_web_command(plan, command) is plan
+    assert with_web_command(None, command) is None
+
+
+# --- inference ----------------------------------------------------------------------------------
+
+
+def infer(
+    inspection: dict[str, Any], app_dir: Path, venv_bin: Optional[Path] = None
+) -> Optional[ProcessPlan]:
+    return infer_web(inspection, app_dir, venv_bin or app_dir / "no-venv", CARTRIDGE)
+
+
+def django(
+    directory: str = ".",
+    wsgi: Optional[str] = "mysite.wsgi.application",
+    asgi: Optional[str] = None,
+    asgi_explicit: bool = False,
+) -> dict[str, Any]:
+    manage_py = "manage.py" if directory == "." else f"{directory}/manage.py"
+    return {
+        "django": {
+            "manage_py": manage_py,
+            "directory": directory,
+            "settings_module": "mysite.settings",
+            "wsgi_application": wsgi,
+            "asgi_application": asgi,
+            "asgi_explicit": asgi_explicit,
+        },
+        "modules": {},
+        "wsgi_application_file": False,
+    }
+
+
+def modules(**callables: dict[str, str]) -> dict[str, Any]:
+    return {
+        "django": None,
+        "modules": {
+            name: {"callables": found, "frameworks": [], "is_script": False}
+            for name, found in callables.items()
+        },
+        "wsgi_application_file": False,
+    }
+
+
+def generated(command: tuple[str, ...], server: str, reason: str) -> ProcessPlan:
+    return ProcessPlan((Process("web", command, default=True),), "inferred", server, reason)
+
+
+GUNICORN_LOG = ("--access-logfile", "-")
+
+
+@pytest.mark.parametrize(
+    ("inspection", "expected"),
+    [
+        (
+            django(),
+            generated(
+                ("gunicorn", "mysite.wsgi:application", *GUNICORN_LOG),
+                "gunicorn",
+                "Django project (manage.py, WSGI_APPLICATION = mysite.wsgi.application)",
+            ),
+        ),
+        (
+            django(wsgi=None, asgi="mysite.asgi.application"),
+            generated(
+                ("uvicorn", "mysite.asgi:application"),
+                "uvicorn",
+                "Django project (manage.py, ASGI_APPLICATION = mysite.asgi.application)",
+            ),
+        ),
+        (
+            django(asgi="mysite.routing.application", asgi_explicit=True),
+            generated(
+                ("uvicorn", "mysite.routing:application"),
+                "uvicorn",
+                "Django project (manage.py, ASGI_APPLICATION = mysite.routing.application)",
+            ),
+        ),
+        (
+            # ASGI_APPLICATION known but not explicit: WSGI stays the choice
+            django(asgi="mysite.asgi.application"),
+            generated(
+                ("gunicorn", "mysite.wsgi:application", *GUNICORN_LOG),
+                "gunicorn",
+                "Django project (manage.py, WSGI_APPLICATION = mysite.wsgi.application)",
+            ),
+        ),
+        (
+            django(directory="backend"),
+            generated(
+                ("gunicorn", "mysite.wsgi:application", *GUNICORN_LOG, "--chdir", "backend"),
+                "gunicorn",
+                "Django project (backend/manage.py, WSGI_APPLICATION = mysite.wsgi.application)",
+            ),
+        ),
+        (
+            django(directory="backend", wsgi=None, asgi="mysite.asgi.application"),
+            generated(
+                ("uvicorn", "mysite.asgi:application", "--app-dir", "backend"),
+                "uvicorn",
+                "Django project (backend/manage.py, ASGI_APPLICATION = mysite.asgi.application)",
+            ),
+        ),
+    ],
+)
+def test_django(tmp_path: Path, inspection: dict[str, Any], expected: ProcessPlan) -> None:
+    assert infer(inspection, tmp_path) == expected
+
+
+def test_django_without_an_application_falls_through(tmp_path: Path) -> None:
+    inspection = django(wsgi=None)
+    inspection["modules"] = modules(app={"app": "wsgi"})["modules"]
+    plan = infer(inspection, tmp_path)
+    assert plan is not None
+    assert plan.processes[0].command == ("gunicorn", "app:app", *GUNICORN_LOG)
+
+
+def test_django_beats_every_module(tmp_path: Path) -> None:
+    inspection = django()
+    inspection["modules"] = modules(wsgi={"application": "wsgi"}, app={"app": "asgi"})["modules"]
+    inspection["wsgi_application_file"] = True
+    plan = infer(inspection, tmp_path)
+    assert plan is not None
+    assert plan.processes[0].command[:2] == ("gunicorn", "mysite.wsgi:application")
+
+
+@pytest.mark.parametrize(
+    ("kind", "command", "server", "label"),
+    [
+        ("wsgi", ("gunicorn", "wsgi:application", *GUNICORN_LOG), "gunicorn", "WSGI"),
+        ("asgi", ("uvicorn", "wsgi:application"), "uvicorn", "ASGI"),
+        ("unknown", ("gunicorn", "wsgi:application", *GUNICORN_LOG), "gunicorn", "assumed WSGI"),
+    ],
+)
+def test_wsgi_py_application(
+    tmp_path: Path, kind: str, command: tuple[str, ...], server: str, label: str
+) -> None:
+    inspection = modules(wsgi={"application": kind}, app={"app": "asgi"})
+    inspection["wsgi_application_file"] = True
+    assert infer(inspection, tmp_path) == generated(
+        command, server, f"`application` in wsgi.py ({label})"
+    )
+
+
+def test_wsgi_application_file(tmp_path: Path) -> None:
+    inspection = modules(app={"app": "asgi"})
+    inspection["wsgi_application_file"] = True
+    assert infer(inspection, tmp_path) == generated(
+        (
+            "gunicorn",
+            "--pythonpath",
+            str(CARTRIDGE),
+            "python_cnb_wsgi_cartridge:application",
+            *GUNICORN_LOG,
+        ),
+        "gunicorn",
+        "`application` in wsgi/application (the OpenShift/Jelastic cartridge convention)",
+    )
+    assert CARTRIDGE_MODULE == "python_cnb_wsgi_cartridge"
+
+
+@pytest.mark.parametrize(
+    ("found", "command", "server", "reason"),
+    [
+        (
+            {"app": {"app": "wsgi"}, "main": {"app": "asgi"}, "wsgi": {"app": "asgi"}},
+            ("gunicorn", "app:app", *GUNICORN_LOG),
+            "gunicorn",
+            "`app` in app.py (WSGI)",
+        ),
+        (
+            {"main": {"app": "asgi"}, "wsgi": {"app": "wsgi"}},
+            ("uvicorn", "main:app"),
+            "uvicorn",
+            "`app` in main.py (ASGI)",
+        ),
+        (
+            {"wsgi": {"app": "asgi"}},
+            ("uvicorn", "wsgi:app"),
+            "uvicorn",
+            "`app` in wsgi.py (ASGI)",
+        ),
+        (
+            {"app": {"app": "asgi", "application": "wsgi"}},
+            ("gunicorn", "app:application", *GUNICORN_LOG),
+            "gunicorn",
+            "`application` in app.py (WSGI)",
+        ),
+        (
+            {"main": {"app": "unknown"}},
+            ("gunicorn", "main:app", *GUNICORN_LOG),
+            "gunicorn",
+            "`app` in main.py (assumed WSGI)",
+        ),
+        (
+            {"app": {}, "main": {"app": "asgi"}},
+            ("uvicorn", "main:app"),
+            "uvicorn",
+            "`app` in main.py (ASGI)",
+        ),
+    ],
+)
+def test_framework_modules(
+    tmp_path: Path,
+    found: dict[str, dict[str, str]],
+    command: tuple[str, ...],
+    server: str,
+    reason: str,
+) -> None:
+    assert infer(modules(**found), tmp_path) == generated(command, server, reason)
+
+
+def test_framework_names_are_in_the_reason(tmp_path: Path) -> None:
+    inspection = modules(main={"app": "asgi"})
+    inspection["modules"]["main"]["frameworks"] = ["fastapi", "starlette"]
+    plan = infer(inspection, tmp_path)
+    assert plan is not None
+    assert plan.reason == "`app` in main.py (ASGI, fastapi, starlette)"
+
+
+def venv_bin(tmp_path: Path, *scripts: str) -> Path:
+    path = tmp_path / "venv" / "bin"
+    path.mkdir(parents=True)
+    for name in scripts:
+        (path / name).write_text("#!/bin/sh\n", encoding="utf-8")
+    return path
+
+
+def pyproject(app_dir: Path, text: str) -> None:
+    (app_dir / "pyproject.toml").write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[project]\nname = "svc"\n[project.scripts]\nserve = "svc:main"\n',
+        '[tool.poetry]\nname = "svc"\n[tool.poetry.scripts]\nserve = "svc:main"\n',
+        '[project]\nname = "svc"\n[project.scripts]\nserve = "svc:main"\n'
+        '[tool.poetry.scripts]\nserve = "svc:main"\n',
+    ],
+)
+def test_the_only_project_script(tmp_path: Path, text: str) -> None:
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    pyproject(app_dir, text)
+    (app_dir / "main.py").write_text("print(1)\n", encoding="utf-8")
+    assert project_scripts(app_dir) == ["serve"]
+    plan = infer(modules(), app_dir, venv_bin(tmp_path, "serve"))
+    assert plan == ProcessPlan(
+        (Process("web", ("serve",), default=True),),
+        "inferred",
+        reason="the project's only script, serve",
+    )
+    assert plan.generated_web is False
+
+
+def test_a_project_script_missing_from_the_venv(tmp_path: Path) -> None:
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    pyproject(app_dir, '[project]\nname = "svc"\n[project.scripts]\nserve = "svc:main"\n')
+    assert infer(modules(), app_dir, venv_bin(tmp_path, "other")) is None
+
+
+def test_two_project_scripts(tmp_path: Path) -> None:
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    pyproject(
+        app_dir,
+        '[project]\nname = "svc"\n[project.scripts]\nserve = "svc:main"\n'
+        '[tool.poetry.scripts]\nmigrate = "svc:migrate"\n',
+    )
+    assert project_scripts(app_dir) == ["serve", "migrate"]
+    assert infer(modules(), app_dir, venv_bin(tmp_path, "serve", "migrate")) is None
+
+
+@pytest.mark.parametrize(
+    ("files", "command"),
+    [
+        (("main.py", "app.py"), ("python", "main.py")),
+        (("app.py",), ("python", "app.py")),
+        (("main.py",), ("python", "main.py")),
+    ],
+)
+def test_plain_scripts(tmp_path: Path, files: tuple[str, ...], command: tuple[str, ...]) -> None:
+    for name in files:
+        (tmp_path / name).write_text("print('hello')\n", encoding="utf-8")
+    assert infer(modules(), tmp_path) == ProcessPlan(
+        (Process("web", command, default=True),), "inferred", reason=command[1]
+    )
+
+
+def test_nothing_to_serve(tmp_path: Path) -> None:
+    (tmp_path / "wsgi.py").write_text("x = 1\n", encoding="utf-8")
+    (tmp_path / "worker.py").write_text("x = 1\n", encoding="utf-8")
+    assert infer(modules(wsgi={}), tmp_path) is None
+    assert infer({}, tmp_path) is None
+
+
+@pytest.mark.parametrize(
+    ("server", "generated_web"), [("gunicorn", True), ("uvicorn", True), (None, False)]
+)
+def test_generated_web(server: Optional[str], generated_web: bool) -> None:
+    plan = ProcessPlan((Process("web", ("x",), default=True),), "inferred", server)
+    assert plan.generated_web is generated_web
+
+
+# --- the wsgi/application shim ------------------------------------------------------------------
+
+
+def test_cartridge_shim_serves_wsgi_application(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app_dir = tmp_path / "app"
+    (app_dir / "wsgi").mkdir(parents=True)
+    (app_dir / "wsgi" / "helper.py").write_text("GREETING = b'hello from wsgi'\n")
+    (app_dir / "wsgi" / "application").write_text(
+        "from helper import GREETING\n"
+        "def application(environ, start_response):\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [GREETING, environ['PATH_INFO'].encode()]\n",
+        encoding="utf-8",
+    )
+    shim_dir = tmp_path / "cartridge"
+    shim_dir.mkdir()
+    (shim_dir / f"{CARTRIDGE_MODULE}.py").write_text(CARTRIDGE_SHIM, encoding="utf-8")
+    monkeypatch.chdir(app_dir)
+    monkeypatch.syspath_prepend(str(shim_dir))
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    for name in (CARTRIDGE_MODULE, "helper"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    try:
+        shim = importlib.import_module(CARTRIDGE_MODULE)
+        application: Callable[..., list[bytes]] = shim.application
+        started: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+            started.append((status, headers))
+
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/x", "wsgi.url_scheme": "http"}
+        body = application(environ, start_response)
+    finally:
+        sys.modules.pop(CARTRIDGE_MODULE, None)
+        sys.modules.pop("helper", None)
+    assert body == [b"hello from wsgi", b"/x"]
+    assert started == [("200 OK", [("Content-Type", "text/plain")])]

@@ -1,0 +1,201 @@
+"""The runtime layer: PORT, FORWARDED_ALLOW_IPS, the exec.d program and the cartridge shim."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from python_cnb.cnb import toml_file
+from python_cnb.cnb.buildpack_toml import BuildpackDescriptor
+from python_cnb.cnb.context import BuildContext, Target
+from python_cnb.cnb.launch import Process
+from python_cnb.cnb.plan import BuildpackPlan
+from python_cnb.cnb.validate import check_exec_d_output
+from python_cnb.distributions import Distribution
+from python_cnb.layers.python import InstalledPython
+from python_cnb.layers.runtime import cartridge_dir, write_runtime_layer
+from python_cnb.processes import CARTRIDGE_MODULE, CARTRIDGE_SHIM, ProcessPlan
+from python_cnb.python_version import PythonVersion
+
+VERSION = PythonVersion(*sys.version_info[:3])
+FD3 = "import os, sys; os.dup2(int(sys.argv[1]), 3); os.execv(sys.argv[2], sys.argv[2:])"
+"""Makes the inherited pipe the program's fd 3, then execs it."""
+
+
+def build_context(tmp_path: Path) -> BuildContext:
+    for name in ("app", "layers", "platform", "buildpack"):
+        (tmp_path / name).mkdir()
+    return BuildContext(
+        app_dir=tmp_path / "app",
+        layers_dir=tmp_path / "layers",
+        platform_dir=tmp_path / "platform",
+        buildpack_dir=tmp_path / "buildpack",
+        plan=BuildpackPlan(),
+        target=Target("linux", "amd64", distro_name="ubuntu", distro_version="24.04"),
+        buildpack=BuildpackDescriptor(api="0.10", id="python-cnb/python", version="0.1.0"),
+        env={},
+    )
+
+
+def installed_python(tmp_path: Path) -> InstalledPython:
+    """A "python home" whose interpreter is the one running the tests."""
+    home = tmp_path / "python-home"
+    (home / "bin").mkdir(parents=True)
+    (home / "bin" / f"python{VERSION.line}").symlink_to(Path(sys.executable).resolve())
+    distribution = Distribution(
+        VERSION, "https://example.com/cpython.tar.gz", "0" * 64, "linux", "amd64"
+    )
+    return InstalledPython(home, VERSION, distribution, reused=False)
+
+
+def plan(*processes: Process, server: str | None = None) -> ProcessPlan:
+    return ProcessPlan(processes, "inferred" if server else "Procfile", server)
+
+
+GUNICORN = Process("web", ("gunicorn", "app:app"), default=True)
+CARTRIDGE = Process(
+    "web",
+    ("gunicorn", "--pythonpath", "/x", f"{CARTRIDGE_MODULE}:application"),
+    default=True,
+)
+SHELL = Process("web", ("bash", "-c", "gunicorn app:app"), default=True)
+
+
+def files(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): p.read_text(encoding="utf-8")
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_generated_web_process(tmp_path: Path) -> None:
+    ctx = build_context(tmp_path)
+    python = installed_python(tmp_path)
+    write_runtime_layer(ctx, python, plan(GUNICORN, server="gunicorn"))
+    layer = ctx.layers_dir / "runtime"
+    found = files(layer)
+    assert sorted(found) == [
+        "env.launch/PORT.default",
+        "env.launch/web/FORWARDED_ALLOW_IPS.default",
+        "exec.d/python-cnb-launch-env",
+    ]
+    assert found["env.launch/PORT.default"] == "8080"
+    assert found["env.launch/web/FORWARDED_ALLOW_IPS.default"] == "*"
+
+
+def test_a_procfile_gets_no_forwarded_allow_ips(tmp_path: Path) -> None:
+    ctx = build_context(tmp_path)
+    write_runtime_layer(ctx, installed_python(tmp_path), plan(SHELL))
+    assert sorted(files(ctx.layers_dir / "runtime")) == [
+        "env.launch/PORT.default",
+        "exec.d/python-cnb-launch-env",
+    ]
+
+
+def test_no_processes_still_get_the_defaults(tmp_path: Path) -> None:
+    ctx = build_context(tmp_path)
+    write_runtime_layer(ctx, installed_python(tmp_path), ProcessPlan((), "none"))
+    assert sorted(files(ctx.layers_dir / "runtime")) == [
+        "env.launch/PORT.default",
+        "exec.d/python-cnb-launch-env",
+    ]
+
+
+def test_the_layer_is_launch_only(tmp_path: Path) -> None:
+    ctx = build_context(tmp_path)
+    write_runtime_layer(ctx, installed_python(tmp_path), plan(GUNICORN, server="gunicorn"))
+    assert toml_file.read(ctx.layers_dir / "runtime.toml") == {
+        "types": {"build": False, "launch": True, "cache": False}
+    }
+
+
+def test_exec_d_program(tmp_path: Path) -> None:
+    ctx = build_context(tmp_path)
+    python = installed_python(tmp_path)
+    write_runtime_layer(ctx, python, plan(GUNICORN, server="gunicorn"))
+    program = ctx.layers_dir / "runtime" / "exec.d" / "python-cnb-launch-env"
+    text = program.read_text(encoding="utf-8")
+    first_line, _, rest = text.partition("\n")
+    assert first_line == f"#!{tmp_path}/python-home/bin/python{VERSION.line} -I"
+    assert "#!/usr/bin/env" not in text
+    assert rest.startswith('"""Launch-time defaults')
+    mode = program.stat().st_mode
+    assert mode & 0o777 == 0o755
+    assert stat.S_ISREG(mode)
+
+
+def run_with_fd3(program: Path, env: dict[str, str]) -> str:
+    read_end, write_end = os.pipe()
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-c", FD3, str(write_end), str(program)],
+            env=env,
+            pass_fds=(write_end,),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    with os.fdopen(read_end, encoding="utf-8") as stream:
+        text = stream.read()
+    assert (completed.returncode, completed.stdout, completed.stderr) == (0, "", "")
+    return text
+
+
+def test_exec_d_program_runs_and_writes_exec_d_output(tmp_path: Path) -> None:
+    ctx = build_context(tmp_path)
+    write_runtime_layer(ctx, installed_python(tmp_path), plan(GUNICORN, server="gunicorn"))
+    cgroup = tmp_path / "cgroup"
+    cgroup.mkdir()
+    (cgroup / "cpu.max").write_text("200000 100000\n", encoding="ascii")
+    (cgroup / "memory.max").write_text(f"{2 * 1024**3}\n", encoding="ascii")
+    program = ctx.layers_dir / "runtime" / "exec.d" / "python-cnb-launch-env"
+    text = run_with_fd3(program, {"PYTHON_CNB_CGROUP_ROOT": str(cgroup), "PORT": "5000"})
+    assert check_exec_d_output(text) == []
+    assert toml_file.loads(text) == {
+        "WEB_CONCURRENCY": "5",
+        "WEB_CONCURRENCY_SET_BY": "python-cnb",
+        "UVICORN_PORT": "5000",
+        "UVICORN_HOST": "0.0.0.0",
+    }
+
+
+def test_cartridge_shim_only_when_a_process_uses_it(tmp_path: Path) -> None:
+    ctx = build_context(tmp_path)
+    python = installed_python(tmp_path)
+    write_runtime_layer(ctx, python, plan(CARTRIDGE, server="gunicorn"))
+    shim = cartridge_dir(ctx) / f"{CARTRIDGE_MODULE}.py"
+    assert cartridge_dir(ctx) == ctx.layers_dir / "runtime" / "wsgi-cartridge"
+    assert shim.read_text(encoding="utf-8") == CARTRIDGE_SHIM
+    write_runtime_layer(ctx, python, plan(GUNICORN, server="gunicorn"))
+    assert not cartridge_dir(ctx).exists()
+
+
+def test_a_second_write_replaces_everything(tmp_path: Path) -> None:
+    ctx = build_context(tmp_path)
+    python = installed_python(tmp_path)
+    write_runtime_layer(ctx, python, plan(CARTRIDGE, server="gunicorn"))
+    layer = ctx.layers_dir / "runtime"
+    (layer / "stray").write_text("left over", encoding="utf-8")
+    (ctx.layers_dir / "runtime.toml").write_text("[types]\ncache = true\n", encoding="utf-8")
+    write_runtime_layer(ctx, python, plan(SHELL))
+    assert sorted(files(layer)) == ["env.launch/PORT.default", "exec.d/python-cnb-launch-env"]
+    assert toml_file.read(ctx.layers_dir / "runtime.toml") == {
+        "types": {"build": False, "launch": True, "cache": False}
+    }
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "uvicorn"])
+def test_forwarded_allow_ips_for_any_generated_server(tmp_path: Path, server: str) -> None:
+    ctx = build_context(tmp_path)
+    web = Process("web", (server, "main:app"), default=True)
+    write_runtime_layer(ctx, installed_python(tmp_path), plan(web, server=server))
+    value = ctx.layers_dir / "runtime" / "env.launch" / "web" / "FORWARDED_ALLOW_IPS.default"
+    assert value.read_text(encoding="utf-8") == "*"
