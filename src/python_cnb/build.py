@@ -10,7 +10,7 @@ from typing import Any, Optional
 from python_cnb import app_inspect, output
 from python_cnb.build_env import tool_env
 from python_cnb.build_secrets import prepare_build_secrets
-from python_cnb.bytecode import APP_EXCLUDE, compile_bytecode
+from python_cnb.bytecode import APP_EXCLUDE, compile_bytecode, compile_source_file
 from python_cnb.cnb.bindings import Binding, read_bindings
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.launch import Launch, Process
@@ -27,6 +27,7 @@ from python_cnb.package_index import IndexSettings, read_index_settings, with_lo
 from python_cnb.package_manager import determine_package_manager
 from python_cnb.pipfile_lock import expand_variables
 from python_cnb.processes import (
+    CARTRIDGE_SOURCE,
     SHELL,
     ProcessPlan,
     declared_processes,
@@ -87,7 +88,7 @@ def build(ctx: BuildContext) -> None:
                     ctx.app_dir, venv.path, venv.site_packages, tool_env(ctx.env, **secrets.env)
                 )
         with output.step("Compiling the app to bytecode"):
-            compile_app(ctx, python)
+            compile_app(ctx, python, processes)
         with output.step("Configuring processes"):
             configure_processes(ctx, python, processes)
     finally:
@@ -186,7 +187,8 @@ def choose_processes(
     output.warning(
         "No web process",
         "python-cnb found no Procfile and nothing it knows how to serve (a Django project, a "
-        "WSGI or ASGI app in app.py, main.py or wsgi.py, a project script, main.py or app.py). "
+        "WSGI or ASGI app in app.py, main.py or wsgi.py, a project script, a main.py or app.py "
+        'that runs as a script, with `if __name__ == "__main__":` or top-level code). '
         "The image will have no default process.\n\nTo add one, write a Procfile such as\n"
         "    web: gunicorn myapp:app\nor set BP_WEB_COMMAND.",
     )
@@ -206,8 +208,9 @@ def inspect_app(python: InstalledPython, app_dir: Path) -> dict[str, Any]:
     return result
 
 
-def compile_app(ctx: BuildContext, python: InstalledPython) -> None:
-    """The app's own modules get bytecode too, so the first request compiles nothing."""
+def compile_app(ctx: BuildContext, python: InstalledPython, processes: ProcessPlan) -> None:
+    """The app's own modules get bytecode too, so the first request compiles nothing;
+    ``wsgi/application`` as well, when the web process serves it."""
     try:
         compile_bytecode(
             python.executable,
@@ -216,6 +219,8 @@ def compile_app(ctx: BuildContext, python: InstalledPython) -> None:
             exclude=APP_EXCLUDE,
             display="python -m compileall (the app)",
         )
+        if processes.uses_cartridge:
+            compile_source_file(python.executable, ctx.app_dir / CARTRIDGE_SOURCE, cwd=ctx.app_dir)
         output.info("Compiled the app's Python files")
     except CommandFailed as error:
         output.warning(

@@ -5,6 +5,12 @@ or one level down) and ``django.contrib.staticfiles`` is enabled (``manage.py he
 collectstatic`` knows the command). The dry run must succeed before the real run; any
 failure shows Django's own message and fails the build. ``BUILD_DISABLE_COLLECTSTATIC``
 (Kato) or ``DISABLE_COLLECTSTATIC`` (Heroku) skips it.
+
+When neither ``manage.py`` nor the build's environment names the settings module
+(``DJANGO_SETTINGS_MODULE``), Django says "No Django settings specified." and then knows no
+collectstatic command; that is not a project without staticfiles, so python-cnb skips with a
+warning that says how to name the settings (the app may name them only at launch, so the
+build goes on, as it did).
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ from typing import Mapping, Optional
 from python_cnb import output
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.installed import snapshot
-from python_cnb.subprocess_runner import CommandFailed, run_quiet, run_streamed
+from python_cnb.subprocess_runner import CommandFailed, run_quiet, run_streamed, tail
 
 OPT_OUTS = ("BUILD_DISABLE_COLLECTSTATIC", "DISABLE_COLLECTSTATIC")
+NO_SETTINGS = "No Django settings specified."
+"""What ``manage.py`` prints when ``DJANGO_SETTINGS_MODULE`` is not set (Django 1.8 to 5.x)."""
 
 
 @dataclass(eq=False)
@@ -41,6 +49,50 @@ def find_manage_py(app_dir: Path) -> Optional[Path]:
 def django_installed(site_packages: Path) -> bool:
     """Whether the venv has Django."""
     return "django" in snapshot(site_packages)
+
+
+def relative_directory(directory: Path, app_dir: Path) -> str:
+    """The directory of ``manage.py`` relative to the app root (``.`` for the root)."""
+    return str(directory.relative_to(app_dir)) if directory != app_dir else "."
+
+
+def in_directory(relative: str) -> str:
+    """``in the app root`` or ``in backend``, for messages."""
+    return "in the app root" if relative in ("", ".") else f"in {relative}"
+
+
+def settings_candidates(directory: Path) -> list[str]:
+    """Settings modules next to ``manage.py`` (``mysite.settings``), for the warning."""
+    packages = {
+        path.relative_to(directory).parts[0]
+        for pattern in ("*/settings.py", "*/settings/__init__.py")
+        for path in directory.glob(pattern)
+    }
+    return sorted(f"{package}.settings" for package in packages if not package.startswith("."))
+
+
+def warn_no_settings(manage_py: Path, app_dir: Path, said: str) -> None:
+    """collectstatic skipped: nothing names the settings module."""
+    directory = manage_py.parent
+    relative = manage_py.relative_to(app_dir)
+    candidates = settings_candidates(directory)
+    example = candidates[0] if len(candidates) == 1 else "mysite.settings"
+    found = "\n".join(f"    | {line}" for line in tail(said, 10).splitlines())
+    ran_in = in_directory(relative_directory(directory, app_dir))
+    output.warning(
+        "Static files were not collected: no Django settings module",
+        f"`python manage.py help collectstatic` ({ran_in}) said:\n{found}\n\n"
+        f"{relative} does not set DJANGO_SETTINGS_MODULE, and neither does the build's "
+        "environment, so Django cannot load the settings, and python-cnb cannot tell whether "
+        "django.contrib.staticfiles is enabled. If it is, the image has no static files.\n\n"
+        "How to fix it:\n"
+        f"  1. Name the settings in {relative}, as `django-admin startproject` does:\n"
+        f'       os.environ.setdefault("DJANGO_SETTINGS_MODULE", "{example}")\n'
+        f"  2. Or set DJANGO_SETTINGS_MODULE={example} in the build's environment\n"
+        "     (pack build --env, project.toml, the platform's build settings).\n"
+        "  3. If the app has no static files, set BUILD_DISABLE_COLLECTSTATIC=1\n"
+        "     (or DISABLE_COLLECTSTATIC=1) to skip this step.",
+    )
 
 
 def opted_out(env: Mapping[str, str]) -> Optional[str]:
@@ -73,16 +125,19 @@ def collectstatic(app_dir: Path, venv: Path, site_packages: Path, env: Mapping[s
         "VIRTUAL_ENV": str(venv),
         "PATH": f"{venv / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}",
     }
-    where = str(directory.relative_to(app_dir)) if directory != app_dir else "."
+    relative = relative_directory(directory, app_dir)
     try:
         run_quiet([python, "manage.py", "help", "collectstatic"], cwd=directory, env=run_env)
     except CommandFailed as error:
+        if NO_SETTINGS in error.output:
+            warn_no_settings(manage_py, app_dir, error.output)
+            return False
         if "Unknown command" in error.output:
             output.info(
                 "Skipping collectstatic: django.contrib.staticfiles is not in INSTALLED_APPS"
             )
             return False
-        raise CollectstaticFailed("manage.py help collectstatic", where, error.output) from None
+        raise CollectstaticFailed("manage.py help collectstatic", relative, error.output) from None
     for args, shown in (
         (
             ["collectstatic", "--dry-run", "--noinput"],
@@ -93,5 +148,5 @@ def collectstatic(app_dir: Path, venv: Path, site_packages: Path, env: Mapping[s
         try:
             run_streamed([python, "manage.py", *args], cwd=directory, env=run_env, display=shown)
         except CommandFailed as error:
-            raise CollectstaticFailed(shown, where, error.output) from None
+            raise CollectstaticFailed(shown, relative, error.output) from None
     return True

@@ -17,7 +17,7 @@ from python_cnb.build_secrets import InvalidBinding
 from python_cnb.cnb.context import MissingContextError
 from python_cnb.dependencies import ServerNotInstalled
 from python_cnb.distributions import InvalidManifest, InvalidMirror
-from python_cnb.django import CollectstaticFailed
+from python_cnb.django import CollectstaticFailed, in_directory
 from python_cnb.download import ChecksumMismatch, DownloadFailed
 from python_cnb.forbidden_env import FORBIDDEN, ForbiddenEnvironment
 from python_cnb.installers import DependencyConflict, LockFileOutOfDate
@@ -425,7 +425,7 @@ def _(error: InvalidBinding) -> tuple[str, str]:
 
 @describe.register
 def _(error: CollectstaticFailed) -> tuple[str, str]:
-    failed = f"`python {error.command}` (in {error.directory}) failed"
+    failed = f"`python {error.command}` ({in_directory(error.directory)}) failed"
     said = tail(error.output, 20)
     return "Django's collectstatic failed", _lines(
         f"{failed}. Django said:\n" + textwrap.indent(said, "    ")

@@ -8,12 +8,21 @@ to file descriptor 3:
 
 * ``WEB_CONCURRENCY`` (unless set): ``min(2 x CPUs + 1, memory / 256 MiB)``, at least 1,
   from the container's cgroup limits (v2 ``cpu.max``/``memory.max``, v1
-  ``cpu.cfs_quota_us``/``memory.limit_in_bytes``), else the machine's CPUs and memory;
-  with ``WEB_CONCURRENCY_SET_BY=python-cnb``. gunicorn and uvicorn read it natively.
+  ``cpu.cfs_quota_us``/``memory.limit_in_bytes``), capped at the machine's CPUs and memory
+  (a limit can be larger than the machine), else the machine's; with
+  ``WEB_CONCURRENCY_SET_BY=python-cnb``. gunicorn and uvicorn read it natively; gunicorn's
+  own ``-w``/``--workers`` (in ``GUNICORN_CMD_ARGS`` too) beats it.
 * ``UVICORN_PORT``/``UVICORN_HOST`` (unless set): ``$PORT`` and ``$BIND_HOST`` (default
   ``0.0.0.0``), since uvicorn, unlike gunicorn, does not read ``PORT``.
 * ``GUNICORN_CMD_ARGS``: ``--bind=$BIND_HOST:$PORT`` first, when ``BIND_HOST`` is set
   (gunicorn binds ``0.0.0.0:$PORT`` by itself otherwise); the user's own arguments follow.
+  When the user's ``GUNICORN_CMD_ARGS`` already binds (``-b``, ``--bind``), it is left as it
+  is: gunicorn would listen on every ``--bind`` given.
+
+The environment is read as bytes and decoded as UTF-8; exec.d output is TOML, which holds
+only UTF-8 text, so a variable whose value would contain bytes that are not UTF-8 is not set,
+and a line on stderr says which input was at fault. Nothing here may stop the app from
+starting: an unexpected error is reported on stderr and the program exits 0 with no output.
 
 ``PYTHON_CNB_CGROUP_ROOT`` (default ``/sys/fs/cgroup``) points at another cgroup tree, for
 tests and debugging. Standard library only; Python 3.9 or newer.
@@ -23,8 +32,10 @@ from __future__ import annotations
 
 import math
 import os
+import shlex
+import sys
 from pathlib import Path
-from typing import Dict, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Tuple
 
 MEMORY_PER_WORKER = 256 * 1024 * 1024
 UNLIMITED = 1 << 60
@@ -78,11 +89,31 @@ def host_cpus() -> int:
 
 
 def host_memory() -> Optional[int]:
-    """The machine's memory in bytes, from /proc/meminfo."""
+    """The machine's memory in bytes, from /proc/meminfo, else ``sysconf``."""
     for line in (_read(Path("/proc/meminfo")) or "").splitlines():
-        if line.startswith("MemTotal:"):
-            return int(line.split()[1]) * 1024
-    return None
+        fields = line.split()
+        if fields[:1] == ["MemTotal:"] and len(fields) > 1 and fields[1].isdigit():
+            return int(fields[1]) * 1024
+    try:
+        pages, page_size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+    return pages * page_size if pages > 0 and page_size > 0 else None
+
+
+def available_cpus(cgroup_root: Path) -> float:
+    """The cgroup's CPU limit, at most the CPUs of the machine (a limit of 64 CPUs on a
+    2-core host gives 2), else the machine's."""
+    limit, machine = cgroup_cpus(cgroup_root), host_cpus()
+    return float(machine) if limit is None else min(limit, float(machine))
+
+
+def available_memory(cgroup_root: Path) -> Optional[int]:
+    """The cgroup's memory limit, at most the machine's memory, else the machine's."""
+    limit, machine = cgroup_memory(cgroup_root), host_memory()
+    if limit is None or machine is None:
+        return machine if limit is None else limit
+    return min(limit, machine)
 
 
 def web_concurrency(cpus: float, memory: Optional[int]) -> int:
@@ -92,12 +123,47 @@ def web_concurrency(cpus: float, memory: Optional[int]) -> int:
     return max(1, min(by_cpu, by_memory))
 
 
+GUNICORN_BIND = ("-b", "--bind", "--bi")
+"""gunicorn's ``--bind``: its short name, its long name, and the shortest prefix of the long
+name its parser (argparse) takes for it (``--b`` could also be ``--backlog``)."""
+GUNICORN_FLAGS = "DR"
+"""gunicorn's short options that take no value (``-D``, ``-R``): ``-Db`` is ``-D -b``."""
+
+
+def _gunicorn_words(args: str) -> List[str]:
+    """``GUNICORN_CMD_ARGS`` split as gunicorn splits it (``shlex``), or on whitespace
+    when it does not split (gunicorn then fails to start with its own message)."""
+    try:
+        return shlex.split(args)
+    except ValueError:
+        return args.split()
+
+
+def gunicorn_sets(args: str, option: Tuple[str, str, str]) -> bool:
+    """Whether the gunicorn arguments ``args`` give ``option`` in any spelling gunicorn
+    accepts: ``-b ADDR``, ``-bADDR``, ``-Db ADDR``, ``--bind ADDR``, ``--bind=ADDR``,
+    ``--bin ADDR``."""
+    short, long, shortest = option
+    for word in _gunicorn_words(args):
+        if word == "--":  # what follows is the app module, not options
+            return False
+        if " " in word:  # argparse never takes a word with a space for an option
+            continue
+        if word.startswith("--"):
+            name = word.split("=", 1)[0]
+            if name.startswith(shortest) and long.startswith(name):
+                return True
+        elif word.startswith("-") and word[1:].lstrip(GUNICORN_FLAGS).startswith(short[1]):
+            return True
+    return False
+
+
 def launch_env(env: Mapping[str, str], cgroup_root: Path) -> Dict[str, str]:
     """The variables to set for the process about to start."""
     result: Dict[str, str] = {}
     if not env.get("WEB_CONCURRENCY", "").strip():
-        cpus = cgroup_cpus(cgroup_root) or float(host_cpus())
-        memory = cgroup_memory(cgroup_root) or host_memory()
+        cpus = available_cpus(cgroup_root)
+        memory = available_memory(cgroup_root)
         result["WEB_CONCURRENCY"] = str(web_concurrency(cpus, memory))
         result["WEB_CONCURRENCY_SET_BY"] = "python-cnb"
     port = env.get("PORT", "").strip() or "8080"
@@ -106,11 +172,71 @@ def launch_env(env: Mapping[str, str], cgroup_root: Path) -> Dict[str, str]:
         result["UVICORN_PORT"] = port
     if not env.get("UVICORN_HOST", "").strip():
         result["UVICORN_HOST"] = host or "0.0.0.0"  # noqa: S104 - a server in a container
-    if host:
+    user = env.get("GUNICORN_CMD_ARGS", "").strip()
+    if host and not gunicorn_sets(user, GUNICORN_BIND):  # the user's own bind wins
         address = f"[{host}]" if ":" in host and not host.startswith("[") else host
-        user = env.get("GUNICORN_CMD_ARGS", "").strip()
         result["GUNICORN_CMD_ARGS"] = f"--bind={address}:{port}" + (f" {user}" if user else "")
     return result
+
+
+INPUTS = {
+    "UVICORN_PORT": ("PORT",),
+    "UVICORN_HOST": ("BIND_HOST",),
+    "GUNICORN_CMD_ARGS": ("GUNICORN_CMD_ARGS", "BIND_HOST", "PORT"),
+}
+"""The variables each output is made from, to name the one at fault."""
+LEFT_OUT = {
+    "UVICORN_PORT": "uvicorn listens on its own default port unless given --port",
+    "UVICORN_HOST": "uvicorn listens on its own default host unless given --host",
+    "GUNICORN_CMD_ARGS": "gunicorn gets GUNICORN_CMD_ARGS as it is, without --bind for BIND_HOST",
+}
+"""What leaving each output out means for the server."""
+
+
+def _is_utf8(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: bytes that were not UTF-8
+        return False
+    return True
+
+
+def _shown(value: str) -> str:
+    return repr(value.encode("utf-8", "surrogateescape"))
+
+
+def expressible(
+    variables: Mapping[str, str], env: Mapping[str, str]
+) -> Tuple[Dict[str, str], List[str]]:
+    """The variables exec.d output can carry (UTF-8 text), and a stderr line for each one
+    left out, naming the input that is not UTF-8."""
+    kept: Dict[str, str] = {}
+    problems: List[str] = []
+    for name, value in variables.items():
+        if _is_utf8(value):
+            kept[name] = value
+            continue
+        inputs = [i for i in INPUTS.get(name, ()) if not _is_utf8(env.get(i, ""))]
+        if inputs:
+            culprits = " and ".join(f"{i} ({_shown(env[i])})" for i in inputs)
+            found = f"{culprits} {'is' if len(inputs) == 1 else 'are'} not UTF-8"
+        else:
+            found = f"its value ({_shown(value)}) is not UTF-8"
+        left_out = LEFT_OUT.get(name, f"{name} is left as it is")
+        problems.append(
+            f"python-cnb: not setting {name}: {found}, and exec.d output holds only UTF-8 "
+            f"text; {left_out}."
+        )
+    return kept, problems
+
+
+def environment() -> Dict[str, str]:
+    """The process environment, decoded as UTF-8 whatever the locale; bytes that are not
+    UTF-8 become lone surrogates (``surrogateescape``), so they can be told apart."""
+    return {
+        name.decode("utf-8", "surrogateescape"): value.decode("utf-8", "surrogateescape")
+        for name, value in os.environb.items()
+    }
 
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
@@ -131,11 +257,31 @@ def toml_line(name: str, value: str) -> str:
 
 
 def main() -> int:
-    """Write the variables to fd 3, as the CNB launcher reads exec.d output."""
-    root = Path(os.environ.get("PYTHON_CNB_CGROUP_ROOT", "/sys/fs/cgroup"))
-    text = "".join(toml_line(k, v) for k, v in sorted(launch_env(os.environ, root).items()))
-    with os.fdopen(3, "w", encoding="utf-8") as stream:
-        stream.write(text)
+    """Write the variables to fd 3, as the CNB launcher reads exec.d output.
+
+    It always exits 0: launch-time defaults are worth less than the app's start."""
+    try:
+        env = environment()
+        root = Path(env.get("PYTHON_CNB_CGROUP_ROOT") or "/sys/fs/cgroup")
+        variables, problems = expressible(launch_env(env, root), env)
+        text = "".join(toml_line(k, v) for k, v in sorted(variables.items()))
+    except Exception as error:  # a bug here must not stop the app
+        sys.stderr.write(
+            "python-cnb: launch-time defaults (WEB_CONCURRENCY, server addresses) are not "
+            f"set: {type(error).__name__}: {error}. This is a bug in python-cnb; please "
+            "report it. The app starts without them.\n"
+        )
+        return 0
+    for problem in problems:
+        sys.stderr.write(problem + "\n")
+    try:
+        with os.fdopen(3, "wb") as stream:
+            stream.write(text.encode("utf-8"))
+    except OSError as error:
+        sys.stderr.write(
+            f"python-cnb: cannot write launch-time defaults to file descriptor 3 ({error}): "
+            "this program is run by the CNB launcher, which reads them from there.\n"
+        )
     return 0
 
 

@@ -15,7 +15,7 @@ def _files(lifecycle: Lifecycle) -> set[str]:
     return {str(p) for root in (ws.layers, ws.app) for p in root.rglob("*") if p.is_file()}
 
 
-@pytest.mark.parametrize("fixture", ["flask-app", "pyproject_app"])
+@pytest.mark.parametrize("fixture", ["flask-app", "pyproject_app", "wsgi_cartridge"])
 def test_first_request_compiles_nothing(lifecycle: Lifecycle, fixture: str) -> None:
     lifecycle.build(lifecycle.app(fixture))
     before = _files(lifecycle)

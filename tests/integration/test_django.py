@@ -55,7 +55,8 @@ def test_failure_shows_djangos_message(lifecycle: Lifecycle) -> None:
     result = lifecycle.build(app, expect_success=False)
     block = assert_one_error_block(result, "Django's collectstatic failed")
     assert (
-        "`python manage.py collectstatic --dry-run --noinput` (in .) failed. Django said:" in block
+        "`python manage.py collectstatic --dry-run --noinput` (in the app root) failed. "
+        "Django said:" in block
     )
     assert "STATIC_ROOT" in block
     assert "BUILD_DISABLE_COLLECTSTATIC=1" in block
@@ -73,3 +74,24 @@ def test_settings_that_do_not_load(lifecycle: Lifecycle) -> None:
 def test_no_django_no_step(lifecycle: Lifecycle) -> None:
     result = lifecycle.build(lifecycle.app("flask_noprocfile"))
     assert "[Collecting Django static files]" not in result.output
+
+
+def test_no_settings_module_warns_what_is_wrong(lifecycle: Lifecycle) -> None:
+    """Django says "Unknown command: 'collectstatic'" without settings: that is not a
+    project without staticfiles, and the warning says how to name the settings."""
+    app = lifecycle.app("django_app")
+    manage_py = app / "manage.py"
+    manage_py.write_text(
+        manage_py.read_text().replace(
+            'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")', "pass"
+        )
+    )
+    result = lifecycle.build(app)
+    assert "[Warning: Static files were not collected: no Django settings module]" in result.output
+    assert "    | No Django settings specified." in result.output
+    assert 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")' in result.output
+    assert "staticfiles is not in INSTALLED_APPS" not in result.output
+    assert "--dry-run" not in result.output
+    # with the settings named in the build's environment, it runs
+    again = lifecycle.build(app, {"DJANGO_SETTINGS_MODULE": "mysite.settings"})
+    assert "Running 'manage.py collectstatic --noinput'" in again.output

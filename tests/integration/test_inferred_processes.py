@@ -75,7 +75,12 @@ APPS = [
         id="project-script",
     ),
     pytest.param(
-        "script_only", "python main.py", "main.py", "Hello from python main.py", None, id="script"
+        "script_only",
+        "python main.py",
+        'main.py, a script (line 16: `if __name__ == "__main__":`)',
+        "Hello from python main.py",
+        None,
+        id="script",
     ),
 ]
 
@@ -136,3 +141,32 @@ def test_no_web_process_warns_how_to_add_one(lifecycle: Lifecycle) -> None:
     assert "[Warning: No web process]" in result.output
     assert "web: gunicorn myapp:app" in result.output
     assert '"processes": []' in lifecycle.workspace.image_metadata.read_text()
+
+
+def test_a_main_py_that_only_defines_things_is_not_run(lifecycle: Lifecycle) -> None:
+    """``python main.py`` would exit at once: no web process, and the warning says why."""
+    app = lifecycle.app("script_only")
+    main = app / "main.py"
+    main.write_text(main.read_text().split("if __name__")[0])
+    result = lifecycle.build(app)
+    assert "[Warning: No web process]" in result.output
+    assert "a main.py or app.py that runs as a script" in result.output
+    assert '"processes": []' in lifecycle.workspace.image_metadata.read_text()
+
+
+def test_an_app_that_serves_on_import_runs_as_a_script(lifecycle: Lifecycle) -> None:
+    """gunicorn would import app.py and so start Flask's own server in its worker."""
+    app = lifecycle.app("flask_noprocfile")
+    source = app / "app.py"
+    source.write_text(
+        source.read_text()
+        + "\n\nimport os\n"
+        + 'app.run(host=os.environ["BIND_HOST"], port=int(os.environ["PORT"]))\n'
+    )
+    result = lifecycle.build(app)
+    assert "No Procfile: web runs 'python app.py'" in result.output
+    assert "because of app.py, a script: importing it starts its own server" in result.output
+    assert "Installed gunicorn==" not in result.output
+    web = lifecycle.start()
+    status, text = web.wait_for_http("/")
+    assert status == 200 and "Hello from Flask without a Procfile" in text, web.output

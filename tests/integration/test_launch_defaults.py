@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from python_cnb.launch_env import host_cpus, host_memory, web_concurrency
-from tests.support.lifecycle import Lifecycle
+from tests.support.lifecycle import Lifecycle, free_port, http_get
 
 pytestmark = pytest.mark.integration
 
@@ -59,6 +59,12 @@ def test_no_limits_uses_the_machine(built: Lifecycle, tmp_path: Path) -> None:
     assert launch_env(built, PYTHON_CNB_CGROUP_ROOT=str(root))["WEB_CONCURRENCY"] == str(expected)
 
 
+def test_limits_above_the_machine_are_capped(built: Lifecycle, tmp_path: Path) -> None:
+    root = cgroup_v2(tmp_path / "v2", "6400000 100000", str(1024**4))  # 64 CPUs, 1 TiB
+    expected = web_concurrency(host_cpus(), host_memory())
+    assert launch_env(built, PYTHON_CNB_CGROUP_ROOT=str(root))["WEB_CONCURRENCY"] == str(expected)
+
+
 def test_a_set_value_wins(built: Lifecycle) -> None:
     env = launch_env(built, WEB_CONCURRENCY="7")
     assert env["WEB_CONCURRENCY"] == "7" and "WEB_CONCURRENCY_SET_BY" not in env
@@ -74,6 +80,26 @@ def test_gunicorn_runs_that_many_workers(built: Lifecycle, tmp_path: Path) -> No
     assert web.output.count("Booting worker with pid") == 4, web.output
     # Access log on stdout, for the generated gunicorn process.
     assert '"GET / HTTP/1.1" 200' in web.output
+
+
+def test_the_users_gunicorn_bind_and_workers_win(built: Lifecycle) -> None:
+    """With BIND_HOST set, a --bind of the user's in GUNICORN_CMD_ARGS is the only one:
+    gunicorn would listen on both otherwise. The user's -w beats WEB_CONCURRENCY."""
+    port = free_port()
+    web = built.start(
+        env={"GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port} -w 2", "WEB_CONCURRENCY": "3"}
+    )
+    deadline = time.monotonic() + 60
+    while f"Listening at: http://127.0.0.1:{port}" not in web.output:
+        assert web.process.poll() is None and time.monotonic() < deadline, web.output
+        time.sleep(0.2)
+    assert http_get(f"http://127.0.0.1:{port}/")[0] == 200
+    while web.output.count("Booting worker with pid") < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1)  # a third worker would boot by now
+    assert web.output.count("Listening at:") == 1, web.output
+    assert f"127.0.0.1:{web.port}" not in web.output
+    assert web.output.count("Booting worker with pid") == 2, web.output
 
 
 def test_uvicorn_follows_web_concurrency(lifecycle: Lifecycle) -> None:

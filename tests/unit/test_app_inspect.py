@@ -97,7 +97,52 @@ def module(tmp_path: Path, source: str) -> Optional[dict[str, Any]]:
             {"app": "asgi"},
             ["fastapi"],
         ),
-        ("import fastapi\nimport flask\napp = build()\n", {"app": "wsgi"}, ["fastapi", "flask"]),
+        # both kinds of framework, and nothing else says: ambiguous
+        (
+            "import fastapi\nimport flask\napp = build()\n",
+            {"app": "ambiguous"},
+            ["fastapi", "flask"],
+        ),
+        # ... unless the constructor does
+        (
+            "import flask\nfrom fastapi import FastAPI\napp = FastAPI()\n",
+            {"app": "asgi"},
+            ["fastapi", "flask"],
+        ),
+        (
+            "from flask import Flask\nimport starlette\napp = Flask(__name__)\n",
+            {"app": "wsgi"},
+            ["flask", "starlette"],
+        ),
+        # ... or a factory of the module, which makes one kind of app
+        (
+            "from flask import Flask\nfrom fastapi import FastAPI\n"
+            "def create_app():\n    api = FastAPI()\n    return api\n"
+            "app = create_app()\n",
+            {"app": "asgi"},
+            ["fastapi", "flask"],
+        ),
+        (
+            "import flask\nimport fastapi\n"
+            "def create_app(config=None):\n    app = flask.Flask(__name__)\n    return app\n"
+            "app = create_app()\n",
+            {"app": "wsgi"},
+            ["fastapi", "flask"],
+        ),
+        # a factory that makes both kinds says nothing
+        (
+            "from flask import Flask\nfrom fastapi import FastAPI\n"
+            "def create_app():\n    f = Flask(__name__)\n    return FastAPI()\n"
+            "app = create_app()\n",
+            {"app": "ambiguous"},
+            ["fastapi", "flask"],
+        ),
+        # ... or the object it aliases
+        (
+            "import flask\nfrom fastapi import FastAPI\napi = FastAPI()\napp = api\n",
+            {"api": "asgi", "app": "asgi"},
+            ["fastapi", "flask"],
+        ),
         ("from factory import create_app\napp = create_app()\n", {"app": "unknown"}, []),
         ("app = object\n", {"app": "unknown"}, []),
         (
@@ -105,7 +150,19 @@ def module(tmp_path: Path, source: str) -> Optional[dict[str, Any]]:
             {"app": "wsgi", "application": "wsgi"},
             ["flask"],
         ),
-        ("from flask import Flask\nserver = Flask(__name__)\n", {}, ["flask"]),
+        # an app object of another name, made by a framework's app class
+        ("from flask import Flask\nserver = Flask(__name__)\n", {"server": "wsgi"}, ["flask"]),
+        (
+            "import fastapi\napi: fastapi.FastAPI = fastapi.FastAPI()\n",
+            {"api": "asgi"},
+            ["fastapi"],
+        ),
+        ("import falcon.asgi\nservice = falcon.asgi.App()\n", {"service": "asgi"}, ["falcon"]),
+        # ... but not other framework objects, nor a name bound again to something else
+        ("from fastapi import APIRouter\nrouter = APIRouter()\n", {}, ["fastapi"]),
+        ("from flask import Flask\nserver = Flask(__name__)\nserver = 1\n", {}, ["flask"]),
+        ("from flask import Flask\nserver = Flask(__name__)\ndef server(): ...\n", {}, ["flask"]),
+        ("from flask import Flask\nclass app: ...\n", {}, ["flask"]),
         ("from . import views\napp = views.make()\n", {"app": "unknown"}, []),
     ],
 )
@@ -115,7 +172,8 @@ def test_inspect_module_callables(
     assert module(tmp_path, source) == {
         "callables": callables,
         "frameworks": frameworks,
-        "is_script": False,
+        "script": None,
+        "serves_on_import": None,
     }
 
 
@@ -133,22 +191,94 @@ def test_nested_definitions_are_not_module_callables(tmp_path: Path) -> None:
     assert result["callables"] == {}
 
 
+GUARD = 'if __name__ == "__main__":'
+
+
 @pytest.mark.parametrize(
-    ("guard", "is_script"),
+    ("code", "script"),
     [
-        ('if __name__ == "__main__":\n    main()\n', True),
-        ('if "__main__" == __name__:\n    main()\n', True),
-        ("if __name__ == '__main__':\n    main()\n", True),
-        ('if __name__ != "__main__":\n    main()\n', False),
-        ('if __name__ == "app":\n    main()\n', False),
-        ('def f():\n    if __name__ == "__main__":\n        main()\n', False),
-        ("main()\n", False),
+        ('if __name__ == "__main__":\n    main()\n', f"line 3: `{GUARD}`"),
+        ('if "__main__" == __name__:\n    main()\n', f"line 3: `{GUARD}`"),
+        ("if __name__ == '__main__':\n    main()\n", f"line 3: `{GUARD}`"),
+        ("main()\n", "line 3: `main()`"),
+        ("import asyncio\nasyncio.run(main())\n", "line 4: `asyncio.run()`"),
+        ("print('hello')\n", "line 3: `print()`"),
+        ("while True:\n    main()\n", "line 3: `while True:`"),
+        ("for job in jobs:\n    job()\n", "line 3: `for job in ...:`"),
+        ("try:\n    main()\nexcept KeyboardInterrupt:\n    pass\n", "line 4: `main()`"),
+        ("with open('x') as f:\n    main()\n", "line 4: `main()`"),
+        ("if True:\n    main()\n", "line 4: `main()`"),
+        ("import sys\nsys.exit(main())\n", "line 4: `sys.exit()`"),
+        (
+            "import subprocess\nsubprocess.run(['alembic', 'upgrade', 'head'])\n",
+            "line 4: `subprocess.run()`",
+        ),
+        ("x = main()\n", None),
+        ('if __name__ != "__main__":\n    x = 1\n', None),
+        ('if __name__ == "app":\n    x = 1\n', None),
+        ('def f():\n    if __name__ == "__main__":\n        main()\n', None),
+        ("class C:\n    main()\n", None),
+        ('"""A docstring."""\n', None),
+        # setup is not running the program
+        ("import logging\nlogging.basicConfig(level='INFO')\n", None),
+        ("from dotenv import load_dotenv\nload_dotenv()\n", None),
+        ("import sys\nsys.path.insert(0, 'src')\n", None),
+        ("import os\nos.makedirs('uploads', exist_ok=True)\n", None),
+        ("import django\ndjango.setup()\n", None),
+        ("import warnings\nwarnings.filterwarnings('ignore')\n", None),
     ],
 )
-def test_is_script(tmp_path: Path, guard: str, is_script: bool) -> None:
-    result = module(tmp_path, "def main():\n    pass\n" + guard)
+def test_script(tmp_path: Path, code: str, script: Optional[str]) -> None:
+    result = module(tmp_path, "def main():\n    pass\n" + code)
     assert result is not None
-    assert result["is_script"] is is_script
+    assert result["script"] == script
+
+
+def test_the_first_script_code_is_named(tmp_path: Path) -> None:
+    result = module(tmp_path, "import db\ndb.create_all()\nif __name__ == '__main__':\n    1\n")
+    assert result is not None
+    assert result["script"] == "line 2: `db.create_all()`"
+
+
+def test_long_script_code_is_shortened(tmp_path: Path) -> None:
+    result = module(
+        tmp_path, "a.very.long.chain.of.attributes.that.goes.on.then.on.forever.run()\n"
+    )
+    assert result is not None
+    assert (
+        result["script"]
+        == "line 1: `a.very.long.chain.of.attributes.that.goes.on.then.on.fore...()`"
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "serves"),
+    [
+        ("app.run(host='0.0.0.0')\n", "line 3: `app.run()`"),
+        ("import uvicorn\nuvicorn.run(app, port=8000)\n", "line 4: `uvicorn.run()`"),
+        ("from aiohttp import web\nweb.run_app(app)\n", "line 4: `web.run_app()`"),
+        (
+            "make_server('', 80, app).serve_forever()\n",
+            "line 3: `make_server('', 80, app).serve_forever()`",
+        ),
+        ("app.run_server(debug=True)\n", "line 3: `app.run_server()`"),
+        ("main()\n", "line 3: `main()`"),
+        ("while True:\n    pass\n", "line 3: `while True:`"),
+        ("try:\n    app.run()\nfinally:\n    pass\n", "line 4: `app.run()`"),
+        # guarded, or setup: importing it starts nothing
+        ('if __name__ == "__main__":\n    app.run()\n', None),
+        ("app.config.from_object('settings')\n", None),
+        ("app.register_blueprint(bp)\n", None),
+        ("import subprocess\nsubprocess.run(['migrate'])\n", None),
+        ("for bp in bps:\n    app.register_blueprint(bp)\n", None),
+        ("def run():\n    app.run()\n", None),
+    ],
+)
+def test_serves_on_import(tmp_path: Path, code: str, serves: Optional[str]) -> None:
+    result = module(tmp_path, "from flask import Flask\napp = Flask(__name__)\n" + code)
+    assert result is not None
+    assert result["serves_on_import"] == serves
+    assert result["callables"] == {"app": "wsgi"}
 
 
 def test_a_syntax_error_is_none(tmp_path: Path) -> None:
@@ -204,6 +334,7 @@ def test_django_wsgi_application_from_settings(tmp_path: Path) -> None:
         "settings_module": "mysite.settings",
         "wsgi_application": "mysite.custom.application",
         "asgi_application": None,
+        "wsgi_explicit": True,
         "asgi_explicit": False,
     }
 
@@ -218,6 +349,7 @@ def test_django_asgi_application_set_beside_wsgi(tmp_path: Path) -> None:
     assert result is not None
     assert result["wsgi_application"] == "mysite.wsgi.application"
     assert result["asgi_application"] == "mysite.asgi.application"
+    assert result["wsgi_explicit"] is True
     assert result["asgi_explicit"] is True
 
 
@@ -243,6 +375,7 @@ def test_django_dotted_settings_module(tmp_path: Path) -> None:
     assert result["settings_module"] == "config.settings.production"
     assert result["wsgi_application"] == "config.wsgi.application"  # from config/wsgi.py
     assert result["asgi_application"] == "config.routing.application"
+    assert result["wsgi_explicit"] is False
     assert result["asgi_explicit"] is True
 
 
@@ -263,6 +396,7 @@ def test_django_without_wsgi_application_uses_wsgi_py(tmp_path: Path) -> None:
     assert result is not None
     assert result["wsgi_application"] == "mysite.wsgi.application"
     assert result["asgi_application"] is None  # asgi.py is there, but wsgi.py wins
+    assert result["wsgi_explicit"] is False
     assert result["asgi_explicit"] is False
 
 
@@ -272,6 +406,7 @@ def test_django_asgi_py_only(tmp_path: Path) -> None:
     assert result is not None
     assert result["wsgi_application"] is None
     assert result["asgi_application"] == "mysite.asgi.application"
+    assert result["wsgi_explicit"] is False
     assert result["asgi_explicit"] is False
 
 
@@ -294,6 +429,7 @@ def test_django_without_settings_module(tmp_path: Path) -> None:
         "settings_module": None,
         "wsgi_application": None,
         "asgi_application": None,
+        "wsgi_explicit": False,
         "asgi_explicit": False,
     }
 
@@ -306,6 +442,7 @@ def test_django_one_level_down(tmp_path: Path) -> None:
         "settings_module": "mysite.settings",
         "wsgi_application": "mysite.wsgi.application",
         "asgi_application": None,
+        "wsgi_explicit": True,
         "asgi_explicit": False,
     }
 
@@ -357,9 +494,24 @@ def test_inspect_app(tmp_path: Path) -> None:
     assert inspect_app(tmp_path) == {
         "django": None,
         "modules": {
-            "wsgi": {"callables": {"application": "wsgi"}, "frameworks": [], "is_script": False},
-            "app": {"callables": {"app": "wsgi"}, "frameworks": ["flask"], "is_script": False},
-            "main": {"callables": {}, "frameworks": [], "is_script": True},
+            "wsgi": {
+                "callables": {"application": "wsgi"},
+                "frameworks": [],
+                "script": None,
+                "serves_on_import": None,
+            },
+            "app": {
+                "callables": {"app": "wsgi"},
+                "frameworks": ["flask"],
+                "script": None,
+                "serves_on_import": None,
+            },
+            "main": {
+                "callables": {},
+                "frameworks": [],
+                "script": "line 1: `print()`",
+                "serves_on_import": None,
+            },
         },
         "wsgi_application_file": True,
     }
@@ -393,6 +545,14 @@ def sample_app(root: Path) -> None:
     write(
         root / "app.py", "async def app(scope, receive, send): ...\nif __name__ == '__main__': 1\n"
     )
+    write(
+        root / "wsgi.py",
+        "import flask, fastapi\n"
+        "def make():\n    return flask.Flask(__name__)\n"
+        "application = make()\n"
+        "api: fastapi.FastAPI = fastapi.FastAPI()\n"
+        "with open('x'):\n    api.run(port=1)\n",
+    )
     write(root / "wsgi" / "application", "def application(e, s): ...\n")
 
 
@@ -414,6 +574,12 @@ def test_script_prints_the_inspection(tmp_path: Path) -> None:
     text = run_script(Path(sys.executable), tmp_path)
     assert text.endswith("}\n")
     assert json.loads(text) == inspect_app(tmp_path)
+    assert json.loads(text)["modules"]["wsgi"] == {
+        "callables": {"application": "wsgi", "api": "asgi"},
+        "frameworks": ["fastapi", "flask"],
+        "script": "line 7: `api.run()`",
+        "serves_on_import": "line 7: `api.run()`",
+    }
 
 
 @pytest.mark.skipif(not PYTHON39.is_file(), reason="no Python 3.9 at " + str(PYTHON39))

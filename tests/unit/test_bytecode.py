@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import importlib.util
 import py_compile
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from python_cnb.bytecode import SOURCE_DATE_EPOCH, compile_bytecode, interpreter_command
+from python_cnb import bytecode
+from python_cnb.bytecode import (
+    SOURCE_DATE_EPOCH,
+    compile_bytecode,
+    compile_site_packages,
+    compile_source_file,
+    interpreter_command,
+    package_sources,
+)
 from python_cnb.subprocess_runner import CommandFailed
 
 PYTHON = Path(sys.executable)
@@ -93,3 +102,102 @@ def test_a_syntax_error_fails(tmp_path: Path) -> None:
     assert caught.value.exit_code == 1
     assert "bad.py" in caught.value.output
     assert _flags(_pyc(tmp_path / "good.py")) == UNCHECKED_HASH
+
+
+# --- a source file without .py (wsgi/application) ---------------------------------------------
+
+LOAD = """\
+import sys
+from importlib.machinery import SourceFileLoader
+import importlib.util
+loader = SourceFileLoader("wsgi_application", sys.argv[1])
+spec = importlib.util.spec_from_loader("wsgi_application", loader)
+module = importlib.util.module_from_spec(spec)
+loader.exec_module(module)
+print(module.VALUE)
+"""
+"""Loads a file as the cartridge shim does, writing bytecode as any import would."""
+
+
+def _files(root: Path) -> set[Path]:
+    return {p for p in root.rglob("*") if p.is_file()}
+
+
+def _load(source: Path) -> str:
+    completed = subprocess.run(
+        [sys.executable, "-I", "-c", LOAD, str(source)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=source.parent,
+    )
+    return completed.stdout.strip()
+
+
+def test_compile_source_file_writes_where_the_loader_looks(tmp_path: Path) -> None:
+    source = _source(tmp_path, "wsgi/application", "VALUE = 'compiled'\n")
+    compile_source_file(PYTHON, source, cwd=tmp_path)
+    pyc = _pyc(source)
+    assert pyc.parent == tmp_path / "wsgi" / "__pycache__"
+    assert _flags(pyc) == UNCHECKED_HASH
+
+
+def test_loading_a_compiled_source_file_writes_nothing(tmp_path: Path) -> None:
+    source = _source(tmp_path, "wsgi/application", "VALUE = 'compiled'\n")
+    compile_source_file(PYTHON, source, cwd=tmp_path)
+    before = _files(tmp_path)
+    source.write_text("VALUE = 'edited'\n", encoding="utf-8")  # unchecked: the .pyc is used
+    assert _load(source) == "compiled"
+    assert _files(tmp_path) == before
+
+
+def test_loading_an_uncompiled_source_file_writes_bytecode(tmp_path: Path) -> None:
+    """What the build avoids: without it, every start compiles (and writes, if it can)."""
+    source = _source(tmp_path, "wsgi/application", "VALUE = 'source'\n")
+    before = _files(tmp_path)
+    assert _load(source) == "source"
+    assert _files(tmp_path) - before == {_pyc(source)}
+
+
+def test_compile_source_file_is_reproducible(tmp_path: Path) -> None:
+    source = _source(tmp_path, "wsgi/application")
+    compile_source_file(PYTHON, source, cwd=tmp_path)
+    first = _pyc(source).read_bytes()
+    compile_source_file(PYTHON, source, cwd=tmp_path)
+    assert _pyc(source).read_bytes() == first
+
+
+def test_compile_source_file_syntax_error(tmp_path: Path) -> None:
+    source = _source(tmp_path, "wsgi/application", "def broken(:\n")
+    with pytest.raises(CommandFailed) as caught:
+        compile_source_file(PYTHON, source, cwd=tmp_path)
+    assert caught.value.display == "python -m py_compile application"
+    assert "SyntaxError" in caught.value.output
+    assert not _pyc(source).exists()
+
+
+def test_site_packages_test_suites_get_no_bytecode(tmp_path: Path) -> None:
+    site = tmp_path / "tests" / "venv" / "lib" / "python3.12" / "site-packages"  # "tests" above
+    kept = [_source(site, "pkg/__init__.py"), _source(site, "pkg/testing/helpers.py")]
+    skipped = [_source(site, "pkg/tests/test_core.py"), _source(site, "pkg/sub/tests/conftest.py")]
+    compile_site_packages(PYTHON, site, cwd=tmp_path)
+    assert all(_pyc(source).is_file() for source in kept)
+    assert not any(_pyc(source).exists() for source in skipped)
+    assert package_sources([*kept, *skipped, site / "pkg" / "data.json"]) == kept
+
+
+@pytest.mark.parametrize(("count", "option"), [(0, "-j1"), (149, "-j1"), (150, "-j0")])
+def test_a_process_pool_only_for_many_files(
+    count: int, option: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[list[str]] = []
+
+    def run_quiet(argv: list[str], **kwargs: object) -> str:
+        seen.append(argv)
+        return ""
+
+    monkeypatch.setattr(bytecode, "run_quiet", run_quiet)
+    files = [_source(tmp_path, f"m{i}.py") for i in range(count)]
+    bytecode.compile_bytecode(PYTHON, [tmp_path], cwd=tmp_path)
+    bytecode.compile_files(PYTHON, files or [tmp_path / "x.py"], cwd=tmp_path)
+    assert [argv[argv.index("-q") + 1] for argv in seen] == [option, option if count else "-j1"]

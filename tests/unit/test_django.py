@@ -14,7 +14,9 @@ from python_cnb.django import (
     collectstatic,
     django_installed,
     find_manage_py,
+    in_directory,
     opted_out,
+    settings_candidates,
 )
 
 DRY_RUN = ["manage.py", "collectstatic", "--dry-run", "--noinput"]
@@ -315,3 +317,93 @@ def test_without_django_runs_nothing(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert collectstatic(app_dir, venv.path, venv.site_packages, ENV) is False
     assert venv.calls() == []
     assert capsys.readouterr().out == ""
+
+
+NO_SETTINGS = (
+    "No Django settings specified.\n"
+    "Unknown command: 'collectstatic'\n"
+    "Type 'manage.py help' for usage.\n"
+)
+
+
+def no_settings_warning(manage_py: str, ran_in: str, example: str) -> str:
+    return (
+        "\n[Warning: Static files were not collected: no Django settings module]\n"
+        f"`python manage.py help collectstatic` ({ran_in}) said:\n"
+        "    | No Django settings specified.\n"
+        "    | Unknown command: 'collectstatic'\n"
+        "    | Type 'manage.py help' for usage.\n\n"
+        f"{manage_py} does not set DJANGO_SETTINGS_MODULE, and neither does the build's "
+        "environment, so Django cannot load the settings, and python-cnb cannot tell whether "
+        "django.contrib.staticfiles is enabled. If it is, the image has no static files.\n\n"
+        "How to fix it:\n"
+        f"  1. Name the settings in {manage_py}, as `django-admin startproject` does:\n"
+        f'       os.environ.setdefault("DJANGO_SETTINGS_MODULE", "{example}")\n'
+        f"  2. Or set DJANGO_SETTINGS_MODULE={example} in the build's environment\n"
+        "     (pack build --env, project.toml, the platform's build settings).\n"
+        "  3. If the app has no static files, set BUILD_DISABLE_COLLECTSTATIC=1\n"
+        "     (or DISABLE_COLLECTSTATIC=1) to skip this step.\n\n"
+    )
+
+
+def test_no_settings_module_is_not_a_missing_staticfiles(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without DJANGO_SETTINGS_MODULE Django knows no collectstatic: say what is wrong."""
+    app_dir = tmp_path / "app"
+    django_app(app_dir)
+    touch(app_dir / "mysite" / "settings.py", "DEBUG = True\n")
+    venv = FakeVenv(tmp_path, {"help collectstatic": (NO_SETTINGS, 1)})
+    assert collectstatic(app_dir, venv.path, venv.site_packages, ENV) is False
+    assert [call["args"] for call in venv.calls()] == [HELP]
+    out = capsys.readouterr().out
+    assert "staticfiles is not in INSTALLED_APPS" not in out
+    assert out == no_settings_warning("manage.py", "in the app root", "mysite.settings")
+
+
+def test_no_settings_module_one_level_down(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app_dir = tmp_path / "app"
+    django_app(app_dir, "backend")
+    touch(app_dir / "backend" / "config" / "settings" / "__init__.py")
+    venv = FakeVenv(tmp_path, {"help collectstatic": (NO_SETTINGS, 1)})
+    assert collectstatic(app_dir, venv.path, venv.site_packages, ENV) is False
+    assert capsys.readouterr().out == no_settings_warning(
+        "backend/manage.py", "in backend", "config.settings"
+    )
+
+
+@pytest.mark.parametrize(
+    ("layout", "example"),
+    [
+        ((), "mysite.settings"),  # nothing found: a placeholder
+        (("a/settings.py", "b/settings.py"), "mysite.settings"),  # two: no guess
+        ((".hidden/settings.py", "site/settings.py"), "site.settings"),
+    ],
+)
+def test_no_settings_module_example(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], layout: tuple[str, ...], example: str
+) -> None:
+    app_dir = tmp_path / "app"
+    django_app(app_dir)
+    for relative in layout:
+        touch(app_dir / relative)
+    venv = FakeVenv(tmp_path, {"help collectstatic": (NO_SETTINGS, 1)})
+    collectstatic(app_dir, venv.path, venv.site_packages, ENV)
+    assert f'"DJANGO_SETTINGS_MODULE", "{example}")' in capsys.readouterr().out
+
+
+def test_settings_candidates(tmp_path: Path) -> None:
+    touch(tmp_path / "mysite" / "settings.py")
+    touch(tmp_path / "config" / "settings" / "__init__.py")
+    touch(tmp_path / "config" / "settings.py")  # the same module, either way
+    touch(tmp_path / "deep" / "er" / "settings.py")
+    assert settings_candidates(tmp_path) == ["config.settings", "mysite.settings"]
+
+
+@pytest.mark.parametrize(
+    ("relative", "shown"), [(".", "in the app root"), ("backend", "in backend")]
+)
+def test_in_directory(relative: str, shown: str) -> None:
+    assert in_directory(relative) == shown

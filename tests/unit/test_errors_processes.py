@@ -53,7 +53,8 @@ def test_collectstatic_failed_shows_the_last_20_lines() -> None:
     lines = [f"line {number}" for number in range(1, 31)]
     _, body = describe(CollectstaticFailed("manage.py help collectstatic", ".", "\n".join(lines)))
     assert body.startswith(
-        "`python manage.py help collectstatic` (in .) failed. Django said:\n    line 11\n"
+        "`python manage.py help collectstatic` (in the app root) failed. Django said:\n"
+        "    line 11\n"
     )
     assert "    line 30\n\n" in body
     assert "line 10\n" not in body
@@ -62,7 +63,8 @@ def test_collectstatic_failed_shows_the_last_20_lines() -> None:
 def test_collectstatic_failed_without_output() -> None:
     _, body = describe(CollectstaticFailed("manage.py collectstatic --noinput", ".", "\n  \n"))
     assert body == (
-        "`python manage.py collectstatic --noinput` (in .) failed without any output.\n\n"
+        "`python manage.py collectstatic --noinput` (in the app root) failed without any "
+        "output.\n\n"
         "Static files would be missing from the image, so the build stops here.\n\n" + FIXES
     )
 

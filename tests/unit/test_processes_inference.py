@@ -223,6 +223,7 @@ def django(
     wsgi: Optional[str] = "mysite.wsgi.application",
     asgi: Optional[str] = None,
     asgi_explicit: bool = False,
+    wsgi_explicit: bool = True,
 ) -> dict[str, Any]:
     manage_py = "manage.py" if directory == "." else f"{directory}/manage.py"
     return {
@@ -232,6 +233,7 @@ def django(
             "settings_module": "mysite.settings",
             "wsgi_application": wsgi,
             "asgi_application": asgi,
+            "wsgi_explicit": wsgi_explicit and wsgi is not None,
             "asgi_explicit": asgi_explicit,
         },
         "modules": {},
@@ -243,11 +245,29 @@ def modules(**callables: dict[str, str]) -> dict[str, Any]:
     return {
         "django": None,
         "modules": {
-            name: {"callables": found, "frameworks": [], "is_script": False}
+            name: {"callables": found, "frameworks": [], "script": None, "serves_on_import": None}
             for name, found in callables.items()
         },
         "wsgi_application_file": False,
     }
+
+
+def module_info(
+    callables: Optional[dict[str, str]] = None,
+    frameworks: tuple[str, ...] = (),
+    script: Optional[str] = None,
+    serves_on_import: Optional[str] = None,
+) -> dict[str, Any]:
+    return {
+        "callables": callables or {},
+        "frameworks": list(frameworks),
+        "script": script,
+        "serves_on_import": serves_on_import,
+    }
+
+
+def with_modules(**infos: dict[str, Any]) -> dict[str, Any]:
+    return {"django": None, "modules": infos, "wsgi_application_file": False}
 
 
 def generated(command: tuple[str, ...], server: str, reason: str) -> ProcessPlan:
@@ -269,11 +289,31 @@ GUNICORN_LOG = ("--access-logfile", "-")
             ),
         ),
         (
+            # guessed from mysite/asgi.py: the settings set nothing, and there is no wsgi.py
             django(wsgi=None, asgi="mysite.asgi.application"),
             generated(
                 ("uvicorn", "mysite.asgi:application"),
                 "uvicorn",
+                "Django project (manage.py, mysite/asgi.py; mysite.settings sets neither "
+                "WSGI_APPLICATION nor ASGI_APPLICATION and there is no wsgi.py)",
+            ),
+        ),
+        (
+            django(wsgi=None, asgi="mysite.asgi.application", asgi_explicit=True),
+            generated(
+                ("uvicorn", "mysite.asgi:application"),
+                "uvicorn",
                 "Django project (manage.py, ASGI_APPLICATION = mysite.asgi.application)",
+            ),
+        ),
+        (
+            # guessed from mysite/wsgi.py: the settings do not set WSGI_APPLICATION
+            django(wsgi_explicit=False),
+            generated(
+                ("gunicorn", "mysite.wsgi:application", *GUNICORN_LOG),
+                "gunicorn",
+                "Django project (manage.py, mysite/wsgi.py; mysite.settings does not set "
+                "WSGI_APPLICATION)",
             ),
         ),
         (
@@ -306,7 +346,8 @@ GUNICORN_LOG = ("--access-logfile", "-")
             generated(
                 ("uvicorn", "mysite.asgi:application", "--app-dir", "backend"),
                 "uvicorn",
-                "Django project (backend/manage.py, ASGI_APPLICATION = mysite.asgi.application)",
+                "Django project (backend/manage.py, backend/mysite/asgi.py; mysite.settings "
+                "sets neither WSGI_APPLICATION nor ASGI_APPLICATION and there is no wsgi.py)",
             ),
         ),
     ],
@@ -418,6 +459,56 @@ def test_framework_modules(
     assert infer(modules(**found), tmp_path) == generated(command, server, reason)
 
 
+AMBIGUOUS_TITLE = "[Warning: Cannot tell whether `app` in main.py is an ASGI or a WSGI app]"
+
+
+def test_an_ambiguous_app_gets_uvicorn_and_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inspection = with_modules(
+        main=module_info({"app": "ambiguous"}, ("django", "fastapi", "flask"))
+    )
+    assert infer(inspection, tmp_path) == generated(
+        ("uvicorn", "main:app"),
+        "uvicorn",
+        "`app` in main.py (ASGI or WSGI, assumed ASGI, django, fastapi, flask)",
+    )
+    out = capsys.readouterr().out
+    assert out.startswith(f"\n{AMBIGUOUS_TITLE}\n")
+    assert "main.py imports ASGI frameworks (fastapi) and WSGI frameworks (django, flask)" in out
+    assert "python-cnb serves it with uvicorn (ASGI)" in out
+    assert "If it is a WSGI app, every request will fail." in out
+    assert (
+        "To choose the server yourself, write a Procfile with, for a WSGI app,\n"
+        "    web: gunicorn main:app\n"
+        "or, for an ASGI app,\n"
+        "    web: uvicorn main:app\n"
+        "or set BP_WEB_COMMAND.\n"
+    ) in out
+
+
+def test_an_ambiguous_wsgi_py_application(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inspection = with_modules(wsgi=module_info({"application": "ambiguous"}, ("flask", "quart")))
+    assert infer(inspection, tmp_path) == generated(
+        ("uvicorn", "wsgi:application"),
+        "uvicorn",
+        "`application` in wsgi.py (ASGI or WSGI, assumed ASGI)",
+    )
+    out = capsys.readouterr().out
+    assert "[Warning: Cannot tell whether `application` in wsgi.py is an ASGI or a WSGI app]" in out
+    assert "    web: gunicorn wsgi:application\n" in out
+
+
+@pytest.mark.parametrize("kind", ["asgi", "wsgi", "unknown"])
+def test_a_known_kind_gives_no_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    assert infer(with_modules(main=module_info({"app": kind})), tmp_path) is not None
+    assert capsys.readouterr().out == ""
+
+
 def test_framework_names_are_in_the_reason(tmp_path: Path) -> None:
     inspection = modules(main={"app": "asgi"})
     inspection["modules"]["main"]["frameworks"] = ["fastapi", "starlette"]
@@ -481,20 +572,110 @@ def test_two_project_scripts(tmp_path: Path) -> None:
     assert infer(modules(), app_dir, venv_bin(tmp_path, "serve", "migrate")) is None
 
 
+GUARD = 'line 9: `if __name__ == "__main__":`'
+
+
 @pytest.mark.parametrize(
-    ("files", "command"),
+    ("found", "command", "reason"),
     [
-        (("main.py", "app.py"), ("python", "main.py")),
-        (("app.py",), ("python", "app.py")),
-        (("main.py",), ("python", "main.py")),
+        (
+            {"main": module_info(script=GUARD), "app": module_info(script="line 1: `main()`")},
+            ("python", "main.py"),
+            f"main.py, a script ({GUARD})",
+        ),
+        (
+            {"app": module_info(script="line 3: `main()`")},
+            ("python", "app.py"),
+            "app.py, a script (line 3: `main()`)",
+        ),
+        (
+            # main.py only defines things: app.py is the script
+            {"main": module_info(), "app": module_info(script=GUARD)},
+            ("python", "app.py"),
+            f"app.py, a script ({GUARD})",
+        ),
     ],
 )
-def test_plain_scripts(tmp_path: Path, files: tuple[str, ...], command: tuple[str, ...]) -> None:
-    for name in files:
-        (tmp_path / name).write_text("print('hello')\n", encoding="utf-8")
-    assert infer(modules(), tmp_path) == ProcessPlan(
-        (Process("web", command, default=True),), "inferred", reason=command[1]
+def test_plain_scripts(
+    tmp_path: Path, found: dict[str, Any], command: tuple[str, ...], reason: str
+) -> None:
+    assert infer(with_modules(**found), tmp_path) == ProcessPlan(
+        (Process("web", command, default=True),), "inferred", reason=reason
     )
+
+
+def test_a_module_that_only_defines_things_is_not_run(tmp_path: Path) -> None:
+    """Running it would exit at once: no web process (and the build warns) rather than a
+    process that stops as soon as it starts."""
+    (tmp_path / "main.py").write_text("def helper():\n    return 1\n", encoding="utf-8")
+    (tmp_path / "app.py").write_text("import logging\n", encoding="utf-8")
+    assert infer(with_modules(main=module_info(), app=module_info()), tmp_path) is None
+
+
+def test_a_module_that_does_not_parse_is_not_run(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("def (\n", encoding="utf-8")
+    assert infer(with_modules(), tmp_path) is None
+
+
+@pytest.mark.parametrize("module", ["app", "main"])
+def test_an_app_that_serves_on_import_runs_as_a_script(tmp_path: Path, module: str) -> None:
+    """gunicorn would import it and so start the app's own server in every worker."""
+    info = module_info(
+        {"app": "wsgi"},
+        ("flask",),
+        script="line 8: `app.run()`",
+        serves_on_import="line 8: `app.run()`",
+    )
+    assert infer(with_modules(**{module: info}), tmp_path) == ProcessPlan(
+        (Process("web", ("python", f"{module}.py"), default=True),),
+        "inferred",
+        reason=f"{module}.py, a script: importing it starts its own server (line 8: "
+        "`app.run()`), so no other server can serve its app",
+    )
+
+
+def test_wsgi_py_that_serves_on_import_is_not_served(tmp_path: Path) -> None:
+    info = module_info({"application": "wsgi"}, serves_on_import="line 5: `serve_forever()`")
+    main = module_info({"app": "asgi"})
+    plan = infer(with_modules(wsgi=info, main=main), tmp_path)
+    assert plan is not None
+    assert plan.processes[0].command == ("uvicorn", "main:app")
+
+
+def test_an_app_that_serves_on_import_skips_to_the_next_module(tmp_path: Path) -> None:
+    app = module_info(
+        {"app": "wsgi"}, script="line 8: `app.run()`", serves_on_import="line 8: `app.run()`"
+    )
+    main = module_info({"app": "asgi"}, ("fastapi",))
+    plan = infer(with_modules(app=app, main=main), tmp_path)
+    assert plan == generated(("uvicorn", "main:app"), "uvicorn", "`app` in main.py (ASGI, fastapi)")
+
+
+@pytest.mark.parametrize(
+    ("callables", "command", "reason"),
+    [
+        (
+            {"api": "asgi"},
+            ("uvicorn", "main:api"),
+            "`api` in main.py (ASGI, fastapi)",
+        ),
+        (
+            {"api": "asgi", "app": "wsgi"},
+            ("gunicorn", "main:app", *GUNICORN_LOG),
+            "`app` in main.py (WSGI, fastapi)",
+        ),
+    ],
+)
+def test_an_app_object_of_another_name(
+    tmp_path: Path, callables: dict[str, str], command: tuple[str, ...], reason: str
+) -> None:
+    inspection = with_modules(main=module_info(callables, ("fastapi",), script=GUARD))
+    assert infer(inspection, tmp_path) == generated(command, command[0], reason)
+
+
+def test_two_app_objects_of_other_names_are_not_guessed(tmp_path: Path) -> None:
+    inspection = with_modules(main=module_info({"api": "asgi", "admin": "wsgi"}))
+    assert infer(inspection, tmp_path) is None
 
 
 def test_nothing_to_serve(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import stat
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from python_cnb.build import compile_app
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.buildpack_toml import BuildpackDescriptor
 from python_cnb.cnb.context import BuildContext, Target
@@ -154,13 +156,13 @@ def test_exec_d_program_runs_and_writes_exec_d_output(tmp_path: Path) -> None:
     write_runtime_layer(ctx, installed_python(tmp_path), plan(GUNICORN, server="gunicorn"))
     cgroup = tmp_path / "cgroup"
     cgroup.mkdir()
-    (cgroup / "cpu.max").write_text("200000 100000\n", encoding="ascii")
-    (cgroup / "memory.max").write_text(f"{2 * 1024**3}\n", encoding="ascii")
+    (cgroup / "cpu.max").write_text("100000 100000\n", encoding="ascii")  # within any machine
+    (cgroup / "memory.max").write_text(f"{512 * 1024**2}\n", encoding="ascii")
     program = ctx.layers_dir / "runtime" / "exec.d" / "python-cnb-launch-env"
     text = run_with_fd3(program, {"PYTHON_CNB_CGROUP_ROOT": str(cgroup), "PORT": "5000"})
     assert check_exec_d_output(text) == []
     assert toml_file.loads(text) == {
-        "WEB_CONCURRENCY": "5",
+        "WEB_CONCURRENCY": "2",
         "WEB_CONCURRENCY_SET_BY": "python-cnb",
         "UVICORN_PORT": "5000",
         "UVICORN_HOST": "0.0.0.0",
@@ -176,6 +178,59 @@ def test_cartridge_shim_only_when_a_process_uses_it(tmp_path: Path) -> None:
     assert shim.read_text(encoding="utf-8") == CARTRIDGE_SHIM
     write_runtime_layer(ctx, python, plan(GUNICORN, server="gunicorn"))
     assert not cartridge_dir(ctx).exists()
+
+
+def test_cartridge_shim_is_compiled(tmp_path: Path) -> None:
+    ctx = build_context(tmp_path)
+    write_runtime_layer(ctx, installed_python(tmp_path), plan(CARTRIDGE, server="gunicorn"))
+    shim = cartridge_dir(ctx) / f"{CARTRIDGE_MODULE}.py"
+    pyc = Path(importlib.util.cache_from_source(str(shim)))
+    assert pyc.is_file()
+    flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
+    assert flags == 0b01  # hash-based, unchecked (PEP 552), as all of the build's bytecode
+
+
+SERVE = """\
+import sys
+sys.path.insert(0, sys.argv[1])
+import python_cnb_wsgi_cartridge as shim
+started = []
+body = shim.application({"PATH_INFO": "/"}, lambda status, headers: started.append(status))
+print(started[0], b"".join(body).decode())
+"""
+"""Imports the shim as gunicorn does (``--pythonpath``, cwd the app) and calls the app."""
+
+
+def test_the_first_start_of_a_cartridge_app_writes_nothing(tmp_path: Path) -> None:
+    """The build compiles the shim and wsgi/application, so importing them at the first
+    start compiles nothing: nothing is written, and a read-only app starts as fast."""
+    ctx = build_context(tmp_path)
+    app = ctx.app_dir
+    (app / "wsgi").mkdir()
+    (app / "wsgi" / "greeting.py").write_text("GREETING = 'compiled'\n", encoding="utf-8")
+    (app / "wsgi" / "application").write_text(
+        "from greeting import GREETING\n"
+        "def application(environ, start_response):\n"
+        "    start_response('200 OK', [])\n"
+        "    return [GREETING.encode()]\n",
+        encoding="utf-8",
+    )
+    python = installed_python(tmp_path)
+    compile_app(ctx, python, plan(CARTRIDGE, server="gunicorn"))
+    write_runtime_layer(ctx, python, plan(CARTRIDGE, server="gunicorn"))
+    roots = (app, ctx.layers_dir)
+    before = {p for root in roots for p in root.rglob("*")}
+    completed = subprocess.run(
+        [sys.executable, "-c", SERVE, str(cartridge_dir(ctx))],
+        cwd=app,
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (completed.returncode, completed.stderr) == (0, "")
+    assert completed.stdout == "200 OK compiled\n"
+    assert {p for root in roots for p in root.rglob("*")} == before
 
 
 def test_a_second_write_replaces_everything(tmp_path: Path) -> None:

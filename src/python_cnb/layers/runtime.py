@@ -6,7 +6,8 @@
   ``python`` layer's interpreter, so the run image needs neither Python nor a shell;
 * for a generated web process: ``FORWARDED_ALLOW_IPS=*`` (the platform's router is the
   only client), and the shim that serves ``wsgi/application`` when the app uses that
-  convention.
+  convention, compiled to bytecode so that starting compiles nothing (the app's
+  ``wsgi/application`` is compiled with the app, see :func:`python_cnb.build.compile_app`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from python_cnb import launch_env
+from python_cnb.bytecode import compile_bytecode
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layer_env import LayerEnv, Scope
 from python_cnb.cnb.layers import Layer, LayerTypes
@@ -51,8 +53,14 @@ def write_runtime_layer(ctx: BuildContext, python: InstalledPython, plan: Proces
     program.parent.mkdir(parents=True)
     program.write_text(exec_d_program(python), encoding="utf-8")
     program.chmod(0o755)
-    if any(CARTRIDGE_MODULE in part for process in plan.processes for part in process.command):
+    if plan.uses_cartridge:
         shim = layer.path / CARTRIDGE_DIR / f"{CARTRIDGE_MODULE}.py"
         shim.parent.mkdir(parents=True)
         shim.write_text(CARTRIDGE_SHIM, encoding="utf-8")
+        compile_bytecode(
+            python.executable,
+            [shim.parent],
+            cwd=layer.path,
+            display="python -m compileall (the wsgi/application shim)",
+        )
     layer.write(TYPES)
