@@ -60,7 +60,8 @@ container-tier: venv
 	print('container tier: ' + ('enabled (Docker answers)' if r is None else 'SKIPPED, no usable Docker: ' + r))"
 
 lint: venv
-	$(VENV)/bin/ruff check src tests tools
+	$(VENV)/bin/ruff check src tests tools bench
+	$(VENV)/bin/ruff format --check src tests tools bench
 	$(VENV)/bin/mypy
 
 unit: vendor

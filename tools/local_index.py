@@ -731,7 +731,7 @@ class _Handler(BaseHTTPRequestHandler):
                 for n in projects
             )
             data = _html_page("Simple index", links).encode()
-        self._send_bytes(HTTPStatus.OK, data, content_type, body=body, headers=_INDEX_HEADERS)
+        self._send_page(data, content_type, body=body)
 
     def _project_page(
         self, name: NormalizedName, query: Mapping[str, list[str]], *, body: bool
@@ -747,7 +747,18 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             links = "\n".join(_project_link(repository, d) for d in distributions)
             data = _html_page(f"Links for {name}", links).encode()
-        self._send_bytes(HTTPStatus.OK, data, content_type, body=body, headers=_INDEX_HEADERS)
+        self._send_page(data, content_type, body=body)
+
+    def _send_page(self, data: bytes, content_type: str, *, body: bool) -> None:
+        """A page with an ETag; ``If-None-Match`` with it gets 304, as PyPI answers."""
+        etag = '"' + hashlib.sha256(content_type.encode() + data).hexdigest()[:32] + '"'
+        headers = {**_INDEX_HEADERS, "ETag": etag}
+        if etag in _etags(self.headers.get("If-None-Match")):
+            self._send_bytes(
+                HTTPStatus.NOT_MODIFIED, b"", content_type, body=False, headers=headers
+            )
+            return
+        self._send_bytes(HTTPStatus.OK, data, content_type, body=body, headers=headers)
 
     def _file(self, filename: str, *, body: bool) -> None:
         repository = self.server.repository
@@ -757,7 +768,13 @@ class _Handler(BaseHTTPRequestHandler):
             if metadata is None:
                 self._not_found(body=body)
                 return
-            self._send_bytes(HTTPStatus.OK, metadata, "application/octet-stream", body=body)
+            self._send_bytes(
+                HTTPStatus.OK,
+                metadata,
+                "application/octet-stream",
+                body=body,
+                headers=_FILE_HEADERS,
+            )
             return
         distribution = repository.get(filename)
         if distribution is None:
@@ -773,6 +790,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(size))
+            for name, value in _FILE_HEADERS.items():
+                self.send_header(name, value)
             self.end_headers()
             if body:
                 shutil.copyfileobj(handle, self.wfile, 1 << 16)
@@ -815,6 +834,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 _INDEX_HEADERS = {"Vary": "Accept", "Cache-Control": "max-age=0"}
+"""Pages are revalidated at every use (PyPI's live 10 minutes; tests change the index)."""
+_FILE_HEADERS = {"Cache-Control": "max-age=365000000, immutable, public"}
+"""Files never change once published: PyPI's file host says so, and clients cache them."""
+
+
+def _etags(header: Optional[str]) -> set[str]:
+    """The entity tags of an ``If-None-Match`` header (weak ones compare as strong)."""
+    if not header:
+        return set()
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
 def _html_page(title: str, links: str) -> str:

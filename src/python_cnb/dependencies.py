@@ -10,7 +10,7 @@ from typing import Mapping, Optional, Union, cast
 from python_cnb import output
 from python_cnb.build_env import tool_env
 from python_cnb.buildpack_error import BuildpackError
-from python_cnb.bytecode import compile_bytecode, compile_files
+from python_cnb.bytecode import compile_files, compile_site_packages, package_sources
 from python_cnb.cnb.context import BuildContext
 from python_cnb.dependency_plan import DependencyPlan
 from python_cnb.installed import Changes, compare, snapshot
@@ -190,12 +190,15 @@ def _log_changes(changes: Changes, fresh: bool) -> None:
 def _compile(state: VenvState, changes: Changes) -> None:
     """Bytecode for what is new; a fresh venv gets all of site-packages compiled."""
     if state.fresh:
-        compile_bytecode(state.python, [state.site_packages], cwd=state.path)
+        compile_site_packages(state.python, state.site_packages, cwd=state.path)
         return
-    files = [
-        f for dist in changes.touched for f in dist.files() if f.suffix == ".py" and f.is_file()
-    ]
-    compile_files(state.python, files, cwd=state.path)
+    _compile_changed(state, changes)
+
+
+def _compile_changed(state: VenvState, changes: Changes) -> None:
+    """Bytecode for the distributions ``changes`` installed or upgraded, and nothing else."""
+    files = [f for dist in changes.touched for f in dist.files() if f.is_file()]
+    compile_files(state.python, package_sources(files), cwd=state.path)
 
 
 @dataclass(eq=False)
@@ -230,11 +233,7 @@ def ensure_server(
     before = snapshot(state.site_packages)
     engine.install([requirement])
     # Only what the server brought: _compile would recompile all of a fresh venv again.
-    changes = compare(before, snapshot(state.site_packages))
-    files = [
-        f for dist in changes.touched for f in dist.files() if f.suffix == ".py" and f.is_file()
-    ]
-    compile_files(state.python, files, cwd=state.path)
+    _compile_changed(state, compare(before, snapshot(state.site_packages)))
     finish_venv(state)
     output.info(
         f"Installed {requirement} into the virtualenv: the web process needs it and the app's "

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 
 from python_cnb.buildpack_error import BuildpackError
 
@@ -48,9 +48,15 @@ def ssl_context(extra_ca_files: tuple[Path, ...] = ()) -> ssl.SSLContext:
     return context
 
 
-def _fetch_once(url: str, destination: Path, timeout: float, context: ssl.SSLContext) -> str:
+def _fetch_once(
+    url: str,
+    destination: Path,
+    timeout: float,
+    context: ssl.SSLContext,
+    headers: Mapping[str, str],
+) -> str:
     digest = hashlib.sha256()
-    request = urllib.request.Request(url, headers={"User-Agent": "python-cnb"})  # noqa: S310
+    request = urllib.request.Request(url, headers={"User-Agent": "python-cnb", **headers})  # noqa: S310
     try:
         response = urllib.request.urlopen(request, timeout=timeout, context=context)  # noqa: S310
     except urllib.error.HTTPError as error:
@@ -87,19 +93,21 @@ def download(
     context: Optional[ssl.SSLContext] = None,
     backoff: float = 1.0,
     on_retry: Callable[[int, str], None] = lambda attempt, reason: None,
+    headers: Optional[Mapping[str, str]] = None,
 ) -> None:
     """Download ``url`` to ``destination`` and check its SHA-256.
 
     Transient failures (timeouts, resets, HTTP 5xx/408/429, short reads) are retried
     ``retries`` times with exponential back-off; others fail at once. On any failure,
-    ``destination`` is removed, so nothing unverified is ever left behind.
+    ``destination`` is removed, so nothing unverified is ever left behind. ``headers`` are
+    sent with the request (an index's ``Authorization``).
     """
     context = context or ssl_context()
     attempts = 0
     while True:
         attempts += 1
         try:
-            actual = _fetch_once(url, destination, timeout, context)
+            actual = _fetch_once(url, destination, timeout, context, headers or {})
             break
         except _Permanent as error:
             destination.unlink(missing_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
@@ -38,6 +39,7 @@ def run_streamed(
     if echo:
         output.info(f"Running '{shown}'")
     lines: list[str] = []
+    started = time.monotonic()
     try:
         process = subprocess.Popen(
             list(argv),
@@ -59,6 +61,7 @@ def run_streamed(
             if echo:
                 output.subprocess_line(line)
         exit_code = process.wait()
+    output.debug(f"'{shown}' took {(time.monotonic() - started) * 1000:.0f} ms")
     text = "\n".join(lines)
     if exit_code != 0:
         raise CommandFailed(shown, exit_code, text)

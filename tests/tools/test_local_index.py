@@ -339,6 +339,26 @@ def test_metadata_file(server: local_index.IndexServer, root: Path) -> None:
     assert status == 404
 
 
+def test_pages_revalidate_with_etags_and_files_are_immutable(
+    server: local_index.IndexServer, root: Path
+) -> None:
+    status, headers, _ = get(server.url + "demo-dep/")
+    assert status == 200 and headers["Cache-Control"] == "max-age=0"
+    etag = headers["ETag"]
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request("GET", "/simple/demo-dep/", headers={"If-None-Match": f"W/{etag}"})
+    response = connection.getresponse()
+    assert (response.status, response.read()) == (304, b"")
+    connection.close()
+    json_headers = get(server.url + "demo-dep/", accept="application/vnd.pypi.simple.v1+json")[1]
+    assert json_headers["ETag"] != etag  # a representation of its own
+    make_wheel(root / "files", "demo-dep", "3.0")
+    assert get(server.url + "demo-dep/")[1]["ETag"] != etag  # a changed page, a new tag
+    for name in ("demo_dep-2.0-py3-none-any.whl", "demo_dep-2.0-py3-none-any.whl.metadata"):
+        headers = get(f"{server.base_url}/files/{name}")[1]
+        assert headers["Cache-Control"] == "max-age=365000000, immutable, public"
+
+
 def test_redirects_and_not_found(server: local_index.IndexServer) -> None:
     response = raw_request(server, "GET", "/simple/Demo_Pkg/")
     assert response.status == 301

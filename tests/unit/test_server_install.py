@@ -100,15 +100,15 @@ class Compiled:
     def compile_files(self, python: Path, files: Sequence[Path], *, cwd: Path) -> None:
         self.files.append(list(files))
 
-    def compile_bytecode(self, python: Path, paths: Sequence[Path], **kwargs: Any) -> None:
-        self.trees.append(list(paths))
+    def compile_site_packages(self, python: Path, site_packages: Path, **kwargs: Any) -> None:
+        self.trees.append([site_packages])
 
 
 @pytest.fixture
 def compiled(monkeypatch: pytest.MonkeyPatch) -> Compiled:
     recorder = Compiled()
     monkeypatch.setattr(dependencies, "compile_files", recorder.compile_files)
-    monkeypatch.setattr(dependencies, "compile_bytecode", recorder.compile_bytecode)
+    monkeypatch.setattr(dependencies, "compile_site_packages", recorder.compile_site_packages)
     return recorder
 
 

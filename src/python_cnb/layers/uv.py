@@ -1,8 +1,10 @@
 """The ``uv`` layer: the uv binary (build, cache; never launched).
 
-uv's wheel is fetched from the configured package index with the interpreter's bundled pip
-(so index URLs, netrc, CA bindings and proxies apply exactly as for the app's packages) and
-checked against the SHA-256 pinned in buildpack.toml before the binary is extracted.
+uv's wheel is fetched from the configured package index and checked against the SHA-256
+pinned in buildpack.toml before the binary is extracted: straight from the index's project
+page when the index settings are plain ones (see :mod:`python_cnb.simple_index`), else with
+the interpreter's bundled pip (so proxies, find-links, pip.conf bindings apply exactly as
+for the app's packages).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from python_cnb.cnb.layers import LayerTypes, cached_layer
 from python_cnb.layers import log_decision
 from python_cnb.layers.python import InstalledPython
 from python_cnb.package_index import IndexSettings
+from python_cnb.simple_index import fetch_pinned
 from python_cnb.subprocess_runner import CommandFailed, run_quiet
 from python_cnb.tool_specs import ToolSpec
 
@@ -74,7 +77,12 @@ def download_wheel(
     env: Mapping[str, str],
     cwd: Path,
 ) -> Path:
-    """Download ``spec``'s wheel with the bundled pip, hash-checked unless overridden."""
+    """Download ``spec``'s wheel, hash-checked unless overridden: straight from the index
+    when that is possible, else with the bundled pip."""
+    if spec.hashes and not spec.overridden:
+        direct = fetch_pinned(spec.name, spec.hashes, destination / "wheels", index, env)
+        if direct is not None:
+            return direct
     requirement = destination / "requirement.txt"
     hashes = "".join(f" --hash=sha256:{h}" for h in spec.hashes) if not spec.overridden else ""
     requirement.write_text(f"{spec.name}=={spec.version}{hashes}\n", encoding="utf-8")

@@ -1,0 +1,8 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("orders/", include("orders.urls")),
+    path("", include("catalog.urls")),
+]
