@@ -1,9 +1,9 @@
 """Django static files: ``manage.py collectstatic``, dry run first, as Kato does it.
 
 It runs when Django is installed in the app's venv, a ``manage.py`` exists (in the app root
-or one level down) and ``django.contrib.staticfiles`` is enabled (``manage.py help
-collectstatic`` knows the command). The dry run must succeed before the real run; any
-failure shows Django's own message and fails the build. ``BUILD_DISABLE_COLLECTSTATIC``
+or one level down) and ``django.contrib.staticfiles`` is enabled (the dry run does not
+answer "Unknown command"). The dry run must succeed before the real run; any failure shows
+Django's own message and fails the build. ``BUILD_DISABLE_COLLECTSTATIC``
 (Kato) or ``DISABLE_COLLECTSTATIC`` (Heroku) skips it.
 
 When neither ``manage.py`` nor the build's environment names the settings module
@@ -81,7 +81,7 @@ def warn_no_settings(manage_py: Path, app_dir: Path, said: str) -> None:
     ran_in = in_directory(relative_directory(directory, app_dir))
     output.warning(
         "Static files were not collected: no Django settings module",
-        f"`python manage.py help collectstatic` ({ran_in}) said:\n{found}\n\n"
+        f"`python manage.py collectstatic --dry-run --noinput` ({ran_in}) said:\n{found}\n\n"
         f"{relative} does not set DJANGO_SETTINGS_MODULE, and neither does the build's "
         "environment, so Django cannot load the settings, and python-cnb cannot tell whether "
         "django.contrib.staticfiles is enabled. If it is, the image has no static files.\n\n"
@@ -101,6 +101,11 @@ def opted_out(env: Mapping[str, str]) -> Optional[str]:
         if env.get(name, "").strip().lower() in ("1", "true", "yes", "on"):
             return name
     return None
+
+
+def _unknown_command(said: str) -> bool:
+    """Whether Django said it has no collectstatic command (staticfiles is not installed)."""
+    return "Unknown command: 'collectstatic'" in said or "Unknown command: collectstatic" in said
 
 
 def collectstatic(app_dir: Path, venv: Path, site_packages: Path, env: Mapping[str, str]) -> bool:
@@ -126,27 +131,35 @@ def collectstatic(app_dir: Path, venv: Path, site_packages: Path, env: Mapping[s
         "PATH": f"{venv / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}",
     }
     relative = relative_directory(directory, app_dir)
-    try:
-        run_quiet([python, "manage.py", "help", "collectstatic"], cwd=directory, env=run_env)
+    dry_run = "manage.py collectstatic --dry-run --noinput"
+    try:  # the dry run also tells whether the project has staticfiles at all
+        said = run_quiet(
+            [python, "manage.py", "collectstatic", "--dry-run", "--noinput"],
+            cwd=directory,
+            env=run_env,
+            display=dry_run,
+        )
     except CommandFailed as error:
         if NO_SETTINGS in error.output:
             warn_no_settings(manage_py, app_dir, error.output)
             return False
-        if "Unknown command" in error.output:
+        if _unknown_command(error.output):
             output.info(
                 "Skipping collectstatic: django.contrib.staticfiles is not in INSTALLED_APPS"
             )
             return False
-        raise CollectstaticFailed("manage.py help collectstatic", relative, error.output) from None
-    for args, shown in (
-        (
-            ["collectstatic", "--dry-run", "--noinput"],
-            "manage.py collectstatic --dry-run --noinput",
-        ),
-        (["collectstatic", "--noinput"], "manage.py collectstatic --noinput"),
-    ):
-        try:
-            run_streamed([python, "manage.py", *args], cwd=directory, env=run_env, display=shown)
-        except CommandFailed as error:
-            raise CollectstaticFailed(shown, relative, error.output) from None
+        raise CollectstaticFailed(dry_run, relative, error.output) from None
+    output.info(f"Running '{dry_run}'")
+    for line in said.splitlines():
+        output.subprocess_line(line)
+    real = "manage.py collectstatic --noinput"
+    try:
+        run_streamed(
+            [python, "manage.py", "collectstatic", "--noinput"],
+            cwd=directory,
+            env=run_env,
+            display=real,
+        )
+    except CommandFailed as error:
+        raise CollectstaticFailed(real, relative, error.output) from None
     return True

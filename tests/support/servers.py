@@ -22,6 +22,8 @@ class Fault:
     """Seconds to wait before answering (to trigger client timeouts)."""
     truncate_to: Optional[int] = None
     """Send only this many bytes of the body while announcing the full length."""
+    redirect_to: Optional[str] = None
+    """Answer every request with a 302 to this URL."""
 
 
 class FileServer:
@@ -32,6 +34,10 @@ class FileServer:
         self.scheme = "https" if tls is not None else "http"
         self.faults: dict[str, Fault] = {}
         self.requests: list[tuple[str, int]] = []
+        self.headers: list[tuple[str, dict[str, str]]] = []
+        """The path and headers (names in lower case) of every request, in order."""
+        self.pages: dict[str, tuple[str, bytes]] = {}
+        """In-memory answers by path: ``(Content-Type, body)`` (pages a file cannot be)."""
         server = self
 
         class Handler(http.server.SimpleHTTPRequestHandler):
@@ -42,10 +48,27 @@ class FileServer:
                 pass
 
             def do_GET(self) -> None:
+                server.headers.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+                page = server.pages.get(self.path)
+                if page is not None:
+                    server.requests.append((self.path, 200))
+                    self.send_response(200)
+                    self.send_header("Content-Type", page[0])
+                    self.send_header("Content-Length", str(len(page[1])))
+                    self.end_headers()
+                    self.wfile.write(page[1])
+                    return
                 fault = server.faults.get(self.path)
                 if fault is not None:
                     if fault.delay:
                         time.sleep(fault.delay)
+                    if fault.redirect_to is not None:
+                        server.requests.append((self.path, 302))
+                        self.send_response(302)
+                        self.send_header("Location", fault.redirect_to)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
                     if fault.statuses:
                         status = fault.statuses.pop(0)
                         server.requests.append((self.path, status))

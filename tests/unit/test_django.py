@@ -21,7 +21,6 @@ from python_cnb.django import (
 
 DRY_RUN = ["manage.py", "collectstatic", "--dry-run", "--noinput"]
 REAL_RUN = ["manage.py", "collectstatic", "--noinput"]
-HELP = ["manage.py", "help", "collectstatic"]
 
 
 def touch(path: Path, text: str = "") -> Path:
@@ -174,14 +173,13 @@ def test_collectstatic_runs_the_dry_run_then_the_real_run(
     venv = FakeVenv(
         tmp_path,
         {
-            "help collectstatic": ("Usage: manage.py collectstatic\n", 0),
             "collectstatic --dry-run": ("Pretending to copy 12 static files\n", 0),
             "collectstatic --noinput": ("12 static files copied\n", 0),
         },
     )
     assert collectstatic(app_dir, venv.path, venv.site_packages, ENV) is True
     calls = venv.calls()
-    assert [call["args"] for call in calls] == [HELP, DRY_RUN, REAL_RUN]
+    assert [call["args"] for call in calls] == [DRY_RUN, REAL_RUN]
     for call in calls:
         assert call["cwd"] == str(app_dir)
         assert call["VIRTUAL_ENV"] == str(venv.path)
@@ -202,7 +200,7 @@ def test_collectstatic_runs_where_manage_py_is(tmp_path: Path) -> None:
     venv = FakeVenv(tmp_path, {})
     assert collectstatic(app_dir, venv.path, venv.site_packages, {}) is True
     calls = venv.calls()
-    assert [call["args"] for call in calls] == [HELP, DRY_RUN, REAL_RUN]
+    assert [call["args"] for call in calls] == [DRY_RUN, REAL_RUN]
     assert {call["cwd"] for call in calls} == {str(app_dir / "backend")}
     assert {call["PATH"] for call in calls} == {f"{venv.path / 'bin'}:/usr/bin:/bin"}
 
@@ -230,7 +228,7 @@ def test_a_failing_dry_run_stops_before_the_real_run(tmp_path: Path) -> None:
         "django.core.exceptions.ImproperlyConfigured: You're using the staticfiles app "
         "without having set the STATIC_ROOT setting to a filesystem path."
     )
-    assert [call["args"] for call in venv.calls()] == [HELP, DRY_RUN]
+    assert [call["args"] for call in venv.calls()] == [DRY_RUN]
 
 
 def test_a_failing_real_run(tmp_path: Path) -> None:
@@ -245,7 +243,7 @@ def test_a_failing_real_run(tmp_path: Path) -> None:
         ".",
         "disk full",
     )
-    assert [call["args"] for call in venv.calls()] == [HELP, DRY_RUN, REAL_RUN]
+    assert [call["args"] for call in venv.calls()] == [DRY_RUN, REAL_RUN]
 
 
 def test_staticfiles_not_installed_skips(
@@ -256,14 +254,14 @@ def test_staticfiles_not_installed_skips(
     venv = FakeVenv(
         tmp_path,
         {
-            "help collectstatic": (
+            "collectstatic --dry-run": (
                 "Unknown command: 'collectstatic'\nType 'manage.py help' for usage.\n",
                 1,
             )
         },
     )
     assert collectstatic(app_dir, venv.path, venv.site_packages, ENV) is False
-    assert [call["args"] for call in venv.calls()] == [HELP]
+    assert [call["args"] for call in venv.calls()] == [DRY_RUN]
     assert capsys.readouterr().out == (
         "Skipping collectstatic: django.contrib.staticfiles is not in INSTALLED_APPS\n"
     )
@@ -273,15 +271,15 @@ def test_settings_that_fail_to_load_fail_the_build(tmp_path: Path) -> None:
     app_dir = tmp_path / "app"
     django_app(app_dir)
     output = "ModuleNotFoundError: No module named 'mysite.settings'\n"
-    venv = FakeVenv(tmp_path, {"help collectstatic": (output, 1)})
+    venv = FakeVenv(tmp_path, {"collectstatic --dry-run": (output, 1)})
     with pytest.raises(CollectstaticFailed) as caught:
         collectstatic(app_dir, venv.path, venv.site_packages, ENV)
     assert (caught.value.command, caught.value.directory, caught.value.output) == (
-        "manage.py help collectstatic",
+        "manage.py collectstatic --dry-run --noinput",
         ".",
         "ModuleNotFoundError: No module named 'mysite.settings'",
     )
-    assert [call["args"] for call in venv.calls()] == [HELP]
+    assert [call["args"] for call in venv.calls()] == [DRY_RUN]
 
 
 @pytest.mark.parametrize("setting", ["BUILD_DISABLE_COLLECTSTATIC", "DISABLE_COLLECTSTATIC"])
@@ -329,7 +327,7 @@ NO_SETTINGS = (
 def no_settings_warning(manage_py: str, ran_in: str, example: str) -> str:
     return (
         "\n[Warning: Static files were not collected: no Django settings module]\n"
-        f"`python manage.py help collectstatic` ({ran_in}) said:\n"
+        f"`python manage.py collectstatic --dry-run --noinput` ({ran_in}) said:\n"
         "    | No Django settings specified.\n"
         "    | Unknown command: 'collectstatic'\n"
         "    | Type 'manage.py help' for usage.\n\n"
@@ -353,9 +351,9 @@ def test_no_settings_module_is_not_a_missing_staticfiles(
     app_dir = tmp_path / "app"
     django_app(app_dir)
     touch(app_dir / "mysite" / "settings.py", "DEBUG = True\n")
-    venv = FakeVenv(tmp_path, {"help collectstatic": (NO_SETTINGS, 1)})
+    venv = FakeVenv(tmp_path, {"collectstatic --dry-run": (NO_SETTINGS, 1)})
     assert collectstatic(app_dir, venv.path, venv.site_packages, ENV) is False
-    assert [call["args"] for call in venv.calls()] == [HELP]
+    assert [call["args"] for call in venv.calls()] == [DRY_RUN]
     out = capsys.readouterr().out
     assert "staticfiles is not in INSTALLED_APPS" not in out
     assert out == no_settings_warning("manage.py", "in the app root", "mysite.settings")
@@ -367,7 +365,7 @@ def test_no_settings_module_one_level_down(
     app_dir = tmp_path / "app"
     django_app(app_dir, "backend")
     touch(app_dir / "backend" / "config" / "settings" / "__init__.py")
-    venv = FakeVenv(tmp_path, {"help collectstatic": (NO_SETTINGS, 1)})
+    venv = FakeVenv(tmp_path, {"collectstatic --dry-run": (NO_SETTINGS, 1)})
     assert collectstatic(app_dir, venv.path, venv.site_packages, ENV) is False
     assert capsys.readouterr().out == no_settings_warning(
         "backend/manage.py", "in backend", "config.settings"
@@ -389,7 +387,7 @@ def test_no_settings_module_example(
     django_app(app_dir)
     for relative in layout:
         touch(app_dir / relative)
-    venv = FakeVenv(tmp_path, {"help collectstatic": (NO_SETTINGS, 1)})
+    venv = FakeVenv(tmp_path, {"collectstatic --dry-run": (NO_SETTINGS, 1)})
     collectstatic(app_dir, venv.path, venv.site_packages, ENV)
     assert f'"DJANGO_SETTINGS_MODULE", "{example}")' in capsys.readouterr().out
 
