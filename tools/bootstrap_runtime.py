@@ -82,4 +82,6 @@ def prepare_runtime(cache: Path, env: Optional[Mapping[str, str]] = None) -> Pat
 def compile_package(runtime: Path, package_dir: Path) -> None:
     """Compile the buildpack's own code with the bundled runtime (faster detect and build)."""
     python = next((runtime / "bin").glob("python3.*[0-9]"))
-    compile_bytecode(python, [package_dir / "src", package_dir / "vendor"], cwd=package_dir)
+    compile_bytecode(
+        python, [package_dir / "src", package_dir / "vendor"], cwd=package_dir, strip=package_dir
+    )

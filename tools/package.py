@@ -8,6 +8,12 @@ The buildpack directory holds exactly what detect and build need: ``buildpack.to
 ``--bundle-runtime`` (``BUNDLE_RUNTIME=1``) it also carries a bootstrap CPython under
 ``runtime/`` so build images without python3 work. The ``.tgz`` is reproducible: sorted
 entries, fixed timestamps and owners, normalised modes, gzip without a timestamp.
+
+The library and its vendored dependencies carry bytecode (unchecked-hash ``.pyc``, so it is
+reproducible and never rewritten) for every CPython 3.9-3.13 found on this machine (pyenv's,
+or ``python3.X`` on PATH; ``PACKAGE_BYTECODE_PYTHONS`` lists interpreters explicitly, or
+``none``): whichever of them a build image's ``python3`` is, detect and build start without
+compiling the buildpack first (about 50 ms of each phase otherwise).
 """
 
 from __future__ import annotations
@@ -20,8 +26,9 @@ import shutil
 import subprocess
 import tarfile
 from pathlib import Path
-from typing import Optional
+from typing import Mapping, Optional, Sequence
 
+from python_cnb.bytecode import compile_bytecode
 from python_cnb.cnb import toml_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +58,42 @@ def ensure_vendor() -> Path:
     return vendor
 
 
-def assemble(target: Path, *, runtime: Optional[Path] = None) -> Path:
+BYTECODE_VERSIONS = ("3.9", "3.10", "3.11", "3.12", "3.13")
+
+
+def bytecode_pythons(env: Optional[Mapping[str, str]] = None) -> list[Path]:
+    """The interpreters to compile the buildpack's code with (see the module docstring)."""
+    env = os.environ if env is None else env
+    listed = env.get("PACKAGE_BYTECODE_PYTHONS", "").split()
+    if listed:
+        return [] if listed == ["none"] else [Path(p) for p in listed]
+    pyenv = Path(env.get("PYENV_ROOT", "/root/.pyenv")) / "versions"
+    found = []
+    for line in BYTECODE_VERSIONS:
+        builds = sorted(
+            pyenv.glob(f"{line}.*/bin/python{line}"),
+            key=lambda p: [int(x) if x.isdigit() else 0 for x in p.parents[1].name.split(".")],
+        )
+        on_path = shutil.which(f"python{line}", path=env.get("PATH", ""))
+        if builds:
+            found.append(builds[-1])
+        elif on_path:
+            found.append(Path(on_path))
+    return found
+
+
+def compile_library(target: Path, pythons: Sequence[Path]) -> None:
+    """Bytecode of ``src`` and ``vendor`` for each interpreter, side by side in __pycache__."""
+    for python in pythons:
+        compile_bytecode(python, [target / "src", target / "vendor"], cwd=target, strip=target)
+
+
+def assemble(
+    target: Path,
+    *,
+    runtime: Optional[Path] = None,
+    pythons: Optional[Sequence[Path]] = None,
+) -> Path:
     """Write the buildpack directory to ``target`` (replacing it) and return it."""
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
@@ -75,6 +117,7 @@ def assemble(target: Path, *, runtime: Optional[Path] = None) -> Path:
         from tools.bootstrap_runtime import compile_package
 
         compile_package(target / "runtime", target)
+    compile_library(target, bytecode_pythons() if pythons is None else pythons)
     return target
 
 

@@ -60,21 +60,41 @@ def _count_sources(paths: Sequence[Path], limit: int = PARALLEL_FROM) -> int:
     return count
 
 
+def compileall_command(python: Path) -> list[str]:
+    """How to run ``python``'s compileall so that the bytecode is reproducible.
+
+    Constants such as ``x in {"a", "b"}`` become frozensets, marshalled in an order that
+    depends on string hashing on 3.9 and 3.10: the hash seed must be fixed
+    (``PYTHONHASHSEED=0``, see :func:`_compileall`), which ``-I`` would ignore. So compileall
+    runs as a script from the interpreter's own standard library, with ``-s -B`` and an
+    environment of our making: the app directory never lands on ``sys.path`` and no
+    ``PYTHON*`` setting of the build reaches it. Interpreters of another layout fall back to
+    ``-I -m compileall``."""
+    real = python.resolve()
+    line = real.name.removeprefix("python")
+    script = real.parent.parent / "lib" / f"python{line}" / "compileall.py"
+    if re.fullmatch(r"3\.\d+", line) and script.is_file():
+        return [str(python), "-s", "-B", str(script)]
+    return interpreter_command(python, "-m", "compileall")
+
+
 def _compileall(python: Path, arguments: Sequence[str], cwd: Path, display: str, count: int) -> str:
     return run_quiet(
-        interpreter_command(
-            python,
-            "-m",
-            "compileall",
+        [
+            *compileall_command(python),
             "-f",
             "-q",
             _workers(count),
             "--invalidation-mode",
             "unchecked-hash",
             *arguments,
-        ),
+        ],
         cwd=cwd,
-        env={"PATH": "/usr/bin:/bin", "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
+            "PYTHONHASHSEED": "0",
+        },
         display=display,
     )
 
@@ -86,9 +106,16 @@ def compile_bytecode(
     cwd: Path,
     exclude: Optional[str] = None,
     display: str = "python -m compileall",
+    strip: Optional[Path] = None,
 ) -> None:
-    """Compile every ``.py`` under ``paths``, except those matching ``exclude``."""
-    arguments = [*(["-x", exclude] if exclude else []), *map(str, paths)]
+    """Compile every ``.py`` under ``paths``, except those matching ``exclude``. With
+    ``strip``, the source paths recorded in the bytecode are relative to it (the same bytes
+    wherever the tree is built; the import system records the real path when it loads them)."""
+    arguments = [
+        *(["-x", exclude] if exclude else []),
+        *(["-s", str(strip)] if strip is not None else []),
+        *map(str, paths),
+    ]
     _compileall(python, arguments, cwd, display, _count_sources(paths))
 
 

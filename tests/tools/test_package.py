@@ -29,11 +29,41 @@ def test_contents(assembled: Path) -> None:
     assert any(n.startswith("vendor/packaging/") for n in names)
     assert any(n.startswith("vendor/tomli_w/") for n in names)
     assert not any(n.startswith("src/python_cnb/lifecycle") for n in names)  # a dev tool
-    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+    # bytecode for each CPython found here, unchecked-hash, beside every module
+    pycs = [n for n in names if n.endswith(".pyc")]
+    tags = {n.rsplit(".", 2)[-2] for n in pycs}
+    assert tags == {f"cpython-{p.name[6:].replace('.', '')}" for p in package.bytecode_pythons()}
+    assert all(n.startswith(("src/python_cnb/", "vendor/")) for n in pycs)
+    for tag in tags:
+        assert f"src/python_cnb/__pycache__/build.{tag}.pyc" in names
+        flags = (assembled / f"src/python_cnb/__pycache__/build.{tag}.pyc").read_bytes()[4:8]
+        assert int.from_bytes(flags, "little") == 0b01  # PEP 552 unchecked hash
     assert not (assembled / "vendor" / "bin").exists()
     assert read_descriptor(assembled).id == "python-cnb/python"
     for shim in ("bin/detect", "bin/build", "libexec/python-cnb"):
         assert (assembled / shim).stat().st_mode & 0o111
+
+
+def test_bytecode_pythons_setting(tmp_path: Path) -> None:
+    assert package.bytecode_pythons({"PACKAGE_BYTECODE_PYTHONS": "none"}) == []
+    listed = {"PACKAGE_BYTECODE_PYTHONS": "/opt/py/bin/python3.12 /usr/bin/python3.11"}
+    assert package.bytecode_pythons(listed) == [
+        Path("/opt/py/bin/python3.12"),
+        Path("/usr/bin/python3.11"),
+    ]
+    for version in ("3.9.18", "3.9.2", "3.12.1"):
+        python = tmp_path / "versions" / version / "bin" / f"python{version.rsplit('.', 1)[0]}"
+        python.parent.mkdir(parents=True)
+        python.touch()
+    on_path = tmp_path / "path" / "python3.13"
+    on_path.parent.mkdir()
+    on_path.touch(mode=0o755)
+    env = {"PYENV_ROOT": str(tmp_path), "PATH": str(on_path.parent)}
+    assert package.bytecode_pythons(env) == [
+        tmp_path / "versions" / "3.9.18" / "bin" / "python3.9",  # the newest build of a line
+        tmp_path / "versions" / "3.12.1" / "bin" / "python3.12",
+        on_path,  # no pyenv build: the one on PATH
+    ]
 
 
 def test_archive_is_reproducible(assembled: Path, tmp_path: Path) -> None:

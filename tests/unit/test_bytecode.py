@@ -201,3 +201,39 @@ def test_a_process_pool_only_for_many_files(
     bytecode.compile_bytecode(PYTHON, [tmp_path], cwd=tmp_path)
     bytecode.compile_files(PYTHON, files or [tmp_path / "x.py"], cwd=tmp_path)
     assert [argv[argv.index("-q") + 1] for argv in seen] == [option, option if count else "-j1"]
+
+
+PYENV_39 = sorted(Path("/root/.pyenv/versions").glob("3.9.*/bin/python3.9"))
+
+
+@pytest.mark.skipif(not PYENV_39, reason="needs a CPython 3.9, whose frozensets follow the seed")
+def test_bytecode_is_the_same_whatever_the_hash_seed(tmp_path: Path) -> None:
+    """3.9 marshals a constant frozenset in hash order: the seed is fixed for compileall."""
+    python = PYENV_39[-1]
+    assert bytecode.compileall_command(python) == [
+        str(python),
+        "-s",
+        "-B",
+        str(python.parents[1] / "lib" / "python3.9" / "compileall.py"),
+    ]
+    words = ", ".join(f'"word{i}"' for i in range(40))
+    results = set()
+    for attempt in range(4):
+        source = _source(
+            tmp_path / str(attempt), "module.py", f"def f(x):\n    return x in {{{words}}}\n"
+        )
+        compile_bytecode(python, [source.parent], cwd=tmp_path, strip=source.parent)
+        results.add(next(source.parent.glob("__pycache__/module.cpython-39.pyc")).read_bytes())
+    assert len(results) == 1
+
+
+def test_compileall_command_falls_back_to_isolated_mode(tmp_path: Path) -> None:
+    odd = tmp_path / "bin" / "python-custom"
+    odd.parent.mkdir()
+    odd.symlink_to(PYTHON)
+    command = bytecode.compileall_command(odd)
+    real = PYTHON.resolve()
+    if (real.parents[1] / "lib" / real.name / "compileall.py").is_file():
+        assert command[1:3] == ["-s", "-B"]  # the link resolves to a standard layout
+    else:
+        assert command == [str(odd), "-I", "-B", "-m", "compileall"]
