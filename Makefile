@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_ENV := env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: all venv vendor mirror index package image e2e-images e2e test unit lint demo clean container-tier
+.PHONY: all venv vendor mirror index package image e2e-images e2e test unit lint demo bench clean container-tier
 
 all: test
 
@@ -69,6 +69,10 @@ unit: vendor
 
 test: vendor mirror index lint container-tier
 	$(PY) -m pytest -q -rs
+
+# Benchmarks against pip and uv (not a test; see bench/README.md). BENCH_ARGS="--reps 5".
+bench: vendor
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 demo: vendor mirror index
 	$(PY) -m tools.demo
