@@ -8,10 +8,11 @@ import socket
 import ssl
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Optional
+from typing import IO, Callable, Mapping, Optional
 
 from python_cnb.buildpack_error import BuildpackError
 
@@ -48,6 +49,53 @@ def ssl_context(extra_ca_files: tuple[Path, ...] = ()) -> ssl.SSLContext:
     return context
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def same_origin(first: str, second: str) -> bool:
+    """Whether two URLs have the same scheme, host and port (``https://h/`` is
+    ``https://h:443/``): where an index's credentials may be sent."""
+
+    def origin(url: str) -> tuple[str, str, Optional[int]]:
+        parts = urllib.parse.urlsplit(url)
+        scheme = parts.scheme.lower()
+        return scheme, (parts.hostname or ""), parts.port or _DEFAULT_PORTS.get(scheme)
+
+    return origin(first) == origin(second)
+
+
+class _OriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Redirects that drop ``Authorization`` when they leave the origin, as pip does.
+
+    urllib's own handler copies every header of a request to its redirect, so a file on the
+    index host that redirects to a CDN would hand the index's password to the CDN."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> Optional[urllib.request.Request]:
+        redirected = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if redirected is not None and not same_origin(req.full_url, redirected.full_url):
+            redirected.remove_header("Authorization")
+        return redirected
+
+
+def open_url(
+    request: urllib.request.Request, *, timeout: float, context: ssl.SSLContext
+) -> http.client.HTTPResponse:
+    """``urlopen`` that keeps ``Authorization`` within the request's origin on redirects."""
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPSHandler(context=context), _OriginRedirects()
+    )
+    response: http.client.HTTPResponse = opener.open(request, timeout=timeout)
+    return response
+
+
 def _fetch_once(
     url: str,
     destination: Path,
@@ -58,7 +106,7 @@ def _fetch_once(
     digest = hashlib.sha256()
     request = urllib.request.Request(url, headers={"User-Agent": "python-cnb", **headers})  # noqa: S310
     try:
-        response = urllib.request.urlopen(request, timeout=timeout, context=context)  # noqa: S310
+        response = open_url(request, timeout=timeout, context=context)
     except urllib.error.HTTPError as error:
         error.close()  # it holds the connection
         if error.code in (408, 429) or error.code >= 500:

@@ -84,7 +84,11 @@ class FileServer:
                         self.wfile.flush()
                         self.close_connection = True
                         return
-                exists = (root / self.path.lstrip("/").split("?")[0]).is_file()
+                path = self.path.split("?")[0]
+                target = root / path.lstrip("/")
+                exists = target.is_file() or (
+                    path.endswith("/") and (target / "index.html").is_file()
+                )
                 server.requests.append((self.path, 200 if exists else 404))
                 super().do_GET()
 
@@ -92,7 +96,9 @@ class FileServer:
         self._httpd.daemon_threads = True
         if tls is not None:
             self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     @property

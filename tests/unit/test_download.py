@@ -10,7 +10,13 @@ from typing import Iterator
 
 import pytest
 
-from python_cnb.download import ChecksumMismatch, DownloadFailed, download, ssl_context
+from python_cnb.download import (
+    ChecksumMismatch,
+    DownloadFailed,
+    download,
+    same_origin,
+    ssl_context,
+)
 from tests.support.servers import Fault, FileServer
 
 DATA = bytes(range(256)) * 4096 + b"tail"
@@ -250,3 +256,33 @@ def test_ssl_context_with_a_missing_ca_file(tmp_path: Path) -> None:
     garbage.write_text("not a certificate\n", encoding="utf-8")
     with pytest.raises(ssl.SSLError):
         ssl_context((garbage,))
+
+
+def test_same_origin() -> None:
+    assert same_origin("https://h.example/simple/", "https://H.example:443/files/x.whl")
+    assert same_origin("http://127.0.0.1:8080/a", "http://127.0.0.1:8080/b?c#d")
+    assert not same_origin("http://127.0.0.1:8080/a", "http://127.0.0.1:8081/a")
+    assert not same_origin("http://h.example/a", "https://h.example/a")
+    assert not same_origin("https://h.example/a", "https://files.h.example/a")
+
+
+def test_authorization_stays_within_the_origin_on_redirects(tmp_path: Path) -> None:
+    """urllib copies every header to a redirect; the index's password must not reach a CDN."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "moved.tar.gz").write_bytes(DATA)
+    (tmp_path / "b" / "cdn.tar.gz").write_bytes(DATA)
+    with FileServer(tmp_path / "a") as index, FileServer(tmp_path / "b") as cdn:
+        index.faults["/same.tar.gz"] = Fault(redirect_to=index.url("moved.tar.gz"))
+        index.faults["/other.tar.gz"] = Fault(redirect_to=cdn.url("cdn.tar.gz"))
+        auth = {"Authorization": "Basic dTpw"}
+        download(index.url("same.tar.gz"), tmp_path / "1", SHA, headers=auth)
+        download(index.url("other.tar.gz"), tmp_path / "2", SHA, headers=auth)
+        sent = [(path, h.get("authorization")) for path, h in index.headers + cdn.headers]
+    assert sent == [
+        ("/same.tar.gz", "Basic dTpw"),
+        ("/moved.tar.gz", "Basic dTpw"),
+        ("/other.tar.gz", "Basic dTpw"),
+        ("/cdn.tar.gz", None),
+    ]
+    assert (tmp_path / "2").read_bytes() == DATA
