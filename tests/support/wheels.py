@@ -1,4 +1,4 @@
-"""A tiny valid wheel, for index tests that only need a file to list, fetch and hash."""
+"""Tiny valid wheels (and the core metadata they carry), for package index tests."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import base64
 import hashlib
 import zipfile
 from pathlib import Path
+from typing import Sequence
 
 
 def _record_hash(data: bytes) -> str:
@@ -13,16 +14,38 @@ def _record_hash(data: bytes) -> str:
     return f"sha256={digest}"
 
 
-def make_wheel(directory: Path, name: str, version: str, *, payload: bytes = b"") -> Path:
-    """``<name>-<version>-py3-none-any.whl`` in ``directory``: one module holding
-    ``payload`` (so that two wheels of the same name can differ), METADATA, WHEEL, RECORD."""
+def core_metadata(
+    name: str, version: str, requires_python: str = ">=3.9", requires: Sequence[str] = ()
+) -> bytes:
+    """A METADATA / PKG-INFO file."""
+    lines = [
+        "Metadata-Version: 2.1",
+        f"Name: {name}",
+        f"Version: {version}",
+        f"Summary: {name} for tests",
+        f"Requires-Python: {requires_python}",
+        *(f"Requires-Dist: {r}" for r in requires),
+    ]
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+def make_wheel(
+    directory: Path,
+    name: str,
+    version: str,
+    *,
+    payload: bytes = b"",
+    requires_python: str = ">=3.9",
+    requires: Sequence[str] = (),
+) -> Path:
+    """``<name>-<version>-py3-none-any.whl`` in ``directory``: one module,
+    ``<name>/__init__.py``, holding ``payload`` (so that two wheels of the same name can
+    differ), METADATA, WHEEL, RECORD."""
     module = name.replace("-", "_")
     dist_info = f"{module}-{version}.dist-info"
     files = {
         f"{module}/__init__.py": f"VERSION = {version!r}\n".encode() + payload,
-        f"{dist_info}/METADATA": (
-            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n".encode()
-        ),
+        f"{dist_info}/METADATA": core_metadata(name, version, requires_python, requires),
         f"{dist_info}/WHEEL": (
             b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n\n"
         ),

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Optional, Sequence
 
 import pytest
+from tests.support.wheels import core_metadata, make_wheel
 
 from tools import local_index
 
@@ -32,51 +33,6 @@ JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 
 
 # -- fixtures: a tiny repository ------------------------------------------------------------
-
-
-def _record_hash(data: bytes) -> str:
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return f"sha256={digest}"
-
-
-def _metadata(name: str, version: str, requires_python: str, requires: Sequence[str]) -> bytes:
-    lines = [
-        "Metadata-Version: 2.1",
-        f"Name: {name}",
-        f"Version: {version}",
-        f"Summary: {name} for tests",
-        f"Requires-Python: {requires_python}",
-        *(f"Requires-Dist: {r}" for r in requires),
-    ]
-    return ("\n".join(lines) + "\n\n").encode()
-
-
-def make_wheel(
-    directory: Path,
-    name: str,
-    version: str,
-    *,
-    requires_python: str = ">=3.9",
-    requires: Sequence[str] = (),
-) -> Path:
-    """A valid pure-Python wheel with one module, ``<name>/__init__.py``."""
-    module = name.replace("-", "_")
-    dist_info = f"{module}-{version}.dist-info"
-    files = {
-        f"{module}/__init__.py": f"VERSION = {version!r}\n".encode(),
-        f"{dist_info}/METADATA": _metadata(name, version, requires_python, requires),
-        f"{dist_info}/WHEEL": (
-            b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n\n"
-        ),
-    }
-    record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in files.items())
-    record += f"{dist_info}/RECORD,,\n"
-    path = directory / f"{module}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for member, data in files.items():
-            archive.writestr(member, data)
-        archive.writestr(f"{dist_info}/RECORD", record)
-    return path
 
 
 def make_sdist(
@@ -90,7 +46,7 @@ def make_sdist(
     """An sdist ``.tar.gz`` with a PKG-INFO (not buildable; only listed)."""
     stem = f"{name.replace('-', '_')}-{version}"
     path = directory / f"{stem}.tar.gz"
-    members = {f"{stem}/PKG-INFO": _metadata(name, version, requires_python, ())}
+    members = {f"{stem}/PKG-INFO": core_metadata(name, version, requires_python)}
     if pyproject is not None:
         members[f"{stem}/pyproject.toml"] = pyproject
     with tarfile.open(path, "w:gz") as archive:

@@ -25,6 +25,7 @@ from python_cnb.launch_env import (
     toml_line,
     web_concurrency,
 )
+from tests.support.exec_d import exec_d_output, run_with_fd3
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -393,11 +394,6 @@ def test_toml_line_parses_back(value: str) -> None:
     assert check_exec_d_output(text) == []
 
 
-FD3 = "import os, sys; os.dup2(int(sys.argv[1]), 3); os.execv(sys.argv[2], sys.argv[2:])"
-"""Makes the inherited pipe the program's fd 3, then execs it: the parent's fds stay as
-they are."""
-
-
 PYTHON39 = Path("/root/.pyenv/versions/3.9.18/bin/python3.9")
 INTERPRETERS = [
     pytest.param(Path(sys.executable), id="dev"),
@@ -411,22 +407,7 @@ INTERPRETERS = [
 
 def run_exec_d(env: dict[str, str], python: Path = Path(sys.executable)) -> str:
     """Run launch_env.py as the launcher runs exec.d programs: fd 3 is where it writes."""
-    read_end, write_end = os.pipe()
-    try:
-        completed = subprocess.run(
-            [sys.executable, "-c", FD3, str(write_end), str(python), "-I", launch_env.__file__],
-            env=env,
-            pass_fds=(write_end,),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    finally:
-        os.close(write_end)
-    with os.fdopen(read_end, encoding="utf-8") as stream:
-        text = stream.read()
-    assert (completed.returncode, completed.stdout, completed.stderr) == (0, "", "")
-    return text
+    return exec_d_output([str(python), "-I", launch_env.__file__], env)
 
 
 @pytest.mark.parametrize("python", INTERPRETERS)
@@ -473,21 +454,9 @@ def run_exec_d_raw(
 ) -> tuple[int, bytes, str]:
     """Run the program with an environment of raw bytes: its exit code, what it wrote to fd
     3 (bytes, unchecked) and its stderr."""
-    read_end, write_end = os.pipe()
-    try:
-        completed = subprocess.run(
-            [sys.executable, "-c", FD3, str(write_end), str(python), "-I", launch_env.__file__],
-            env=env,
-            pass_fds=(write_end,),
-            capture_output=True,
-            check=False,
-        )
-    finally:
-        os.close(write_end)
-    with os.fdopen(read_end, "rb") as stream:
-        written = stream.read()
-    assert completed.stdout == b""
-    return completed.returncode, written, completed.stderr.decode("utf-8")
+    code, written, stdout, stderr = run_with_fd3([str(python), "-I", launch_env.__file__], env)
+    assert stdout == b""
+    return code, written, stderr.decode("utf-8")
 
 
 def cgroup_env(root: Path) -> dict[bytes, bytes]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import stat
 import subprocess
 import sys
@@ -23,10 +22,9 @@ from python_cnb.layers.python import InstalledPython
 from python_cnb.layers.runtime import cartridge_dir, write_runtime_layer
 from python_cnb.processes import CARTRIDGE_MODULE, CARTRIDGE_SHIM, ProcessPlan
 from python_cnb.python_version import PythonVersion
+from tests.support.exec_d import exec_d_output
 
 VERSION = PythonVersion(*sys.version_info[:3])
-FD3 = "import os, sys; os.dup2(int(sys.argv[1]), 3); os.execv(sys.argv[2], sys.argv[2:])"
-"""Makes the inherited pipe the program's fd 3, then execs it."""
 
 
 def build_context(tmp_path: Path) -> BuildContext:
@@ -132,25 +130,6 @@ def test_exec_d_program(tmp_path: Path) -> None:
     assert stat.S_ISREG(mode)
 
 
-def run_with_fd3(program: Path, env: dict[str, str]) -> str:
-    read_end, write_end = os.pipe()
-    try:
-        completed = subprocess.run(
-            [sys.executable, "-c", FD3, str(write_end), str(program)],
-            env=env,
-            pass_fds=(write_end,),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    finally:
-        os.close(write_end)
-    with os.fdopen(read_end, encoding="utf-8") as stream:
-        text = stream.read()
-    assert (completed.returncode, completed.stdout, completed.stderr) == (0, "", "")
-    return text
-
-
 def test_exec_d_program_runs_and_writes_exec_d_output(tmp_path: Path) -> None:
     ctx = build_context(tmp_path)
     write_runtime_layer(ctx, installed_python(tmp_path), plan(GUNICORN, server="gunicorn"))
@@ -159,7 +138,7 @@ def test_exec_d_program_runs_and_writes_exec_d_output(tmp_path: Path) -> None:
     (cgroup / "cpu.max").write_text("100000 100000\n", encoding="ascii")  # within any machine
     (cgroup / "memory.max").write_text(f"{512 * 1024**2}\n", encoding="ascii")
     program = ctx.layers_dir / "runtime" / "exec.d" / "python-cnb-launch-env"
-    text = run_with_fd3(program, {"PYTHON_CNB_CGROUP_ROOT": str(cgroup), "PORT": "5000"})
+    text = exec_d_output([str(program)], {"PYTHON_CNB_CGROUP_ROOT": str(cgroup), "PORT": "5000"})
     assert check_exec_d_output(text) == []
     assert toml_file.loads(text) == {
         "WEB_CONCURRENCY": "2",
