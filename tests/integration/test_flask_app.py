@@ -65,6 +65,8 @@ def test_layers_and_launch_env(lifecycle: Lifecycle) -> None:
     assert venv_env.read_bytes() == str(lifecycle.layer("venv")).encode()
     assert (lifecycle.layer("runtime") / "env.launch" / "PORT.default").read_bytes() == b"8080"
 
+    # A direct command gets the layers' env and, as the launcher runs exec.d for every
+    # process, the launch-time defaults; nothing else.
     env = lifecycle.exec(["env"]).stdout.splitlines()
     assert sorted(line.split("=", 1)[0] for line in env) == [
         "HOME",
@@ -72,7 +74,11 @@ def test_layers_and_launch_env(lifecycle: Lifecycle) -> None:
         "PATH",
         "PORT",
         "PYTHONUNBUFFERED",
+        "UVICORN_HOST",
+        "UVICORN_PORT",
         "VIRTUAL_ENV",
+        "WEB_CONCURRENCY",
+        "WEB_CONCURRENCY_SET_BY",
     ]
     assert f"PATH={lifecycle.layer('venv')}/bin:{lifecycle.layer('python')}/bin:" in "\n".join(env)
     assert "PORT=8080" in env and "PYTHONUNBUFFERED=1" in env

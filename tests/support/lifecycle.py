@@ -72,6 +72,18 @@ class Running:
                 time.sleep(0.2)
         raise AssertionError(f"no HTTP answer within {timeout}s:\n{self.output}")
 
+    def wait_for_output(self, text: str, count: int = 1, timeout: float = 20) -> str:
+        """Poll the log until ``text`` appears ``count`` times (servers log after they
+        answer, and workers boot in their own time); return the log."""
+        deadline = time.monotonic() + timeout
+        while self.output.count(text) < count and time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        output = self.output
+        assert output.count(text) >= count, f"{text!r} not logged {count} times:\n{output}"
+        return output
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
