@@ -304,7 +304,7 @@ def _record_build(samples: Samples, scenario: str, result: BuildResult, work: Pa
     samples.add(
         f"{scenario}.deps", "python-cnb", _step_ms(result.output, "Installing dependencies")
     )
-    compiled = _took(result.output, "(debug) 'python -m compileall' took")
+    compiled = _took(result.output, "(debug) 'compile bytecode' took")
     if scenario == "cold" and compiled is not None:
         samples.add("cold.compile", "python-cnb", compiled)
 

@@ -217,7 +217,7 @@ def compile_app(ctx: BuildContext, python: InstalledPython, processes: ProcessPl
             [ctx.app_dir],
             cwd=ctx.app_dir,
             exclude=APP_EXCLUDE,
-            display="python -m compileall (the app)",
+            display="compile bytecode (the app)",
         )
         if processes.uses_cartridge:
             compile_source_file(python.executable, ctx.app_dir / CARTRIDGE_SOURCE, cwd=ctx.app_dir)

@@ -3,9 +3,11 @@
 Every ``.pyc`` is hash-based and unchecked (PEP 552): the exported image gives every file
 the same timestamp and may be read-only, so timestamp-based files would be stale or
 rewritten at every start, and hash-based ones make rebuilds produce the same bytes.
-``-f`` replaces any ``.pyc`` a tool wrote on its own. A source file whose name does not end
-in ``.py`` (``wsgi/application``, loaded by a ``SourceFileLoader``) is compiled on its own,
-to where the import system looks for its bytecode.
+Every ``.pyc`` is rewritten, replacing any a tool wrote on its own. The compiling is done by
+:mod:`python_cnb.compile_pyc`, run by the interpreter in question: it is ``compileall``
+made reproducible (see there). A source file whose name does not end in ``.py``
+(``wsgi/application``, loaded by a ``SourceFileLoader``) is compiled on its own, to where
+the import system looks for its bytecode.
 """
 
 from __future__ import annotations
@@ -33,21 +35,25 @@ compiles it in memory, as for any file without bytecode."""
 
 def interpreter_command(executable: Path, *args: str) -> list[str]:
     """``<executable> -I -B <args>``: isolated, and writing no bytecode on import (only
-    compileall writes ``.pyc`` files into a layer, and only hash-based ones)."""
+    :mod:`python_cnb.compile_pyc` writes ``.pyc`` files into a layer, and only hash-based
+    ones)."""
     return [str(executable), "-I", "-B", *args]
 
 
 PARALLEL_FROM = 150
-"""Files from which compiling in a process pool (``-j0``) beats one process: starting the
-pool costs about 0.1 s, a file about 1 ms."""
+"""Files from which compiling in a process pool beats one process: starting the pool
+costs about 0.1 s, a file about 1 ms."""
+
+COMPILER = Path(__file__).with_name("compile_pyc.py")
+"""The compiler script (:mod:`python_cnb.compile_pyc`), run by the target interpreter."""
 
 
-def _workers(count: int) -> str:
-    return "-j0" if count >= PARALLEL_FROM else "-j1"
+def _jobs(count: int) -> str:
+    return "0" if count >= PARALLEL_FROM else "1"
 
 
 def _count_sources(paths: Sequence[Path], limit: int = PARALLEL_FROM) -> int:
-    """``.py`` files under ``paths``, counted up to ``limit`` (enough to choose ``-j``)."""
+    """``.py`` files under ``paths``, counted up to ``limit`` (enough to choose the jobs)."""
     count = 0
     for path in paths:
         if path.is_file():
@@ -60,35 +66,22 @@ def _count_sources(paths: Sequence[Path], limit: int = PARALLEL_FROM) -> int:
     return count
 
 
-def compileall_command(python: Path) -> list[str]:
-    """How to run ``python``'s compileall so that the bytecode is reproducible.
+def compiler_command(python: Path) -> list[str]:
+    """How to run :mod:`python_cnb.compile_pyc` with ``python`` so that the bytecode is
+    reproducible.
 
     Constants such as ``x in {"a", "b"}`` become frozensets, marshalled in an order that
     depends on string hashing on 3.9 and 3.10: the hash seed must be fixed
-    (``PYTHONHASHSEED=0``, see :func:`_compileall`), which ``-I`` would ignore. So compileall
-    runs as a script from the interpreter's own standard library, with ``-s -B`` and an
-    environment of our making: the app directory never lands on ``sys.path`` and no
-    ``PYTHON*`` setting of the build reaches it. Interpreters of another layout fall back to
-    ``-I -m compileall``."""
-    real = python.resolve()
-    line = real.name.removeprefix("python")
-    script = real.parent.parent / "lib" / f"python{line}" / "compileall.py"
-    if re.fullmatch(r"3\.\d+", line) and script.is_file():
-        return [str(python), "-s", "-B", str(script)]
-    return interpreter_command(python, "-m", "compileall")
+    (``PYTHONHASHSEED=0``, see :func:`_compile`), which ``-I`` would ignore. So the script
+    runs with ``-s -B`` and an environment of our making instead: it drops its own directory
+    from ``sys.path``, no ``PYTHON*`` setting of the build reaches it, and the app directory
+    is never on ``sys.path``."""
+    return [str(python), "-s", "-B", str(COMPILER)]
 
 
-def _compileall(python: Path, arguments: Sequence[str], cwd: Path, display: str, count: int) -> str:
+def _compile(python: Path, arguments: Sequence[str], cwd: Path, display: str, count: int) -> str:
     return run_quiet(
-        [
-            *compileall_command(python),
-            "-f",
-            "-q",
-            _workers(count),
-            "--invalidation-mode",
-            "unchecked-hash",
-            *arguments,
-        ],
+        [*compiler_command(python), "--jobs", _jobs(count), *arguments],
         cwd=cwd,
         env={
             "PATH": "/usr/bin:/bin",
@@ -105,18 +98,18 @@ def compile_bytecode(
     *,
     cwd: Path,
     exclude: Optional[str] = None,
-    display: str = "python -m compileall",
+    display: str = "compile bytecode",
     strip: Optional[Path] = None,
 ) -> None:
     """Compile every ``.py`` under ``paths``, except those matching ``exclude``. With
     ``strip``, the source paths recorded in the bytecode are relative to it (the same bytes
     wherever the tree is built; the import system records the real path when it loads them)."""
     arguments = [
-        *(["-x", exclude] if exclude else []),
-        *(["-s", str(strip)] if strip is not None else []),
+        *(["--exclude", exclude] if exclude else []),
+        *(["--strip", str(strip)] if strip is not None else []),
         *map(str, paths),
     ]
-    _compileall(python, arguments, cwd, display, _count_sources(paths))
+    _compile(python, arguments, cwd, display, _count_sources(paths))
 
 
 def compile_site_packages(python: Path, site_packages: Path, *, cwd: Path) -> None:
@@ -137,27 +130,12 @@ def compile_files(python: Path, files: Sequence[Path], *, cwd: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="python-cnb-compile-") as tmp:
         listing = Path(tmp) / "files.txt"
         listing.write_text("\n".join(str(f) for f in files) + "\n", encoding="utf-8")
-        display = "python -m compileall (changed packages)"
-        _compileall(python, ["-i", str(listing)], cwd, display, len(files))
-
-
-_COMPILE_SOURCE = (
-    "import py_compile, sys\n"
-    "py_compile.compile(sys.argv[1], doraise=True, "
-    "invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)\n"
-)
-"""``py_compile`` writes to ``importlib.util.cache_from_source(file)``, the path a
-``SourceFileLoader`` reads (``wsgi/__pycache__/applicationcpython-312.pyc`` for
-``wsgi/application``), whatever the file is called; ``compileall`` skips names without
-``.py``."""
+        display = "compile bytecode (changed packages)"
+        _compile(python, ["--list", str(listing)], cwd, display, len(files))
 
 
 def compile_source_file(python: Path, source: Path, *, cwd: Path) -> None:
     """Compile one source file, whatever its name, to unchecked hash-based bytecode where
-    a ``SourceFileLoader`` for it will look."""
-    run_quiet(
-        interpreter_command(python, "-c", _COMPILE_SOURCE, str(source)),
-        cwd=cwd,
-        env={"PATH": "/usr/bin:/bin", "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH},
-        display=f"python -m py_compile {source.name}",
-    )
+    a ``SourceFileLoader`` for it will look (``wsgi/__pycache__/applicationcpython-312.pyc``
+    for ``wsgi/application``; a directory walk takes only ``.py`` files)."""
+    _compile(python, ["--file", str(source)], cwd, f"compile bytecode ({source.name})", 1)

@@ -57,7 +57,8 @@ class InstalledPython:
 
     def command(self, *args: str) -> list[str]:
         """Run the interpreter isolated (``-I``) and without writing bytecode (``-B``): only
-        compileall may write ``.pyc`` files into a launch layer, and only hash-based ones."""
+        :mod:`python_cnb.compile_pyc` writes ``.pyc`` files into a launch layer, and only
+        hash-based ones."""
         return interpreter_command(self.executable, *args)
 
     @property
@@ -200,7 +201,7 @@ def _compile_stdlib(home: Path, version: PythonVersion) -> None:
             [home / "lib" / f"python{version.line}"],
             cwd=home,
             exclude=STDLIB_NOT_COMPILED,
-            display="python -m compileall (standard library)",
+            display="compile bytecode (standard library)",
         )
     except CommandFailed as error:
         output.warning(

@@ -61,6 +61,6 @@ def write_runtime_layer(ctx: BuildContext, python: InstalledPython, plan: Proces
             python.executable,
             [shim.parent],
             cwd=layer.path,
-            display="python -m compileall (the wsgi/application shim)",
+            display="compile bytecode (the wsgi/application shim)",
         )
     layer.write(TYPES)
