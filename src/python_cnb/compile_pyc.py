@@ -140,7 +140,7 @@ def compile_file(path: str, strip: Optional[str]) -> Optional[str]:
         target = importlib.util.cache_from_source(path)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         _write_atomic(target, data, os.stat(path).st_mode | 0o200)
-    except (SyntaxError, ValueError, UnicodeDecodeError, OSError) as error:
+    except Exception as error:  # as py_compile: any failure is this file's alone
         detail = "".join(traceback.format_exception_only(type(error), error))
         return f"*** Error compiling {path!r}...\n{detail}"
     return None

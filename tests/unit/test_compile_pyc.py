@@ -203,6 +203,16 @@ def test_errors_are_reported_and_the_rest_compiled(tmp_path: Path) -> None:
     assert not _pyc(tmp_path / "bad.py").exists()
 
 
+def test_any_failure_is_that_files_alone(tmp_path: Path) -> None:
+    """Null bytes (a ValueError or a SyntaxError, by version) fail only their file."""
+    good = _source(tmp_path, "good.py")
+    (tmp_path / "nul.py").write_bytes(b"x = 1\0\n")
+    result = _run(str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 1 and "nul.py" in result.stdout, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert _pyc(good).is_file()
+
+
 def test_a_pool_writes_the_same_bytes_as_one_process(tmp_path: Path) -> None:
     sources = [
         _source(tmp_path, f"m{i}.py", MODULE.replace("BETA", f"B{i % 3}")) for i in range(40)
