@@ -32,33 +32,35 @@ from __future__ import annotations
 
 import math
 import os
-import shlex
 import sys
-from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing, pathlib and shlex would cost 13 ms of every start
+    from collections.abc import Mapping
 
 MEMORY_PER_WORKER = 256 * 1024 * 1024
 UNLIMITED = 1 << 60
 
 
-def _read(path: Path) -> Optional[str]:
+def _read(path: str) -> str | None:
     try:
-        return path.read_text(encoding="ascii").strip()
+        with open(path, encoding="ascii") as stream:
+            return stream.read().strip()
     except (OSError, UnicodeDecodeError):
         return None
 
 
-def cgroup_cpus(root: Path) -> Optional[float]:
+def cgroup_cpus(root: str | os.PathLike[str]) -> float | None:
     """CPUs the cgroup may use (quota / period), or None without a limit."""
-    v2 = _read(root / "cpu.max")
+    v2 = _read(os.path.join(root, "cpu.max"))
     if v2 is not None:
         limit, _, every = v2.partition(" ")
         if limit != "max" and limit.isdigit() and every.isdigit() and int(every) > 0:
             return int(limit) / int(every)
         return None
-    for directory in (root / "cpu", root / "cpu,cpuacct", root):
-        quota = _read(directory / "cpu.cfs_quota_us")
-        period = _read(directory / "cpu.cfs_period_us")
+    for directory in (os.path.join(root, "cpu"), os.path.join(root, "cpu,cpuacct"), root):
+        quota = _read(os.path.join(directory, "cpu.cfs_quota_us"))
+        period = _read(os.path.join(directory, "cpu.cfs_period_us"))
         if quota is not None and period is not None:
             try:
                 quota_us, period_us = int(quota), int(period)
@@ -68,13 +70,13 @@ def cgroup_cpus(root: Path) -> Optional[float]:
     return None
 
 
-def cgroup_memory(root: Path) -> Optional[int]:
+def cgroup_memory(root: str | os.PathLike[str]) -> int | None:
     """The cgroup's memory limit in bytes, or None without a limit."""
-    v2 = _read(root / "memory.max")
+    v2 = _read(os.path.join(root, "memory.max"))
     if v2 is not None:
         return int(v2) if v2.isdigit() and int(v2) < UNLIMITED else None
-    for directory in (root / "memory", root):
-        v1 = _read(directory / "memory.limit_in_bytes")
+    for directory in (os.path.join(root, "memory"), root):
+        v1 = _read(os.path.join(directory, "memory.limit_in_bytes"))
         if v1 is not None:
             return int(v1) if v1.isdigit() and int(v1) < UNLIMITED else None
     return None
@@ -88,9 +90,9 @@ def host_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def host_memory() -> Optional[int]:
+def host_memory() -> int | None:
     """The machine's memory in bytes, from /proc/meminfo, else ``sysconf``."""
-    for line in (_read(Path("/proc/meminfo")) or "").splitlines():
+    for line in (_read("/proc/meminfo") or "").splitlines():
         fields = line.split()
         if fields[:1] == ["MemTotal:"] and len(fields) > 1 and fields[1].isdigit():
             return int(fields[1]) * 1024
@@ -101,14 +103,14 @@ def host_memory() -> Optional[int]:
     return pages * page_size if pages > 0 and page_size > 0 else None
 
 
-def available_cpus(cgroup_root: Path) -> float:
+def available_cpus(cgroup_root: str | os.PathLike[str]) -> float:
     """The cgroup's CPU limit, at most the CPUs of the machine (a limit of 64 CPUs on a
     2-core host gives 2), else the machine's."""
     limit, machine = cgroup_cpus(cgroup_root), host_cpus()
     return float(machine) if limit is None else min(limit, float(machine))
 
 
-def available_memory(cgroup_root: Path) -> Optional[int]:
+def available_memory(cgroup_root: str | os.PathLike[str]) -> int | None:
     """The cgroup's memory limit, at most the machine's memory, else the machine's."""
     limit, machine = cgroup_memory(cgroup_root), host_memory()
     if limit is None or machine is None:
@@ -116,7 +118,7 @@ def available_memory(cgroup_root: Path) -> Optional[int]:
     return min(limit, machine)
 
 
-def web_concurrency(cpus: float, memory: Optional[int]) -> int:
+def web_concurrency(cpus: float, memory: int | None) -> int:
     """Workers for ``cpus`` CPUs and ``memory`` bytes: 2 per CPU plus one, capped by memory."""
     by_cpu = 2 * max(1, math.ceil(cpus)) + 1
     by_memory = memory // MEMORY_PER_WORKER if memory is not None else by_cpu
@@ -130,19 +132,23 @@ GUNICORN_FLAGS = "DR"
 """gunicorn's short options that take no value (``-D``, ``-R``): ``-Db`` is ``-D -b``."""
 
 
-def _gunicorn_words(args: str) -> List[str]:
+def _gunicorn_words(args: str) -> list[str]:
     """``GUNICORN_CMD_ARGS`` split as gunicorn splits it (``shlex``), or on whitespace
     when it does not split (gunicorn then fails to start with its own message)."""
+    import shlex  # only when there are arguments to read
+
     try:
         return shlex.split(args)
     except ValueError:
         return args.split()
 
 
-def gunicorn_sets(args: str, option: Tuple[str, str, str]) -> bool:
+def gunicorn_sets(args: str, option: tuple[str, str, str]) -> bool:
     """Whether the gunicorn arguments ``args`` give ``option`` in any spelling gunicorn
     accepts: ``-b ADDR``, ``-bADDR``, ``-Db ADDR``, ``--bind ADDR``, ``--bind=ADDR``,
     ``--bin ADDR``."""
+    if not args.strip():
+        return False
     short, long, shortest = option
     for word in _gunicorn_words(args):
         if word == "--":  # what follows is the app module, not options
@@ -158,9 +164,9 @@ def gunicorn_sets(args: str, option: Tuple[str, str, str]) -> bool:
     return False
 
 
-def launch_env(env: Mapping[str, str], cgroup_root: Path) -> Dict[str, str]:
+def launch_env(env: Mapping[str, str], cgroup_root: str | os.PathLike[str]) -> dict[str, str]:
     """The variables to set for the process about to start."""
-    result: Dict[str, str] = {}
+    result: dict[str, str] = {}
     if not env.get("WEB_CONCURRENCY", "").strip():
         cpus = available_cpus(cgroup_root)
         memory = available_memory(cgroup_root)
@@ -207,11 +213,11 @@ def _shown(value: str) -> str:
 
 def expressible(
     variables: Mapping[str, str], env: Mapping[str, str]
-) -> Tuple[Dict[str, str], List[str]]:
+) -> tuple[dict[str, str], list[str]]:
     """The variables exec.d output can carry (UTF-8 text), and a stderr line for each one
     left out, naming the input that is not UTF-8."""
-    kept: Dict[str, str] = {}
-    problems: List[str] = []
+    kept: dict[str, str] = {}
+    problems: list[str] = []
     for name, value in variables.items():
         if _is_utf8(value):
             kept[name] = value
@@ -230,7 +236,7 @@ def expressible(
     return kept, problems
 
 
-def environment() -> Dict[str, str]:
+def environment() -> dict[str, str]:
     """The process environment, decoded as UTF-8 whatever the locale; bytes that are not
     UTF-8 become lone surrogates (``surrogateescape``), so they can be told apart."""
     return {
@@ -262,7 +268,7 @@ def main() -> int:
     It always exits 0: launch-time defaults are worth less than the app's start."""
     try:
         env = environment()
-        root = Path(env.get("PYTHON_CNB_CGROUP_ROOT") or "/sys/fs/cgroup")
+        root = env.get("PYTHON_CNB_CGROUP_ROOT") or "/sys/fs/cgroup"
         variables, problems = expressible(launch_env(env, root), env)
         text = "".join(toml_line(k, v) for k, v in sorted(variables.items()))
     except Exception as error:  # a bug here must not stop the app

@@ -122,7 +122,7 @@ def test_exec_d_program(tmp_path: Path) -> None:
     program = ctx.layers_dir / "runtime" / "exec.d" / "python-cnb-launch-env"
     text = program.read_text(encoding="utf-8")
     first_line, _, rest = text.partition("\n")
-    assert first_line == f"#!{tmp_path}/python-home/bin/python{VERSION.line} -I"
+    assert first_line == f"#!{tmp_path}/python-home/bin/python{VERSION.line} -IS"
     assert "#!/usr/bin/env" not in text
     assert rest.startswith('"""Launch-time defaults')
     mode = program.stat().st_mode

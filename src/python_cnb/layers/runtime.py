@@ -35,10 +35,11 @@ def cartridge_dir(ctx: BuildContext) -> Path:
 
 
 def exec_d_program(python: InstalledPython) -> str:
-    """:mod:`python_cnb.launch_env`'s source, run by the ``python`` layer's interpreter."""
+    """:mod:`python_cnb.launch_env`'s source, run by the ``python`` layer's interpreter,
+    isolated and without ``site`` (``-IS``: one word, as a shebang passes one argument)."""
     source = Path(launch_env.__file__).read_text(encoding="utf-8")
     body = source.split("\n", 1)[1] if source.startswith("#!") else source
-    return f"#!{python.executable} -I\n{body}"
+    return f"#!{python.executable} -IS\n{body}"
 
 
 def write_runtime_layer(ctx: BuildContext, python: InstalledPython, plan: ProcessPlan) -> None:
