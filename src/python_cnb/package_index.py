@@ -54,21 +54,14 @@ class IndexSettings:
 
     def pip_options(self) -> list[str]:
         """Options for pip, pip-compile and pip-sync."""
-        options: list[str] = []
-        if self.no_index:
-            options.append("--no-index")
-        elif self.index_url:
-            options += ["--index-url", self.index_url]
-        for url in () if self.no_index else self.extra_index_urls:
-            options += ["--extra-index-url", url]
-        for link in self.find_links:
-            options += ["--find-links", link]
-        for host in self.trusted_hosts:
-            options += ["--trusted-host", host]
-        return options
+        return self._options(trusted_host="--trusted-host")
 
     def uv_options(self) -> list[str]:
         """Options for ``uv pip`` commands."""
+        return self._options(trusted_host="--allow-insecure-host")
+
+    def _options(self, *, trusted_host: str) -> list[str]:
+        """The index options pip and uv share; only the trusted-host flag is named apart."""
         options: list[str] = []
         if self.no_index:
             options.append("--no-index")
@@ -79,7 +72,7 @@ class IndexSettings:
         for link in self.find_links:
             options += ["--find-links", link]
         for host in self.trusted_hosts:
-            options += ["--allow-insecure-host", host]
+            options += [trusted_host, host]
         return options
 
     def pip_env(self) -> dict[str, str]:

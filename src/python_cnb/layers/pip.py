@@ -7,7 +7,6 @@ Used when ``BP_PYTHON_INSTALLER=pip``: ``pip-compile`` resolves requirement sets
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -17,9 +16,9 @@ from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layers import LayerTypes, cached_layer
 from python_cnb.layers import log_decision
 from python_cnb.layers.python import InstalledPython
-from python_cnb.layers.uv import ToolInstallFailed
+from python_cnb.layers.uv import install_pinned_tool
 from python_cnb.package_index import IndexSettings
-from python_cnb.subprocess_runner import CommandFailed, run_quiet
+from python_cnb.subprocess_runner import run_quiet
 from python_cnb.tool_specs import ToolSpec
 
 LAYER_NAME = "pip"
@@ -98,29 +97,16 @@ def install_pip_tools(
             env={"PATH": "/usr/bin:/bin"},
             display="python -m venv (pip-tools)",
         )
-        with tempfile.TemporaryDirectory(prefix="python-cnb-pip-tools-") as tmp:
-            requirements = Path(tmp) / "pip-tools.txt"
-            requirements.write_text("\n".join(spec.requirement_lines()) + "\n", encoding="utf-8")
-            hashed = [] if spec.overridden else ["--require-hashes"]
-            try:
-                run_quiet(
-                    tool.pip(
-                        "install",
-                        "--no-input",
-                        "--disable-pip-version-check",
-                        *hashed,
-                        "-r",
-                        str(requirements),
-                        *index.pip_options(),
-                    ),
-                    cwd=ctx.app_dir,
-                    env=env,
-                    display=f"pip install pip-tools=={spec.version}",
-                )
-            except CommandFailed as error:
-                raise ToolInstallFailed(
-                    "pip-tools", spec.version, error.output, index.no_index
-                ) from None
+        install_pinned_tool(
+            "pip-tools",
+            spec,
+            tool.pip("install", "--no-input", "--disable-pip-version-check"),
+            index.pip_options(),
+            offline=index.no_index,
+            cwd=ctx.app_dir,
+            env=env,
+            display=f"pip install pip-tools=={spec.version}",
+        )
     pip_version = run_quiet(
         [str(tool.python), "-I", "-c", "import pip; print(pip.__version__)"],
         cwd=ctx.app_dir,

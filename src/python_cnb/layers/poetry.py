@@ -7,7 +7,6 @@ setting reach Poetry without editing pyproject.toml) come from the hashed set in
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -17,9 +16,9 @@ from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layers import LayerTypes, cached_layer
 from python_cnb.layers import log_decision
 from python_cnb.layers.python import InstalledPython
-from python_cnb.layers.uv import ToolInstallFailed, UvTool
+from python_cnb.layers.uv import UvTool, install_pinned_tool
 from python_cnb.package_index import IndexSettings
-from python_cnb.subprocess_runner import CommandFailed, run_quiet
+from python_cnb.subprocess_runner import run_quiet
 from python_cnb.tool_specs import ToolSpec
 
 LAYER_NAME = "poetry"
@@ -81,32 +80,23 @@ def install_poetry(
             env={"PATH": "/usr/bin:/bin"},
             display="python -m venv (Poetry)",
         )
-        with tempfile.TemporaryDirectory(prefix="python-cnb-poetry-") as tmp:
-            requirements = Path(tmp) / "poetry.txt"
-            requirements.write_text("\n".join(spec.requirement_lines()) + "\n", encoding="utf-8")
-            hashed = [] if spec.overridden else ["--require-hashes"]
-            try:
-                run_quiet(
-                    [
-                        str(uv.binary),
-                        "pip",
-                        "install",
-                        "--python",
-                        str(layer.path / "bin" / "python"),
-                        "--no-progress",
-                        *hashed,
-                        "-r",
-                        str(requirements),
-                        *index.uv_options(),
-                    ],
-                    cwd=ctx.app_dir,
-                    env=env,
-                    display=f"uv pip install poetry=={spec.version}",
-                )
-            except CommandFailed as error:
-                raise ToolInstallFailed(
-                    "poetry", spec.version, error.output, index.no_index
-                ) from None
+        install_pinned_tool(
+            "poetry",
+            spec,
+            [
+                str(uv.binary),
+                "pip",
+                "install",
+                "--python",
+                str(layer.path / "bin" / "python"),
+                "--no-progress",
+            ],
+            index.uv_options(),
+            offline=index.no_index,
+            cwd=ctx.app_dir,
+            env=env,
+            display=f"uv pip install poetry=={spec.version}",
+        )
         output.info(f"Installed Poetry {spec.version} (build only)")
     layer.write(TYPES, metadata)
     plugin = any(layer.path.glob("lib/python3*/site-packages/poetry_plugin_pypi_mirror"))

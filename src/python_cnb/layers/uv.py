@@ -41,6 +41,34 @@ class ToolInstallFailed(BuildpackError):
     offline: bool
 
 
+def install_pinned_tool(
+    tool: str,
+    spec: ToolSpec,
+    command: list[str],
+    index_options: list[str],
+    *,
+    offline: bool,
+    cwd: Path,
+    env: Mapping[str, str],
+    display: str,
+) -> None:
+    """Run an installer ``command`` on ``spec``'s requirement lines (hash-checked unless
+    the spec is overridden), followed by the index options; a failure is the tool's."""
+    with tempfile.TemporaryDirectory(prefix=f"python-cnb-{tool}-") as tmp:
+        requirements = Path(tmp) / f"{tool}.txt"
+        requirements.write_text("\n".join(spec.requirement_lines()) + "\n", encoding="utf-8")
+        hashed = [] if spec.overridden else ["--require-hashes"]
+        try:
+            run_quiet(
+                [*command, *hashed, "-r", str(requirements), *index_options],
+                cwd=cwd,
+                env=env,
+                display=display,
+            )
+        except CommandFailed as error:
+            raise ToolInstallFailed(tool, spec.version, error.output, offline) from None
+
+
 @dataclass(frozen=True)
 class UvLayerMetadata:
     """What a cached uv must match to be reused."""
