@@ -90,14 +90,26 @@ def build(recipe: Recipe) -> str:
             "ENV HOME=/home/cnb",
             "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         ]
-        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-        subprocess.run(
-            ["docker", "import", *(a for c in changes for a in ("--change", c)), "-", recipe.tag],
-            stdin=tar.stdout,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        if tar.wait() != 0:
+        # The pipe and both processes are closed and waited for on every path (a leaked pipe
+        # is a ResourceWarning, which the tests turn into an error).
+        with subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE) as tar:
+            assert tar.stdout is not None
+            try:
+                subprocess.run(
+                    [
+                        "docker",
+                        "import",
+                        *(a for c in changes for a in ("--change", c)),
+                        "-",
+                        recipe.tag,
+                    ],
+                    stdin=tar.stdout,
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                )
+            finally:
+                tar.stdout.close()
+        if tar.returncode != 0:
             raise RuntimeError(f"tar of the {recipe.name} rootfs failed")
     return recipe.tag
 
