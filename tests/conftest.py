@@ -70,3 +70,19 @@ def lifecycle(tmp_path: Path, platform_env: dict[str, str], buildpack: Path) -> 
     runner = Lifecycle(tmp_path, platform_env, buildpacks=(buildpack,))
     yield runner
     runner.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when it leaves a process or a container behind (tests/support/leaks.py)."""
+    from tests.support.leaks import descendants, running_containers
+
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    leaked = descendants(os.getpid()) + running_containers()
+    if leaked:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = "the test session leaked these (stop them in the test that starts them):"
+        lines = [message, *(f"  {line}" for line in leaked)]
+        if reporter is not None:
+            reporter.write_line("\n".join(lines), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
