@@ -7,6 +7,7 @@ app gets the build's helpful error instead of a silent "no buildpack matched".
 
 from __future__ import annotations
 
+import glob
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,25 +15,25 @@ from python_cnb import output
 from python_cnb.cnb.context import DetectContext
 from python_cnb.cnb.plan import BuildPlan, Require
 
-DETECT_FILES = (
-    "requirements.txt",
-    "requirements.in",
-    "pyproject.toml",
-    "uv.lock",
-    "poetry.lock",
-    "Pipfile",
-    "Pipfile.lock",
-    "setup.py",
-    "setup.cfg",
-    ".python-version",
-    "runtime.txt",
-    "app.py",
-    "main.py",
-    "manage.py",
-    "wsgi.py",
-    "wsgi/application",
-)
-"""Files that make a directory a Python app, strongest evidence first."""
+RULES_FILE = Path(__file__).resolve().parent / "data" / "detect-files.txt"
+"""The detection rules, also read by ``bin/detect`` (POSIX sh) before any Python starts."""
+
+
+def read_rules(path: Path = RULES_FILE) -> tuple[tuple[str, ...], ...]:
+    """The rules of ``path``: each line's space-separated globs; ``#`` lines are comments."""
+    rules = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        globs = tuple(line.split())
+        if globs and not globs[0].startswith("#"):
+            rules.append(globs)
+    return tuple(rules)
+
+
+DETECT_RULES = read_rules()
+"""What makes a directory a Python app, strongest evidence first: each rule matches when
+every one of its globs names a regular file."""
+DETECT_FILES = tuple(" ".join(rule) for rule in DETECT_RULES)
+"""The rules as text, for logs (today each is one file name)."""
 
 PROVIDES = ("cpython", "site-packages")
 """Plan names: other buildpacks can require a CPython and the app's installed packages."""
@@ -52,9 +53,21 @@ class DetectResult:
         return bool(self.found)
 
 
+def _names_a_file(app_dir: Path, pattern: str) -> bool:
+    if not any(char in pattern for char in "*?["):
+        return (app_dir / pattern).is_file()
+    # glob.glob, as sh, does not let `*` match a leading dot (pathlib's glob would)
+    matches = glob.glob(f"{glob.escape(str(app_dir))}/{pattern}")  # noqa: PTH207
+    return any(Path(match).is_file() for match in matches)
+
+
 def python_app_files(app_dir: Path) -> tuple[str, ...]:
-    """Which of :data:`DETECT_FILES` exist in ``app_dir``."""
-    return tuple(name for name in DETECT_FILES if (app_dir / name).is_file())
+    """Which of :data:`DETECT_FILES` match in ``app_dir``."""
+    return tuple(
+        text
+        for text, rule in zip(DETECT_FILES, DETECT_RULES)
+        if all(_names_a_file(app_dir, pattern) for pattern in rule)
+    )
 
 
 def build_plan() -> BuildPlan:

@@ -9,7 +9,17 @@ import pytest
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.buildpack_toml import BuildpackDescriptor
 from python_cnb.cnb.context import DetectContext, Target
-from python_cnb.detect import DETECT_FILES, FAIL, PASS, build_plan, detect, python_app_files
+from python_cnb.detect import (
+    DETECT_FILES,
+    DETECT_RULES,
+    FAIL,
+    PASS,
+    RULES_FILE,
+    build_plan,
+    detect,
+    python_app_files,
+    read_rules,
+)
 
 PLAN = {
     "provides": [{"name": "cpython"}, {"name": "site-packages"}],
@@ -103,3 +113,33 @@ def test_symlinked_detect_file_counts(tmp_path: Path) -> None:
 
 def test_build_plan() -> None:
     assert build_plan().to_toml() == PLAN
+
+
+def test_rules_file_lines(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.txt"
+    rules.write_text("# comment\n\nrequirements.txt\n  Procfile\t*.py  \n #x\n", encoding="utf-8")
+    assert read_rules(rules) == (("requirements.txt",), ("Procfile", "*.py"))
+
+
+def test_the_shipped_rules_are_file_names() -> None:
+    """bin/detect reads the same file; each rule today is one path."""
+    assert RULES_FILE.parent.name == "data"
+    assert [len(rule) for rule in DETECT_RULES] == [1] * len(DETECT_FILES)
+    assert DETECT_FILES.index("requirements.txt") == 0
+
+
+def test_glob_rules_follow_the_shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from python_cnb import detect as module
+
+    monkeypatch.setattr(module, "DETECT_RULES", (("Procfile", "*.py"), ("conf/*.ini",)))
+    monkeypatch.setattr(module, "DETECT_FILES", ("Procfile *.py", "conf/*.ini"))
+    app = tmp_path / "app"
+    app.mkdir()
+    _touch(app, "Procfile")
+    _touch(app, ".hidden.py")  # `*` does not match a leading dot, as in sh
+    (app / "dir.py").mkdir()
+    assert python_app_files(app) == ()
+    _touch(app, "web.py")
+    assert python_app_files(app) == ("Procfile *.py",)
+    _touch(app, "conf/app.ini")
+    assert python_app_files(app) == ("Procfile *.py", "conf/*.ini")

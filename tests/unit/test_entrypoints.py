@@ -20,15 +20,21 @@ from tools import package
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 PYTHON_39 = Path("/root/.pyenv/versions/3.9.18/bin/python3.9")
 MINIMAL_PATH = "/usr/bin:/bin"
-NO_PYTHON_MESSAGE = """\
+
+
+def _no_python_message(path: str) -> str:
+    return f"""\
 [Error: No Python interpreter to run the buildpack]
 python-cnb needs a Python 3.9 or newer to run its detect and build steps, and found none:
-the build image has no `python3` (3.9+) on PATH, and this buildpack has no bundled runtime.
+the build image has no `python3` (3.9+) on PATH ("{path}"), and this buildpack
+has no bundled runtime (it is the slim package).
 
 To fix this, either:
   1. use a build image that provides python3 3.9 or newer (e.g. Debian 12, Ubuntu 22.04+), or
-  2. use the packaged buildpack with a bundled runtime: `BUNDLE_RUNTIME=1 make package`.
+  2. use the default python-cnb package, which bundles its own runtime.
 """
+
+
 PLAN = {
     "provides": [{"name": "cpython"}, {"name": "site-packages"}],
     "requires": [
@@ -153,7 +159,7 @@ def test_no_python_at_all(buildpack: Path, tmp_path: Path) -> None:
     app = _app(tmp_path, "requirements.txt")
     result = _detect(buildpack, app, path="/nonexistent", argv0=["/bin/sh"])
     assert (result.returncode, result.stdout) == (1, "")
-    assert result.stderr == NO_PYTHON_MESSAGE
+    assert result.stderr == _no_python_message("/nonexistent")
     assert not (tmp_path / "plan.toml").exists()
 
 
@@ -162,17 +168,22 @@ def test_python_older_than_3_9_is_not_used(buildpack: Path, tmp_path: Path) -> N
     if not old.is_file():
         pytest.skip(f"{old} is not on this machine")
     app = _app(tmp_path, "requirements.txt")
-    result = _detect(buildpack, app, path=_python_bin(tmp_path, old))
+    path = _python_bin(tmp_path, old)
+    result = _detect(buildpack, app, path=path)
     assert result.returncode == 1
-    assert result.stderr == NO_PYTHON_MESSAGE
+    assert result.stderr == _no_python_message(path)
 
 
 def test_bundled_runtime_is_preferred(buildpack: Path, tmp_path: Path) -> None:
     runtime_bin = buildpack / "runtime" / "bin"
     runtime_bin.mkdir(parents=True)
     (runtime_bin / "python3").symlink_to(SYSTEM_PYTHON)
+    tools = tmp_path / "tools"  # what the shim checks the runtime with, and no python3
+    tools.mkdir()
+    for name in ("od", "uname"):
+        (tools / name).symlink_to(shutil.which(name) or name)
     app = _app(tmp_path, "requirements.txt")
-    result = _detect(buildpack, app, path="/nonexistent", argv0=["/bin/sh"])
+    result = _detect(buildpack, app, path=str(tools), argv0=["/bin/sh"])
     assert (result.returncode, result.stderr) == (0, "")
     assert _plan(app) == PLAN
 
