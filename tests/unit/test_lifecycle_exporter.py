@@ -276,3 +276,47 @@ def test_export_records_the_merged_processes(e: Export) -> None:
         {"type": "web", "command": ["x"], "default": True, "buildpack": BP}
     ]
     assert image["default_process"] == "web"
+
+
+def test_metadata_is_stored_as_the_lifecycle_stores_it_in_json(e: Export) -> None:
+    """[metadata] goes into the image label and the cache metadata as JSON, as Go's
+    encoding/json writes what BurntSushi/toml decoded: TOML dates and times become RFC 3339
+    strings (a local one in the lifecycle's zone: UTC in a build container)."""
+    import datetime as dt
+
+    from python_cnb.cnb import toml_file
+
+    metadata = toml_file.loads(
+        "at = 1979-05-27T07:32:00.5+01:00\n"
+        "utc = 1979-05-27T07:32:00Z\n"
+        "local = 1979-05-27T07:32:00\n"
+        "day = 1979-05-27\n"
+        "clock = 07:32:00.250\n"
+        "n = 1\n"
+        "list = [1979-05-27]\n"
+    )
+    assert isinstance(metadata["day"], dt.date)
+    e.layer("web", _types(launch=True, cache=True), metadata)
+    image, cache = e.run()
+    expected = {
+        "at": "1979-05-27T07:32:00.5+01:00",
+        "utc": "1979-05-27T07:32:00Z",
+        "local": "1979-05-27T07:32:00Z",
+        "day": "1979-05-27T00:00:00Z",
+        "clock": "0000-01-01T07:32:00.25Z",
+        "n": 1,
+        "list": ["1979-05-27T00:00:00Z"],
+    }
+    assert image["buildpacks"][0]["layers"]["web"]["metadata"] == expected
+    assert cache["buildpacks"][0]["layers"]["web"]["metadata"] == expected
+
+
+def test_metadata_json_cannot_hold_is_an_export_error(e: Export) -> None:
+    """Go's encoding/json refuses NaN and infinities (TOML allows them)."""
+    e.layer("web", _types(launch=True), {"x": float("nan")})
+    with pytest.raises(LifecycleError) as caught:
+        e.run()
+    assert (caught.value.code, caught.value.message) == (
+        EXPORT_FAILED,
+        "failed to encode the metadata of layer bp/a:web: json: unsupported value: NaN",
+    )

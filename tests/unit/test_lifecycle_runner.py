@@ -83,7 +83,8 @@ printf '[types]\\ncache = true\\nbuild = true\\n' > "$L/cacheonly.toml"
 mkdir -p "$L/buildonly/bin"
 printf '[types]\\nbuild = true\\n' > "$L/buildonly.toml"
 
-builds=$(sed -n 's/^builds = //p' "$L/store.toml" 2>/dev/null || true)
+# the lifecycle restores store.toml through JSON: the count comes back as a float
+builds=$(sed -n 's/^builds = \\([0-9]*\\)\\.0$/\\1/p' "$L/store.toml" 2>/dev/null || true)
 printf '[metadata]\\nbuilds = %s\\n' "$(( ${builds:-0} + 1 ))" > "$L/store.toml"
 
 cat > "$L/launch.toml" <<'EOF'
@@ -253,7 +254,7 @@ def test_rebuild_restores_layers_per_the_table(runner: Runner) -> None:
         "buildonly: toml=no dir=no types=no",
     ]
     assert _lines(second.output, "both.toml: ") == ["[metadata]", 'version = "1"']
-    assert _lines(second.output, "store.toml: ") == ["[metadata]", "builds = 1"]
+    assert _lines(second.output, "store.toml: ") == ["[metadata]", "builds = 1.0"]
     assert "reusing launchonly" in second.output.splitlines()
     assert "reusing both" in second.output.splitlines()
     assert "Reusing layer 'test/demo:launchonly'" in second.output.splitlines()
@@ -458,3 +459,56 @@ def test_later_buildpacks_get_earlier_build_layers(runner: Runner, tmp_path: Pat
     assert _lines(result.output, "second: ") == [
         f"TOOL_HOME=/opt/tools PATH={tools}/bin:{RUN_IMAGE_PATH}"
     ]
+
+
+# --- layer metadata round-trips through JSON, as in the real lifecycle ------------------------
+
+INT_METADATA_BUILD = """\
+import os, sys
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, {src!r})
+from python_cnb.cnb.layers import LayerTypes, cached_layer
+
+@dataclass(frozen=True)
+class Counter:
+    layout: int
+    name: str
+
+layers = Path(os.environ["CNB_LAYERS_DIR"])
+toml = layers / "counter.toml"
+if toml.is_file():
+    for line in toml.read_text().splitlines():
+        print("restored: " + line)
+decision = cached_layer(
+    layers, "counter", types=LayerTypes(launch=True, cache=True), metadata=Counter(1, "c")
+)
+if decision.reused:
+    print("Using cached counter")
+else:
+    print("Building counter: " + "; ".join(decision.reasons))
+    (decision.layer.path / "count").write_text("1")
+    decision.layer.write(LayerTypes(launch=True, cache=True), Counter(1, "c"))
+"""
+
+
+def test_an_int_metadata_field_survives_the_json_round_trip(runner: Runner, tmp_path: Path) -> None:
+    """A metadata dataclass with an int field: restored as 1.0, as the lifecycle does, and
+    still reused by python-cnb's strict decoding."""
+    import sys
+
+    src = Path(__file__).resolve().parents[2] / "src"
+    buildpack = write_buildpack(
+        tmp_path / "python-bp",
+        "test/int-metadata",
+        build=f'exec {sys.executable} -I "$CNB_BUILDPACK_DIR/build.py"\n',
+    )
+    (buildpack / "build.py").write_text(INT_METADATA_BUILD.format(src=str(src)))
+    first = runner.build(buildpacks=[buildpack])
+    assert first.success, first.output
+    assert "Building counter: " in first.output.splitlines()
+    second = runner.build(buildpacks=[buildpack])
+    assert second.success, second.output
+    assert _lines(second.output, "restored: ") == ["[metadata]", "layout = 1.0", 'name = "c"']
+    assert "Using cached counter" in second.output.splitlines()
