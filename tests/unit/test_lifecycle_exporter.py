@@ -320,3 +320,28 @@ def test_metadata_json_cannot_hold_is_an_export_error(e: Export) -> None:
         EXPORT_FAILED,
         "failed to encode the metadata of layer bp/a:web: json: unsupported value: NaN",
     )
+
+
+def test_sbom_files_belong_to_the_layer_named_up_to_the_first_dot(e: Export) -> None:
+    """bomfile.go: ``strings.SplitN(file, ".", 2)[0]`` names the layer; a file whose layer
+    is not one of the buildpack's is skipped. So a dotted layer's SBOMs are dropped, or go
+    to the layer named by the dotless prefix (last file in name order wins)."""
+    e.layer("py", _types(launch=True, cache=True))
+    e.layer("py.3", _types(launch=True, cache=True))
+    e.layer("lone.1", _types(launch=True))
+    for name, text in {
+        "py.sbom.cdx.json": "py's cdx",
+        "py.3.sbom.cdx.json": "py.3's cdx",
+        "py.3.sbom.spdx.json": "py.3's spdx",
+        "lone.1.sbom.cdx.json": "lone.1's cdx",
+        "nolayer.sbom.cdx.json": "no layer",
+    }.items():
+        (e.layers / name).write_text(text)
+    e.run()
+    image_sboms = e.ws.root / "sbom" / "launch" / "bp_a"
+    assert {p.name: p.read_text() for p in image_sboms.iterdir()} == {
+        "py.sbom.cdx.json": "py's cdx",
+        "py.sbom.spdx.json": "py.3's spdx",
+    }
+    cached = {p.name: p.read_text() for p in (e.ws.cache / "bp_a").glob("*.sbom.*")}
+    assert cached == {"py.sbom.cdx.json": "py's cdx", "py.sbom.spdx.json": "py.3's spdx"}

@@ -57,6 +57,21 @@ def as_label_json(value: Any, what: str) -> Any:
     return value
 
 
+def layer_sboms(layers_dir: Path, layers: set[str]) -> dict[str, list[tuple[Path, str]]]:
+    """Each layer's SBOM files, and the name each is exported as, as ``bomfile.go`` finds
+    them: every ``*.sbom.*.json`` in name order belongs to the layer named up to the file's
+    FIRST dot, and is skipped when there is no such layer (or it was ignored). The media
+    type comes from the suffix, so ``a.b.sbom.cdx.json`` is exported as ``a.sbom.cdx.json``;
+    a later file for the same layer and type replaces an earlier one."""
+    found: dict[str, list[tuple[Path, str]]] = {}
+    for path in sorted(layers_dir.glob("*.sbom.*.json")):
+        layer = path.name.split(".", 1)[0]
+        extension = next((x for x in SBOM_MEDIA_TYPES if path.name.endswith(f".sbom.{x}")), None)
+        if layer in layers and extension is not None:  # unknown types: the builder's error
+            found.setdefault(layer, []).append((path, f"{layer}.sbom.{extension}"))
+    return found
+
+
 def merge_processes(
     buildpacks: list[Buildpack], outputs: dict[str, BuildOutput], log: list[str]
 ) -> tuple[list[dict[str, Any]], Optional[str]]:
@@ -97,6 +112,7 @@ def export(  # noqa: PLR0912, PLR0915 - the exporter's rules, in the lifecycle's
         bp_cache = staging_cache / escape_id(bp.id)
         bp_cache.mkdir(parents=True, exist_ok=True)
         previous_layers = _layers(previous_image, bp.id)
+        sboms = layer_sboms(layers_dir, set(output.layer_types))
         for name, types in sorted(output.layer_types.items()):
             layer = layers_dir / name
             metadata = as_label_json(output.layer_metadata[name], f"layer {bp.id}:{name}")
@@ -127,21 +143,17 @@ def export(  # noqa: PLR0912, PLR0915 - the exporter's rules, in the lifecycle's
                     sha = previous["sha"]
                     log.append(f"Reusing layer '{bp.id}:{name}'\n")
                 image_layers[name] = {"sha": sha, "types": types, "metadata": metadata}
-                for extension in SBOM_MEDIA_TYPES:
-                    sbom = layers_dir / f"{name}.sbom.{extension}"
-                    if sbom.is_file():
-                        (sbom_dir / escape_id(bp.id)).mkdir(parents=True, exist_ok=True)
-                        shutil.copyfile(sbom, sbom_dir / escape_id(bp.id) / sbom.name)
+                for sbom, target in sboms.get(name, []):
+                    (sbom_dir / escape_id(bp.id)).mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(sbom, sbom_dir / escape_id(bp.id) / target)
             if types["cache"]:
                 if not layer.is_dir():
                     log.append(f"Warning: cache layer {bp.id}:{name} has no contents; not cached\n")
                     continue
                 normalize_mtimes(layer)
                 shutil.copytree(layer, bp_cache / name, symlinks=True)
-                for extension in SBOM_MEDIA_TYPES:
-                    sbom = layers_dir / f"{name}.sbom.{extension}"
-                    if sbom.is_file():
-                        shutil.copyfile(sbom, bp_cache / sbom.name)
+                for sbom, target in sboms.get(name, []):
+                    shutil.copyfile(sbom, bp_cache / target)
                 cache_layers[name] = {
                     "sha": sha or digest(layer),
                     "types": types,
