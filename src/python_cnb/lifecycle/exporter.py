@@ -91,7 +91,7 @@ def merge_processes(
     return list(processes.values()), default
 
 
-def export(  # noqa: PLR0912, PLR0915 - the exporter's rules, in the lifecycle's order
+def export(  # noqa: PLR0915 - the exporter's rules, in the lifecycle's order
     buildpacks: list[Buildpack],
     workspace: Workspace,
     outputs: dict[str, BuildOutput],
