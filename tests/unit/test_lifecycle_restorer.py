@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any, Optional
 
@@ -246,3 +247,27 @@ def test_metadata_comes_back_as_go_decodes_json(r: Restore) -> None:
         assert restored == expected
         assert type(restored["layout"]) is float and type(restored["table"]["count"]) is float
         assert "layout = 1.0" in (layers / f"{name}.toml").read_text().splitlines()
+
+
+def test_cached_layer_missing_from_the_cache_keeps_its_metadata_and_warns(r: Restore) -> None:
+    """The cache lost a layer's contents but kept its metadata: the lifecycle warns
+    ("Skipping restore for layer ...": a cache read error) and goes on; the buildpack sees
+    the metadata without the directory."""
+    r.cache("pip-cache", _layer(_types(cache=True), {"v": "1"}))
+    both = _types(launch=True, cache=True)
+    r.image("deps", _layer(both, {"v": "2"}))
+    r.cache("deps", _layer(both, {"v": "2"}))
+    for name in ("pip-cache", "deps"):
+        shutil.rmtree(r.ws.cache / BP_DIR / name)
+    layers = r.run()
+    assert _tree(layers) == {
+        "deps.toml": '[metadata]\nv = "2"\n',
+        "pip-cache.toml": '[metadata]\nv = "1"\n',
+    }
+    missing = f"failed to find cache layer with SHA '{SHA}'\n"
+    assert r.log == [
+        "Restoring data for bp/a:deps from cache\n",
+        f"Warning: Skipping restore for layer bp/a:deps: {missing}",
+        "Restoring data for bp/a:pip-cache from cache\n",
+        f"Warning: Skipping restore for layer bp/a:pip-cache: {missing}",
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 from pathlib import Path
@@ -512,3 +513,78 @@ def test_an_int_metadata_field_survives_the_json_round_trip(runner: Runner, tmp_
     assert second.success, second.output
     assert _lines(second.output, "restored: ") == ["[metadata]", "layout = 1.0", 'name = "c"']
     assert "Using cached counter" in second.output.splitlines()
+
+
+# --- robustness: what the real lifecycle shrugs off --------------------------------------------
+
+
+def test_an_app_with_file_names_that_are_not_utf8(runner: Runner) -> None:
+    """R-1: names from a Latin-1 archive are valid on Linux; the export digests them."""
+    (runner.app / os.fsdecode(b"caf\xe9.py")).write_text("print('hi')")
+    (runner.app / os.fsdecode(b"d\xe9r")).mkdir()
+    (runner.app / os.fsdecode(b"d\xe9r") / "mod.py").write_text("")
+    result = runner.build()
+    assert result.success, result.output
+    assert (runner.ws.app / os.fsdecode(b"caf\xe9.py")).read_text() == "print('hi')"
+    assert runner.build().success
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "{not json",
+        "",
+        "[]",
+        '{"buildpacks": 1}',
+        '{"buildpacks": [{"layers": {}}]}',
+        '{"buildpacks": [{"id": "test/demo", "layers": {"both": {"sha": 1}}}]}',
+        '{"buildpacks": [{"id": "test/demo", "layers": {"both": {"types": []}}}]}',
+    ],
+)
+@pytest.mark.parametrize("which", ["cache", "image"])
+def test_garbage_metadata_is_ignored_as_the_lifecycle_does(
+    runner: Runner, which: str, garbage: str
+) -> None:
+    """R-2: the lifecycle ignores a cache metadata file or an image label it cannot decode
+    (volume_cache.go RetrieveMetadata, analyzer.go "continue even if the label cannot be
+    decoded"); the build goes on as if there were none, and the next one is normal."""
+    assert runner.build().success
+    path = runner.ws.cache_metadata if which == "cache" else runner.ws.image_metadata
+    path.write_text(garbage)
+    result = runner.build()
+    assert result.success, result.output
+    restored = _lines(result.output, "restored ")
+    if which == "cache":  # nothing cached: only the launch-only layer's metadata comes back
+        assert restored[:3] == [
+            "launchonly: toml=yes dir=no types=no",
+            "both: toml=no dir=no types=no",
+            "cacheonly: toml=no dir=no types=no",
+        ]
+    else:  # no image: cache-only layers come back, and launch+cache ones from the cache
+        assert restored[:3] == [
+            "launchonly: toml=no dir=no types=no",
+            "both: toml=yes dir=yes types=no",
+            "cacheonly: toml=yes dir=yes types=no",
+        ]
+    again = runner.build()
+    assert again.success, again.output
+    assert _lines(again.output, "restored ")[:3] == [
+        "launchonly: toml=yes dir=no types=no",
+        "both: toml=yes dir=yes types=no",
+        "cacheonly: toml=yes dir=yes types=no",
+    ]
+
+
+def test_a_cached_layer_lost_from_the_cache_is_rebuilt(runner: Runner) -> None:
+    """R-2: the cache kept a layer's metadata but lost its contents: a warning, and the
+    buildpack sees the metadata without the directory (and rebuilds the layer)."""
+    assert runner.build().success
+    shutil.rmtree(runner.ws.cache / BP_DIR / "both")
+    result = runner.build()
+    assert result.success, result.output
+    assert "Warning: Skipping restore for layer test/demo:both: failed to find cache layer" in (
+        result.output
+    )
+    assert "both: toml=yes dir=no types=no" in _lines(result.output, "restored ")
+    assert "reusing both" not in result.output.splitlines()
+    assert (runner.ws.cache / BP_DIR / "both" / "bin" / "hello").is_file()

@@ -97,9 +97,15 @@ def restore(
                 log.append(f"Removing {bp.id}:{name}, wrong sha\n")
                 continue
             _write_metadata(layers_dir, name, source.get("metadata", {}))
+            log.append(f"Restoring data for {bp.id}:{name} from cache\n")
+            if not (cache_dir / name).is_dir():  # a cache read error: the metadata stays
+                log.append(
+                    f"Warning: Skipping restore for layer {bp.id}:{name}: "
+                    f"failed to find cache layer with SHA '{in_cache['sha']}'\n"
+                )
+                continue
             shutil.copytree(cache_dir / name, layers_dir / name, symlinks=True)
             _copy_sboms(cache_dir, layers_dir, name)
-            log.append(f"Restoring data for {bp.id}:{name} from cache\n")
 
 
 def _metadata_source(
