@@ -3,8 +3,14 @@
     python -m tools.e2e_images            # build what is missing, print the tags
 
 * build image: Debian bookworm minbase with the usual build tools (gcc, make, git,
-  pkg-config), ca-certificates and python3 (to run the buildpack), user ``cnb`` (uid 1000);
-* run image: bookworm minbase with ca-certificates and user ``cnb``, and no Python.
+  pkg-config), ca-certificates and python3 (to run the buildpack), user ``cnb`` (1001:1000),
+  and one variable in its configured env (``PYTHON_CNB_CANARY``) that the lifecycle must not
+  pass to the buildpack;
+* run image: bookworm minbase with ca-certificates and user ``cnb`` (1002:1000), and no
+  Python.
+
+As on Paketo's stacks, build and run users differ and share the group ``cnb`` (gid 1000), so
+the run user reads the layers the build user wrote only through their group or other bits.
 
 Each tag carries a hash of its recipe, so a changed recipe builds a new image and an
 unchanged one is reused from the daemon. ``E2E_DEBIAN_MIRROR`` picks the Debian mirror
@@ -24,28 +30,50 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SUITE = "bookworm"
-USER_SETUP = "useradd --uid 1000 --user-group --create-home --shell /bin/bash cnb"
+GID = 1000
+BUILD_UID = 1001
+RUN_UID = 1002
+PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+CANARY = ("PYTHON_CNB_CANARY", "leak")
+"""In the build image's configured env: the lifecycle gives phases only its filtered env."""
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """A base image: the packages on top of minbase."""
+    """A base image: the packages on top of minbase, its user and its configured env."""
 
     name: str
     packages: tuple[str, ...]
+    uid: int
+    env: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def user_setup(self) -> str:
+        return (
+            f"groupadd --gid {GID} cnb && "
+            f"useradd --uid {self.uid} --gid {GID} --create-home --shell /bin/bash cnb"
+        )
+
+    @property
+    def changes(self) -> list[str]:
+        """The ``docker import --change`` instructions."""
+        env = (("HOME", "/home/cnb"), ("PATH", PATH), *self.env)
+        return [f"USER {self.uid}:{GID}", *(f"ENV {name}={value}" for name, value in env)]
 
     @property
     def tag(self) -> str:
-        digest = hashlib.sha256(
-            f"{SUITE} {' '.join(self.packages)} {USER_SETUP}".encode()
-        ).hexdigest()
+        recipe = [SUITE, *self.packages, self.user_setup, *self.changes]
+        digest = hashlib.sha256("\n".join(recipe).encode()).hexdigest()
         return f"python-cnb-e2e/{self.name}:{SUITE}-{digest[:12]}"
 
 
 BUILD = Recipe(
-    "build", ("ca-certificates", "python3", "gcc", "libc6-dev", "make", "git", "pkg-config")
+    "build",
+    ("ca-certificates", "python3", "gcc", "libc6-dev", "make", "git", "pkg-config"),
+    BUILD_UID,
+    (CANARY,),
 )
-RUN = Recipe("run", ("ca-certificates",))
+RUN = Recipe("run", ("ca-certificates",), RUN_UID)
 
 
 def debian_mirror() -> str:
@@ -82,14 +110,9 @@ def build(recipe: Recipe) -> str:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        subprocess.run(["chroot", str(rootfs), "sh", "-c", USER_SETUP], check=True)
+        subprocess.run(["chroot", str(rootfs), "sh", "-c", recipe.user_setup], check=True)
         for leftover in ("var/cache/apt/archives", "var/lib/apt/lists"):
             shutil.rmtree(rootfs / leftover, ignore_errors=True)
-        changes = [
-            "USER 1000:1000",
-            "ENV HOME=/home/cnb",
-            "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        ]
         # The pipe and both processes are closed and waited for on every path (a leaked pipe
         # is a ResourceWarning, which the tests turn into an error).
         with subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE) as tar:
@@ -99,7 +122,7 @@ def build(recipe: Recipe) -> str:
                     [
                         "docker",
                         "import",
-                        *(a for c in changes for a in ("--change", c)),
+                        *(a for c in recipe.changes for a in ("--change", c)),
                         "-",
                         recipe.tag,
                     ],

@@ -1,5 +1,6 @@
-"""The container tier: builds in a build image as uid 1000, runs in a run image without
-Python. Skipped, with the reason, when no Docker daemon answers (.ci/run starts one)."""
+"""The container tier: builds in a build image as 1001:1000, runs in a run image without
+Python as 1002:1000. Skipped, with the reason, when no Docker daemon answers (.ci/run starts
+one)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""End to end in containers: build in a build image as uid 1000 with the buildpack and the
-platform directory read-only, then run the app in a run image that has no Python at all."""
+"""End to end in containers: build in a build image as 1001:1000 with the buildpack and the
+platform directory read-only, then run the app in a run image that has no Python at all, as
+1002:1000 (Paketo's users: only the group is shared)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,21 @@ import shutil
 import time
 import urllib.error
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, Mapping, Optional
 
 import docker
 import pytest
 
 from python_cnb.lifecycle.runner import BuildResult, Workspace, build
-from tests.support.containers import USER, AppContainer, BuildContainer, build_mounts
+from tests.support.containers import (
+    BUILD_USER,
+    RUN_USER,
+    AppContainer,
+    BuildContainer,
+    build_mounts,
+)
 from tests.support.lifecycle import OPERATOR_ENV, REPO, free_port, http_get
+from tests.unit.buildpacks import write_buildpack
 from tools import package
 
 pytestmark = pytest.mark.e2e
@@ -59,7 +67,7 @@ class E2E:
                 build_config_env=OPERATOR_ENV,
                 buildpacks=[buildpack],
                 image_env=IMAGE_ENV,
-                user=USER,
+                user=BUILD_USER,
                 executor=executor,
             )
         finally:
@@ -106,7 +114,7 @@ def test_flask_app(e2e: E2E, packaged: Path) -> None:
         "Trusting 1 certificate file(s) from ca-certificates bindings (build only)" in result.output
     )
     assert "Installed CPython 3.12.1" in result.output
-    assert (e2e.workspace.layers / "python-cnb_python" / "venv").stat().st_uid == 1000
+    assert (e2e.workspace.layers / "python-cnb_python" / "venv").stat().st_uid == 1001
     container, port = e2e.run()
     assert e2e.wait_for_http(container, port) == (200, "Hello from python-cnb!\n")
     assert "Listening at: http://127.0.0.1:" in container.logs()
@@ -202,3 +210,90 @@ def test_with_pack_and_a_builder(tmp_path: Path) -> None:
         ],
         check=True,
     )
+
+
+class _Recording:
+    """An executor that records the env the runner gave each phase."""
+
+    def __init__(self, executor: BuildContainer) -> None:
+        self.executor = executor
+        self.envs: list[dict[str, str]] = []
+
+    def __call__(self, argv: list[str], cwd: Path, env: Mapping[str, str]) -> tuple[int, str]:
+        self.envs.append({name: self.executor.translate(v) for name, v in env.items()})
+        return self.executor(argv, cwd, env)
+
+
+def test_phases_get_only_the_lifecycles_env(images: dict[str, str], tmp_path: Path) -> None:
+    """The lifecycle sets detect's and build's env exactly (buildpack/build.go: cmd.Env);
+    ``docker exec`` would add the build image's configured Env, which holds a canary."""
+    configured = docker.from_env().images.get(images["build"]).attrs["Config"]["Env"]
+    assert "PYTHON_CNB_CANARY=leak" in configured
+    buildpack = write_buildpack(
+        tmp_path / "buildpacks",
+        "test/env",
+        detect="env | sed 's/^/detect env: /'\n",
+        build="env | sed 's/^/build env: /'\n",
+    )
+    workspace = Workspace(tmp_path / "ws")
+    executor = BuildContainer(images["build"], build_mounts(workspace.root, buildpack, "0.0.1"))
+    recording = _Recording(executor)
+    app = tmp_path / "app"
+    app.mkdir()
+    try:
+        result = build(
+            app,
+            workspace,
+            buildpacks=[buildpack],
+            image_env=IMAGE_ENV,
+            user=BUILD_USER,
+            executor=recording,
+        )
+    finally:
+        executor.close()
+    assert result.success, result.output
+    assert "PYTHON_CNB_CANARY" not in result.output
+    shell = {"PWD", "OLDPWD", "SHLVL", "_"}  # what sh itself sets
+    assert len(recording.envs) == 2
+    assert "CNB_LAYERS_DIR" in recording.envs[1]
+    for phase, expected in zip(("detect", "build"), recording.envs):
+        seen = dict(
+            line[len(f"{phase} env: ") :].partition("=")[::2]
+            for line in result.output.splitlines()
+            if line.startswith(f"{phase} env: ")
+        )
+        assert {k: v for k, v in seen.items() if k not in shell} == expected
+
+
+def test_build_and_run_users_differ_and_share_a_group(e2e: E2E, packaged: Path) -> None:
+    """Build as 1001:1000, run as 1002:1000 (Paketo's users): the run user must read every
+    layer and app file, and run every executable, through group or other permissions."""
+    e2e.build(e2e.app("flask-app"), packaged)
+    venv = (e2e.workspace.layers / "python-cnb_python" / "venv").stat()
+    assert (venv.st_uid, venv.st_gid) == (1001, 1000)
+    script = (
+        "id -u; id -g; "
+        "find /layers /workspace ! -readable; "
+        "find /layers /workspace -type d ! -executable; "
+        "find /layers /workspace -type f -perm -u+x ! -executable; "
+        "/layers/python-cnb_python/venv/bin/python -c 'import flask; print(\"flask ok\")'"
+    )
+    output = (
+        docker.from_env()
+        .containers.run(
+            e2e.images["run"],
+            ["sh", "-c", script],
+            remove=True,
+            network_mode="host",
+            user=RUN_USER,
+            volumes={
+                str(e2e.workspace.layers): {"bind": "/layers", "mode": "ro"},
+                str(e2e.workspace.app): {"bind": "/workspace", "mode": "ro"},
+            },
+            environment={
+                "LD_LIBRARY_PATH": "/layers/python-cnb_python/python/lib",
+            },
+        )
+        .decode()
+    )
+    assert output.splitlines() == ["1002", "1000", "flask ok"], output

@@ -3,6 +3,9 @@
 Every container uses host networking, so it reaches the tests' servers on 127.0.0.1 and the
 app answers on 127.0.0.1; nothing talks to another address. Nothing is pulled: the images
 come from debootstrap (tools.e2e_images).
+
+As with Paketo's stacks, the phases run as the build user (1001:1000) and the app as the run
+user (1002:1000): they share only the group.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from testcontainers.core.container import DockerContainer
+from tools.e2e_images import BUILD_UID, GID, RUN_UID
 
 from python_cnb.cnb.buildpack_toml import escape_id
 
-USER = "1000:1000"
+BUILD_USER = f"{BUILD_UID}:{GID}"
+RUN_USER = f"{RUN_UID}:{GID}"
 BUILDPACK_ID = "python-cnb/python"
 LIFECYCLE_SRC = "/cnb/lifecycle"
 """Where the launcher stand-in's code is mounted in the run container."""
@@ -50,7 +55,7 @@ class BuildContainer:
     ``layers/``, which the container binds (a rebuild renames the previous ones aside).
     """
 
-    def __init__(self, image: str, mounts: Sequence[Mount], user: str = USER) -> None:
+    def __init__(self, image: str, mounts: Sequence[Mount], user: str = BUILD_USER) -> None:
         self.image, self.mounts, self.user = image, list(mounts), user
         self.mapping = sorted(
             ((str(m.host), m.container) for m in mounts), key=lambda m: -len(m[0])
@@ -77,9 +82,14 @@ class BuildContainer:
         return text
 
     def __call__(self, argv: list[str], cwd: Path, env: Mapping[str, str]) -> tuple[int, str]:
+        """Run a phase with exactly ``env``, as the lifecycle sets ``cmd.Env``: ``docker exec``
+        would add the image's configured Env (and HOSTNAME), so ``env -i`` starts it empty."""
+        command = [self.translate(arg) for arg in argv]
+        if "=" in command[0]:  # env would take it for one more variable
+            raise ValueError(f"cannot run {command[0]!r} through env -i")
+        assignments = [f"{name}={self.translate(value)}" for name, value in env.items()]
         result = self.container.get_wrapped_container().exec_run(
-            [self.translate(arg) for arg in argv],
-            environment={name: self.translate(value) for name, value in env.items()},
+            ["/usr/bin/env", "-i", *assignments, *command],
             workdir=self.translate(str(cwd)),
             user=self.user,
         )
@@ -108,7 +118,8 @@ def build_mounts(workspace: Path, buildpack: Path, version: str) -> list[Mount]:
 
 
 class AppContainer:
-    """The built app in the run image: only the launch layers and the app, read-only."""
+    """The built app in the run image, as the run user: only the launch layers and the app,
+    read-only."""
 
     def __init__(
         self,
@@ -131,7 +142,7 @@ class AppContainer:
         container = (
             DockerContainer(image)
             .with_command(command[1:])
-            .with_kwargs(network_mode="host", user=USER, entrypoint=command[0])
+            .with_kwargs(network_mode="host", user=RUN_USER, entrypoint=command[0])
         )
         for host, inside in (
             (workspace / "layers", "/layers"),

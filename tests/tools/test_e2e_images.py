@@ -61,3 +61,27 @@ def test_a_failed_import_leaks_nothing(stubs: Path, tmp_path: Path) -> None:
     with pytest.raises(Exception, match="exit status 3"):
         e2e_images.build(e2e_images.RUN)
     gc.collect()
+
+
+def test_build_and_run_users_are_paketos() -> None:
+    """Build user 1001, run user 1002, one group 1000; the canary only in the build image."""
+    assert e2e_images.BUILD.changes[0] == "USER 1001:1000"
+    assert e2e_images.RUN.changes[0] == "USER 1002:1000"
+    for recipe, uid in ((e2e_images.BUILD, 1001), (e2e_images.RUN, 1002)):
+        assert f"useradd --uid {uid} --gid 1000 " in recipe.user_setup
+        assert "groupadd --gid 1000 cnb" in recipe.user_setup
+    assert "ENV PYTHON_CNB_CANARY=leak" in e2e_images.BUILD.changes
+    assert not any("CANARY" in change for change in e2e_images.RUN.changes)
+
+
+def test_the_tag_changes_with_every_part_of_the_recipe() -> None:
+    import dataclasses
+
+    base = e2e_images.RUN
+    variants = [
+        dataclasses.replace(base, packages=(*base.packages, "curl")),
+        dataclasses.replace(base, uid=1003),
+        dataclasses.replace(base, env=(("X", "1"),)),
+    ]
+    tags = {base.tag, *(variant.tag for variant in variants)}
+    assert len(tags) == 4

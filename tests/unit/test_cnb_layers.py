@@ -84,7 +84,9 @@ def test_decode_metadata_unknown_and_missing_keys() -> None:
         ("version", 3, "'version' is not a str"),
         ("size", True, "'size' is not a int"),
         ("size", "3", "'size' is not a int"),
-        ("size", 3.0, "'size' is not a int"),
+        ("size", 3.5, "'size' is not a int"),
+        ("size", float("inf"), "'size' is not a int"),
+        ("size", float("nan"), "'size' is not a int"),
         ("pinned", 1, "'pinned' is not a bool"),
         ("files", ["a", 1], "'files' is not a tuple[str, ...]"),
         ("files", "ab", "'files' is not a tuple[str, ...]"),
@@ -94,6 +96,22 @@ def test_decode_metadata_mistyped(key: str, value: object, message: str) -> None
     with pytest.raises(InvalidMetadata) as caught:
         decode_metadata(Meta, {**RAW, key: value})
     assert str(caught.value) == message
+
+
+def test_decode_metadata_takes_an_integral_float_for_an_int() -> None:
+    """The real lifecycle keeps [metadata] as JSON, where every number is a float64: an
+    ``int`` written as ``3`` comes back as ``3.0`` (buildpacks/lifecycle#884)."""
+    decoded = decode_metadata(Meta, {**RAW, "size": 3.0})
+    assert decoded == META
+    assert type(decoded.size) is int
+
+
+def test_cached_layer_kept_when_the_lifecycle_restored_an_int_as_a_float(tmp_path: Path) -> None:
+    layer = _restore(tmp_path, {**RAW, "size": 3.0})
+    assert "size = 3.0" in layer.toml_path.read_text().splitlines()
+    decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
+    assert (decision.reused, decision.previous, decision.reasons) == (True, META, ())
+    assert toml_file.read(layer.toml_path)["metadata"]["size"] == 3  # written back as an int
 
 
 def test_decode_metadata_with_evaluated_annotations() -> None:

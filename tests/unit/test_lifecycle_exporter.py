@@ -276,3 +276,72 @@ def test_export_records_the_merged_processes(e: Export) -> None:
         {"type": "web", "command": ["x"], "default": True, "buildpack": BP}
     ]
     assert image["default_process"] == "web"
+
+
+def test_metadata_is_stored_as_the_lifecycle_stores_it_in_json(e: Export) -> None:
+    """[metadata] goes into the image label and the cache metadata as JSON, as Go's
+    encoding/json writes what BurntSushi/toml decoded: TOML dates and times become RFC 3339
+    strings (a local one in the lifecycle's zone: UTC in a build container)."""
+    import datetime as dt
+
+    from python_cnb.cnb import toml_file
+
+    metadata = toml_file.loads(
+        "at = 1979-05-27T07:32:00.5+01:00\n"
+        "utc = 1979-05-27T07:32:00Z\n"
+        "local = 1979-05-27T07:32:00\n"
+        "day = 1979-05-27\n"
+        "clock = 07:32:00.250\n"
+        "n = 1\n"
+        "list = [1979-05-27]\n"
+    )
+    assert isinstance(metadata["day"], dt.date)
+    e.layer("web", _types(launch=True, cache=True), metadata)
+    image, cache = e.run()
+    expected = {
+        "at": "1979-05-27T07:32:00.5+01:00",
+        "utc": "1979-05-27T07:32:00Z",
+        "local": "1979-05-27T07:32:00Z",
+        "day": "1979-05-27T00:00:00Z",
+        "clock": "0000-01-01T07:32:00.25Z",
+        "n": 1,
+        "list": ["1979-05-27T00:00:00Z"],
+    }
+    assert image["buildpacks"][0]["layers"]["web"]["metadata"] == expected
+    assert cache["buildpacks"][0]["layers"]["web"]["metadata"] == expected
+
+
+def test_metadata_json_cannot_hold_is_an_export_error(e: Export) -> None:
+    """Go's encoding/json refuses NaN and infinities (TOML allows them)."""
+    e.layer("web", _types(launch=True), {"x": float("nan")})
+    with pytest.raises(LifecycleError) as caught:
+        e.run()
+    assert (caught.value.code, caught.value.message) == (
+        EXPORT_FAILED,
+        "failed to encode the metadata of layer bp/a:web: json: unsupported value: NaN",
+    )
+
+
+def test_sbom_files_belong_to_the_layer_named_up_to_the_first_dot(e: Export) -> None:
+    """bomfile.go: ``strings.SplitN(file, ".", 2)[0]`` names the layer; a file whose layer
+    is not one of the buildpack's is skipped. So a dotted layer's SBOMs are dropped, or go
+    to the layer named by the dotless prefix (last file in name order wins)."""
+    e.layer("py", _types(launch=True, cache=True))
+    e.layer("py.3", _types(launch=True, cache=True))
+    e.layer("lone.1", _types(launch=True))
+    for name, text in {
+        "py.sbom.cdx.json": "py's cdx",
+        "py.3.sbom.cdx.json": "py.3's cdx",
+        "py.3.sbom.spdx.json": "py.3's spdx",
+        "lone.1.sbom.cdx.json": "lone.1's cdx",
+        "nolayer.sbom.cdx.json": "no layer",
+    }.items():
+        (e.layers / name).write_text(text)
+    e.run()
+    image_sboms = e.ws.root / "sbom" / "launch" / "bp_a"
+    assert {p.name: p.read_text() for p in image_sboms.iterdir()} == {
+        "py.sbom.cdx.json": "py's cdx",
+        "py.sbom.spdx.json": "py.3's spdx",
+    }
+    cached = {p.name: p.read_text() for p in (e.ws.cache / "bp_a").glob("*.sbom.*")}
+    assert cached == {"py.sbom.cdx.json": "py's cdx", "py.sbom.spdx.json": "py.3's spdx"}

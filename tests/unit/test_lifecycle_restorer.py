@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any, Optional
 
@@ -161,7 +162,7 @@ def test_cache_only_restores_from_the_cache(r: Restore) -> None:
         "pip-cache/bin": "<dir>",
         "pip-cache/bin/tool": "cached pip-cache",
         "pip-cache.sbom.cdx.json": '{"c": 1}',
-        "pip-cache.toml": "[metadata]\nv = 2\n",
+        "pip-cache.toml": "[metadata]\nv = 2.0\n",
         "tools": "<dir>",
         "tools/bin": "<dir>",
         "tools/bin/tool": "cached tools",
@@ -210,7 +211,63 @@ def test_store_toml_comes_from_the_image_only(r: Restore) -> None:
     cache = {"buildpacks": [{"id": BP, "layers": {}, "store": {"metadata": {"runs": 9}}}]}
     restore(r.buildpacks, r.ws, image, None, r.log)
     layers = r.ws.bp_layers(BP)
-    assert _tree(layers) == {"store.toml": "[metadata]\nruns = 2\n"}
+    assert _tree(layers) == {"store.toml": "[metadata]\nruns = 2.0\n"}
     (layers / "store.toml").unlink()
     restore(r.buildpacks, r.ws, None, cache, r.log)
     assert _tree(layers) == {}
+
+
+def test_metadata_comes_back_as_go_decodes_json(r: Restore) -> None:
+    """The lifecycle keeps [metadata] as JSON (image label, cache metadata, analyzed.toml)
+    and decodes it into ``any``: every number becomes a float64, which BurntSushi/toml
+    writes as ``1.0`` (buildpacks/lifecycle#884). Strings, booleans and tables stay."""
+    metadata = {
+        "layout": 1,
+        "big": 2**53 + 1,
+        "ratio": 0.5,
+        "pinned": True,
+        "name": "x",
+        "list": [1, "a", False],
+        "table": {"count": 3},
+    }
+    r.image("web", _layer(_types(launch=True), metadata))
+    r.cache("deps", _layer(_types(launch=True, cache=True), metadata))
+    layers = r.run()
+    expected = {
+        "layout": 1.0,
+        "big": 9007199254740992.0,
+        "ratio": 0.5,
+        "pinned": True,
+        "name": "x",
+        "list": [1.0, "a", False],
+        "table": {"count": 3.0},
+    }
+    for name in ("web", "deps"):
+        restored = toml_file.read(layers / f"{name}.toml")["metadata"]
+        assert restored == expected
+        assert type(restored["layout"]) is float and type(restored["table"]["count"]) is float
+        assert "layout = 1.0" in (layers / f"{name}.toml").read_text().splitlines()
+
+
+def test_cached_layer_missing_from_the_cache_keeps_its_metadata_and_warns(r: Restore) -> None:
+    """The cache lost a layer's contents but kept its metadata: the lifecycle warns
+    ("Skipping restore for layer ...": a cache read error) and goes on; the buildpack sees
+    the metadata without the directory."""
+    r.cache("pip-cache", _layer(_types(cache=True), {"v": "1"}))
+    both = _types(launch=True, cache=True)
+    r.image("deps", _layer(both, {"v": "2"}))
+    r.cache("deps", _layer(both, {"v": "2"}))
+    for name in ("pip-cache", "deps"):
+        shutil.rmtree(r.ws.cache / BP_DIR / name)
+    layers = r.run()
+    assert _tree(layers) == {
+        "deps.toml": '[metadata]\nv = "2"\n',
+        "pip-cache.toml": '[metadata]\nv = "1"\n',
+    }
+    missing = f"failed to find cache layer with SHA '{SHA}'\n"
+    assert r.log == [
+        "Restoring data for bp/a:deps from cache\n",
+        f"Warning: Skipping restore for layer bp/a:deps: {missing}",
+        "Restoring data for bp/a:pip-cache from cache\n",
+        f"Warning: Skipping restore for layer bp/a:pip-cache: {missing}",
+    ]

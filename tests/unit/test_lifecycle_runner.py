@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 from pathlib import Path
@@ -83,7 +84,8 @@ printf '[types]\\ncache = true\\nbuild = true\\n' > "$L/cacheonly.toml"
 mkdir -p "$L/buildonly/bin"
 printf '[types]\\nbuild = true\\n' > "$L/buildonly.toml"
 
-builds=$(sed -n 's/^builds = //p' "$L/store.toml" 2>/dev/null || true)
+# the lifecycle restores store.toml through JSON: the count comes back as a float
+builds=$(sed -n 's/^builds = \\([0-9]*\\)\\.0$/\\1/p' "$L/store.toml" 2>/dev/null || true)
 printf '[metadata]\\nbuilds = %s\\n' "$(( ${builds:-0} + 1 ))" > "$L/store.toml"
 
 cat > "$L/launch.toml" <<'EOF'
@@ -253,7 +255,7 @@ def test_rebuild_restores_layers_per_the_table(runner: Runner) -> None:
         "buildonly: toml=no dir=no types=no",
     ]
     assert _lines(second.output, "both.toml: ") == ["[metadata]", 'version = "1"']
-    assert _lines(second.output, "store.toml: ") == ["[metadata]", "builds = 1"]
+    assert _lines(second.output, "store.toml: ") == ["[metadata]", "builds = 1.0"]
     assert "reusing launchonly" in second.output.splitlines()
     assert "reusing both" in second.output.splitlines()
     assert "Reusing layer 'test/demo:launchonly'" in second.output.splitlines()
@@ -458,3 +460,131 @@ def test_later_buildpacks_get_earlier_build_layers(runner: Runner, tmp_path: Pat
     assert _lines(result.output, "second: ") == [
         f"TOOL_HOME=/opt/tools PATH={tools}/bin:{RUN_IMAGE_PATH}"
     ]
+
+
+# --- layer metadata round-trips through JSON, as in the real lifecycle ------------------------
+
+INT_METADATA_BUILD = """\
+import os, sys
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, {src!r})
+from python_cnb.cnb.layers import LayerTypes, cached_layer
+
+@dataclass(frozen=True)
+class Counter:
+    layout: int
+    name: str
+
+layers = Path(os.environ["CNB_LAYERS_DIR"])
+toml = layers / "counter.toml"
+if toml.is_file():
+    for line in toml.read_text().splitlines():
+        print("restored: " + line)
+decision = cached_layer(
+    layers, "counter", types=LayerTypes(launch=True, cache=True), metadata=Counter(1, "c")
+)
+if decision.reused:
+    print("Using cached counter")
+else:
+    print("Building counter: " + "; ".join(decision.reasons))
+    (decision.layer.path / "count").write_text("1")
+    decision.layer.write(LayerTypes(launch=True, cache=True), Counter(1, "c"))
+"""
+
+
+def test_an_int_metadata_field_survives_the_json_round_trip(runner: Runner, tmp_path: Path) -> None:
+    """A metadata dataclass with an int field: restored as 1.0, as the lifecycle does, and
+    still reused by python-cnb's strict decoding."""
+    import sys
+
+    src = Path(__file__).resolve().parents[2] / "src"
+    buildpack = write_buildpack(
+        tmp_path / "python-bp",
+        "test/int-metadata",
+        build=f'exec {sys.executable} -I "$CNB_BUILDPACK_DIR/build.py"\n',
+    )
+    (buildpack / "build.py").write_text(INT_METADATA_BUILD.format(src=str(src)))
+    first = runner.build(buildpacks=[buildpack])
+    assert first.success, first.output
+    assert "Building counter: " in first.output.splitlines()
+    second = runner.build(buildpacks=[buildpack])
+    assert second.success, second.output
+    assert _lines(second.output, "restored: ") == ["[metadata]", "layout = 1.0", 'name = "c"']
+    assert "Using cached counter" in second.output.splitlines()
+
+
+# --- robustness: what the real lifecycle shrugs off --------------------------------------------
+
+
+def test_an_app_with_file_names_that_are_not_utf8(runner: Runner) -> None:
+    """R-1: names from a Latin-1 archive are valid on Linux; the export digests them."""
+    (runner.app / os.fsdecode(b"caf\xe9.py")).write_text("print('hi')")
+    (runner.app / os.fsdecode(b"d\xe9r")).mkdir()
+    (runner.app / os.fsdecode(b"d\xe9r") / "mod.py").write_text("")
+    result = runner.build()
+    assert result.success, result.output
+    assert (runner.ws.app / os.fsdecode(b"caf\xe9.py")).read_text() == "print('hi')"
+    assert runner.build().success
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "{not json",
+        "",
+        "[]",
+        '{"buildpacks": 1}',
+        '{"buildpacks": [{"layers": {}}]}',
+        '{"buildpacks": [{"id": "test/demo", "layers": {"both": {"sha": 1}}}]}',
+        '{"buildpacks": [{"id": "test/demo", "layers": {"both": {"types": []}}}]}',
+    ],
+)
+@pytest.mark.parametrize("which", ["cache", "image"])
+def test_garbage_metadata_is_ignored_as_the_lifecycle_does(
+    runner: Runner, which: str, garbage: str
+) -> None:
+    """R-2: the lifecycle ignores a cache metadata file or an image label it cannot decode
+    (volume_cache.go RetrieveMetadata, analyzer.go "continue even if the label cannot be
+    decoded"); the build goes on as if there were none, and the next one is normal."""
+    assert runner.build().success
+    path = runner.ws.cache_metadata if which == "cache" else runner.ws.image_metadata
+    path.write_text(garbage)
+    result = runner.build()
+    assert result.success, result.output
+    restored = _lines(result.output, "restored ")
+    if which == "cache":  # nothing cached: only the launch-only layer's metadata comes back
+        assert restored[:3] == [
+            "launchonly: toml=yes dir=no types=no",
+            "both: toml=no dir=no types=no",
+            "cacheonly: toml=no dir=no types=no",
+        ]
+    else:  # no image: cache-only layers come back, and launch+cache ones from the cache
+        assert restored[:3] == [
+            "launchonly: toml=no dir=no types=no",
+            "both: toml=yes dir=yes types=no",
+            "cacheonly: toml=yes dir=yes types=no",
+        ]
+    again = runner.build()
+    assert again.success, again.output
+    assert _lines(again.output, "restored ")[:3] == [
+        "launchonly: toml=yes dir=no types=no",
+        "both: toml=yes dir=yes types=no",
+        "cacheonly: toml=yes dir=yes types=no",
+    ]
+
+
+def test_a_cached_layer_lost_from_the_cache_is_rebuilt(runner: Runner) -> None:
+    """R-2: the cache kept a layer's metadata but lost its contents: a warning, and the
+    buildpack sees the metadata without the directory (and rebuilds the layer)."""
+    assert runner.build().success
+    shutil.rmtree(runner.ws.cache / BP_DIR / "both")
+    result = runner.build()
+    assert result.success, result.output
+    assert "Warning: Skipping restore for layer test/demo:both: failed to find cache layer" in (
+        result.output
+    )
+    assert "both: toml=yes dir=no types=no" in _lines(result.output, "restored ")
+    assert "reusing both" not in result.output.splitlines()
+    assert (runner.ws.cache / BP_DIR / "both" / "bin" / "hello").is_file()

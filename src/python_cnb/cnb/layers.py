@@ -5,6 +5,10 @@ Layer metadata is a frozen dataclass whose fields are ``str``, ``int``, ``bool``
 restored metadata invalid, and an invalid layer is discarded. Every field takes part in the
 keep-or-discard decision, so adding a field can never be forgotten there.
 
+One leniency is the lifecycle's doing: it keeps ``[metadata]`` as JSON between builds, where
+every number is a float64, so an ``int`` written as ``1`` is restored as ``1.0``
+(buildpacks/lifecycle#884). An integral float is taken for an ``int``; no other float is.
+
 The lifecycle restores ``[metadata]`` but never ``[types]``, so a kept layer's TOML is
 rewritten with its types on every build (:meth:`Layer.write`).
 """
@@ -55,9 +59,15 @@ def encode_metadata(metadata: Any) -> dict[str, Any]:
     }
 
 
+def _is_int(value: Any) -> bool:
+    if isinstance(value, float):  # restored through JSON: 1 comes back as 1.0
+        return value.is_integer()
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 _DECODERS: dict[str, Callable[[Any], bool]] = {
     "str": lambda v: isinstance(v, str),
-    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "int": _is_int,
     "bool": lambda v: isinstance(v, bool),
     "tuple[str, ...]": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
 }
@@ -90,7 +100,12 @@ def decode_metadata(metadata_type: type[M], raw: Mapping[str, Any]) -> M:
             raise TypeError(f"unsupported metadata field type {annotation!r} for {name}")
         if not check(raw[name]):
             raise InvalidMetadata(f"{name!r} is not a {annotation}")
-        values[name] = tuple(raw[name]) if isinstance(raw[name], list) else raw[name]
+        value = raw[name]
+        if isinstance(value, list):
+            value = tuple(value)
+        elif isinstance(value, float):  # an int field (checked above)
+            value = int(value)
+        values[name] = value
     return metadata_type(**values)
 
 

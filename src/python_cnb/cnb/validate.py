@@ -32,7 +32,7 @@ SBOM_MEDIA_TYPES = {
 """SBOM file extensions and the media types buildpack.toml must declare for them."""
 
 _PROCESS_TYPE = re.compile(r"^[A-Za-z0-9._-]+$")
-_LAYER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_LAYER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _BUILDPACK_ID = re.compile(r"^[A-Za-z0-9./-]+$")
 _SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
@@ -130,8 +130,14 @@ def validate_plan(data: Mapping[str, Any]) -> None:
 def check_layer_name(name: str) -> list[str]:
     """Check a layer directory name."""
     problems = []
-    if not _LAYER_NAME.match(name):
-        problems.append(f"layer name {name!r} must be letters, digits, '.', '_' or '-'")
+    if "." in name and _LAYER_NAME.match(name.replace(".", "_")):
+        # bomfile.go: <file>.sbom.*.json is the SBOM of the layer named up to its first dot
+        problems.append(
+            f"layer name {name!r} must not contain '.': the lifecycle takes an SBOM file "
+            "to belong to the layer named up to the file's first dot"
+        )
+    elif not _LAYER_NAME.match(name):
+        problems.append(f"layer name {name!r} must be letters, digits, '_' or '-'")
     if name in RESERVED_LAYER_NAMES:
         problems.append(f"layer name {name!r} is reserved (it collides with {name}.toml)")
     if name.endswith(".ignore"):

@@ -18,9 +18,10 @@ def digest(directory: Path) -> str:
             path = Path(root, name)
             relative = path.relative_to(directory).as_posix()
             stat = path.lstat()
-            result.update(f"{relative}\0{stat.st_mode:o}\0".encode())
+            # fsencode: a name need not be UTF-8 (surrogate escapes give back its bytes)
+            result.update(os.fsencode(relative) + f"\0{stat.st_mode:o}\0".encode())
             if path.is_symlink():
-                result.update(str(path.readlink()).encode())
+                result.update(os.fsencode(path.readlink()))
             elif path.is_file():
                 with path.open("rb") as stream:
                     for chunk in iter(lambda: stream.read(1 << 20), b""):
@@ -50,5 +51,6 @@ def tree_fingerprint(directory: Path) -> str:
         dirs.sort()
         for name in sorted(dirs + files):
             stat = Path(root, name).lstat()
-            result.update(f"{Path(root, name)}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+            entry = os.fsencode(Path(root, name))
+            result.update(entry + f"\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
     return result.hexdigest()

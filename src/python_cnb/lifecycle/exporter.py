@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import shutil
 from pathlib import Path
 from typing import Any, Optional
@@ -13,6 +15,61 @@ from python_cnb.lifecycle.digest import digest, normalize_mtimes
 from python_cnb.lifecycle.errors import EXPORT_FAILED, LifecycleError
 from python_cnb.lifecycle.restorer import _layers
 from python_cnb.lifecycle.workspace import Buildpack, Workspace
+
+
+def _go_time(value: dt.datetime, year: Optional[int] = None) -> str:
+    """Go's ``time.Time`` in JSON: RFC 3339 with nanoseconds, trailing zeros trimmed."""
+    text = f"{value.year if year is None else year:04d}-" + value.strftime("%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond:06d}".rstrip("0")
+    offset = value.utcoffset() or dt.timedelta(0)
+    if not offset:
+        return text + "Z"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    return f"{text}{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def as_label_json(value: Any, what: str) -> Any:
+    """``value`` (decoded TOML) as the lifecycle keeps it in a JSON label or cache metadata.
+
+    BurntSushi/toml decodes every date and time into a ``time.Time`` (a local one in the
+    lifecycle's own zone, UTC in a build container; a bare time on 0000-01-01), which
+    ``encoding/json`` writes as an RFC 3339 string; it refuses NaN and infinities.
+    """
+    if isinstance(value, dict):
+        return {key: as_label_json(item, what) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_label_json(item, what) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise LifecycleError(
+            "export",
+            EXPORT_FAILED,
+            f"failed to encode the metadata of {what}: json: unsupported value: "
+            + ("NaN" if math.isnan(value) else f"{value:+}".replace("inf", "Inf")),
+        )
+    if isinstance(value, dt.datetime):
+        return _go_time(value)
+    if isinstance(value, dt.date):
+        return _go_time(dt.datetime.combine(value, dt.time()))
+    if isinstance(value, dt.time):
+        return _go_time(dt.datetime.combine(dt.date(1, 1, 1), value), year=0)
+    return value
+
+
+def layer_sboms(layers_dir: Path, layers: set[str]) -> dict[str, list[tuple[Path, str]]]:
+    """Each layer's SBOM files, and the name each is exported as, as ``bomfile.go`` finds
+    them: every ``*.sbom.*.json`` in name order belongs to the layer named up to the file's
+    FIRST dot, and is skipped when there is no such layer (or it was ignored). The media
+    type comes from the suffix, so ``a.b.sbom.cdx.json`` is exported as ``a.sbom.cdx.json``;
+    a later file for the same layer and type replaces an earlier one."""
+    found: dict[str, list[tuple[Path, str]]] = {}
+    for path in sorted(layers_dir.glob("*.sbom.*.json")):
+        layer = path.name.split(".", 1)[0]
+        extension = next((x for x in SBOM_MEDIA_TYPES if path.name.endswith(f".sbom.{x}")), None)
+        if layer in layers and extension is not None:  # unknown types: the builder's error
+            found.setdefault(layer, []).append((path, f"{layer}.sbom.{extension}"))
+    return found
 
 
 def merge_processes(
@@ -34,7 +91,7 @@ def merge_processes(
     return list(processes.values()), default
 
 
-def export(  # noqa: PLR0912, PLR0915 - the exporter's rules, in the lifecycle's order
+def export(  # noqa: PLR0915 - the exporter's rules, in the lifecycle's order
     buildpacks: list[Buildpack],
     workspace: Workspace,
     outputs: dict[str, BuildOutput],
@@ -55,9 +112,10 @@ def export(  # noqa: PLR0912, PLR0915 - the exporter's rules, in the lifecycle's
         bp_cache = staging_cache / escape_id(bp.id)
         bp_cache.mkdir(parents=True, exist_ok=True)
         previous_layers = _layers(previous_image, bp.id)
+        sboms = layer_sboms(layers_dir, set(output.layer_types))
         for name, types in sorted(output.layer_types.items()):
             layer = layers_dir / name
-            metadata = output.layer_metadata[name]
+            metadata = as_label_json(output.layer_metadata[name], f"layer {bp.id}:{name}")
             if types["cache"] and types["launch"] and not layer.is_dir():
                 raise LifecycleError(
                     "export",
@@ -85,21 +143,17 @@ def export(  # noqa: PLR0912, PLR0915 - the exporter's rules, in the lifecycle's
                     sha = previous["sha"]
                     log.append(f"Reusing layer '{bp.id}:{name}'\n")
                 image_layers[name] = {"sha": sha, "types": types, "metadata": metadata}
-                for extension in SBOM_MEDIA_TYPES:
-                    sbom = layers_dir / f"{name}.sbom.{extension}"
-                    if sbom.is_file():
-                        (sbom_dir / escape_id(bp.id)).mkdir(parents=True, exist_ok=True)
-                        shutil.copyfile(sbom, sbom_dir / escape_id(bp.id) / sbom.name)
+                for sbom, target in sboms.get(name, []):
+                    (sbom_dir / escape_id(bp.id)).mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(sbom, sbom_dir / escape_id(bp.id) / target)
             if types["cache"]:
                 if not layer.is_dir():
                     log.append(f"Warning: cache layer {bp.id}:{name} has no contents; not cached\n")
                     continue
                 normalize_mtimes(layer)
                 shutil.copytree(layer, bp_cache / name, symlinks=True)
-                for extension in SBOM_MEDIA_TYPES:
-                    sbom = layers_dir / f"{name}.sbom.{extension}"
-                    if sbom.is_file():
-                        shutil.copyfile(sbom, bp_cache / sbom.name)
+                for sbom, target in sboms.get(name, []):
+                    shutil.copyfile(sbom, bp_cache / target)
                 cache_layers[name] = {
                     "sha": sha or digest(layer),
                     "types": types,
@@ -112,7 +166,11 @@ def export(  # noqa: PLR0912, PLR0915 - the exporter's rules, in the lifecycle's
                 "version": bp.descriptor.version,
                 "api": bp.descriptor.api,
                 "layers": image_layers,
-                **({"store": output.store} if output.store else {}),
+                **(
+                    {"store": as_label_json(output.store, f"{bp.id}'s store.toml")}
+                    if output.store
+                    else {}
+                ),
             }
         )
         cache_bps.append({"id": bp.id, "version": bp.descriptor.version, "layers": cache_layers})

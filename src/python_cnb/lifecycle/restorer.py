@@ -9,10 +9,15 @@
 Launch+cache layers are all or nothing: restored only when the cache has the layer with
 cache=true and the image's digest equals the cache's. ``[types]`` is never restored.
 ``store.toml`` is restored from the previous image only.
+
+``[metadata]`` and ``store.toml`` come back as the lifecycle decodes them from JSON into Go's
+``any``: every number is a float64, which BurntSushi/toml writes as ``1.0``
+(buildpacks/lifecycle#884).
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any, Optional
@@ -41,7 +46,13 @@ def _store(metadata: Optional[dict[str, Any]], buildpack_id: str) -> dict[str, A
     return {}
 
 
+def from_label_json(value: Any) -> Any:
+    """JSON as Go decodes it into ``any``: every number becomes a float64."""
+    return json.loads(json.dumps(value), parse_int=float)
+
+
 def _write_metadata(layers_dir: Path, name: str, metadata: dict[str, Any]) -> None:
+    metadata = from_label_json(metadata)
     toml_file.write(layers_dir / f"{name}.toml", {"metadata": metadata} if metadata else {})
 
 
@@ -69,7 +80,7 @@ def restore(
         image_sbom_dir = workspace.root / "sbom" / "launch" / escape_id(bp.id)
         store = _store(image, bp.id)
         if store:  # store.toml comes from the previous image only
-            toml_file.write(layers_dir / "store.toml", store)
+            toml_file.write(layers_dir / "store.toml", from_label_json(store))
         for name in sorted(set(image_layers) | set(cache_layers)):
             in_image, in_cache = image_layers.get(name), cache_layers.get(name)
             cached = in_cache is not None and in_cache["types"].get("cache", False)
@@ -86,9 +97,15 @@ def restore(
                 log.append(f"Removing {bp.id}:{name}, wrong sha\n")
                 continue
             _write_metadata(layers_dir, name, source.get("metadata", {}))
+            log.append(f"Restoring data for {bp.id}:{name} from cache\n")
+            if not (cache_dir / name).is_dir():  # a cache read error: the metadata stays
+                log.append(
+                    f"Warning: Skipping restore for layer {bp.id}:{name}: "
+                    f"failed to find cache layer with SHA '{in_cache['sha']}'\n"
+                )
+                continue
             shutil.copytree(cache_dir / name, layers_dir / name, symlinks=True)
             _copy_sboms(cache_dir, layers_dir, name)
-            log.append(f"Restoring data for {bp.id}:{name} from cache\n")
 
 
 def _metadata_source(

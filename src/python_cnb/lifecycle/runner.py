@@ -20,7 +20,14 @@ from python_cnb.lifecycle.exporter import export
 from python_cnb.lifecycle.launcher import RUN_IMAGE_PATH, LaunchSpec
 from python_cnb.lifecycle.launcher import launch_spec as _launch_spec
 from python_cnb.lifecycle.restorer import restore
-from python_cnb.lifecycle.workspace import Buildpack, Target, Workspace, read_json, write_json
+from python_cnb.lifecycle.workspace import (
+    Buildpack,
+    Target,
+    Workspace,
+    read_json,
+    read_layers_metadata,
+    write_json,
+)
 
 Executor = Callable[[list[str], Path, Mapping[str, str]], tuple[int, str]]
 """Runs a phase executable elsewhere: ``(argv, cwd, env) -> (exit code, output)``."""
@@ -120,8 +127,8 @@ def build(  # noqa: PLR0915 - the phases in order, in one place
     lifecycle_env = dict(image_env if image_env is not None else default_image_env(ws))
     _write_env_dir(ws.platform / "env", dict(env or {}))
     _write_env_dir(ws.build_config / "env", dict(build_config_env or {}))
-    previous_image = read_json(ws.image_metadata)
-    previous_cache = read_json(ws.cache_metadata)
+    previous_image = read_layers_metadata(ws.image_metadata)
+    previous_cache = read_layers_metadata(ws.cache_metadata)
     _stash(ws)
 
     def run(argv: list[str], cwd: Path, phase_env: Mapping[str, str]) -> int:

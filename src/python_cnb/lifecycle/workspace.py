@@ -140,11 +140,43 @@ def _os_release(path: Path = Path("/etc/os-release")) -> dict[str, str]:
 
 
 def read_json(path: Path) -> Optional[dict[str, Any]]:
-    """A JSON file, or None."""
-    if not path.is_file():
+    """A JSON object from a file, or None when there is none or it cannot be decoded (the
+    lifecycle ignores a cache metadata file or an image label it cannot decode)."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):  # missing, unreadable, not UTF-8, not JSON
         return None
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
+    return data if isinstance(data, dict) else None
+
+
+def read_layers_metadata(path: Path) -> Optional[dict[str, Any]]:
+    """The image's or the cache's metadata as written by the exporter, or None when it is
+    missing or malformed: Go's ``json.Unmarshal`` into typed structs fails as a whole on a
+    mistyped field, and the lifecycle then carries on with empty metadata."""
+    data = read_json(path)
+    return data if data is not None and _valid_layers_metadata(data) else None
+
+
+def _valid_layers_metadata(data: dict[str, Any]) -> bool:
+    buildpacks = data.get("buildpacks", [])
+    if not isinstance(buildpacks, list):
+        return False
+    for bp in buildpacks:
+        if not isinstance(bp, dict) or not isinstance(bp.get("id"), str):
+            return False
+        layers = bp.get("layers", {})
+        if not isinstance(layers, dict) or not isinstance(bp.get("store", {}), dict):
+            return False
+        for layer in layers.values():
+            if not (
+                isinstance(layer, dict)
+                and isinstance(layer.get("sha"), str)
+                and isinstance(layer.get("types"), dict)
+                and all(isinstance(flag, bool) for flag in layer["types"].values())
+                and isinstance(layer.get("metadata", {}), dict)
+            ):
+                return False
+    return True
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
