@@ -8,12 +8,17 @@ app gets the build's helpful error instead of a silent "no buildpack matched".
 from __future__ import annotations
 
 import glob
+import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from python_cnb import output
+from python_cnb.buildpack_error import BuildpackError
 from python_cnb.cnb.context import DetectContext
 from python_cnb.cnb.plan import BuildPlan, Require
+from python_cnb.procfile import parse_procfile
 
 RULES_FILE = Path(__file__).resolve().parent / "data" / "detect-files.txt"
 """The detection rules, also read by ``bin/detect`` (POSIX sh) before any Python starts."""
@@ -33,7 +38,7 @@ DETECT_RULES = read_rules()
 """What makes a directory a Python app, strongest evidence first: each rule matches when
 every one of its globs names a regular file."""
 DETECT_FILES = tuple(" ".join(rule) for rule in DETECT_RULES)
-"""The rules as text, for logs (today each is one file name)."""
+"""The rules as text, for logs."""
 
 PROVIDES = ("cpython", "site-packages")
 """Plan names: other buildpacks can require a CPython and the app's installed packages."""
@@ -61,12 +66,48 @@ def _names_a_file(app_dir: Path, pattern: str) -> bool:
     return any(Path(match).is_file() for match in matches)
 
 
+_PYTHON_COMMAND = re.compile(
+    r"^(python(3(\.\d+)?)?|gunicorn|uvicorn|hypercorn|daphne|waitress-serve|granian"
+    r"|streamlit|gradio|flask|fastapi|django-admin|celery|panel|bokeh)$"
+)
+"""Programs that mean a process runs Python (the first word, or one after ``exec``/``env``)."""
+
+
+def procfile_runs_python(app_dir: Path) -> bool:
+    """Whether a Procfile command runs Python: a Python program, or a root ``.py`` file.
+
+    A Procfile that cannot be parsed counts as yes: the build then explains what is wrong
+    with it, instead of detection silently passing the app by.
+    """
+    try:
+        entries = parse_procfile((app_dir / "Procfile").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, BuildpackError):
+        return True
+    scripts = {path.name for path in app_dir.glob("*.py")}
+    for entry in entries:
+        try:
+            words = shlex.split(entry.command)
+        except ValueError:
+            words = entry.command.split()
+        for word in words:
+            name = word.rsplit("/", 1)[-1]
+            if _PYTHON_COMMAND.match(name) or name in scripts:
+                return True
+    return False
+
+
+_REFINEMENTS: dict[str, Callable[[Path], bool]] = {"Procfile *.py": procfile_runs_python}
+"""Rules whose globs are necessary but not enough (bin/detect checks only the globs, so it
+never says no where this module says yes)."""
+
+
 def python_app_files(app_dir: Path) -> tuple[str, ...]:
     """Which of :data:`DETECT_FILES` match in ``app_dir``."""
     return tuple(
         text
         for text, rule in zip(DETECT_FILES, DETECT_RULES)
         if all(_names_a_file(app_dir, pattern) for pattern in rule)
+        and _REFINEMENTS.get(text, lambda _: True)(app_dir)
     )
 
 

@@ -113,3 +113,17 @@ def test_empty_procfile_warns_and_infers(lifecycle: Lifecycle) -> None:
     result = lifecycle.build(app)
     assert "[Warning: Procfile defines no processes]" in result.output
     assert "No Procfile: web runs 'python main.py'" in result.output
+
+
+def test_a_script_app_with_a_procfile_and_no_dependency_file(lifecycle: Lifecycle) -> None:
+    """Paketo's no-package-manager layout: a Procfile and a root script, standard library only."""
+    result = lifecycle.build(lifecycle.app("procfile_script"))
+    assert "Python app detected (Procfile *.py)" in result.output
+    web = lifecycle.start()
+    assert web.wait_for_http("/") == (200, "Hello from serve.py\n"), web.output
+
+
+def test_a_node_app_that_carries_a_script_is_not_detected(lifecycle: Lifecycle) -> None:
+    result = lifecycle.build(lifecycle.app("node_with_script"), expect_success=False)
+    assert "No Python app found" in result.output
+    assert result.exit_code == 20  # the lifecycle's "no group passed detection", not an error

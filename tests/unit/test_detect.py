@@ -50,7 +50,10 @@ def _touch(app: Path, name: str) -> None:
     path.write_text("", encoding="utf-8")
 
 
-@pytest.mark.parametrize("name", DETECT_FILES)
+SINGLE_FILES = tuple(" ".join(rule) for rule in DETECT_RULES if len(rule) == 1)
+
+
+@pytest.mark.parametrize("name", SINGLE_FILES)
 def test_each_detect_file_alone_passes(
     tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -121,11 +124,50 @@ def test_rules_file_lines(tmp_path: Path) -> None:
     assert read_rules(rules) == (("requirements.txt",), ("Procfile", "*.py"))
 
 
-def test_the_shipped_rules_are_file_names() -> None:
-    """bin/detect reads the same file; each rule today is one path."""
+def test_the_shipped_rules() -> None:
+    """bin/detect reads the same file: file names, and the script rule last."""
     assert RULES_FILE.parent.name == "data"
-    assert [len(rule) for rule in DETECT_RULES] == [1] * len(DETECT_FILES)
     assert DETECT_FILES.index("requirements.txt") == 0
+    assert "server.py" in SINGLE_FILES
+    assert DETECT_RULES[-1] == ("Procfile", "*.py")
+    assert all(not any(c in name for c in "*?[") for name in SINGLE_FILES)
+
+
+@pytest.mark.parametrize(
+    ("procfile", "detected"),
+    [
+        ("web: python serve.py\n", True),
+        ("web: python3.12 -m http.server $PORT\n", True),
+        ("web: exec gunicorn app:wsgi\n", True),
+        ("web: /app/.venv/bin/uvicorn api:app\n", True),
+        ("web: ./serve.py --port $PORT\n", True),  # the root script itself
+        ("worker: bash -c 'sleep 1; exec serve.py'\n", False),  # inside a quoted string
+        ("web: node index.js\n", False),
+        ("web: bundle exec rails server\nrelease: ./bin/migrate\n", False),
+        ("web python serve.py\n", True),  # unparseable: the build explains it
+    ],
+)
+def test_a_procfile_and_a_root_script(tmp_path: Path, procfile: str, detected: bool) -> None:
+    ctx = _context(tmp_path)
+    (ctx.app_dir / "Procfile").write_text(procfile, encoding="utf-8")
+    _touch(ctx.app_dir, "serve.py")
+    assert python_app_files(ctx.app_dir) == (("Procfile *.py",) if detected else ())
+    assert detect(ctx) == (PASS if detected else FAIL)
+
+
+def test_a_procfile_that_runs_python_needs_a_root_script(tmp_path: Path) -> None:
+    ctx = _context(tmp_path)
+    (ctx.app_dir / "Procfile").write_text("web: python src/serve.py\n", encoding="utf-8")
+    _touch(ctx.app_dir, "src/serve.py")
+    assert detect(ctx) == FAIL  # src/ layouts have a dependency file or pyproject
+
+
+@pytest.mark.parametrize(
+    ("fixture", "detected"), [("procfile_script", True), ("node_with_script", False)]
+)
+def test_fixture_apps(fixture: str, detected: bool) -> None:
+    app = Path(__file__).resolve().parents[1] / "fixtures" / fixture
+    assert bool(python_app_files(app)) is detected
 
 
 def test_glob_rules_follow_the_shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -133,6 +175,7 @@ def test_glob_rules_follow_the_shell(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(module, "DETECT_RULES", (("Procfile", "*.py"), ("conf/*.ini",)))
     monkeypatch.setattr(module, "DETECT_FILES", ("Procfile *.py", "conf/*.ini"))
+    monkeypatch.setattr(module, "_REFINEMENTS", {})
     app = tmp_path / "app"
     app.mkdir()
     _touch(app, "Procfile")

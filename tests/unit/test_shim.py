@@ -577,6 +577,8 @@ def test_rules_of_several_globs(tmp_path: Path, tools: Path, python: Path, layou
     files, passes = LAYOUTS[layout]
     app = _app(tmp_path, *files)
     (app / "requirements.txt").mkdir()  # a directory: no rule of the real list counts
+    if (app / "Procfile").is_file():  # the Python detect also checks that it runs Python
+        (app / "Procfile").write_text("web: python web.py\n", encoding="utf-8")
     sh = _run(bp, app, [tools])
     python_detect = _run(bp, app, [tools, python])
     assert (sh.returncode, python_detect.returncode) == ((1, 0) if passes else (100, 100))
