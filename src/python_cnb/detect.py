@@ -107,7 +107,7 @@ def python_app_files(app_dir: Path) -> tuple[str, ...]:
         text
         for text, rule in zip(DETECT_FILES, DETECT_RULES)
         if all(_names_a_file(app_dir, pattern) for pattern in rule)
-        and _REFINEMENTS.get(text, lambda _: True)(app_dir)
+        and (text not in _REFINEMENTS or _REFINEMENTS[text](app_dir))
     )
 
 

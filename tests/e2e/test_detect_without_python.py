@@ -19,7 +19,7 @@ from python_cnb.lifecycle.builder import chown_tree
 from python_cnb.lifecycle.errors import DETECT_ERROR, DETECT_FAILED
 from python_cnb.lifecycle.runner import BuildResult, Workspace, build
 from python_cnb.lifecycle.workspace import Target
-from tests.support.containers import USER, BuildContainer, build_mounts
+from tests.support.containers import BUILD_USER, BuildContainer, build_mounts
 from tests.support.lifecycle import OPERATOR_ENV
 from tools import package
 
@@ -52,7 +52,7 @@ def _build(tmp_path: Path, image: str, app: Path, buildpack: Path) -> BuildResul
             build_config_env=OPERATOR_ENV,
             buildpacks=[buildpack],
             image_env=IMAGE_ENV,
-            user=USER,
+            user=BUILD_USER,
             executor=executor,
         )
     finally:
@@ -123,7 +123,7 @@ def _detect(tmp_path: Path, image: str, buildpack: Path, app: Path) -> tuple[int
     (scratch / "plan.toml").write_text("", encoding="utf-8")
     workspace.platform.mkdir(parents=True)
     for path in (workspace.app, scratch):  # the build user writes the plan, as in the runner
-        chown_tree(path, USER)
+        chown_tree(path, BUILD_USER)
     executor = BuildContainer(image, build_mounts(workspace.root, buildpack, package.version()))
     try:
         code, output = executor(
