@@ -332,7 +332,7 @@ def run_buildpack(
     log_path = work / "server.log"
     started = time.perf_counter()  # the launcher's work (env, exec.d) counts
     spec = launch_spec(ws, process_type="web", env={"PORT": str(port), "BIND_HOST": "127.0.0.1"})
-    process = _serve(spec.argv, spec.env, spec.cwd, log_path)
+    process = _serve((spec.executable, *spec.argv[1:]), spec.env, spec.cwd, log_path)
     try:
         samples.add(
             "first200",

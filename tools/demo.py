@@ -45,7 +45,7 @@ def main() -> int:  # noqa: RET503 - execve never returns
         flush=True,
     )
     os.chdir(spec.cwd)
-    os.execve(spec.argv[0], list(spec.argv), spec.env)
+    os.execve(spec.executable, list(spec.argv), spec.env)
 
 
 if __name__ == "__main__":

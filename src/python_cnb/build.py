@@ -28,8 +28,8 @@ from python_cnb.package_manager import determine_package_manager
 from python_cnb.pipfile_lock import expand_variables
 from python_cnb.processes import (
     CARTRIDGE_SOURCE,
-    SHELL,
     ProcessPlan,
+    command_line,
     declared_processes,
     infer_web,
     with_web_command,
@@ -181,7 +181,7 @@ def choose_processes(
     inspection = inspect_app(python, ctx.app_dir)
     inferred = infer_web(inspection, ctx.app_dir, venv.path / "bin", cartridge_dir(ctx))
     if inferred is not None:
-        output.info(f"No Procfile: web runs '{' '.join(inferred.processes[0].command)}'")
+        output.info(f"No Procfile: web runs '{command_line(inferred.processes[0])}'")
         output.detail(f"because of {inferred.reason}")
         return inferred
     output.warning(
@@ -236,8 +236,7 @@ def configure_processes(ctx: BuildContext, python: InstalledPython, plan: Proces
     Launch(processes=plan.processes).write(ctx.layers_dir)
     for process in plan.processes:
         marker = " (default)" if process.default else ""
-        shown = process.command[-1] if process.command[:2] == SHELL else " ".join(process.command)
-        output.info(f"{process.type}{marker}: {shown}")
+        output.info(f"{process.type}{marker}: {command_line(process)}")
 
 
 def summarize(

@@ -24,6 +24,17 @@ Inference, in this order (see :mod:`python_cnb.app_inspect` for how the code is 
 Generated servers take their address and worker count from the environment at launch
 (``PORT``, ``WEB_CONCURRENCY``, ``BIND_HOST``; see :mod:`python_cnb.launch_env`), so their
 commands need no shell.
+
+What the user may replace (``docker run IMAGE ARGS...`` replaces a process's ``args``; the
+launcher always passes ``command``):
+
+* a shell process (a Procfile entry, ``BP_WEB_COMMAND``) is ``command = ["bash", "-c"]``,
+  ``args = [CMD]``, as Heroku's Procfile buildpack writes it: a user command line replaces
+  CMD (``docker run IMAGE "python manage.py migrate"``);
+* a generated process is ``command = [program, options that locate the app]``, ``args`` =
+  the rest (the app, log options, the script): ``gunicorn --chdir backend`` +
+  ``[project.wsgi:application, --access-logfile, -]``, ``python`` + ``[main.py]``. The bind
+  address and workers come from the environment, so replaced args keep them.
 """
 
 from __future__ import annotations
@@ -40,7 +51,8 @@ from python_cnb.project_files import PYPROJECT, poetry_table, project_table, rea
 
 SHELL = ("bash", "-c")
 """Procfile commands run through a shell, so ``$PORT`` and ``&&`` work as on Heroku and
-Kato. bash replaces itself with the last command, so the server gets the signals."""
+Kato. bash replaces itself with the last command, so the server gets the signals. The
+command line is the process's ``args``, so the user's arguments replace it."""
 
 CARTRIDGE_MODULE = "python_cnb_wsgi_cartridge"
 """The module that serves ``wsgi/application`` (a file gunicorn cannot import by name)."""
@@ -68,7 +80,9 @@ class ProcessPlan:
     @property
     def uses_cartridge(self) -> bool:
         """Whether a process serves ``wsgi/application`` through the shim."""
-        return any(CARTRIDGE_MODULE in part for p in self.processes for part in p.command)
+        return any(
+            CARTRIDGE_MODULE in part for p in self.processes for part in (*p.command, *p.args)
+        )
 
 
 def default_type(types: Sequence[str]) -> Optional[str]:
@@ -78,12 +92,26 @@ def default_type(types: Sequence[str]) -> Optional[str]:
     return types[0] if len(types) == 1 else None
 
 
+def shell_process(process_type: str, command_line: str, default: bool) -> Process:
+    """``bash -c`` with the command line as the args the user can replace."""
+    return Process(type=process_type, command=SHELL, args=(command_line,), default=default)
+
+
+def is_shell(process: Process) -> bool:
+    """Whether the process is a command line run by bash (its one arg)."""
+    return process.command == SHELL and len(process.args) == 1
+
+
+def command_line(process: Process) -> str:
+    """How the build log shows a process: a shell process's command line, or its words."""
+    return process.args[0] if is_shell(process) else " ".join((*process.command, *process.args))
+
+
 def procfile_processes(entries: Sequence[ProcfileEntry]) -> tuple[Process, ...]:
     """One process per Procfile entry, run by bash; ``web`` (or a lone entry) is default."""
     default = default_type([entry.type for entry in entries])
     return tuple(
-        Process(type=entry.type, command=(*SHELL, entry.command), default=entry.type == default)
-        for entry in entries
+        shell_process(entry.type, entry.command, entry.type == default) for entry in entries
     )
 
 
@@ -141,7 +169,7 @@ def with_web_command(plan: Optional[ProcessPlan], command: Optional[str]) -> Opt
     if not command:
         return plan
     others = [p for p in (plan.processes if plan else ()) if p.type != "web"]
-    web = Process(type="web", command=(*SHELL, command.strip()), default=True)
+    web = shell_process("web", command.strip(), True)
     others = [Process(p.type, p.command, p.args, False, p.working_dir) for p in others]
     return ProcessPlan((web, *others), "BP_WEB_COMMAND")
 
@@ -155,13 +183,20 @@ def _dotted_to_spec(dotted: str) -> str:
     return f"{module}:{attribute}"
 
 
-def _server(kind: str, spec: str, directory: str = ".") -> tuple[str, tuple[str, ...]]:
-    """uvicorn for ASGI (and for an app that may be either), gunicorn for the rest."""
+def _server(kind: str, spec: str, directory: str = ".") -> tuple[str, Process]:
+    """uvicorn for ASGI (and for an app that may be either), gunicorn for the rest.
+
+    Where the app is (``--app-dir``, ``--chdir``) stays in ``command``: an app the user
+    names in their own args is found there too."""
     if kind in ("asgi", "ambiguous"):
         where = ("--app-dir", directory) if directory not in ("", ".") else ()
-        return "uvicorn", ("uvicorn", spec, *where)
+        return "uvicorn", _web(("uvicorn", *where), (spec,))
     where = ("--chdir", directory) if directory not in ("", ".") else ()
-    return "gunicorn", ("gunicorn", spec, "--access-logfile", "-", *where)
+    return "gunicorn", _web(("gunicorn", *where), (spec, "--access-logfile", "-"))
+
+
+def _web(command: tuple[str, ...], args: tuple[str, ...]) -> Process:
+    return Process("web", command, args, default=True)
 
 
 KIND_LABELS = {"asgi": "ASGI", "wsgi": "WSGI", "ambiguous": "ASGI or WSGI, assumed ASGI"}
@@ -228,10 +263,10 @@ def _django(inspection: Mapping[str, Any], context: _Context) -> Optional[Proces
         return None
     asgi = bool(django.get("asgi_explicit") or not django.get("wsgi_application"))
     dotted = django["asgi_application"] if asgi else django["wsgi_application"]
-    server, command = _server(
+    server, process = _server(
         "asgi" if asgi else "wsgi", _dotted_to_spec(dotted), django["directory"]
     )
-    return _generated(command, server, _django_reason(django, asgi, dotted))
+    return _generated(process, server, _django_reason(django, asgi, dotted))
 
 
 def _importable(module: Mapping[str, Any]) -> bool:
@@ -244,21 +279,17 @@ def _wsgi_conventions(inspection: Mapping[str, Any], context: _Context) -> Optio
     callables = wsgi_py.get("callables", {})
     if "application" in callables and _importable(wsgi_py):
         kind = callables["application"]
-        server, command = _server(kind, "wsgi:application")
+        server, process = _server(kind, "wsgi:application")
         if kind == "ambiguous":
             _warn_ambiguous("application", "wsgi.py", wsgi_py.get("frameworks", []))
-        return _generated(command, server, f"`application` in wsgi.py ({_kind_label(kind)})")
+        return _generated(process, server, f"`application` in wsgi.py ({_kind_label(kind)})")
     if inspection.get("wsgi_application_file"):
-        command = (
-            "gunicorn",
-            "--pythonpath",
-            str(context.cartridge_dir),
-            f"{CARTRIDGE_MODULE}:application",
-            "--access-logfile",
-            "-",
+        process = _web(
+            ("gunicorn", "--pythonpath", str(context.cartridge_dir)),
+            (f"{CARTRIDGE_MODULE}:application", "--access-logfile", "-"),
         )
         reason = "`application` in wsgi/application (the OpenShift/Jelastic cartridge convention)"
-        return _generated(command, "gunicorn", reason)
+        return _generated(process, "gunicorn", reason)
     return None
 
 
@@ -280,12 +311,12 @@ def _framework_modules(inspection: Mapping[str, Any], context: _Context) -> Opti
         if name is None or not _importable(info):
             continue
         kind = callables[name]
-        server, command = _server(kind, f"{module}:{name}")
+        server, process = _server(kind, f"{module}:{name}")
         frameworks = info.get("frameworks", [])
         if kind == "ambiguous":
             _warn_ambiguous(name, f"{module}.py", frameworks)
         detail = _kind_label(kind) + (f", {', '.join(frameworks)}" if frameworks else "")
-        return _generated(command, server, f"`{name}` in {module}.py ({detail})")
+        return _generated(process, server, f"`{name}` in {module}.py ({detail})")
     return None
 
 
@@ -314,7 +345,7 @@ def _plain_script(inspection: Mapping[str, Any], context: _Context) -> Optional[
             reason = f"{module}.py, a script ({info['script']})"
         else:
             continue
-        process = Process("web", ("python", f"{module}.py"), default=True)
+        process = _web(("python",), (f"{module}.py",))
         return ProcessPlan((process,), "inferred", reason=reason)
     return None
 
@@ -342,8 +373,8 @@ def infer_web(
     return None
 
 
-def _generated(command: tuple[str, ...], server: str, reason: str) -> ProcessPlan:
-    return ProcessPlan((Process("web", command, default=True),), "inferred", server, reason)
+def _generated(process: Process, server: str, reason: str) -> ProcessPlan:
+    return ProcessPlan((process,), "inferred", server, reason)
 
 
 CARTRIDGE_SHIM = '''"""Serves wsgi/application (the OpenShift/Jelastic convention) to gunicorn."""

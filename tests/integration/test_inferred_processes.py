@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.support.assertions import assert_one_error_block
@@ -28,7 +30,7 @@ APPS = [
     ),
     pytest.param(
         "django_nested",
-        "gunicorn project.wsgi:application --access-logfile - --chdir backend",
+        "gunicorn --chdir backend project.wsgi:application --access-logfile -",
         "Django project (backend/manage.py, WSGI_APPLICATION = project.wsgi.application)",
         "Hello from Django",
         "gunicorn",
@@ -104,6 +106,55 @@ def test_inferred_web_process_serves(
         assert f"Listening at: http://127.0.0.1:{web.port}" in web.output
     elif server == "uvicorn":
         assert f"Uvicorn running on http://127.0.0.1:{web.port}" in web.output
+
+
+# --- user arguments replace a generated process's args ------------------------------------------
+
+OTHER_WSGI = """def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"Hello from other.py\\n"]
+"""
+
+
+def test_user_args_replace_a_scripts_args(lifecycle: Lifecycle) -> None:
+    """web is `python` with [main.py]: `docker run IMAGE -V` runs `python -V`, no server."""
+    lifecycle.build(lifecycle.app("script_only"))
+    version = lifecycle.launch(args=["-V"], timeout=30)
+    assert version.stdout.startswith("Python 3."), version.stdout + version.stderr
+    image = json.loads(lifecycle.workspace.image_metadata.read_text())
+    [web] = image["processes"]
+    assert (web["command"], web["args"]) == (["python"], ["main.py"])
+
+
+def test_user_args_name_another_app_for_gunicorn(lifecycle: Lifecycle) -> None:
+    app = lifecycle.app("wsgi_app")
+    (app / "other.py").write_text(OTHER_WSGI)
+    lifecycle.build(app)
+    web = lifecycle.start(args=["other:application"])
+    assert web.wait_for_http("/") == (200, "Hello from other.py\n"), web.output
+    # The address still comes from the environment (GUNICORN_CMD_ARGS, by exec.d).
+    assert f"Listening at: http://127.0.0.1:{web.port}" in web.output
+
+
+def test_user_args_for_uvicorn_keep_the_address(lifecycle: Lifecycle) -> None:
+    lifecycle.build(lifecycle.app("asgi_app"))
+    web = lifecycle.start(args=["main:app", "--root-path", "/api"])
+    assert web.wait_for_http("/") == (200, "Hello from an ASGI callable\n"), web.output
+    assert f"Uvicorn running on http://127.0.0.1:{web.port}" in web.output
+
+
+def test_user_args_of_a_nested_django_project_keep_its_directory(lifecycle: Lifecycle) -> None:
+    """--chdir is in the command: an app the user names is found where the project is."""
+    lifecycle.build(lifecycle.app("django_nested"))
+    image = json.loads(lifecycle.workspace.image_metadata.read_text())
+    [web] = image["processes"]
+    assert (web["command"], web["args"]) == (
+        ["gunicorn", "--chdir", "backend"],
+        ["project.wsgi:application", "--access-logfile", "-"],
+    )
+    web_process = lifecycle.start(args=["project.wsgi:application", "--timeout", "90"])
+    status, body = web_process.wait_for_http("/")
+    assert status == 200 and "Hello from Django" in body, web_process.output
 
 
 def test_server_already_in_the_dependencies_is_used(lifecycle: Lifecycle) -> None:

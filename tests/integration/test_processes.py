@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from python_cnb.cnb.validate import validate_launch_toml
 from tests.support.assertions import assert_one_error_block
 from tests.support.lifecycle import Lifecycle
 
@@ -127,3 +130,71 @@ def test_a_node_app_that_carries_a_script_is_not_detected(lifecycle: Lifecycle) 
     result = lifecycle.build(lifecycle.app("node_with_script"), expect_success=False)
     assert "No Python app found" in result.output
     assert result.exit_code == 20  # the lifecycle's "no group passed detection", not an error
+
+
+# --- user arguments (docker run IMAGE ARGS...) and one-off commands ------------------------------
+
+
+def _exported_processes(lifecycle: Lifecycle) -> list[dict[str, object]]:
+    """The image's processes as launch.toml had them (validated by the contract's rules)."""
+    image = json.loads(lifecycle.workspace.image_metadata.read_text())
+    processes = [
+        {key: value for key, value in process.items() if key != "buildpack"}
+        for process in image["processes"]
+    ]
+    validate_launch_toml({"processes": processes})
+    return processes
+
+
+def test_user_args_replace_a_procfile_command_line(lifecycle: Lifecycle) -> None:
+    result = lifecycle.build(lifecycle.app("procfile_args"))
+    assert 'web (default): echo "web [$0] [$*] [${FROM_PROFILE:-}]"' in result.output
+    # No args: the Procfile's command line; bash's $0 is "bash", as the launcher passes it,
+    # and a process type does not source .profile.
+    assert lifecycle.launch().stdout == "web [bash] [] []\n"
+    # docker run IMAGE "python manage.py migrate": the user's command line runs instead.
+    migrate = lifecycle.launch(args=['python -c "import sys; print(sys.argv[1:])" migrate'])
+    assert migrate.stdout == "['migrate']\n", migrate.stderr
+    # docker run --entrypoint worker IMAGE "python -V"
+    version = lifecycle.launch("worker", args=["python -V"])
+    assert version.stdout.startswith("Python 3.") and "worker" not in version.stdout
+    # Further words are bash's $0, $1...: the command line is the first argument.
+    words = lifecycle.launch(args=['echo "[$0] [$1]"', "a", "b"])
+    assert words.stdout == "[a] [b]\n"
+    assert _exported_processes(lifecycle) == [
+        {
+            "type": "web",
+            "command": ["bash", "-c"],
+            "args": ['echo "web [$0] [$*] [${FROM_PROFILE:-}]"'],
+            "default": True,
+        },
+        {
+            "type": "worker",
+            "command": ["bash", "-c"],
+            "args": ['echo "worker [$0] [$*]"'],
+            "default": False,
+        },
+    ]
+
+
+def test_user_args_replace_the_web_command_setting(lifecycle: Lifecycle) -> None:
+    lifecycle.build(lifecycle.app("procfile_args"), {"BP_WEB_COMMAND": 'echo "set [$0] [$*]"'})
+    assert lifecycle.launch().stdout == "set [bash] []\n"
+    assert lifecycle.launch(args=["echo replaced"]).stdout == "replaced\n"
+    web = _exported_processes(lifecycle)[0]
+    assert (web["command"], web["args"]) == (["bash", "-c"], ['echo "set [$0] [$*]"'])
+
+
+def test_a_command_for_the_launcher_runs_through_bash_and_sources_the_profile(
+    lifecycle: Lifecycle,
+) -> None:
+    """docker run --entrypoint launcher IMAGE ...: bash sources .profile; after -- it does
+    not (a direct exec), and neither does a process type."""
+    lifecycle.build(lifecycle.app("procfile_args"))
+    line = lifecycle.launcher(['echo "[$FROM_PROFILE] [$PORT]"'])
+    assert line.stdout == "[sourced .profile] [8080]\n", line.stderr
+    words = lifecycle.launcher(["python", "-c", "import os; print(os.environ['FROM_PROFILE'])"])
+    assert words.stdout == "sourced .profile\n", words.stderr
+    direct = lifecycle.launcher(["--", "bash", "-c", 'echo "[${FROM_PROFILE:-}]"'])
+    assert direct.stdout == "[]\n"
+    assert lifecycle.exec(["bash", "-c", 'echo "[${FROM_PROFILE:-}]"']).stdout == "[]\n"

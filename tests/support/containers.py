@@ -119,7 +119,10 @@ def build_mounts(workspace: Path, buildpack: Path, version: str) -> list[Mount]:
 
 class AppContainer:
     """The built app in the run image, as the run user: only the launch layers and the app,
-    read-only."""
+    read-only.
+
+    ``process`` is ``docker run --entrypoint <type>``, ``launcher=True`` is ``--entrypoint
+    launcher``, and ``args`` the container's command (``docker run IMAGE ARGS...``)."""
 
     def __init__(
         self,
@@ -129,6 +132,9 @@ class AppContainer:
         env: Mapping[str, str],
         python_version: str,
         process: Optional[str] = None,
+        args: Sequence[str] = (),
+        *,
+        launcher: bool = False,
     ) -> None:
         layers = f"/layers/{escape_id(BUILDPACK_ID)}"
         python = f"{layers}/python/bin/python{python_version}"
@@ -139,6 +145,9 @@ class AppContainer:
         command = [python, "-I", "-c", bootstrap, "--metadata", "/cnb/image.json"]
         if process:
             command += ["--process", process]
+        if launcher:
+            command += ["--launcher"]
+        command += ["--", *args]
         container = (
             DockerContainer(image)
             .with_command(command[1:])
@@ -155,6 +164,16 @@ class AppContainer:
         for name, value in env.items():
             container = container.with_env(name, value)
         self.container = container.start()
+
+    def wait(self, timeout: float = 60) -> int:
+        """Wait for the process to exit; its exit status (fails with its logs if it runs on)."""
+        import requests
+
+        try:
+            result = self.container.get_wrapped_container().wait(timeout=timeout)
+        except requests.exceptions.ConnectionError:  # docker-py's read timeout
+            raise AssertionError(f"still running after {timeout}s:\n{self.logs()}") from None
+        return int(result["StatusCode"])
 
     def logs(self) -> str:
         stdout, stderr = self.container.get_logs()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from python_cnb.cnb import toml_file
-from python_cnb.lifecycle.runner import BuildResult, Workspace, build, launch_spec
+from python_cnb.lifecycle.runner import BuildResult, LaunchSpec, Workspace, build, launch_spec
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -171,7 +171,7 @@ class Lifecycle:
         )
         log_path = self.root / f"launch-{len(self.running)}.log"
         with log_path.open("w") as log:
-            argv = list(spec.argv)
+            executable, argv = spec.executable, list(spec.argv)
             if user is not None:
                 uid, _, gid = user.partition(":")
                 argv = [
@@ -180,10 +180,13 @@ class Lifecycle:
                     f"--regid={gid or uid}",
                     "--clear-groups",
                     "--",
-                    *argv,
+                    spec.executable,  # setpriv cannot keep argv[0]
+                    *argv[1:],
                 ]
+                executable = "setpriv"
             process = subprocess.Popen(
                 argv,
+                executable=shutil.which(executable) or executable,
                 cwd=spec.cwd,
                 env=spec.env,
                 stdout=log,
@@ -199,10 +202,35 @@ class Lifecycle:
         self, command: Sequence[str], env: Optional[Mapping[str, str]] = None
     ) -> subprocess.CompletedProcess[str]:
         """Run a command in the launch environment (like ``launcher -- cmd``)."""
-        spec = launch_spec(self.workspace, command=command, env=dict(env or {}))
-        return subprocess.run(
-            list(spec.argv), cwd=spec.cwd, env=spec.env, capture_output=True, text=True, timeout=120
+        return self.launcher(["--", *command], env)
+
+    def launcher(
+        self, command: Sequence[str], env: Optional[Mapping[str, str]] = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``docker run --entrypoint launcher IMAGE COMMAND...``: after ``--``, run directly;
+        otherwise through bash, which sources the profile scripts and the app's .profile."""
+        direct = len(command) > 1 and command[0] == "--"
+        spec = launch_spec(
+            self.workspace,
+            command=command[1:] if direct else command,
+            direct=direct,
+            env=dict(env or {}),
         )
+        return _run(spec)
+
+    def launch(
+        self,
+        process_type: Optional[str] = None,
+        args: Sequence[str] = (),
+        env: Optional[Mapping[str, str]] = None,
+        timeout: float = 60,
+    ) -> subprocess.CompletedProcess[str]:
+        """``docker run [--entrypoint TYPE] IMAGE ARGS...`` to completion: the process type
+        (default: the image's default process) with the user's ``args`` replacing its own."""
+        spec = launch_spec(
+            self.workspace, process_type=process_type, args=args, env=dict(env or {})
+        )
+        return _run(spec, timeout)
 
     def layer(self, name: str) -> Path:
         """A layer of python-cnb in the exported image."""
@@ -226,6 +254,20 @@ class Lifecycle:
     def close(self) -> None:
         for running in self.running:
             running.stop()
+
+
+def _run(spec: LaunchSpec, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run a launch to completion, argv[0] as the launcher passes it, stdin empty."""
+    return subprocess.run(
+        list(spec.argv),
+        executable=spec.executable,
+        cwd=spec.cwd,
+        env=spec.env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def read_toml(path: Path) -> dict[str, object]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
@@ -51,6 +52,7 @@ class Image:
         process_type: Optional[str] = None,
         args: Optional[Sequence[str]] = None,
         command: Optional[Sequence[str]] = None,
+        direct: bool = True,
         **container: str,
     ) -> LaunchSpec:
         return launch_spec(
@@ -60,6 +62,7 @@ class Image:
             args=args,
             container_env={"PATH": SH_PATH, **container},
             command=command,
+            direct=direct,
         )
 
 
@@ -210,7 +213,8 @@ def test_default_process_with_its_args(image: Image) -> None:
     image.process("worker", ["true"])
     spec = image.spec()
     assert spec == LaunchSpec(
-        (shutil.which("echo", path=SH_PATH) or "", "hello", "world"),
+        shutil.which("echo", path=SH_PATH) or "",
+        ("echo", "hello", "world"),
         {"PATH": SH_PATH},
         image.ws.app,
         "web",
@@ -219,9 +223,37 @@ def test_default_process_with_its_args(image: Image) -> None:
 
 def test_user_args_replace_the_process_args(image: Image) -> None:
     image.process("web", ["echo", "hello"], args=["world"], default=True)
-    echo = shutil.which("echo", path=SH_PATH)
-    assert image.spec(args=["there", "x"]).argv == (echo, "hello", "there", "x")
-    assert image.spec(args=[]).argv == (echo, "hello")
+    assert image.spec(args=["there", "x"]).argv == ("echo", "hello", "there", "x")
+    # No user args (docker run IMAGE) is the process's own: they cannot be emptied.
+    assert image.spec(args=[]).argv == ("echo", "hello", "world")
+
+
+def test_argv0_is_the_command_as_written(image: Image) -> None:
+    image.process("web", ["sh", "-c", 'echo "[$0]"'], default=True)
+    spec = image.spec()
+    assert (spec.executable, spec.argv[0]) == (shutil.which("sh", path=SH_PATH), "sh")
+    assert run(spec).stdout == "[sh]\n"
+
+
+def test_shell_process_user_args_replace_its_command_line(image: Image) -> None:
+    """The Procfile layout: bash -c with the command line as the replaceable arg."""
+    image.process("web", ["bash", "-c"], args=['echo "default [$0] [$*]"'], default=True)
+    assert run(image.spec()).stdout == "default [bash] []\n"
+    assert run(image.spec(args=['echo "user [$0] [$*]"', "a", "b"])).stdout == "user [a] [b]\n"
+
+
+def run(spec: LaunchSpec) -> subprocess.CompletedProcess[str]:
+    """Exec the launch as the launcher would (argv[0] as it passes it)."""
+    return subprocess.run(
+        list(spec.argv),
+        executable=spec.executable,
+        cwd=spec.cwd,
+        env=spec.env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
 
 
 def test_chosen_process_and_working_dir(image: Image) -> None:
@@ -265,8 +297,9 @@ def test_command_is_looked_up_on_the_final_path(image: Image) -> None:
     image.exec_d("bp/a", "l", "path", f'echo "PATH = \\"{tools}:$PATH\\"" >&3\n')
     image.process("web", ["server", "--port", "1"], default=True)
     image.process("other", ["from-exec-d"])
-    assert image.spec().argv == (str(layer / "bin" / "server"), "--port", "1")
-    assert image.spec("other").argv == (str(tools / "from-exec-d"),)
+    assert image.spec().executable == str(layer / "bin" / "server")
+    assert image.spec().argv == ("server", "--port", "1")
+    assert image.spec("other").executable == str(tools / "from-exec-d")
     assert image.spec("other").env["PATH"] == f"{tools}:{layer}/bin:{SH_PATH}"
 
 
@@ -279,14 +312,62 @@ def test_command_not_on_path(image: Image) -> None:
 
 def test_command_with_a_slash_is_used_as_is(image: Image) -> None:
     image.process("web", ["./manage.py", "runserver"], default=True)
+    assert image.spec().executable == "./manage.py"
     assert image.spec().argv == ("./manage.py", "runserver")
 
 
 def test_direct_command_in_the_launch_env(image: Image) -> None:
     image.layer("bp/a", "l", {"env.launch/A": "1", "env.launch/web/B": "2", "bin/.keep": ""})
     spec = image.spec(command=["sh", "-c", "x"])
-    assert spec.argv == (shutil.which("sh", path=SH_PATH), "-c", "x")
+    assert (spec.executable, spec.argv) == (shutil.which("sh", path=SH_PATH), ("sh", "-c", "x"))
     assert spec.process_type is None
     assert spec.cwd == image.ws.app
     assert spec.env["A"] == "1"
     assert "B" not in spec.env
+
+
+# --- launcher COMMAND (no `--`): through bash ----------------------------------------------------
+
+
+def test_plain_command_sources_profile_scripts_then_the_apps_profile(image: Image) -> None:
+    # The command runs in a nested bash: what a profile script sets must be exported.
+    step = 'export ORDER="${ORDER:-}$(basename "${BASH_SOURCE[0]}") "\n'
+    image.layer("bp/b", "a", {"profile.d/4": step})
+    image.layer("bp/a", "z", {"profile.d/3": step})
+    image.layer("bp/a", "a", {"profile.d/2": step, "profile.d/1": step, "profile.d/web/no": "x"})
+    (image.ws.app / ".profile").write_text(step + 'export WHERE="$PWD" UNSEEN=1\n')
+    image.exec_d("bp/a", "a", "set", "echo 'FROM_EXEC_D = \"yes\"' >&3\n")
+    command = 'echo "$ORDER| $FROM_EXEC_D $WHERE [$0]"'
+    spec = image.spec(command=[command], direct=False)
+    assert (spec.executable, spec.argv[:2], spec.argv[3:]) == (
+        "/bin/bash",
+        ("bash", "-c"),
+        ("/cnb/lifecycle/launcher", command),
+    )
+    assert "UNSEEN" not in spec.env  # sourced at exec, not by the runner
+    assert spec.process_type is None and spec.cwd == image.ws.app
+    # profile.d/<type> is for process types: a user's command has none.
+    assert run(spec).stdout == f"1 2 3 4 .profile | yes {image.ws.app} [bash]\n"
+
+
+def test_plain_command_with_words_expands_each(image: Image) -> None:
+    (image.ws.app / ".profile").write_text('export GREETING="hello there"\n')
+    spec = image.spec(command=["printf", "[%s]", "$GREETING", "a b", "$0"], direct=False)
+    assert run(spec).stdout == "[hello there][a b][printf]"
+
+
+def test_direct_command_and_process_types_do_not_source_profiles(image: Image) -> None:
+    image.layer("bp/a", "a", {"profile.d/1": "export FROM_PROFILE=1\n"})
+    (image.ws.app / ".profile").write_text("export FROM_PROFILE=1\n")
+    image.process("web", ["bash", "-c"], args=['echo "[${FROM_PROFILE:-}]"'], default=True)
+    assert run(image.spec()).stdout == "[]\n"
+    direct = image.spec(command=["bash", "-c", 'echo "[${FROM_PROFILE:-}]"'])
+    assert run(direct).stdout == "[]\n"
+    through_bash = image.spec(command=['echo "[${FROM_PROFILE:-}]"'], direct=False)
+    assert run(through_bash).stdout == "[1]\n"
+
+
+def test_a_command_is_required(image: Image) -> None:
+    with pytest.raises(LifecycleError) as caught:
+        image.spec(command=[], direct=False)
+    assert caught.value.message == "when there is no default process a command is required"

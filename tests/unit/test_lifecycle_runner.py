@@ -273,13 +273,18 @@ def test_launch_the_built_image(runner: Runner) -> None:
     assert runner.build().success
     spec = launch_spec(runner.ws.root)
     both = runner.ws.layers.resolve() / BP_DIR / "both"
-    assert spec.argv == (str(both / "bin" / "hello"),)
+    assert (spec.executable, spec.argv) == (str(both / "bin" / "hello"), ("hello",))
     assert spec.process_type == "web"
     assert spec.cwd == runner.ws.app.resolve()
     assert spec.env["PATH"] == f"{both}/bin:{RUN_IMAGE_PATH}"
     assert spec.env["GREETING"] == "world"
     run = subprocess.run(
-        list(spec.argv), env=spec.env, cwd=spec.cwd, capture_output=True, text=True
+        list(spec.argv),
+        executable=spec.executable,
+        env=spec.env,
+        cwd=spec.cwd,
+        capture_output=True,
+        text=True,
     )
     assert run.stdout == "hello world\n"
     assert launch_spec(runner.ws.root, env={"GREETING": "you"}).env["GREETING"] == "you"

@@ -5,18 +5,27 @@ from __future__ import annotations
 import pytest
 
 from python_cnb.cnb.launch import Process
-from python_cnb.processes import SHELL, default_type, procfile_processes
+from python_cnb.cnb.validate import validate_launch_toml
+from python_cnb.processes import (
+    SHELL,
+    command_line,
+    default_type,
+    is_shell,
+    procfile_processes,
+    shell_process,
+)
 from python_cnb.procfile import ProcfileEntry, parse_procfile
 
 
-def test_processes_run_through_bash() -> None:
+def test_processes_run_through_bash_with_the_command_line_as_args() -> None:
+    """As Heroku's Procfile buildpack: user args replace the command line (BUG-3)."""
     entries = parse_procfile(
         "web: gunicorn -b 0.0.0.0:$PORT app:app\nworker: celery -A app worker\n"
     )
     assert SHELL == ("bash", "-c")
     assert procfile_processes(entries) == (
-        Process("web", ("bash", "-c", "gunicorn -b 0.0.0.0:$PORT app:app"), default=True),
-        Process("worker", ("bash", "-c", "celery -A app worker"), default=False),
+        Process("web", ("bash", "-c"), ("gunicorn -b 0.0.0.0:$PORT app:app",), default=True),
+        Process("worker", ("bash", "-c"), ("celery -A app worker",), default=False),
     )
 
 
@@ -31,7 +40,7 @@ def test_web_is_default_wherever_it_is() -> None:
 
 def test_a_lone_process_is_default() -> None:
     [process] = procfile_processes((ProcfileEntry("worker", "celery", 1),))
-    assert process == Process("worker", ("bash", "-c", "celery"), default=True)
+    assert process == Process("worker", ("bash", "-c"), ("celery",), default=True)
 
 
 def test_several_processes_without_web_have_no_default() -> None:
@@ -60,8 +69,34 @@ def test_default_type(types: list[str], default: str | None) -> None:
 
 def test_launch_toml_shape() -> None:
     [process] = procfile_processes(parse_procfile("web: gunicorn app:app"))
-    assert process.to_toml() == {
+    data = process.to_toml()
+    assert data == {
         "type": "web",
-        "command": ["bash", "-c", "gunicorn app:app"],
+        "command": ["bash", "-c"],
+        "args": ["gunicorn app:app"],
         "default": True,
     }
+    validate_launch_toml({"processes": [data]})
+
+
+@pytest.mark.parametrize(
+    ("process", "shown", "shell"),
+    [
+        (
+            shell_process("web", "gunicorn app:app --bind :$PORT", True),
+            "gunicorn app:app --bind :$PORT",
+            True,
+        ),
+        (
+            Process("web", ("gunicorn", "--chdir", "b"), ("p.wsgi:app", "-k", "x")),
+            "gunicorn --chdir b p.wsgi:app -k x",
+            False,
+        ),
+        (Process("web", ("python",), ("main.py",)), "python main.py", False),
+        (Process("web", ("serve",)), "serve", False),
+        # bash -c with more than a command line is not one of ours: shown word by word
+        (Process("web", ("bash", "-c"), ("echo", "x")), "bash -c echo x", False),
+    ],
+)
+def test_command_line_as_the_build_log_shows_it(process: Process, shown: str, shell: bool) -> None:
+    assert (command_line(process), is_shell(process)) == (shown, shell)

@@ -31,7 +31,8 @@ def procfile(app_dir: Path, text: str) -> None:
 
 
 def web(command: str) -> Process:
-    return Process("web", (*SH, command), default=True)
+    """A shell process: the command line is the arg the user's arguments replace."""
+    return Process("web", SH, (command,), default=True)
 
 
 # --- declared processes -------------------------------------------------------------------------
@@ -82,7 +83,7 @@ def test_nothing_declared(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 def test_bp_procfile_keeps_every_process(tmp_path: Path) -> None:
     plan = declared_processes(tmp_path, {"BP_PROCFILE": "worker: celery\nweb: gunicorn a:b\n"})
     assert plan == ProcessPlan(
-        (Process("worker", (*SH, "celery"), default=False), web("gunicorn a:b")), "BP_PROCFILE"
+        (Process("worker", SH, ("celery",), default=False), web("gunicorn a:b")), "BP_PROCFILE"
     )
     assert plan.server is None
     assert plan.generated_web is False
@@ -103,10 +104,10 @@ def test_bp_procfile_keeps_every_process(tmp_path: Path) -> None:
             "web: gunicorn app:app\nworker: celery -A app worker\n",
             (
                 web("gunicorn app:app"),
-                Process("worker", (*SH, "celery -A app worker"), default=False),
+                Process("worker", SH, ("celery -A app worker",), default=False),
             ),
         ),
-        ("worker: celery", (Process("worker", (*SH, "celery"), default=True),)),
+        ("worker: celery", (Process("worker", SH, ("celery",), default=True),)),
         # the first line that is not a comment decides whether it is Procfile text
         ("# the web process\nweb: gunicorn app:app\n", (web("gunicorn app:app"),)),
         ("\n# start it\ngunicorn app:app\n", (web("# start it\ngunicorn app:app"),)),
@@ -182,8 +183,8 @@ def test_web_command_replaces_web_and_keeps_the_others(tmp_path: Path) -> None:
     assert plan == ProcessPlan(
         (
             web("uvicorn main:app"),
-            Process("worker", (*SH, "celery"), default=False),
-            Process("clock", (*SH, "python clock.py"), default=False),
+            Process("worker", SH, ("celery",), default=False),
+            Process("clock", SH, ("python clock.py",), default=False),
         ),
         "BP_WEB_COMMAND",
     )
@@ -270,11 +271,20 @@ def with_modules(**infos: dict[str, Any]) -> dict[str, Any]:
     return {"django": None, "modules": infos, "wsgi_application_file": False}
 
 
-def generated(command: tuple[str, ...], server: str, reason: str) -> ProcessPlan:
-    return ProcessPlan((Process("web", command, default=True),), "inferred", server, reason)
+def generated(process: Process, server: str, reason: str) -> ProcessPlan:
+    return ProcessPlan((process,), "inferred", server, reason)
 
 
 GUNICORN_LOG = ("--access-logfile", "-")
+
+
+def gunicorn(app: str, *where: str) -> Process:
+    """The program and where the app is are the command; the user may replace the rest."""
+    return Process("web", ("gunicorn", *where), (app, *GUNICORN_LOG), default=True)
+
+
+def uvicorn(app: str, *where: str) -> Process:
+    return Process("web", ("uvicorn", *where), (app,), default=True)
 
 
 @pytest.mark.parametrize(
@@ -283,7 +293,7 @@ GUNICORN_LOG = ("--access-logfile", "-")
         (
             django(),
             generated(
-                ("gunicorn", "mysite.wsgi:application", *GUNICORN_LOG),
+                gunicorn("mysite.wsgi:application"),
                 "gunicorn",
                 "Django project (manage.py, WSGI_APPLICATION = mysite.wsgi.application)",
             ),
@@ -292,7 +302,7 @@ GUNICORN_LOG = ("--access-logfile", "-")
             # guessed from mysite/asgi.py: the settings set nothing, and there is no wsgi.py
             django(wsgi=None, asgi="mysite.asgi.application"),
             generated(
-                ("uvicorn", "mysite.asgi:application"),
+                uvicorn("mysite.asgi:application"),
                 "uvicorn",
                 "Django project (manage.py, mysite/asgi.py; mysite.settings sets neither "
                 "WSGI_APPLICATION nor ASGI_APPLICATION and there is no wsgi.py)",
@@ -301,7 +311,7 @@ GUNICORN_LOG = ("--access-logfile", "-")
         (
             django(wsgi=None, asgi="mysite.asgi.application", asgi_explicit=True),
             generated(
-                ("uvicorn", "mysite.asgi:application"),
+                uvicorn("mysite.asgi:application"),
                 "uvicorn",
                 "Django project (manage.py, ASGI_APPLICATION = mysite.asgi.application)",
             ),
@@ -310,7 +320,7 @@ GUNICORN_LOG = ("--access-logfile", "-")
             # guessed from mysite/wsgi.py: the settings do not set WSGI_APPLICATION
             django(wsgi_explicit=False),
             generated(
-                ("gunicorn", "mysite.wsgi:application", *GUNICORN_LOG),
+                gunicorn("mysite.wsgi:application"),
                 "gunicorn",
                 "Django project (manage.py, mysite/wsgi.py; mysite.settings does not set "
                 "WSGI_APPLICATION)",
@@ -319,7 +329,7 @@ GUNICORN_LOG = ("--access-logfile", "-")
         (
             django(asgi="mysite.routing.application", asgi_explicit=True),
             generated(
-                ("uvicorn", "mysite.routing:application"),
+                uvicorn("mysite.routing:application"),
                 "uvicorn",
                 "Django project (manage.py, ASGI_APPLICATION = mysite.routing.application)",
             ),
@@ -328,7 +338,7 @@ GUNICORN_LOG = ("--access-logfile", "-")
             # ASGI_APPLICATION known but not explicit: WSGI stays the choice
             django(asgi="mysite.asgi.application"),
             generated(
-                ("gunicorn", "mysite.wsgi:application", *GUNICORN_LOG),
+                gunicorn("mysite.wsgi:application"),
                 "gunicorn",
                 "Django project (manage.py, WSGI_APPLICATION = mysite.wsgi.application)",
             ),
@@ -336,7 +346,7 @@ GUNICORN_LOG = ("--access-logfile", "-")
         (
             django(directory="backend"),
             generated(
-                ("gunicorn", "mysite.wsgi:application", *GUNICORN_LOG, "--chdir", "backend"),
+                gunicorn("mysite.wsgi:application", "--chdir", "backend"),
                 "gunicorn",
                 "Django project (backend/manage.py, WSGI_APPLICATION = mysite.wsgi.application)",
             ),
@@ -344,7 +354,7 @@ GUNICORN_LOG = ("--access-logfile", "-")
         (
             django(directory="backend", wsgi=None, asgi="mysite.asgi.application"),
             generated(
-                ("uvicorn", "mysite.asgi:application", "--app-dir", "backend"),
+                uvicorn("mysite.asgi:application", "--app-dir", "backend"),
                 "uvicorn",
                 "Django project (backend/manage.py, backend/mysite/asgi.py; mysite.settings "
                 "sets neither WSGI_APPLICATION nor ASGI_APPLICATION and there is no wsgi.py)",
@@ -361,7 +371,7 @@ def test_django_without_an_application_falls_through(tmp_path: Path) -> None:
     inspection["modules"] = modules(app={"app": "wsgi"})["modules"]
     plan = infer(inspection, tmp_path)
     assert plan is not None
-    assert plan.processes[0].command == ("gunicorn", "app:app", *GUNICORN_LOG)
+    assert plan.processes[0] == gunicorn("app:app")
 
 
 def test_django_beats_every_module(tmp_path: Path) -> None:
@@ -370,19 +380,19 @@ def test_django_beats_every_module(tmp_path: Path) -> None:
     inspection["wsgi_application_file"] = True
     plan = infer(inspection, tmp_path)
     assert plan is not None
-    assert plan.processes[0].command[:2] == ("gunicorn", "mysite.wsgi:application")
+    assert plan.processes[0] == gunicorn("mysite.wsgi:application")
 
 
 @pytest.mark.parametrize(
     ("kind", "command", "server", "label"),
     [
-        ("wsgi", ("gunicorn", "wsgi:application", *GUNICORN_LOG), "gunicorn", "WSGI"),
-        ("asgi", ("uvicorn", "wsgi:application"), "uvicorn", "ASGI"),
-        ("unknown", ("gunicorn", "wsgi:application", *GUNICORN_LOG), "gunicorn", "assumed WSGI"),
+        ("wsgi", gunicorn("wsgi:application"), "gunicorn", "WSGI"),
+        ("asgi", uvicorn("wsgi:application"), "uvicorn", "ASGI"),
+        ("unknown", gunicorn("wsgi:application"), "gunicorn", "assumed WSGI"),
     ],
 )
 def test_wsgi_py_application(
-    tmp_path: Path, kind: str, command: tuple[str, ...], server: str, label: str
+    tmp_path: Path, kind: str, command: Process, server: str, label: str
 ) -> None:
     inspection = modules(wsgi={"application": kind}, app={"app": "asgi"})
     inspection["wsgi_application_file"] = True
@@ -395,12 +405,11 @@ def test_wsgi_application_file(tmp_path: Path) -> None:
     inspection = modules(app={"app": "asgi"})
     inspection["wsgi_application_file"] = True
     assert infer(inspection, tmp_path) == generated(
-        (
-            "gunicorn",
-            "--pythonpath",
-            str(CARTRIDGE),
-            "python_cnb_wsgi_cartridge:application",
-            *GUNICORN_LOG,
+        Process(
+            "web",
+            ("gunicorn", "--pythonpath", str(CARTRIDGE)),
+            ("python_cnb_wsgi_cartridge:application", *GUNICORN_LOG),
+            default=True,
         ),
         "gunicorn",
         "`application` in wsgi/application (the OpenShift/Jelastic cartridge convention)",
@@ -413,37 +422,37 @@ def test_wsgi_application_file(tmp_path: Path) -> None:
     [
         (
             {"app": {"app": "wsgi"}, "main": {"app": "asgi"}, "wsgi": {"app": "asgi"}},
-            ("gunicorn", "app:app", *GUNICORN_LOG),
+            gunicorn("app:app"),
             "gunicorn",
             "`app` in app.py (WSGI)",
         ),
         (
             {"main": {"app": "asgi"}, "wsgi": {"app": "wsgi"}},
-            ("uvicorn", "main:app"),
+            uvicorn("main:app"),
             "uvicorn",
             "`app` in main.py (ASGI)",
         ),
         (
             {"wsgi": {"app": "asgi"}},
-            ("uvicorn", "wsgi:app"),
+            uvicorn("wsgi:app"),
             "uvicorn",
             "`app` in wsgi.py (ASGI)",
         ),
         (
             {"app": {"app": "asgi", "application": "wsgi"}},
-            ("gunicorn", "app:application", *GUNICORN_LOG),
+            gunicorn("app:application"),
             "gunicorn",
             "`application` in app.py (WSGI)",
         ),
         (
             {"main": {"app": "unknown"}},
-            ("gunicorn", "main:app", *GUNICORN_LOG),
+            gunicorn("main:app"),
             "gunicorn",
             "`app` in main.py (assumed WSGI)",
         ),
         (
             {"app": {}, "main": {"app": "asgi"}},
-            ("uvicorn", "main:app"),
+            uvicorn("main:app"),
             "uvicorn",
             "`app` in main.py (ASGI)",
         ),
@@ -452,7 +461,7 @@ def test_wsgi_application_file(tmp_path: Path) -> None:
 def test_framework_modules(
     tmp_path: Path,
     found: dict[str, dict[str, str]],
-    command: tuple[str, ...],
+    command: Process,
     server: str,
     reason: str,
 ) -> None:
@@ -469,7 +478,7 @@ def test_an_ambiguous_app_gets_uvicorn_and_a_warning(
         main=module_info({"app": "ambiguous"}, ("django", "fastapi", "flask"))
     )
     assert infer(inspection, tmp_path) == generated(
-        ("uvicorn", "main:app"),
+        uvicorn("main:app"),
         "uvicorn",
         "`app` in main.py (ASGI or WSGI, assumed ASGI, django, fastapi, flask)",
     )
@@ -492,7 +501,7 @@ def test_an_ambiguous_wsgi_py_application(
 ) -> None:
     inspection = with_modules(wsgi=module_info({"application": "ambiguous"}, ("flask", "quart")))
     assert infer(inspection, tmp_path) == generated(
-        ("uvicorn", "wsgi:application"),
+        uvicorn("wsgi:application"),
         "uvicorn",
         "`application` in wsgi.py (ASGI or WSGI, assumed ASGI)",
     )
@@ -599,8 +608,9 @@ GUARD = 'line 9: `if __name__ == "__main__":`'
 def test_plain_scripts(
     tmp_path: Path, found: dict[str, Any], command: tuple[str, ...], reason: str
 ) -> None:
+    # python is the command; the script is an arg the user may replace (`docker run IMAGE -V`)
     assert infer(with_modules(**found), tmp_path) == ProcessPlan(
-        (Process("web", command, default=True),), "inferred", reason=reason
+        (Process("web", command[:1], command[1:], default=True),), "inferred", reason=reason
     )
 
 
@@ -627,7 +637,7 @@ def test_an_app_that_serves_on_import_runs_as_a_script(tmp_path: Path, module: s
         serves_on_import="line 8: `app.run()`",
     )
     assert infer(with_modules(**{module: info}), tmp_path) == ProcessPlan(
-        (Process("web", ("python", f"{module}.py"), default=True),),
+        (Process("web", ("python",), (f"{module}.py",), default=True),),
         "inferred",
         reason=f"{module}.py, a script: importing it starts its own server (line 8: "
         "`app.run()`), so no other server can serve its app",
@@ -639,7 +649,7 @@ def test_wsgi_py_that_serves_on_import_is_not_served(tmp_path: Path) -> None:
     main = module_info({"app": "asgi"})
     plan = infer(with_modules(wsgi=info, main=main), tmp_path)
     assert plan is not None
-    assert plan.processes[0].command == ("uvicorn", "main:app")
+    assert plan.processes[0] == uvicorn("main:app")
 
 
 def test_an_app_that_serves_on_import_skips_to_the_next_module(tmp_path: Path) -> None:
@@ -648,7 +658,7 @@ def test_an_app_that_serves_on_import_skips_to_the_next_module(tmp_path: Path) -
     )
     main = module_info({"app": "asgi"}, ("fastapi",))
     plan = infer(with_modules(app=app, main=main), tmp_path)
-    assert plan == generated(("uvicorn", "main:app"), "uvicorn", "`app` in main.py (ASGI, fastapi)")
+    assert plan == generated(uvicorn("main:app"), "uvicorn", "`app` in main.py (ASGI, fastapi)")
 
 
 @pytest.mark.parametrize(
@@ -656,21 +666,21 @@ def test_an_app_that_serves_on_import_skips_to_the_next_module(tmp_path: Path) -
     [
         (
             {"api": "asgi"},
-            ("uvicorn", "main:api"),
+            uvicorn("main:api"),
             "`api` in main.py (ASGI, fastapi)",
         ),
         (
             {"api": "asgi", "app": "wsgi"},
-            ("gunicorn", "main:app", *GUNICORN_LOG),
+            gunicorn("main:app"),
             "`app` in main.py (WSGI, fastapi)",
         ),
     ],
 )
 def test_an_app_object_of_another_name(
-    tmp_path: Path, callables: dict[str, str], command: tuple[str, ...], reason: str
+    tmp_path: Path, callables: dict[str, str], command: Process, reason: str
 ) -> None:
     inspection = with_modules(main=module_info(callables, ("fastapi",), script=GUARD))
-    assert infer(inspection, tmp_path) == generated(command, command[0], reason)
+    assert infer(inspection, tmp_path) == generated(command, command.command[0], reason)
 
 
 def test_two_app_objects_of_other_names_are_not_guessed(tmp_path: Path) -> None:

@@ -57,13 +57,14 @@ def plan(*processes: Process, server: str | None = None) -> ProcessPlan:
     return ProcessPlan(processes, "inferred" if server else "Procfile", server)
 
 
-GUNICORN = Process("web", ("gunicorn", "app:app"), default=True)
+GUNICORN = Process("web", ("gunicorn",), ("app:app",), default=True)
 CARTRIDGE = Process(
     "web",
-    ("gunicorn", "--pythonpath", "/x", f"{CARTRIDGE_MODULE}:application"),
+    ("gunicorn", "--pythonpath", "/x"),
+    (f"{CARTRIDGE_MODULE}:application",),  # the args the user may replace name the shim
     default=True,
 )
-SHELL = Process("web", ("bash", "-c", "gunicorn app:app"), default=True)
+SHELL = Process("web", ("bash", "-c"), ("gunicorn app:app",), default=True)
 
 
 def files(root: Path) -> dict[str, str]:

@@ -66,6 +66,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:  # noqa: RET503 - execve 
         )
         if name == "launch":
             cmd.add_argument("--process", help="process type (default: the default process)")
+        else:
+            cmd.add_argument(
+                "--bash",
+                action="store_true",
+                help="as `launcher COMMAND` without `--`: through bash, profile scripts sourced",
+            )
         cmd.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
     try:
@@ -82,7 +88,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:  # noqa: RET503 - execve 
             return result.exit_code
         args = options.args[1:] if options.args[:1] == ["--"] else options.args
         if options.command == "exec":
-            spec = launch_spec(options.workspace, env=_pairs(options.env), command=args)
+            spec = launch_spec(
+                options.workspace,
+                env=_pairs(options.env),
+                command=args,
+                direct=not options.bash,
+            )
         else:
             spec = launch_spec(
                 options.workspace,
@@ -94,7 +105,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:  # noqa: RET503 - execve 
         print(f"ERROR: {error}", file=sys.stderr)
         return error.code
     os.chdir(spec.cwd)
-    os.execve(spec.argv[0], list(spec.argv), spec.env)
+    os.execve(spec.executable, list(spec.argv), spec.env)
 
 
 if __name__ == "__main__":

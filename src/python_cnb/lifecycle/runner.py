@@ -245,8 +245,11 @@ def launch_spec(
     args: Optional[Sequence[str]] = None,
     env: Optional[Mapping[str, str]] = None,
     command: Optional[Sequence[str]] = None,
+    direct: bool = True,
 ) -> LaunchSpec:
-    """How the launcher would start ``process_type`` (or ``command``) in the built image.
+    """How the launcher would start ``process_type`` with the user's ``args``, or
+    ``command`` (``launcher -- COMMAND...`` when ``direct``, else ``launcher COMMAND...``,
+    through bash), in the built image.
 
     ``env`` is the container's environment (``docker run -e``) on top of the run image's.
     """
@@ -262,4 +265,5 @@ def launch_spec(
         args=args,
         container_env=container_env,
         command=command,
+        direct=direct,
     )
