@@ -54,6 +54,7 @@ from python_cnb.buildpack_error import BuildpackError
 from python_cnb.bytecode import compile_bytecode
 from python_cnb.cnb import toml_file
 from python_cnb.errors import describe
+from tools import bootstrap_runtime as bootstrap
 
 ROOT = Path(__file__).resolve().parents[1]
 EPOCH = 315532801  # 1980-01-01T00:00:01Z, as the lifecycle normalises
@@ -209,12 +210,10 @@ the files of modules loaded from outside the buildpack (there must be none)."""
 
 def check_imports(python: Path, buildpack_dir: Path) -> None:
     """Every shipped module imports with ``python``, from inside the buildpack only."""
-    from tools.bootstrap_runtime import module_names
-
     names = [
         n
         for top in ("src", "vendor")
-        for n in module_names(buildpack_dir / top)
+        for n in bootstrap.module_names(buildpack_dir / top)
         if not n.endswith("__main__")
     ]
     proc = subprocess.run(
@@ -262,8 +261,6 @@ def assemble(
     that runs here; default the runtime's own). ``descriptor=False`` leaves out
     ``buildpack.toml`` (a platform directory of the multi-platform layout).
     """
-    from tools import bootstrap_runtime as bootstrap
-
     if runtime is not None:
         arch = arch or bootstrap.host_arch()
         try:
@@ -283,6 +280,11 @@ def assemble(
             narrowed_descriptor([Target("linux", str(arch))]), encoding="utf-8"
         )
     python = analysis or bootstrap.interpreter(runtime)
+    if analysis is None and not bootstrap.runs_here(runtime):
+        raise PackageError(
+            f"the linux/{arch} runtime {runtime} cannot run on this {bootstrap.host_arch()} "
+            "machine: give an interpreter of the same X.Y that runs here to analyse it"
+        )
     try:
         found = bootstrap.closure(python, runtime, target)
     except bootstrap.BootstrapError as error:
@@ -371,8 +373,6 @@ def build(
 ) -> Built:
     """The self-contained packages (see the module docstring) for ``selected`` targets
     (default every declared one); the CPythons come from ``env``'s settings."""
-    from tools import bootstrap_runtime as bootstrap
-
     env = os.environ if env is None else env
     cache = ROOT / ".cache" / "runtime" if cache is None else cache
     declared = targets()

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import CACHE
-from tests.support.servers import FileServer
 
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.buildpack_toml import read_descriptor
@@ -138,17 +137,6 @@ def test_builder_example_names_this_buildpack() -> None:
 
 # ---------------------------------------------------------------------------------------------
 # The self-contained packages, one per target
-
-
-@pytest.fixture(scope="module")
-def mirror_env(cpython_mirror: FileServer) -> dict[str, str]:
-    return {"BP_CPYTHON_MANIFEST": cpython_mirror.url("manifest.toml")}
-
-
-@pytest.fixture(scope="module")
-def built(mirror_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> package.Built:
-    """``make package`` with the test mirror: both targets (arm64 from the stand-in)."""
-    return package.build(tmp_path_factory.mktemp("dist"), env=mirror_env, cache=CACHE / "runtime")
 
 
 def _elf_machine(path: Path) -> int:
@@ -404,3 +392,9 @@ def test_targets_and_their_names() -> None:
         package.Target.parse("arm64")
     with pytest.raises(package.PackageError, match=r"not a target of buildpack\.toml"):
         package.build(REPO / "dist-never", selected=[package.Target("linux", "s390x")])
+
+
+def test_cli_refuses_an_undeclared_target(capsys: pytest.CaptureFixture[str]) -> None:
+    assert package.main(["--out", str(REPO / "dist-never"), "--target", "linux/s390x"]) == 1
+    assert "error: linux/s390x is not a target of buildpack.toml" in capsys.readouterr().err
+    assert not (REPO / "dist-never").exists()
