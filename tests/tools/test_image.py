@@ -11,6 +11,8 @@ import gzip
 import hashlib
 import io
 import json
+import shutil
+import subprocess
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -128,3 +130,34 @@ def test_buildpackage_per_target_declares_its_target(images: list[image.Buildpac
         assert built.diff_id == "sha256:" + hashlib.sha256(built.layer).hexdigest()
         _check_labels(built.labels, built.target.arch, built.diff_id)
         _check_layer(built.layer, built.target.arch)
+
+
+@pytest.mark.skipif(shutil.which("skopeo") is None, reason="skopeo is not installed")
+def test_skopeo_copies_the_index_with_every_platform(layout: Path, tmp_path: Path) -> None:
+    """An independent reader (containers/image) takes the archive as users push it."""
+    archive = image.layout_tar(layout, tmp_path / "bp.oci.tar")
+    index = json.loads((layout / "index.json").read_text())
+    nested = index["manifests"][0]
+    skopeo = ["skopeo", "--insecure-policy"]
+    raw = subprocess.run(
+        [*skopeo, "inspect", "--raw", f"oci-archive:{archive}:{VERSION}"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert raw == _blob(layout, nested)
+    subprocess.run(
+        [
+            *skopeo,
+            "copy",
+            "--quiet",
+            "--all",
+            f"oci-archive:{archive}:{VERSION}",
+            f"oci:{tmp_path / 'copied'}:{VERSION}",
+        ],
+        capture_output=True,
+        check=True,
+    )
+    (copied,) = json.loads((tmp_path / "copied" / "index.json").read_text())["manifests"]
+    assert copied["digest"] == nested["digest"]  # the same index, byte for byte
+    for entry in json.loads(raw)["manifests"]:
+        assert (tmp_path / "copied" / "blobs" / "sha256" / entry["digest"][7:]).is_file()
