@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_ENV := env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: all venv vendor mirror index package image e2e-images e2e test unit lint demo bench clean container-tier
+.PHONY: all venv vendor mirror index package package-slim image e2e-images e2e test unit lint demo bench clean container-tier
 
 all: test
 
@@ -36,12 +36,18 @@ index: venv
 	$(PY) -m tools.local_index fill --dest .cache/index -r tests/index/requirements.txt \
 		-r src/python_cnb/data/tools/pip-tools.txt -r src/python_cnb/data/tools/poetry.txt
 
-# The packaged buildpack: dist/python-cnb-<version>/ and a reproducible .tgz
-# (BUNDLE_RUNTIME=1: with a bootstrap CPython under runtime/, as dist/python-cnb-<version>-runtime).
+# The self-contained buildpack for each [[targets]] entry (a trimmed bootstrap CPython of its
+# architecture under runtime/): pack's multi-platform layout dist/python-cnb-<version>/ and a
+# reproducible single-target dist/python-cnb-<version>-linux-<arch>.tgz each.
+# BUNDLE_RUNTIME=0 (or `make package-slim`): the slim one, dist/python-cnb-<version>-slim{/,.tgz}.
 package: vendor
 	$(PY) -m tools.package
 
-# The buildpackage as an OCI image in the Docker daemon (python-cnb/python:<version>).
+package-slim: vendor
+	$(PY) -m tools.package --slim
+
+# A buildpackage per target in the Docker daemon (python-cnb/python:<version>-linux-<arch>,
+# this machine's also :<version>) and their OCI image index, dist/python-cnb-<version>.oci{/,.tar}.
 image: vendor
 	$(PY) -m tools.image
 

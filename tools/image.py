@@ -1,36 +1,62 @@
-"""``make image``: the packaged buildpack as a buildpackage OCI image, in the Docker daemon.
+"""``make image``: the buildpackages, one per target, in Docker and as an OCI image index.
 
-    python -m tools.image [--tag python-cnb/python:0.1.0] [--bundle-runtime]
+    python -m tools.image [--repository python-cnb/python] [--out dist] [--slim] [--no-docker]
 
-One layer holding the buildpack at ``/cnb/buildpacks/<escaped id>/<version>/`` (pack's
-layout: ``/`` in the id becomes ``_``), and the distribution spec's labels:
+For each ``[[targets]]`` entry, a buildpackage (the distribution spec's OCI image) of that
+target's package from :mod:`tools.package`: one layer holding the buildpack at
+``/cnb/buildpacks/<escaped id>/<version>/`` (pack's layout: ``/`` in the id becomes ``_``),
+with the ``buildpack.toml`` that declares only that target, and the labels
 ``io.buildpacks.buildpackage.metadata`` (id, version, stacks) and
-``io.buildpacks.buildpack.layers`` (api, stacks, targets and the layer's diff ID). The layer
-tarball is built here, reproducibly, so its diff ID is known before the image exists; it is
-imported with ``docker import``, which keeps the tarball as the layer.
+``io.buildpacks.buildpack.layers`` (api, stacks, that one target and the layer's diff ID).
+The layer tarball is built here, reproducibly, so its diff ID is known before any image
+exists.
+
+* **Docker**: each is loaded (``docker load``, which keeps the config and the layer tarball
+  as written: the target's os/architecture) as ``<repository>:<version>-<os>-<arch>``; the
+  one for this machine is also tagged ``<repository>:<version>``.
+* **OCI image layout** (no Docker needed): ``dist/python-cnb-<version>.oci/`` and the same
+  as a tar, ``dist/python-cnb-<version>.oci.tar``. ``index.json`` lists one image manifest
+  per target with its platform (named ``<version>-<os>-<arch>``) and the image index over
+  them (named ``<version>``); every manifest, config and gzip layer is a blob named by its
+  sha256 digest. Push the index, every platform with it:
+  ``skopeo copy --all oci-archive:dist/python-cnb-0.1.0.oci.tar:0.1.0 docker://<registry>/python-cnb/python:0.1.0``.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
+import sys
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.buildpack_toml import escape_id
-from tools import package
+from tools import bootstrap_runtime, package
 
 EPOCH = package.EPOCH
+CREATED = "1980-01-01T00:00:01Z"
+"""The images' creation time (``EPOCH``), as pack writes it: reproducible digests."""
+INDEX = "application/vnd.oci.image.index.v1+json"
+MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+CONFIG = "application/vnd.oci.image.config.v1+json"
+LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+REF_NAME = "org.opencontainers.image.ref.name"
 
 
-def layer_tar(buildpack_dir: Path, buildpack_id: str, version: str) -> bytes:
-    """The buildpack layer: ``cnb/buildpacks/<escaped id>/<version>/...``, normalised."""
+def layer_tar(
+    buildpack_dir: Path, buildpack_id: str, version: str, descriptor: Optional[bytes] = None
+) -> bytes:
+    """The buildpack layer: ``cnb/buildpacks/<escaped id>/<version>/...``, normalised. With
+    ``descriptor``, that is its ``buildpack.toml`` (the directory's own, if any, is not)."""
     prefix = f"cnb/buildpacks/{escape_id(buildpack_id)}/{version}"
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
@@ -41,9 +67,18 @@ def layer_tar(buildpack_dir: Path, buildpack_id: str, version: str) -> bytes:
             tar.addfile(info)
         for root, dirs, files in os.walk(buildpack_dir):
             dirs.sort()
-            for name in sorted(dirs + files):
+            at_top = Path(root) == buildpack_dir
+            names = dirs + files
+            if at_top and descriptor is not None and "buildpack.toml" not in names:
+                names.append("buildpack.toml")
+            for name in sorted(names):
                 path = Path(root, name)
                 arcname = f"{prefix}/{path.relative_to(buildpack_dir)}"
+                if at_top and name == "buildpack.toml" and descriptor is not None:
+                    info = tarfile.TarInfo(arcname)
+                    info.size, info.mode = len(descriptor), 0o644
+                    tar.addfile(package._normalise(info), io.BytesIO(descriptor))
+                    continue
                 tar.add(path, arcname=arcname, recursive=False, filter=package._normalise)
     return buffer.getvalue()
 
@@ -69,45 +104,182 @@ def labels(descriptor: dict[str, Any], diff_id: str) -> dict[str, str]:
     }
 
 
-def build_image(buildpack_dir: Path, tag: str) -> str:
-    """Import the buildpackage into Docker; return the layer's diff ID."""
-    descriptor = toml_file.read(buildpack_dir / "buildpack.toml")
-    data = layer_tar(
-        buildpack_dir, descriptor["buildpack"]["id"], descriptor["buildpack"]["version"]
-    )
+@dataclass(frozen=True)
+class Buildpackage:
+    """One target's buildpackage: its layer tarball and labels."""
+
+    target: package.Target
+    layer: bytes
+    labels: dict[str, str]
+
+    @property
+    def diff_id(self) -> str:
+        return "sha256:" + hashlib.sha256(self.layer).hexdigest()
+
+
+def buildpackage(buildpack_dir: Path, target: package.Target) -> Buildpackage:
+    """The buildpackage of ``buildpack_dir`` for ``target``, declaring that target only."""
+    text = package.narrowed_descriptor([target])
+    descriptor = toml_file.loads(text)
+    bp = descriptor["buildpack"]
+    data = layer_tar(buildpack_dir, bp["id"], bp["version"], text.encode())
     diff_id = "sha256:" + hashlib.sha256(data).hexdigest()
-    changes = [
-        f"LABEL {key}={json.dumps(value)}" for key, value in labels(descriptor, diff_id).items()
-    ]
-    command = [
-        "docker",
-        "import",
-        *(arg for change in changes for arg in ("--change", change)),
-        "-",
-        tag,
-    ]
-    subprocess.run(command, input=data, check=True, capture_output=True)
-    return diff_id
+    return Buildpackage(target, data, labels(descriptor, diff_id))
+
+
+def import_image(image: Buildpackage, tags: Sequence[str]) -> str:
+    """Load the buildpackage into Docker as its platform, tagged ``tags``; return its layer's
+    diff ID. (``docker load`` of a ``docker save`` archive keeps the config as written, so
+    the image's os/architecture are the target's and its ID is the OCI config's digest;
+    ``docker import --platform`` is ignored by daemons without multi-platform support.)"""
+    subprocess.run(
+        ["docker", "load", "--quiet"],
+        input=docker_archive(image, tags),
+        check=True,
+        capture_output=True,
+    )
+    return image.diff_id
+
+
+def docker_archive(image: Buildpackage, tags: Sequence[str]) -> bytes:
+    """The ``docker save`` archive of the buildpackage: the same config and layer as in the
+    OCI layout."""
+    config = image_config(image)
+    config_name = hashlib.sha256(config).hexdigest() + ".json"
+    layer_name = image.diff_id.removeprefix("sha256:") + "/layer.tar"
+    manifest = _json([{"Config": config_name, "RepoTags": list(tags), "Layers": [layer_name]}])
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in (
+            (config_name, config),
+            (layer_name, image.layer),
+            ("manifest.json", manifest),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(package._normalise(info), io.BytesIO(data))
+    return buffer.getvalue()
+
+
+# --- OCI image layout ---------------------------------------------------------------------------
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _gzip(data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0) as stream:
+        stream.write(data)
+    return buffer.getvalue()
+
+
+class _Blobs:
+    """``blobs/sha256/<digest>`` of a layout being written."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root / "blobs" / "sha256"
+        self.root.mkdir(parents=True)
+
+    def add(self, media_type: str, data: bytes, **extra: Any) -> dict[str, Any]:
+        digest = hashlib.sha256(data).hexdigest()
+        (self.root / digest).write_bytes(data)
+        return {"mediaType": media_type, "digest": f"sha256:{digest}", "size": len(data), **extra}
+
+
+def image_config(image: Buildpackage) -> bytes:
+    """The image configuration (OCI and Docker alike): platform, labels, the one layer."""
+    config = {
+        "architecture": image.target.arch,
+        "os": image.target.os,
+        "created": CREATED,
+        "config": {"Labels": image.labels},
+        "rootfs": {"type": "layers", "diff_ids": [image.diff_id]},
+        "history": [{"created": CREATED, "created_by": "python-cnb tools/image.py"}],
+    }
+    return _json(config)
+
+
+def write_layout(images: Sequence[Buildpackage], directory: Path, version: str) -> Path:
+    """The OCI image layout of ``images`` in ``directory`` (replaced; see the module
+    docstring); return ``directory``."""
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    blobs = _Blobs(directory)
+    manifests = []
+    for image in images:
+        platform = {"architecture": image.target.arch, "os": image.target.os}
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": MANIFEST,
+            "config": blobs.add(CONFIG, image_config(image)),
+            "layers": [blobs.add(LAYER, _gzip(image.layer))],
+        }
+        manifests.append(blobs.add(MANIFEST, _json(manifest), platform=platform))
+    nested = {"schemaVersion": 2, "mediaType": INDEX, "manifests": manifests}
+    index = {
+        "schemaVersion": 2,
+        "mediaType": INDEX,
+        "manifests": [
+            blobs.add(INDEX, _json(nested), annotations={REF_NAME: version}),
+            *(
+                {**m, "annotations": {REF_NAME: f"{version}-{image.target.slug}"}}
+                for m, image in zip(manifests, images)
+            ),
+        ],
+    }
+    (directory / "oci-layout").write_bytes(_json({"imageLayoutVersion": "1.0.0"}))
+    (directory / "index.json").write_bytes(_json(index))
+    return directory
+
+
+def layout_tar(directory: Path, output: Path) -> Path:
+    """The layout as a reproducible (uncompressed) tar, its files at the root."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(output, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+            tar.add(path, arcname=str(path.relative_to(directory)), filter=package._normalise)
+    return output
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    """Assemble the buildpack and import it as an image."""
-    parser = argparse.ArgumentParser(prog="python -m tools.image", description=__doc__)
-    parser.add_argument("--tag", default=f"python-cnb/python:{package.version()}")
-    parser.add_argument(
-        "--bundle-runtime",
-        action="store_true",
-        default=os.environ.get("BUNDLE_RUNTIME", "") not in ("", "0", "false"),
+    """Build the packages, write the OCI layout, import the images into Docker."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.image", description=(__doc__ or "").split("\n\n")[0]
     )
+    parser.add_argument("--repository", default="python-cnb/python")
+    parser.add_argument("--out", type=Path, default=package.ROOT / "dist")
+    parser.add_argument(
+        "--slim",
+        action="store_true",
+        default=os.environ.get("BUNDLE_RUNTIME", "").strip().lower() in ("0", "false", "no"),
+        help="the slim package in every image (BUNDLE_RUNTIME=0)",
+    )
+    parser.add_argument("--no-docker", action="store_true", help="only the OCI image layout")
     options = parser.parse_args(argv)
-    runtime = None
-    if options.bundle_runtime:
-        from tools.bootstrap_runtime import prepare_runtime
-
-        runtime = prepare_runtime(package.ROOT / ".cache" / "runtime")
-    directory = package.assemble(package.ROOT / ".cache" / "image" / "buildpack", runtime=runtime)
-    diff_id = build_image(directory, options.tag)
-    print(f"image {options.tag} (buildpack layer {diff_id})")
+    version = package.version()
+    try:
+        if options.slim:
+            slim, _ = package.build_slim(options.out)
+            directories = dict.fromkeys(package.targets(), slim)
+        else:
+            directories = dict(package.build(options.out).directories)
+    except package.PackageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    images = [buildpackage(directory, target) for target, directory in directories.items()]
+    name = f"python-cnb-{version}" + ("-slim" if options.slim else "")
+    layout = write_layout(images, options.out / f"{name}.oci", version)
+    print(f"OCI image layout: {layout}\n  and {layout_tar(layout, layout.with_suffix('.oci.tar'))}")
+    if options.no_docker:
+        return 0
+    for image in images:
+        tags = [f"{options.repository}:{version}-{image.target.slug}"]
+        if image.target == package.Target("linux", bootstrap_runtime.host_arch()):
+            tags.append(f"{options.repository}:{version}")
+        import_image(image, tags)
+        print(f"image {', '.join(tags)} ({image.target.path}, buildpack layer {image.diff_id})")
     return 0
 
 

@@ -26,6 +26,15 @@ machine into archives with the same layout, served from 127.0.0.1 instead:
 ``manifest.toml`` lists every archive in the output directory as a ``[[dependencies]]`` table
 shaped like the buildpack's ``[[metadata.dependencies]]``, with a ``uri`` relative to the
 manifest so the directory can be served over HTTP or used from disk.
+
+**Stand-ins for the other architecture.** No CPython for the other architecture can be had
+here (no GitHub), yet ``make package`` builds a buildpack for every ``[[targets]]`` entry. So
+for the newest packed version (the one the packaged buildpack bundles) the mirror also
+publishes a STAND-IN: this machine's archive with every ELF header's ``e_machine`` rewritten
+to the other architecture's (AArch64, 183, on an x86-64 machine), named
+``cpython-<v>+standin-<other triple>-...`` and marked as a stand-in in its manifest
+``source``. It cannot run anywhere; it lets the tests build and check the other target's
+layout. Real packaging downloads the real archives listed in buildpack.toml.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
+import io
 import json
 import os
 import platform
@@ -65,8 +75,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO_ROOT / ".cache" / "mirror"
 MANIFEST = "manifest.toml"
 ARCHIVE_RE = re.compile(
-    r"^cpython-(?P<version>[^+/]+)\+pyenv-(?P<triple>[a-z0-9_]+-unknown-linux-gnu)"
-    r"-install_only_stripped\.tar\.gz$"
+    r"^cpython-(?P<version>[^+/]+)\+(?P<origin>pyenv|standin)-"
+    r"(?P<triple>[a-z0-9_]+-unknown-linux-gnu)-install_only_stripped\.tar\.gz$"
 )
 #: Stdlib test packages PBS leaves out (relative to lib/python3.X), where they exist.
 STDLIB_TEST_DIRS = frozenset(
@@ -93,6 +103,10 @@ MACHINES = {
     "arm64": ("arm64", "aarch64-unknown-linux-gnu"),
 }
 ELF_MAGIC = b"\x7fELF"
+#: ELF ``e_machine`` of each OCI architecture.
+ELF_MACHINES = {"amd64": 62, "arm64": 183}
+#: The architecture a stand-in is published for, by this machine's OCI architecture.
+STAND_IN_FOR = {"amd64": "arm64", "arm64": "amd64"}
 #: Characters that may continue a path component; a prefix followed by one is a different path.
 _NOT_BOUNDARY = rb"(?![\w.+-])"
 
@@ -135,6 +149,16 @@ def archive_name(version: str, triple: Optional[str] = None) -> str:
     if triple is None:
         triple = host_arch()[1]
     return f"cpython-{version}+pyenv-{triple}-install_only_stripped.tar.gz"
+
+
+def stand_in_name(version: str, triple: str) -> str:
+    """The file name of a stand-in archive (see the module docstring)."""
+    return f"cpython-{version}+standin-{triple}-install_only_stripped.tar.gz"
+
+
+def triple_of(arch: str) -> str:
+    """The target triple of an OCI architecture."""
+    return next(t for a, t in MACHINES.values() if a == arch)
 
 
 def replace_prefix(data: bytes, old: str, new: str) -> bytes:
@@ -498,6 +522,74 @@ def pack_version(source: Path, out_dir: Path) -> Path:
 
 
 # --------------------------------------------------------------------------------------------
+# Stand-ins for the other architecture
+
+
+def with_machine(data: bytes, machine: int) -> bytes:
+    """``data`` with its ELF header's ``e_machine`` set to ``machine`` (non-ELF: unchanged)."""
+    if len(data) < 20 or data[:4] != ELF_MAGIC:
+        return data
+    raw = machine.to_bytes(2, "little") if data[5] == 1 else machine.to_bytes(2, "big")
+    return data[:18] + raw + data[20:]
+
+
+def _stand_in_identity(source: Path) -> dict[str, Any]:
+    return {
+        "format": FORMAT_VERSION,
+        "stand_in_of": source.name,
+        "stand_in_of_sha256": sha256_file(source),
+    }
+
+
+def pack_stand_in(source: Path, out_dir: Path, arch: str) -> Path:
+    """A stand-in archive for ``arch`` made from the archive ``source``; return its path.
+
+    The same entries in the same order with the same metadata; every ELF file's ``e_machine``
+    is ``arch``'s. The result is as deterministic as the source.
+    """
+    match = ARCHIVE_RE.match(source.name)
+    if match is None or match.group("origin") != "pyenv":
+        raise MirrorError(f"{source.name} is not an archive this tool packed")
+    machine = ELF_MACHINES[arch]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tarball = out_dir / stand_in_name(match.group("version"), triple_of(arch))
+    with tempfile.TemporaryDirectory(prefix=".stand-in-", dir=out_dir) as tmp:
+        partial = Path(tmp) / tarball.name
+        with (
+            tarfile.open(source, "r:gz") as src,
+            partial.open("wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz,
+            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+        ):
+            for info in src:
+                member = src.extractfile(info) if info.isfile() else None
+                if member is None:
+                    tar.addfile(info)
+                    continue
+                with member:
+                    data = with_machine(member.read(), machine)
+                tar.addfile(info, io.BytesIO(data))
+        partial.replace(tarball)
+    identity = {
+        **_stand_in_identity(source),
+        "source": (
+            f"STAND-IN, not a real {triple_of(arch)} build and cannot run: {source.name} "
+            f"with every ELF e_machine rewritten to {machine}"
+        ),
+    }
+    _stamp_path(tarball).write_text(json.dumps(identity, sort_keys=True) + "\n")
+    return tarball
+
+
+def _stand_in_up_to_date(source: Path, tarball: Path) -> bool:
+    if not tarball.is_file():
+        return False
+    stamp = _read_stamp(tarball)
+    identity = _stand_in_identity(source)
+    return {key: stamp.get(key) for key in identity} == identity
+
+
+# --------------------------------------------------------------------------------------------
 # Manifest
 
 
@@ -523,6 +615,10 @@ def write_manifest(out_dir: Path) -> Path:
             continue
         checksum = f"sha256:{sha256_file(tarball)}"
         source = _read_stamp(tarball).get("source")
+        if match.group("origin") == "standin":
+            source_text = str(source or "STAND-IN, not a real build")
+        else:
+            source_text = f"pyenv {source}" if source else "pyenv"
         found.append(
             (
                 Version(version),
@@ -540,7 +636,7 @@ def write_manifest(out_dir: Path) -> Path:
                     "purl": f"pkg:generic/cpython@{version}?checksum={checksum}",
                     "cpe": f"cpe:2.3:a:python:python:{version}:*:*:*:*:*:*:*",
                     "licenses": ["PSF-2.0"],
-                    "source": f"pyenv {source}" if source else "pyenv",
+                    "source": source_text,
                 },
             )
         )
@@ -595,17 +691,22 @@ def mirror(
     pyenv_root: Path,
     *,
     log: Optional[Log] = None,
+    stand_in: bool = True,
 ) -> Path:
     """Pack each requested version unless its archive is up to date; return the manifest path.
 
     An archive is up to date when its stamp file records the same source directory, the same
-    interpreter size and mtime, and the same :data:`FORMAT_VERSION`.
+    interpreter size and mtime, and the same :data:`FORMAT_VERSION`. With ``stand_in``, the
+    newest version also gets a stand-in for the other architecture (see the module
+    docstring), re-made when its source archive changes.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
+    packed: list[tuple[Version, Path]] = []
     for request in versions:
         source = resolve_version(request, pyenv_root)
         src = _inspect(source)
         tarball = out_dir / archive_name(src.version)
+        packed.append((Version(src.version), tarball))
         if _up_to_date(src, tarball):
             if log:
                 log(f"{src.version}: up to date ({tarball.name})")
@@ -616,6 +717,18 @@ def mirror(
             size = tarball.stat().st_size / 1e6
             took = time.monotonic() - started
             log(f"{src.version}: packed {source} -> {tarball.name} ({size:.1f} MB, {took:.1f} s)")
+    if stand_in and packed:
+        newest = max(packed)[1]
+        arch = STAND_IN_FOR[host_arch()[0]]
+        version = str(max(packed)[0])
+        target = out_dir / stand_in_name(version, triple_of(arch))
+        if _stand_in_up_to_date(newest, target):
+            if log:
+                log(f"{version}: {arch} stand-in up to date ({target.name})")
+        else:
+            pack_stand_in(newest, out_dir, arch)
+            if log:
+                log(f"{version}: {arch} STAND-IN (e_machine rewritten) -> {target.name}")
     manifest = write_manifest(out_dir)
     if log:
         log(f"wrote {manifest}")

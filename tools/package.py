@@ -1,19 +1,38 @@
-"""Assemble and archive the packaged buildpack (``make package``).
+"""Assemble and archive the packaged buildpack (``make package``, ``make package-slim``).
 
-    python -m tools.package [--out dist] [--bundle-runtime]
+    python -m tools.package [--out dist] [--slim] [--target linux/amd64 ...]
 
-The buildpack directory holds exactly what detect and build need: ``buildpack.toml``,
-``bin/``, ``libexec/``, ``src/python_cnb`` (without the lifecycle runner, a dev tool) and
-``vendor/`` (the runtime dependencies, pure-Python wheels installed with pip). With
-``--bundle-runtime`` (``BUNDLE_RUNTIME=1``) it also carries a bootstrap CPython under
-``runtime/`` so build images without python3 work. The ``.tgz`` is reproducible: sorted
+**Self-contained (the default).** For each ``[[targets]]`` entry of buildpack.toml, a
+buildpack that needs nothing from the build image but ``/bin/sh`` and glibc: it carries a
+trimmed bootstrap CPython of that target's architecture under ``runtime/`` (see
+:mod:`tools.bootstrap_runtime`). The output is pack's multi-platform layout plus one archive
+per target::
+
+    dist/python-cnb-<v>/buildpack.toml       every target; what pack reads
+    dist/python-cnb-<v>/linux/amd64/          bin/ libexec/ src/ vendor/ runtime/ README.md
+    dist/python-cnb-<v>/linux/arm64/          the same, with an arm64 runtime
+    dist/python-cnb-<v>-linux-amd64.tgz       buildpack.toml declaring linux/amd64 only + files
+    dist/python-cnb-<v>-linux-arm64.tgz
+
+The platform directories hold no ``buildpack.toml``: ``pack buildpack package --path
+dist/python-cnb-<v> [--target linux/arm64]`` copies the root one into each platform
+directory it packages and deletes it afterwards (it would overwrite one of ours, then
+remove it). Each ``.tgz`` is the buildpack pack makes of one platform directory, with a
+``buildpack.toml`` that declares only its own target, so that a builder never matches it on
+another architecture: for ``pack build --buildpack`` and ``pack builder create``.
+
+**Slim (``--slim``, ``BUNDLE_RUNTIME=0``).** No runtime: detect and build run on the build
+image's ``python3`` (3.9 or newer), so one directory serves every target:
+``dist/python-cnb-<v>-slim/`` (``buildpack.toml`` at its root) and its ``.tgz``. Its library
+carries bytecode for every CPython 3.9-3.13 found on this machine (pyenv's, or ``python3.X``
+on PATH; ``PACKAGE_BYTECODE_PYTHONS`` lists interpreters explicitly, or ``none``), so
+detect and build start without compiling the buildpack first (about 50 ms of each phase
+otherwise). The self-contained packages carry bytecode for their own runtime only.
+
+Every buildpack directory holds exactly what detect and build need: ``bin/``, ``libexec/``,
+``src/python_cnb`` (without the lifecycle runner, a dev tool) and ``vendor/`` (the runtime
+dependencies, pure-Python wheels installed with pip). The archives are reproducible: sorted
 entries, fixed timestamps and owners, normalised modes, gzip without a timestamp.
-
-The library and its vendored dependencies carry bytecode (unchecked-hash ``.pyc``, so it is
-reproducible and never rewritten) for every CPython 3.9-3.13 found on this machine (pyenv's,
-or ``python3.X`` on PATH; ``PACKAGE_BYTECODE_PYTHONS`` lists interpreters explicitly, or
-``none``): whichever of them a build image's ``python3`` is, detect and build start without
-compiling the buildpack first (about 50 ms of each phase otherwise).
 """
 
 from __future__ import annotations
@@ -21,15 +40,21 @@ from __future__ import annotations
 import argparse
 import gzip
 import io
+import json
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
+from python_cnb.buildpack_error import BuildpackError
 from python_cnb.bytecode import compile_bytecode
 from python_cnb.cnb import toml_file
+from python_cnb.errors import describe
+from tools import bootstrap_runtime as bootstrap
 
 ROOT = Path(__file__).resolve().parents[1]
 EPOCH = 315532801  # 1980-01-01T00:00:01Z, as the lifecycle normalises
@@ -88,16 +113,76 @@ def compile_library(target: Path, pythons: Sequence[Path]) -> None:
         compile_bytecode(python, [target / "src", target / "vendor"], cwd=target, strip=target)
 
 
-def assemble(
-    target: Path,
-    *,
-    runtime: Optional[Path] = None,
-    pythons: Optional[Sequence[Path]] = None,
-) -> Path:
-    """Write the buildpack directory to ``target`` (replacing it) and return it."""
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    shutil.copyfile(ROOT / "buildpack.toml", target / "buildpack.toml")
+@dataclass(frozen=True)
+class Target:
+    """One ``[[targets]]`` entry (os and arch; python-cnb declares no distros)."""
+
+    os: str
+    arch: str
+
+    @property
+    def path(self) -> str:
+        """pack's platform directory: ``linux/amd64``."""
+        return f"{self.os}/{self.arch}"
+
+    @property
+    def slug(self) -> str:
+        """``linux-amd64``, for file names and image tags."""
+        return f"{self.os}-{self.arch}"
+
+    @classmethod
+    def parse(cls, text: str) -> Target:
+        """``linux/amd64``."""
+        os_name, _, arch = text.partition("/")
+        if not os_name or not arch or "/" in arch:
+            raise PackageError(f"target {text!r} is not <os>/<arch> (e.g. linux/arm64)")
+        return cls(os_name, arch)
+
+
+class PackageError(Exception):
+    """The package cannot be built as asked."""
+
+
+def targets(descriptor: Optional[Mapping[str, Any]] = None) -> list[Target]:
+    """The ``[[targets]]`` of buildpack.toml."""
+    if descriptor is None:
+        descriptor = toml_file.read(ROOT / "buildpack.toml")
+    return [Target(t["os"], t["arch"]) for t in descriptor.get("targets", [])]
+
+
+def narrowed_descriptor(kept_targets: Sequence[Target], text: Optional[str] = None) -> str:
+    """buildpack.toml declaring only ``kept_targets``: the other ``[[targets]]`` tables are cut
+    out of the text, so everything else (the generated CPython list included) stays as
+    written."""
+    if text is None:
+        text = (ROOT / "buildpack.toml").read_text(encoding="utf-8")
+    blocks: list[list[str]] = [[]]
+    for line in text.splitlines(keepends=True):
+        if line.startswith("[") and not line.startswith("[[targets.distros]]"):
+            blocks.append([])
+        blocks[-1].append(line)
+    kept = []
+    for block in blocks:
+        if block and block[0].strip() == "[[targets]]":
+            entry = toml_file.loads("".join(block[1:]))
+            if Target(entry.get("os", ""), entry.get("arch", "")) not in kept_targets:
+                continue
+        kept.append("".join(block))
+    narrowed = "".join(kept)
+    original = toml_file.loads(text)
+    expected = {
+        **original,
+        "targets": [
+            t for t in original.get("targets", []) if Target(t["os"], t["arch"]) in kept_targets
+        ],
+    }
+    if toml_file.loads(narrowed) != expected or len(expected["targets"]) != len(kept_targets):
+        listed = ", ".join(t.path for t in kept_targets)
+        raise PackageError(f"cannot narrow buildpack.toml's [[targets]] to {listed}")
+    return narrowed
+
+
+def _copy_buildpack_files(target: Path) -> None:
     for name in ("README.md", "LICENSE"):
         if (ROOT / name).is_file():
             shutil.copyfile(ROOT / name, target / name)
@@ -107,17 +192,108 @@ def assemble(
     for excluded in _EXCLUDED_PACKAGES:
         shutil.rmtree(target / "src" / "python_cnb" / excluded)
     _copy_tree(ensure_vendor(), target / "vendor")
-    if runtime is not None:
-        shutil.copytree(
-            runtime,
-            target / "runtime",
-            symlinks=True,
-            ignore=shutil.ignore_patterns(".python-cnb-runtime"),
-        )
-        from tools.bootstrap_runtime import compile_package
 
-        compile_package(target / "runtime", target)
-    compile_library(target, bytecode_pythons() if pythons is None else pythons)
+
+IMPORT_CHECK = """
+import importlib, json, sys
+bp_dir = sys.argv[1]
+sys.path[0:1] = [bp_dir + "/src", bp_dir + "/vendor"]
+for name in json.loads(sys.argv[2]):
+    importlib.import_module(name)
+outside = sorted({m.__file__ for m in list(sys.modules.values())
+                  if getattr(m, "__file__", None) and not m.__file__.startswith(bp_dir + "/")})
+print(json.dumps(outside))
+"""
+"""Imports every shipped module the way the shim runs (``-E -s -S -B -X utf8``) and prints
+the files of modules loaded from outside the buildpack (there must be none)."""
+
+
+def check_imports(python: Path, buildpack_dir: Path) -> None:
+    """Every shipped module imports with ``python``, from inside the buildpack only."""
+    names = [
+        n
+        for top in ("src", "vendor")
+        for n in bootstrap.module_names(buildpack_dir / top)
+        if not n.endswith("__main__")
+    ]
+    proc = subprocess.run(
+        [
+            str(python),
+            "-E",
+            "-s",
+            "-S",
+            "-B",
+            "-X",
+            "utf8",
+            "-c",
+            IMPORT_CHECK,
+            str(buildpack_dir),
+            json.dumps(names),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    if proc.returncode != 0 or json.loads(proc.stdout or "null") != []:
+        raise PackageError(
+            f"the bundled runtime cannot import the buildpack's modules:\n"
+            f"{proc.stdout}{proc.stderr}"
+        )
+
+
+def assemble(
+    target: Path,
+    *,
+    runtime: Optional[Path] = None,
+    arch: Optional[str] = None,
+    pythons: Optional[Sequence[Path]] = None,
+    analysis: Optional[Path] = None,
+    descriptor: bool = True,
+) -> Path:
+    """Write a buildpack directory to ``target`` (replacing it) and return it.
+
+    Without ``runtime``: the slim buildpack (``buildpack.toml`` declaring every target,
+    bytecode for each of ``pythons``). With ``runtime`` (an untrimmed CPython of
+    linux/``arch``, default this machine's): the self-contained buildpack for that target,
+    refused when the runtime's ELF files are another architecture's; its trimmed copy goes
+    to ``runtime/``, analysed and compiled by ``analysis`` (an interpreter of the same X.Y
+    that runs here; default the runtime's own). ``descriptor=False`` leaves out
+    ``buildpack.toml`` (a platform directory of the multi-platform layout).
+    """
+    if runtime is not None:
+        arch = arch or bootstrap.host_arch()
+        try:
+            bootstrap.check_arch(runtime, arch)
+        except bootstrap.BootstrapError as error:
+            raise PackageError(str(error)) from None
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    _copy_buildpack_files(target)
+    if runtime is None:
+        if descriptor:
+            shutil.copyfile(ROOT / "buildpack.toml", target / "buildpack.toml")
+        compile_library(target, bytecode_pythons() if pythons is None else pythons)
+        return target
+    if descriptor:
+        (target / "buildpack.toml").write_text(
+            narrowed_descriptor([Target("linux", str(arch))]), encoding="utf-8"
+        )
+    python = analysis or bootstrap.interpreter(runtime)
+    if analysis is None and not bootstrap.runs_here(runtime):
+        raise PackageError(
+            f"the linux/{arch} runtime {runtime} cannot run on this {bootstrap.host_arch()} "
+            "machine: give an interpreter of the same X.Y that runs here to analyse it"
+        )
+    try:
+        found = bootstrap.closure(python, runtime, target)
+    except bootstrap.BootstrapError as error:
+        raise PackageError(str(error)) from None
+    bootstrap.trim(runtime, target / "runtime", found)
+    bootstrap.compile_runtime(python, target / "runtime")
+    compile_library(target, [python])
+    if bootstrap.runs_here(target / "runtime"):
+        check_imports(target / "runtime" / "bin" / "python3", target)
     return target
 
 
@@ -130,13 +306,21 @@ def _normalise(info: tarfile.TarInfo) -> tarfile.TarInfo:
     return info
 
 
-def archive(directory: Path, output: Path) -> Path:
-    """A reproducible ``.tgz`` of ``directory`` (its contents at the archive root)."""
+def archive(directory: Path, output: Path, *, extra: Optional[Mapping[str, bytes]] = None) -> Path:
+    """A reproducible ``.tgz`` of ``directory`` (its contents at the archive root), plus the
+    ``extra`` files (name at the root -> contents)."""
+    extra = dict(extra or {})
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for root, dirs, files in os.walk(directory):
             dirs.sort()
-            for name in sorted(dirs + files):
+            names = dirs + files + (list(extra) if Path(root) == directory else [])
+            for name in sorted(names):
+                if Path(root) == directory and name in extra:
+                    info = tarfile.TarInfo(name)
+                    info.size, info.mode = len(extra[name]), 0o644
+                    tar.addfile(_normalise(info), io.BytesIO(extra[name]))
+                    continue
                 path = Path(root, name)
                 tar.add(
                     path,
@@ -153,26 +337,146 @@ def archive(directory: Path, output: Path) -> Path:
     return output
 
 
+@dataclass(frozen=True)
+class Sizes:
+    """What ``make package`` reports for one target, in bytes."""
+
+    runtime_untrimmed: int
+    """The CPython as downloaded and extracted (no bytecode)."""
+    runtime_trimmed: int
+    """``runtime/`` without its bytecode."""
+    runtime: int
+    """``runtime/`` as shipped (with bytecode)."""
+    unpacked: int
+    """The whole buildpack as shipped."""
+    tgz: int
+
+
+@dataclass(frozen=True)
+class Built:
+    """The self-contained packages of one ``make package``."""
+
+    layout: Path
+    directories: Mapping[Target, Path]
+    archives: Mapping[Target, Path]
+    sizes: Mapping[Target, Sizes]
+    versions: Mapping[Target, str]
+
+
+def build(
+    out: Path,
+    *,
+    selected: Optional[Sequence[Target]] = None,
+    env: Optional[Mapping[str, str]] = None,
+    cache: Optional[Path] = None,
+    pythons: Optional[Sequence[Path]] = None,
+) -> Built:
+    """The self-contained packages (see the module docstring) for ``selected`` targets
+    (default every declared one); the CPythons come from ``env``'s settings."""
+    env = os.environ if env is None else env
+    cache = ROOT / ".cache" / "runtime" if cache is None else cache
+    declared = targets()
+    chosen = list(declared if selected is None else selected)
+    for target in chosen:
+        if target not in declared:
+            listed = ", ".join(t.path for t in declared)
+            raise PackageError(f"{target.path} is not a target of buildpack.toml ({listed})")
+        if target.os != "linux" or target.arch not in bootstrap.ELF_MACHINES:
+            raise PackageError(f"no bootstrap CPython can be bundled for {target.path}")
+    name = f"python-cnb-{version()}"
+    layout = out / name
+    shutil.rmtree(layout, ignore_errors=True)
+    layout.mkdir(parents=True)
+    (layout / "buildpack.toml").write_text(narrowed_descriptor(chosen), encoding="utf-8")
+    directories, archives, sizes, versions = {}, {}, {}, {}
+    for target in chosen:
+        try:
+            distribution = bootstrap.choose(env, target.arch)
+            home = bootstrap.fetch(distribution, cache)
+            analysis = bootstrap.analysis_python(
+                home,
+                distribution,
+                env,
+                cache,
+                bytecode_pythons(env) if pythons is None else pythons,
+            )
+        except bootstrap.BootstrapError as error:
+            raise PackageError(str(error)) from None
+        except BuildpackError as error:  # the manifest, the mirror or the download
+            title, body = describe(error)
+            raise PackageError(f"bootstrap CPython for {target.path}: {title}\n{body}") from None
+        directory = assemble(
+            layout / target.path,
+            runtime=home,
+            arch=target.arch,
+            analysis=analysis,
+            descriptor=False,
+        )
+        tgz = archive(
+            directory,
+            out / f"{name}-{target.slug}.tgz",
+            extra={"buildpack.toml": narrowed_descriptor([target]).encode()},
+        )
+        directories[target], archives[target] = directory, tgz
+        versions[target] = str(distribution.version)
+        sizes[target] = Sizes(
+            runtime_untrimmed=bootstrap.tree_size(home, bytecode=False),
+            runtime_trimmed=bootstrap.tree_size(directory / "runtime", bytecode=False),
+            runtime=bootstrap.tree_size(directory / "runtime"),
+            unpacked=bootstrap.tree_size(directory),
+            tgz=tgz.stat().st_size,
+        )
+    return Built(layout, directories, archives, sizes, versions)
+
+
+def build_slim(out: Path) -> tuple[Path, Path]:
+    """The slim package: ``dist/python-cnb-<v>-slim/`` and its ``.tgz``."""
+    name = f"python-cnb-{version()}-slim"
+    directory = assemble(out / name)
+    return directory, archive(directory, out / f"{name}.tgz")
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
 def main(argv: Optional[list[str]] = None) -> int:
-    """Assemble and archive; print the paths."""
-    parser = argparse.ArgumentParser(prog="python -m tools.package", description=__doc__)
+    """Build the packages; print the paths and sizes."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.package",
+        description=(__doc__ or "").split("\n\n")[0],
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "dist")
     parser.add_argument(
-        "--bundle-runtime",
+        "--slim",
         action="store_true",
-        default=os.environ.get("BUNDLE_RUNTIME", "") not in ("", "0", "false"),
-        help="also bundle a bootstrap CPython under runtime/ (BUNDLE_RUNTIME=1)",
+        default=os.environ.get("BUNDLE_RUNTIME", "").strip().lower() in ("0", "false", "no"),
+        help="no bundled runtime; uses the build image's python3 (BUNDLE_RUNTIME=0)",
+    )
+    parser.add_argument(
+        "--target",
+        action="append",
+        type=Target.parse,
+        help="only this [[targets]] entry, e.g. linux/arm64 (repeatable; default: all)",
     )
     options = parser.parse_args(argv)
-    runtime = None
-    if options.bundle_runtime:
-        from tools.bootstrap_runtime import prepare_runtime
-
-        runtime = prepare_runtime(ROOT / ".cache" / "runtime")
-    name = f"python-cnb-{version()}" + ("-runtime" if runtime is not None else "")
-    directory = assemble(options.out / name, runtime=runtime)
-    tgz = archive(directory, options.out / f"{name}.tgz")
-    print(f"buildpack directory: {directory}\narchive: {tgz}")
+    try:
+        if options.slim:
+            directory, tgz = build_slim(options.out)
+            print(f"slim buildpack: {directory}\narchive: {tgz} ({_mb(tgz.stat().st_size)})")
+            return 0
+        built = build(options.out, selected=options.target)
+    except PackageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"multi-platform layout: {built.layout}")
+    for target, tgz in built.archives.items():
+        size = built.sizes[target]
+        print(
+            f"{target.path}: {tgz} ({_mb(size.tgz)}; unpacked {_mb(size.unpacked)}); "
+            f"bootstrap CPython {built.versions[target]}: {_mb(size.runtime_untrimmed)} "
+            f"untrimmed, {_mb(size.runtime_trimmed)} trimmed, {_mb(size.runtime)} with bytecode"
+        )
     return 0
 
 

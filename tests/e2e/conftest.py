@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
+from python_cnb.archive import extract
 from tests.conftest import CACHE
 from tests.support.containers import docker_usable
-from tools import e2e_images, package
+from tests.support.servers import FileServer
+from tools import bootstrap_runtime, e2e_images, package
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -33,19 +34,31 @@ def images() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def packaged() -> Path:
-    """The packaged buildpack (what `make package` ships), mounted read-only."""
-    return package.assemble(CACHE / "e2e" / "python-cnb")
+def packaged_targets(cpython_mirror: FileServer) -> package.Built:
+    """``make package`` with the test mirror's CPythons: a self-contained package per target.
+    The linux/arm64 one is built from the mirror's arm64 STAND-IN (x86-64 CPython with
+    AArch64 ELF headers, see tools/mirror.py): checked, never run."""
+    return package.build(
+        CACHE / "e2e" / "dist",
+        env={"BP_CPYTHON_MANIFEST": cpython_mirror.url("manifest.toml")},
+        cache=CACHE / "runtime",
+    )
 
 
 @pytest.fixture(scope="session")
-def packaged_with_runtime(cpython_mirror: object) -> Iterator[Path]:
-    """The packaged buildpack with a bundled bootstrap CPython (BUNDLE_RUNTIME=1)."""
-    from tools.bootstrap_runtime import prepare_runtime
-
-    runtime = prepare_runtime(
-        CACHE / "runtime", {"BP_CPYTHON_MANIFEST": str(CACHE / "mirror" / "manifest.toml")}
-    )
-    target = package.assemble(CACHE / "e2e" / "python-cnb-runtime", runtime=runtime)
-    yield target
+def packaged(packaged_targets: package.Built) -> Path:
+    """The default package for this machine's target, as users take it: the linux/<arch>
+    buildpack of the multi-platform layout with its single-target buildpack.toml, i.e. that
+    target's .tgz unpacked (self-contained: a trimmed bootstrap CPython under runtime/).
+    Mounted read-only."""
+    tgz = packaged_targets.archives[package.Target("linux", bootstrap_runtime.host_arch())]
+    target = CACHE / "e2e" / "python-cnb"
     shutil.rmtree(target, ignore_errors=True)
+    extract(tgz, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def packaged_slim() -> Path:
+    """The slim package (``make package-slim``): no runtime, the build image's python3."""
+    return package.assemble(CACHE / "e2e" / "python-cnb-slim")

@@ -23,7 +23,7 @@ from tests.support.containers import (
 )
 from tests.support.lifecycle import OPERATOR_ENV, REPO, free_port, http_get
 from tests.unit.buildpacks import write_buildpack
-from tools import package
+from tools import bootstrap_runtime, package
 
 pytestmark = pytest.mark.e2e
 
@@ -108,8 +108,10 @@ def e2e(tmp_path: Path, images: dict[str, str], platform_env: dict[str, str]) ->
     runner.close()
 
 
-def test_flask_app(e2e: E2E, packaged: Path) -> None:
-    result = e2e.build(e2e.app("flask-app"), packaged)
+@pytest.mark.parametrize("variant", ["packaged", "packaged_slim"])
+def test_flask_app(e2e: E2E, variant: str, request: pytest.FixtureRequest) -> None:
+    """The default package (its bundled runtime) and the slim one (the image's python3)."""
+    result = e2e.build(e2e.app("flask-app"), request.getfixturevalue(variant))
     assert (
         "Trusting 1 certificate file(s) from ca-certificates bindings (build only)" in result.output
     )
@@ -147,9 +149,8 @@ def test_uv_project(e2e: E2E, packaged: Path) -> None:
     assert e2e.wait_for_http(container, port) == (200, "Hello from the uv fixture\n")
 
 
-def test_bundled_runtime_on_a_build_image_without_python(
-    e2e: E2E, packaged_with_runtime: Path
-) -> None:
+def test_default_package_on_a_build_image_without_python(e2e: E2E, packaged: Path) -> None:
+    """The self-contained package needs nothing from the build image but /bin/sh and glibc."""
     no_python = docker.from_env().containers.run(
         e2e.images["run"],
         ["sh", "-c", "command -v python3 || echo none"],
@@ -157,7 +158,7 @@ def test_bundled_runtime_on_a_build_image_without_python(
         network_mode="host",
     )
     assert no_python.decode().strip() == "none"
-    result = e2e.build(e2e.app("flask-app"), packaged_with_runtime, image="run")
+    result = e2e.build(e2e.app("flask-app"), packaged, image="run")
     assert "Installed CPython 3.12.1" in result.output
     container, port = e2e.run()
     assert e2e.wait_for_http(container, port)[0] == 200
@@ -187,15 +188,16 @@ def _pack() -> Optional[str]:
 
 
 @pytest.mark.skipif(_pack() is None, reason="the pack CLI is not installed (it cannot be here)")
-def test_with_pack_and_a_builder(tmp_path: Path) -> None:
-    """What users run: `pack build` with a builder, python-cnb given as a buildpack."""
+def test_with_pack_and_a_builder(packaged_targets: package.Built) -> None:
+    """What users run: `pack build` with a builder, python-cnb given as `make package`'s
+    .tgz for the builder's (this machine's) architecture."""
     import os
     import subprocess
 
     builder = os.environ.get("PYTHON_CNB_PACK_BUILDER")
     if not builder:
         pytest.skip("set PYTHON_CNB_PACK_BUILDER to a builder image to run this test")
-    tgz = package.archive(package.assemble(tmp_path / "bp"), tmp_path / "python-cnb.tgz")
+    tgz = packaged_targets.archives[package.Target("linux", bootstrap_runtime.host_arch())]
     subprocess.run(
         [
             "pack",

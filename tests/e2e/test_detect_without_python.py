@@ -2,7 +2,7 @@
 built for another architecture, in containers: BUG-2 and BUG-1 of the conformance audit.
 
 The runner's phases run in the run image (debootstrap minbase: /bin/sh, glibc, coreutils, no
-python3) with the packaged buildpack (``tools.package.assemble``).
+python3) with the packaged buildpack, slim (``tools.package.assemble``) or self-contained.
 """
 
 from __future__ import annotations
@@ -71,10 +71,12 @@ def test_the_run_image_has_no_python(images: dict[str, str]) -> None:
     assert lines[1].startswith("od (GNU coreutils)")  # what the shim reads ELF headers with
 
 
-def test_a_node_app_fails_detection(tmp_path: Path, images: dict[str, str], packaged: Path) -> None:
+def test_a_node_app_fails_detection(
+    tmp_path: Path, images: dict[str, str], packaged_slim: Path
+) -> None:
     """BUG-2: detect errored (exit 1, the lifecycle's 21); now it fails (100, then 20)."""
     app = _app(tmp_path, {"package.json": '{"name": "web", "version": "1.0.0"}\n'})
-    result = _build(tmp_path, images["run"], app, packaged)
+    result = _build(tmp_path, images["run"], app, packaged_slim)
     assert result.error is not None
     assert (result.error.phase, result.error.code) == ("detect", DETECT_FAILED)
     assert "python-cnb/python did not detect (exit 100)" in result.error.message
@@ -83,11 +85,11 @@ def test_a_node_app_fails_detection(tmp_path: Path, images: dict[str, str], pack
 
 
 def test_a_python_app_with_the_slim_package_is_an_error(
-    tmp_path: Path, images: dict[str, str], packaged: Path
+    tmp_path: Path, images: dict[str, str], packaged_slim: Path
 ) -> None:
-    assert not (packaged / "runtime").exists()  # the slim package: the build image's python3
+    assert not (packaged_slim / "runtime").exists()  # the slim package: the build image's python3
     app = _app(tmp_path, {"requirements.txt": "flask\n", "app.py": ""})
-    result = _build(tmp_path, images["run"], app, packaged)
+    result = _build(tmp_path, images["run"], app, packaged_slim)
     assert result.error is not None
     assert (result.error.phase, result.error.code) == ("detect", DETECT_ERROR)
     assert "python-cnb/python detect errored (exit 1)" in result.error.message
@@ -102,9 +104,9 @@ def test_a_python_app_with_the_slim_package_is_an_error(
 
 
 @pytest.fixture
-def foreign_runtime(tmp_path: Path, packaged_with_runtime: Path) -> Path:
+def foreign_runtime(tmp_path: Path, packaged: Path) -> Path:
     """The package with a bundled runtime whose ELF e_machine says another architecture."""
-    target = Path(shutil.copytree(packaged_with_runtime, tmp_path / "bp", symlinks=True))
+    target = Path(shutil.copytree(packaged, tmp_path / "bp", symlinks=True))
     binary = (target / "runtime" / "bin" / "python3").resolve()
     header = bytearray(binary.read_bytes())
     assert header[:4] == b"\x7fELF"

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -407,3 +408,68 @@ def test_cli_help() -> None:
     )
     assert proc.returncode == 0
     assert "--verify" in proc.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# Stand-ins for the other architecture (no real aarch64 CPython can be had on this machine)
+
+
+def _elf_machine(data: bytes) -> int:
+    return int.from_bytes(data[18:20], "little" if data[5] == 1 else "big")
+
+
+def test_stand_in_rewrites_every_elf_machine_and_nothing_else(packed: Path, tmp_path: Path) -> None:
+    """The arm64 stand-in is the x86-64 archive with e_machine = AArch64 (183) in every ELF
+    header, byte for byte otherwise. It is never run (it cannot be)."""
+    if mirror.host_arch()[0] != "amd64":
+        pytest.skip("the stand-in is checked from an x86-64 archive")
+    stand_in = mirror.pack_stand_in(packed, tmp_path, "arm64")
+    version = packed.name.split("-")[1].split("+")[0]
+    assert stand_in.name == (
+        f"cpython-{version}+standin-aarch64-unknown-linux-gnu-install_only_stripped.tar.gz"
+    )
+    with tarfile.open(packed, "r:gz") as real, tarfile.open(stand_in, "r:gz") as fake:
+        real_members, fake_members = real.getmembers(), fake.getmembers()
+        assert [m.get_info() for m in fake_members] == [m.get_info() for m in real_members]
+        elves = 0
+        for original, changed in zip(real_members, fake_members):
+            if not original.isfile():
+                continue
+            before = real.extractfile(original).read()  # type: ignore[union-attr]
+            after = fake.extractfile(changed).read()  # type: ignore[union-attr]
+            if before[:4] == b"\x7fELF":
+                elves += 1
+                assert _elf_machine(before) == 62, original.name
+                assert _elf_machine(after) == 183, changed.name
+                assert after[:18] == before[:18] and after[20:] == before[20:]
+            else:
+                assert after == before, changed.name
+    assert elves > 10  # the interpreter, libpython, every extension module
+    again = mirror.pack_stand_in(packed, tmp_path / "again", "arm64")
+    assert mirror.sha256_file(again) == mirror.sha256_file(stand_in)
+
+    data = tomllib.loads(mirror.write_manifest(tmp_path).read_text())
+    (entry,) = data["dependencies"]
+    assert (entry["arch"], entry["version"], entry["uri"]) == ("arm64", version, stand_in.name)
+    assert entry["checksum"] == f"sha256:{mirror.sha256_file(stand_in)}"
+    assert entry["source"].startswith("STAND-IN, not a real aarch64-unknown-linux-gnu build")
+    assert packed.name in entry["source"]
+
+
+def test_mirror_publishes_a_stand_in_for_the_newest_version(
+    packed: Path, source: Path, tmp_path: Path
+) -> None:
+    for path in (packed, packed.with_name(packed.name + ".stamp")):
+        shutil.copy2(path, tmp_path / path.name)
+    logged: list[str] = []
+    manifest = mirror.mirror([_xy(source)], tmp_path, source.parent.parent, log=logged.append)
+    entries = tomllib.loads(manifest.read_text())["dependencies"]
+    assert [(e["version"], e["arch"]) for e in entries] == [
+        (source.name, "amd64"),
+        (source.name, "arm64"),
+    ]
+    assert entries[1]["source"].startswith("STAND-IN")
+    assert any("STAND-IN" in line for line in logged)
+    logged.clear()
+    mirror.mirror([_xy(source)], tmp_path, source.parent.parent, log=logged.append)
+    assert any("stand-in up to date" in line for line in logged)
