@@ -133,6 +133,11 @@ def test_builder_example_names_this_buildpack() -> None:
     assert builder["buildpacks"][0]["uri"].endswith(f"/python-cnb/python:{descriptor.version}")
     assert set(builder) == {"description", "buildpacks", "order", "build", "run", "lifecycle"}
     assert builder["build"]["image"] and builder["run"]["images"][0]["image"]
+    # The README quotes the file whole, and its build image is one without python3.
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    text = (REPO / "examples" / "builder" / "builder.toml").read_text(encoding="utf-8")
+    assert f"```toml\n{text}```" in readme
+    assert "paketobuildpacks/build-jammy-base" in builder["build"]["image"]
 
 
 # ---------------------------------------------------------------------------------------------
