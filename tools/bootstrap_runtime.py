@@ -1,7 +1,7 @@
 """A bootstrap CPython for the packaged buildpack (``BUNDLE_RUNTIME=1 make package``).
 
 It runs the buildpack's own detect and build on build images that have no ``python3``. It
-comes from the same place as the apps' interpreters: buildpack.toml's CPython list, or
+comes from the same place as the apps' interpreters: the buildpack's CPython list, or
 ``BP_CPYTHON_MANIFEST``, through ``BP_DEPENDENCY_MIRROR``, checksum-verified; the newest
 supported version for this machine's architecture. It is trimmed (no pip, setuptools,
 ensurepip, Tk, IDLE) and its standard library is compiled to hash-based bytecode.
@@ -18,7 +18,6 @@ from typing import Mapping, Optional
 
 from python_cnb.archive import extract
 from python_cnb.bytecode import compile_bytecode
-from python_cnb.cnb import toml_file
 from python_cnb.distributions import Distribution, apply_mirror, for_target, load_distributions
 from python_cnb.download import download
 from python_cnb.lifecycle.workspace import Target
@@ -30,10 +29,9 @@ TRIMMED = ("idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "pydoc_da
 
 def choose(env: Mapping[str, str]) -> Distribution:
     """The distribution to bundle: the newest supported one for this architecture."""
-    metadata = toml_file.read(ROOT / "buildpack.toml")["metadata"]
     target = Target.host()
     distributions = for_target(
-        load_distributions(metadata, env.get("BP_CPYTHON_MANIFEST"), 60), "linux", target.arch
+        load_distributions(env.get("BP_CPYTHON_MANIFEST"), 60), "linux", target.arch
     )
     version = resolve(
         default_request(),

@@ -134,7 +134,6 @@ def determine_python(
         output.info(f"Python {requested.text} requested by {requested.origin}")
     distributions = for_target(
         load_distributions(
-            ctx.buildpack.metadata,
             settings.cpython_manifest,
             settings.download_timeout,
             ssl_context(ca_files),
