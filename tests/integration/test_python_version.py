@@ -160,3 +160,17 @@ def test_failed_build_leaves_cache_valid(lifecycle: Lifecycle) -> None:
     result = lifecycle.build(app)
     assert "Using cached Python 3.12.1" in result.output
     assert "Using cached virtualenv" in result.output
+
+
+def test_without_a_manifest_the_packaged_list_offers_every_patch(lifecycle: Lifecycle) -> None:
+    """The packaged buildpack reads src/python_cnb/data/cpython.toml (no download needed)."""
+    result = lifecycle.build(
+        lifecycle.app("flask-app"),
+        {"BP_PYTHON_VERSION": "3.12.99"},
+        unset=["BP_CPYTHON_MANIFEST"],
+        expect_success=False,
+    )
+    block = assert_one_error_block(result, "Python 3.12.99 is not available")
+    assert "The 3.12 releases available, newest first: 3.12.14, 3.12.13, 3.12.12," in block
+    assert "3.12.1, 3.12.0. The newest is 3.12.14." in block
+    assert "BP_CPYTHON_MANIFEST" not in block
