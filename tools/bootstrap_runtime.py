@@ -1,7 +1,7 @@
 """The bootstrap CPython of the self-contained buildpack (``make package``), one per target.
 
 It runs the buildpack's own detect and build on build images that have no ``python3``. It
-comes from the same place as the apps' interpreters: buildpack.toml's CPython list, or
+comes from the same place as the apps' interpreters: the buildpack's CPython list, or
 ``BP_CPYTHON_MANIFEST``, through ``BP_DEPENDENCY_MIRROR``, checksum-verified; the newest
 supported version built for the target's architecture. A runtime whose ELF machine is not
 the target's is refused (a foreign interpreter dies with ``Exec format error``).
@@ -37,7 +37,6 @@ from typing import Mapping, Optional, Sequence
 
 from python_cnb.archive import extract
 from python_cnb.bytecode import compile_bytecode
-from python_cnb.cnb import toml_file
 from python_cnb.distributions import Distribution, apply_mirror, for_target, load_distributions
 from python_cnb.download import download
 from python_cnb.python_version import default_request, resolve
@@ -168,9 +167,8 @@ def runs_here(home: Path) -> bool:
 
 
 def distributions(env: Mapping[str, str]) -> tuple[Distribution, ...]:
-    """The CPython list: ``BP_CPYTHON_MANIFEST`` if set, else buildpack.toml's."""
-    metadata = toml_file.read(ROOT / "buildpack.toml")["metadata"]
-    return load_distributions(metadata, env.get("BP_CPYTHON_MANIFEST"), 60)
+    """The CPython list: ``BP_CPYTHON_MANIFEST`` if set, else the buildpack's own."""
+    return load_distributions(env.get("BP_CPYTHON_MANIFEST"), 60)
 
 
 def choose(env: Mapping[str, str], arch: Optional[str] = None) -> Distribution:

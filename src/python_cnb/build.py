@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Any, Optional
 
@@ -19,6 +18,7 @@ from python_cnb.dependency_plan import DependencyPlan, plan_dependencies, plan_h
 from python_cnb.distributions import Distribution, apply_mirror, for_target, load_distributions
 from python_cnb.django import collectstatic, django_installed
 from python_cnb.download import ssl_context
+from python_cnb.errors import policy_date_note, python_support_warning
 from python_cnb.forbidden_env import check_forbidden_env
 from python_cnb.layers.python import InstalledPython, install_python
 from python_cnb.layers.runtime import cartridge_dir, write_runtime_layer
@@ -34,7 +34,7 @@ from python_cnb.processes import (
     infer_web,
     with_web_command,
 )
-from python_cnb.python_version import newer_patch, resolve
+from python_cnb.python_version import choose, newer_patch, today_for_policy
 from python_cnb.python_version_sources import check_locked_python, read_requested_python_version
 from python_cnb.settings import Settings
 from python_cnb.subprocess_runner import CommandFailed, run_quiet, tail
@@ -134,7 +134,6 @@ def determine_python(
         output.info(f"Python {requested.text} requested by {requested.origin}")
     distributions = for_target(
         load_distributions(
-            ctx.buildpack.metadata,
             settings.cpython_manifest,
             settings.download_timeout,
             ssl_context(ca_files),
@@ -143,15 +142,23 @@ def determine_python(
         ctx.target.arch,
     )
     available = [d.version for d in distributions]
-    version = resolve(
+    today, hooked = today_for_policy(ctx.env)
+    if hooked:
+        output.info(policy_date_note(today))
+    choice = choose(
         requested,
         available,
         target=ctx.target.describe(),
-        today=date.today(),
+        today=today,
         allow_end_of_life=settings.allow_end_of_life,
+        custom_manifest=settings.cpython_manifest is not None,
     )
+    version = choice.version
     check_locked_python(ctx.app_dir, version, requested, [f.name for f in plan.files])
     output.info(f"Selected Python {version}")
+    support_warning = python_support_warning(choice, requested, max(available, default=None))
+    if support_warning is not None:
+        output.warning(*support_warning)
     newer = newer_patch(version, available)
     if newer is not None:
         output.warning(

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import textwrap
-from typing import Iterable
+from datetime import date
+from typing import Iterable, Optional
 
 from python_cnb.archive import UnsafeArchive
 from python_cnb.build_secrets import InvalidBinding
@@ -34,10 +35,18 @@ from python_cnb.procfile import InvalidProcfile
 from python_cnb.project_files import InvalidProjectFile
 from python_cnb.python_version import (
     DEFAULT_ORIGIN,
+    GRACE_MONTHS,
+    TODAY_HOOK,
     EndOfLifePythonVersion,
     InvalidPythonVersion,
+    LineSupport,
     LockedPythonMismatch,
+    PythonChoice,
     PythonVersion,
+    RequestedPythonVersion,
+    Stage,
+    UnavailablePythonLine,
+    UnknownPythonPatch,
     UnknownPythonVersion,
 )
 from python_cnb.requirements_files import MissingRequirementsFile
@@ -126,13 +135,63 @@ def _(error: InvalidPythonVersion) -> tuple[str, str]:
     )
 
 
+# --- Which CPython: availability and the end-of-life policy ---------------------------------------
+
+
+def _asked(requested: RequestedPythonVersion) -> str:
+    if requested.is_default:
+        return "No Python version was requested."
+    return f"{requested.origin} asks for Python:\n{_quote(requested.text)}"
+
+
+def _write(origin: str, version: str) -> str:
+    """What to write, and where, to ask for ``version`` instead."""
+    if origin == "runtime.txt":
+        return f"Write in runtime.txt:\n    python-{version}"
+    if origin == ".python-version":
+        return f"Write in .python-version:\n    {version}"
+    if origin.isupper():
+        return f"Set {origin}={version}."
+    return f"Write a .python-version file containing:\n    {version}"
+
+
+def _newest_of_each_line(versions: Iterable[PythonVersion]) -> str:
+    """``3.14.7, 3.13.15, 3.12.14`` (the newest patch of each line, newest line first)."""
+    newest: dict[str, PythonVersion] = {}
+    for version in sorted(versions, reverse=True):
+        newest.setdefault(version.line, version)
+    return _versions(newest.values())
+
+
+def _upgrade(origin: str, oldest: Optional[str], newest: Optional[str]) -> str:
+    """The fix step that moves to a supported line."""
+    if oldest is None or newest is None:
+        return "Ask for a Python version that is available (none is, for this target)."
+    ideally = f" (ideally {newest}, the newest)" if newest != oldest else ""
+    return f"Upgrade the app to Python {oldest} or newer{ideally}. " + _write(origin, oldest)
+
+
+def _support_note(support: LineSupport) -> str:
+    """`` It reaches end-of-life on ...`` for a line that is not simply supported."""
+    if support.end_of_life is None or support.builds_until is None:
+        return ""
+    eol, until = support.end_of_life.isoformat(), support.builds_until.isoformat()
+    if support.stage is Stage.ENDING:
+        return f" It reaches its end-of-life on {eol}."
+    if support.stage is Stage.GRACE:
+        return f" It is past its end-of-life too (since {eol}) and builds only until {until}."
+    if support.stage is Stage.ENDED:
+        return f" It is past its end-of-life too (since {eol})."
+    return ""
+
+
 @describe.register
 def _(error: UnknownPythonVersion) -> tuple[str, str]:
     requested = error.requested
     return "Requested Python version is not available", _lines(
-        f"{requested.origin} asks for Python:\n{_quote(requested.text)}",
-        f"No CPython available for {error.target} matches it. Available versions: "
-        f"{_versions(error.available)}.",
+        _asked(requested),
+        f"No CPython available for {error.target} matches it. Available lines, with their "
+        f"newest patch: {_newest_of_each_line(error.available)}.",
         "How to fix it:\n"
         + _steps(
             f"Change {requested.origin} to one of the available versions, or to a "
@@ -146,26 +205,176 @@ def _(error: UnknownPythonVersion) -> tuple[str, str]:
 
 
 @describe.register
+def _(error: UnavailablePythonLine) -> tuple[str, str]:
+    line, origin = error.support.name, error.requested.origin
+    names = [f"{major}.{minor}" for major, minor in error.lines]
+    if error.custom_manifest:
+        missing = (
+            f"The CPython manifest BP_CPYTHON_MANIFEST points at has no Python {line} for "
+            f"{error.target}. Its lines: {', '.join(names) or 'none'}."
+        )
+    elif names:
+        missing = (
+            f"python-cnb's CPython list has no Python {line}: it holds python-build-standalone's "
+            f"builds of Python {names[-1]} to {names[0]} for {error.target}."
+        )
+    else:
+        missing = f"python-cnb's CPython list has nothing for {error.target}."
+    past = ""
+    if error.support.stage in (Stage.GRACE, Stage.ENDED) and error.support.end_of_life:
+        past = (
+            f"Python {line} reached its end-of-life on {error.support.end_of_life.isoformat()}: "
+            "it gets no security fixes."
+        )
+    newer_than_all = error.nearest is not None and error.support.line > error.nearest.line
+    facts = []
+    if error.nearest is not None:
+        facts.append(
+            f"The nearest line available is {error.nearest.name}.{_support_note(error.nearest)}"
+        )
+    if error.upgrade_to is not None and not newer_than_all:
+        until = error.upgrade_to.end_of_life
+        facts.append(
+            f"The oldest line still supported is {error.upgrade_to.name}"
+            + (f" (until {until.isoformat()})." if until else ".")
+        )
+    if error.nearest is None:
+        steps = ["No CPython is available for this target: ask the platform's operator."]
+    elif newer_than_all:
+        steps = [
+            f"Use Python {error.nearest.name}, the newest line available. "
+            + _write(origin, error.nearest.name)
+        ]
+    else:
+        target = error.upgrade_to or error.nearest
+        steps = [_upgrade(origin, target.name, names[0] if names else None)]
+    if error.custom_manifest:
+        steps.append(f"Or add CPython {line} builds to the manifest BP_CPYTHON_MANIFEST points at.")
+    return f"Python {line} is not available", _lines(
+        _asked(error.requested),
+        missing,
+        past,
+        " ".join(facts),
+        "How to fix it:\n" + _steps(*steps),
+    )
+
+
+@describe.register
+def _(error: UnknownPythonPatch) -> tuple[str, str]:
+    line, origin = error.support.name, error.requested.origin
+    newest = error.patches[0]
+    until = error.support.builds_until.isoformat() if error.support.builds_until else "?"
+    eol = error.support.end_of_life.isoformat() if error.support.end_of_life else "?"
+    ended = (
+        f"Python {line} is past its end-of-life ({eol}) and its grace period (until {until}): "
+        f"any {line} release builds only with BP_PYTHON_ALLOW_EOL=true."
+        if error.needs_allow_eol
+        else ""
+    )
+    if error.needs_allow_eol:
+        oldest = error.upgrade_to.name if error.upgrade_to else None
+        steps = [
+            _upgrade(origin, oldest, oldest),
+            f"Or, at your own risk, pin one of the {line} releases listed (or {line}) and set "
+            "BP_PYTHON_ALLOW_EOL=true: every build will warn.",
+        ]
+    else:
+        steps = [
+            f"Ask for the line instead, to get its newest patch ({newest} today) and every "
+            f"later fix. " + _write(origin, line),
+            f"Or pin one of the {line} releases listed.",
+        ]
+    if error.custom_manifest:
+        steps.append(
+            f"Or add CPython {error.requested.text} to the manifest BP_CPYTHON_MANIFEST points at."
+        )
+    return f"Python {error.requested.text} is not available", _lines(
+        _asked(error.requested),
+        f"There is no such CPython release for {error.target}. The {line} releases available, "
+        f"newest first: {_versions(error.patches)}. The newest is {newest}.",
+        ended,
+        "How to fix it:\n" + _steps(*steps),
+    )
+
+
+@describe.register
 def _(error: EndOfLifePythonVersion) -> tuple[str, str]:
-    line = f"{error.line[0]}.{error.line[1]}"
-    newest = error.available[0].line if error.available else "3.13"
+    support = error.support
+    line = support.name
+    eol = support.end_of_life.isoformat() if support.end_of_life else "?"
+    until = support.builds_until.isoformat() if support.builds_until else "?"
     asked = (
         "No Python version was requested, and the newest available is past its end-of-life."
         if error.requested.is_default
-        else f"{error.requested.origin} asks for Python:\n{_quote(error.requested.text)}"
+        else _asked(error.requested)
     )
+    newest = error.available[0].line if error.available else None
+    oldest = error.upgrade_to.name if error.upgrade_to else newest
     return f"Python {line} has reached end-of-life", _lines(
         asked,
-        f"Python {line} stopped receiving security fixes on {error.end_of_life.isoformat()}, "
-        "so python-cnb no longer builds it by default. Available versions: "
-        f"{_versions(error.available)}.",
+        f"Python {line} stopped receiving security fixes on {eol}. python-cnb went on building "
+        f"it, with a warning, for a grace period of {GRACE_MONTHS} months, until {until}; it no "
+        "longer does unless told to. Available lines, with their newest patch: "
+        f"{_newest_of_each_line(error.available)}.",
         "How to fix it:\n"
         + _steps(
-            f"Upgrade the app and change {error.requested.origin} to a supported version, "
-            f"ideally {newest}.",
-            "If you must build it anyway (at your own risk), set BP_PYTHON_ALLOW_EOL=true.",
+            _upgrade(error.requested.origin, oldest, newest),
+            f"If you must build Python {line} anyway (at your own risk), set "
+            "BP_PYTHON_ALLOW_EOL=true: every build will warn.",
         ),
     )
+
+
+def python_support_warning(
+    choice: PythonChoice, requested: RequestedPythonVersion, newest: Optional[PythonVersion]
+) -> Optional[tuple[str, str]]:
+    """The warning block (title, body) for a Python line near or past its end-of-life."""
+    support = choice.support
+    if support.stage is Stage.SUPPORTED or support.end_of_life is None:
+        return None
+    line = support.name
+    eol = support.end_of_life.isoformat()
+    until = support.builds_until.isoformat() if support.builds_until else "?"
+    origin = ".python-version" if requested.is_default else requested.origin
+    upgrade = (
+        f"Upgrade to a newer Python, e.g. {newest.line}. " + _write(origin, newest.line)
+        if newest is not None and newest.line != line
+        else "Upgrade to a newer Python as soon as one is available."
+    )
+    if support.stage is Stage.ENDING:
+        return f"Python {line} reaches end-of-life on {eol}", _lines(
+            f"After {eol}, Python {line} gets no more security fixes. python-cnb will go on "
+            f"building it, with a warning, for {GRACE_MONTHS} months (until {until}); after "
+            "that, builds fail.",
+            upgrade,
+        )
+    if support.stage is Stage.GRACE:
+        return f"Python {line} has reached end-of-life: builds fail after {until}", _lines(
+            f"Python {line} stopped receiving security fixes on {eol}: this image gets none. "
+            f"python-cnb still builds it for a grace period that ends on {until}; from then on "
+            f"builds of Python {line} fail (unless BP_PYTHON_ALLOW_EOL=true). Do not wait.",
+            upgrade,
+        )
+    return f"Python {line} is past end-of-life: built only because BP_PYTHON_ALLOW_EOL=true", (
+        _lines(
+            f"Python {line} stopped receiving security fixes on {eol}, and python-cnb's grace "
+            f"period for it ended on {until}. This image runs a Python that gets no security "
+            "fixes.",
+            upgrade,
+            "Then unset BP_PYTHON_ALLOW_EOL.",
+        )
+    )
+
+
+def policy_date_note(today: date) -> str:
+    """The log line when the test hook chose the day the end-of-life policy applies on."""
+    return (
+        f"End-of-life dates are checked against {today.isoformat()}, from {TODAY_HOOK} "
+        "(a hook for python-cnb's tests, not a setting)"
+    )
+
+
+# --- end of: Which CPython ------------------------------------------------------------------------
 
 
 @describe.register

@@ -7,15 +7,18 @@ it. Requests are PEP 440 specifiers underneath (``3.12`` is ``==3.12.*``), match
 
 from __future__ import annotations
 
+import calendar
+import enum
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from python_cnb.buildpack_error import BuildpackError
+from python_cnb.settings import InvalidSetting
 
 END_OF_LIFE: dict[tuple[int, int], date] = {
     (2, 7): date(2020, 1, 1),
@@ -124,25 +127,6 @@ class InvalidPythonVersion(BuildpackError):
     reason: str
 
 
-@dataclass(eq=False)
-class UnknownPythonVersion(BuildpackError):
-    """A request no available CPython satisfies."""
-
-    requested: RequestedPythonVersion
-    available: tuple[PythonVersion, ...]
-    target: str
-
-
-@dataclass(eq=False)
-class EndOfLifePythonVersion(BuildpackError):
-    """A request for a Python line that no longer gets security fixes."""
-
-    requested: RequestedPythonVersion
-    line: tuple[int, int]
-    end_of_life: date
-    available: tuple[PythonVersion, ...]
-
-
 _PLAIN = re.compile(r"(?P<major>\d+)(\.(?P<minor>\d+))?(\.(?P<patch>\d+|\*|x))?")
 _TILDE = re.compile(r"~(?P<version>\d+\.\d+(\.\d+)?)")
 _CARET = re.compile(r"\^(?P<major>\d+)(\.(?P<minor>\d+))?(\.(?P<patch>\d+))?")
@@ -202,6 +186,251 @@ def default_request() -> RequestedPythonVersion:
     return RequestedPythonVersion("", DEFAULT_ORIGIN, "")
 
 
+# --- Resolution and the end-of-life policy --------------------------------------------------------
+
+WARNING_MONTHS = 6
+"""A line's builds warn from this many months before its end-of-life date."""
+GRACE_MONTHS = 3
+"""After its end-of-life date a line still builds, with a warning, for this many months
+(Heroku's practice: it removed 3.8 three months after its EOL, and 3.9 and 3.10 in the
+first week of the January after an October EOL). Then only ``BP_PYTHON_ALLOW_EOL`` builds it."""
+
+TODAY_HOOK = "PYTHON_CNB_TODAY"
+"""Internal, for tests only (not a setting): the date the end-of-life policy is applied on,
+``YYYY-MM-DD``, so that tests do not depend on the real clock. Logged whenever it is set."""
+
+
+class Stage(enum.Enum):
+    """Where a Python line is in its life, on a given day."""
+
+    SUPPORTED = "supported"
+    ENDING = "ending"
+    """Within WARNING_MONTHS of its end-of-life date: builds, with a warning."""
+    GRACE = "grace"
+    """Past end-of-life, within GRACE_MONTHS: builds, with a loud warning."""
+    ENDED = "ended"
+    """Past the grace period: builds only with BP_PYTHON_ALLOW_EOL=true, with a warning."""
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by whole months, clamped to the end of a shorter month."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+@dataclass(frozen=True)
+class LineSupport:
+    """A Python line's stage on a given day, and the dates that decide it."""
+
+    line: tuple[int, int]
+    stage: Stage
+    end_of_life: Optional[date]
+
+    @property
+    def name(self) -> str:
+        """``3.12``."""
+        return f"{self.line[0]}.{self.line[1]}"
+
+    @property
+    def warns_from(self) -> Optional[date]:
+        """The first day builds warn about the coming end-of-life."""
+        return add_months(self.end_of_life, -WARNING_MONTHS) if self.end_of_life else None
+
+    @property
+    def builds_until(self) -> Optional[date]:
+        """The last day of the grace period: the line builds without BP_PYTHON_ALLOW_EOL."""
+        return add_months(self.end_of_life, GRACE_MONTHS) if self.end_of_life else None
+
+
+def line_support(line: tuple[int, int], today: date) -> LineSupport:
+    """The stage of ``line`` on ``today`` (the end-of-life day itself is still supported)."""
+    eol = end_of_life(*line)
+    support = LineSupport(line, Stage.SUPPORTED, eol)
+    if support.end_of_life is None or support.warns_from is None or support.builds_until is None:
+        return support
+    if today > support.builds_until:
+        stage = Stage.ENDED
+    elif today > support.end_of_life:
+        stage = Stage.GRACE
+    elif today >= support.warns_from:
+        stage = Stage.ENDING
+    else:
+        return support
+    return LineSupport(line, stage, eol)
+
+
+def today_for_policy(env: Mapping[str, str]) -> tuple[date, bool]:
+    """The day the end-of-life policy is applied on, and whether TODAY_HOOK chose it."""
+    value = env.get(TODAY_HOOK, "").strip()
+    if not value:
+        return date.today(), False
+    try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            raise ValueError(value)
+        return date.fromisoformat(value), True
+    except ValueError:
+        raise InvalidSetting(TODAY_HOOK, env[TODAY_HOOK], "a date, YYYY-MM-DD") from None
+
+
+@dataclass(frozen=True)
+class PythonChoice:
+    """The version a request resolved to, and its line's stage (for the build's warnings)."""
+
+    version: PythonVersion
+    support: LineSupport
+
+
+@dataclass(eq=False)
+class UnknownPythonVersion(BuildpackError):
+    """A request (a range, or a line too new) that no available CPython satisfies."""
+
+    requested: RequestedPythonVersion
+    available: tuple[PythonVersion, ...]
+    target: str
+
+
+@dataclass(eq=False)
+class UnavailablePythonLine(BuildpackError):
+    """A request for a line the CPython list does not have at all (3.6, 2.7, 3.8)."""
+
+    requested: RequestedPythonVersion
+    support: LineSupport
+    """The requested line's own dates (3.6 reached end-of-life in 2021)."""
+    lines: tuple[tuple[int, int], ...]
+    """Every line offered for the target, newest first."""
+    nearest: Optional[LineSupport]
+    """The line closest to the one requested that builds (ties: the newer)."""
+    upgrade_to: Optional[LineSupport]
+    """The oldest available line that has not reached end-of-life, when not ``nearest``."""
+    target: str
+    custom_manifest: bool
+
+
+@dataclass(eq=False)
+class UnknownPythonPatch(BuildpackError):
+    """An exact release (3.12.99) that its line, available, does not have."""
+
+    requested: RequestedPythonVersion
+    support: LineSupport
+    patches: tuple[PythonVersion, ...]
+    """Every release of the line for the target, newest first."""
+    target: str
+    needs_allow_eol: bool
+    """The line is past its grace period: any patch of it also needs BP_PYTHON_ALLOW_EOL."""
+    upgrade_to: Optional[LineSupport]
+    custom_manifest: bool
+
+
+@dataclass(eq=False)
+class EndOfLifePythonVersion(BuildpackError):
+    """A request for a Python line past its end-of-life grace period."""
+
+    requested: RequestedPythonVersion
+    support: LineSupport
+    available: tuple[PythonVersion, ...]
+    """What builds without BP_PYTHON_ALLOW_EOL, newest first."""
+    upgrade_to: Optional[LineSupport]
+    """The oldest available line that has not reached end-of-life."""
+
+    @property
+    def line(self) -> tuple[int, int]:
+        return self.support.line
+
+
+def _line_of(version: PythonVersion) -> tuple[int, int]:
+    return (version.major, version.minor)
+
+
+def _exact(requested: RequestedPythonVersion) -> Optional[PythonVersion]:
+    """The one release an ``==X.Y.Z`` request names."""
+    match = re.fullmatch(r"===?([0-9]+\.[0-9]+\.[0-9]+)", requested.specifier, re.ASCII)
+    return PythonVersion.parse(match[1]) if match else None
+
+
+def _upgrade_to(versions: Sequence[PythonVersion], today: date) -> Optional[LineSupport]:
+    """The oldest line of ``versions`` that has not reached end-of-life."""
+    lines = sorted({_line_of(v) for v in versions})
+    for line in lines:
+        support = line_support(line, today)
+        if support.stage in (Stage.SUPPORTED, Stage.ENDING):
+            return support
+    return None
+
+
+def _nearest(line: tuple[int, int], lines: Sequence[tuple[int, int]]) -> Optional[tuple[int, int]]:
+    """The line of ``lines`` closest to ``line``: same major first (ties: the newer), else
+    the oldest of a newer major (2.7 -> 3.10) or the newest of an older one (4.0 -> 3.14)."""
+
+    def distance(other: tuple[int, int]) -> tuple[int, int, int]:
+        if other[0] == line[0]:
+            return (0, abs(other[1] - line[1]), -other[1])
+        toward = other[1] if other[0] > line[0] else -other[1]
+        return (abs(other[0] - line[0]), toward, 0)
+
+    return min(lines, key=distance) if lines else None
+
+
+def choose(
+    requested: RequestedPythonVersion,
+    available: Sequence[PythonVersion],
+    *,
+    target: str,
+    today: date,
+    allow_end_of_life: bool = False,
+    custom_manifest: bool = False,
+) -> PythonChoice:
+    """The newest available version that satisfies ``requested`` and may be built on
+    ``today``, with its line's stage; raise the error that says why there is none."""
+    offered = tuple(sorted(set(available), reverse=True))
+
+    def builds(version: PythonVersion) -> bool:
+        stage = line_support(_line_of(version), today).stage
+        return allow_end_of_life or stage is not Stage.ENDED
+
+    buildable = tuple(v for v in offered if builds(v))
+    upgrade_to = _upgrade_to(offered, today)
+    line = requested.single_line()
+    if line is not None:
+        support = line_support(line, today)
+        patches = tuple(v for v in offered if _line_of(v) == line)
+        if not patches:
+            lines = tuple(sorted({_line_of(v) for v in offered}, reverse=True))
+            nearest = _nearest(line, sorted({_line_of(v) for v in buildable}))
+            nearest_support = line_support(nearest, today) if nearest else None
+            raise UnavailablePythonLine(
+                requested,
+                support,
+                lines,
+                nearest_support,
+                upgrade_to if upgrade_to != nearest_support else None,
+                target,
+                custom_manifest,
+            )
+        matching = [v for v in patches if requested.matches(v)]
+        if not matching:
+            raise UnknownPythonPatch(
+                requested,
+                support,
+                patches,
+                target,
+                not builds(patches[0]),
+                upgrade_to,
+                custom_manifest,
+            )
+        if not builds(matching[0]):
+            raise EndOfLifePythonVersion(requested, support, buildable, upgrade_to)
+        return PythonChoice(matching[0], support)
+    candidates = [v for v in buildable if requested.matches(v)]
+    if candidates:
+        return PythonChoice(candidates[0], line_support(_line_of(candidates[0]), today))
+    refused = [v for v in offered if requested.matches(v)]
+    if refused:
+        support = line_support(_line_of(refused[0]), today)
+        raise EndOfLifePythonVersion(requested, support, buildable, upgrade_to)
+    raise UnknownPythonVersion(requested, buildable or offered, target)
+
+
 def resolve(
     requested: RequestedPythonVersion,
     available: Sequence[PythonVersion],
@@ -210,30 +439,10 @@ def resolve(
     today: date,
     allow_end_of_life: bool = False,
 ) -> PythonVersion:
-    """The newest available version that satisfies ``requested`` and is not end-of-life."""
-    offered = tuple(sorted(set(available), reverse=True))
-
-    def is_eol(line: tuple[int, int]) -> bool:
-        eol = end_of_life(*line)
-        return eol is not None and eol < today and not allow_end_of_life
-
-    supported = tuple(v for v in offered if not is_eol((v.major, v.minor)))
-    line = requested.single_line()
-    if line is not None and is_eol(line):
-        raise EndOfLifePythonVersion(requested, line, end_of_life(*line), supported)  # type: ignore[arg-type]
-    candidates = [v for v in supported if requested.matches(v)]
-    if candidates:
-        return candidates[0]
-    eol_matches = [v for v in offered if requested.matches(v)]
-    if eol_matches:
-        newest = eol_matches[0]
-        raise EndOfLifePythonVersion(
-            requested,
-            (newest.major, newest.minor),
-            end_of_life(newest.major, newest.minor),  # type: ignore[arg-type]
-            supported,
-        )
-    raise UnknownPythonVersion(requested, supported or offered, target)
+    """The version :func:`choose` picks."""
+    return choose(
+        requested, available, target=target, today=today, allow_end_of_life=allow_end_of_life
+    ).version
 
 
 def newer_patch(

@@ -1,7 +1,9 @@
-"""CPython manifests (buildpack.toml, BP_CPYTHON_MANIFEST) and dependency mirrors."""
+"""CPython manifests (the data file, buildpack.toml, BP_CPYTHON_MANIFEST) and dependency
+mirrors."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.bindings import Binding, read_bindings
 from python_cnb.distributions import (
+    DATA_FILE,
     Distribution,
     InvalidManifest,
     InvalidMirror,
@@ -306,37 +309,82 @@ def test_checksum_hint() -> None:
 
 
 def test_load_distributions(tmp_path: Path) -> None:
-    metadata = {"dependencies": [_dependency("3.13.9")]}
-    assert [str(d.version) for d in load_distributions(metadata, None, 5)] == ["3.13.9"]
-    assert [str(d.version) for d in load_distributions(metadata, "", 5)] == ["3.13.9"]
-    manifest = _manifest_file(tmp_path)
-    assert [str(d.version) for d in load_distributions(metadata, str(manifest), 5)] == [
+    data_file = tmp_path / "cpython.toml"
+    data_file.write_text(toml_file.dumps({"dependencies": [_dependency("3.13.9")]}))
+    for unset in (None, ""):
+        loaded = load_distributions(unset, 5, data_file=data_file)
+        assert [str(d.version) for d in loaded] == ["3.13.9"]
+    manifest = str(_manifest_file(tmp_path))
+    assert [str(d.version) for d in load_distributions(manifest, 5, data_file=data_file)] == [
         "3.12.12",
         "3.12.12",
     ]
+    data_file.write_text("")
     with pytest.raises(InvalidManifest) as caught:
-        load_distributions({}, None, 5)
-    assert caught.value.source == "buildpack.toml"
+        load_distributions(None, 5, data_file=data_file)
+    assert caught.value.source == "python-cnb's cpython.toml"
 
 
-def test_the_buildpacks_own_dependencies() -> None:
-    metadata = toml_file.read(REPO / "buildpack.toml")["metadata"]
-    distributions = load_distributions(metadata, None, 5)
-    assert len(distributions) == 12
+# --- the buildpack's own list ------------------------------------------------------------------
+
+SOURCE = REPO / "tools" / "data" / "cpython-distributions-all.toml"
+"""The generator's input (a copy of the team's list of every python-build-standalone release)."""
+
+
+def test_the_data_file_is_the_default_and_ships_with_the_package() -> None:
+    assert DATA_FILE == REPO / "src" / "python_cnb" / "data" / "cpython.toml"
+    assert load_distributions(None, 5) == parse_manifest(toml_file.read(DATA_FILE), "x")
+
+
+def test_the_data_file_holds_every_release_of_the_source_with_its_checksum() -> None:
+    source = toml_file.read(SOURCE)["distributions"]
+    raw = toml_file.read(DATA_FILE)["dependencies"]
+    assert len(source) == len(raw) == 178
+    for entry in raw:
+        assert re.fullmatch(r"sha256:[0-9a-f]{64}", entry["checksum"]), entry
+    distributions = load_distributions(None, 5)
+    assert {(str(d.version), d.arch, d.uri, d.sha256) for d in distributions} == {
+        (e["version"], e["arch"], e["url"], e["sha256"]) for e in source
+    }
+    assert all(d.os == "linux" and d.purl and d.cpe and d.licenses for d in distributions)
+
+
+def test_the_data_file_has_both_architectures_for_each_version() -> None:
+    source = toml_file.read(SOURCE)["distributions"]
+    distributions = load_distributions(None, 5)
     for arch in ("amd64", "arm64"):
-        versions = sorted(d.version for d in for_target(distributions, "linux", arch))
-        assert len(versions) == 6
-        assert (versions[0], versions[-1]) == (V("3.9.25"), V("3.14.7"))
-        assert len({v.line for v in versions}) == 6
-    for distribution in distributions:
-        assert distribution.uri.startswith(
-            "https://github.com/astral-sh/python-build-standalone/releases/download/"
+        wanted = {e["version"] for e in source if e["arch"] == arch}
+        offered = [str(d.version) for d in for_target(distributions, "linux", arch)]
+        assert len(offered) == len(set(offered)) == len(wanted) == 89
+        assert set(offered) == wanted
+    lines = {d.version.line for d in distributions}
+    assert lines == {"3.9", "3.10", "3.11", "3.12", "3.13", "3.14"}
+    assert {"3.10.2", "3.10.7", "3.12.7", "3.12.0", "3.9.10"} <= {
+        str(d.version) for d in distributions
+    }
+
+
+def test_buildpack_toml_shows_the_newest_patch_of_each_line() -> None:
+    metadata = toml_file.read(REPO / "buildpack.toml")["metadata"]
+    shown = parse_manifest({"metadata": metadata}, "buildpack.toml")
+    everything = load_distributions(None, 5)
+    assert len(shown) == 12
+    assert set(shown) <= set(everything)
+    for arch in ("amd64", "arm64"):
+        newest: dict[str, PythonVersion] = {}
+        for d in for_target(everything, "linux", arch):
+            newest[d.version.line] = max(newest.get(d.version.line, d.version), d.version)
+        assert sorted(d.version for d in for_target(shown, "linux", arch)) == sorted(
+            newest.values()
         )
-        assert f"cpython-{distribution.version}%2B" in distribution.uri
-        assert distribution.purl.startswith(f"pkg:generic/cpython@{distribution.version}?")
-        assert distribution.cpe == f"cpe:2.3:a:python:python:{distribution.version}:*:*:*:*:*:*:*"
-        assert distribution.licenses == ("PSF-2.0",)
-    assert len({d.sha256 for d in distributions}) == 12
+    assert {str(d.version) for d in shown} == {
+        "3.9.25",
+        "3.10.21",
+        "3.11.16",
+        "3.12.14",
+        "3.13.15",
+        "3.14.7",
+    }
 
 
 # --- mirrors -----------------------------------------------------------------------------------

