@@ -8,12 +8,14 @@ reported as an internal error with its traceback by ``__main__``.
 
 from __future__ import annotations
 
+import errno
 import functools
 import textwrap
 from typing import Iterable
 
 from python_cnb.archive import UnsafeArchive
 from python_cnb.build_secrets import InvalidBinding
+from python_cnb.buildpack_error import FileSystemFault
 from python_cnb.cnb.context import MissingContextError
 from python_cnb.dependencies import ServerNotInstalled
 from python_cnb.distributions import InvalidManifest, InvalidMirror
@@ -31,7 +33,7 @@ from python_cnb.package_manager import (
 )
 from python_cnb.pipfile_lock import InvalidPipfileLock
 from python_cnb.procfile import InvalidProcfile
-from python_cnb.project_files import InvalidProjectFile
+from python_cnb.project_files import InvalidProjectFile, OutsideApp
 from python_cnb.python_version import (
     DEFAULT_ORIGIN,
     EndOfLifePythonVersion,
@@ -50,7 +52,8 @@ ISSUES_URL = "https://github.com/python-cnb/python-cnb/issues"
 def _quote(text: str) -> str:
     """Show a user's text exactly, indented, with invisible characters made visible."""
     shown = text.replace("\t", "\\t").replace("\r", "\\r").replace("\ufeff", "\\ufeff")
-    lines = shown.splitlines() or [""]
+    shown = shown.replace("\0", "\\x00")
+    lines = _clip(shown.splitlines() or [""])
     return "\n".join(f'    "{line}"' if len(lines) == 1 else f"    | {line}" for line in lines)
 
 
@@ -241,7 +244,10 @@ _PROCFILE_PROBLEMS = {
     "syntax": "A Procfile line must read `<process type>: <command>`, e.g. "
     "`web: gunicorn app:app`.",
     "type": "A process type may contain only letters, digits, '.', '_' and '-'.",
+    "dot-type": "A process type cannot be '.' or '..': the lifecycle makes "
+    "/cnb/process/<type> for each type.",
     "empty-command": "The command after the colon is empty.",
+    "nul": "The command holds a NUL byte (shown as \\x00), which no process can be started with.",
     "duplicate": "Each process type may appear only once.",
 }
 
@@ -455,6 +461,63 @@ def _(error: ServerNotInstalled) -> tuple[str, str]:
             "unset BP_PYTHON_NO_SERVER_INSTALL, or",
             "choose the web process yourself with a Procfile or BP_WEB_COMMAND.",
         ),
+    )
+
+
+# --- Bad input and faults: files the OS refuses, files outside the app, hostile sizes ------
+
+_QUOTED_LINES = 20
+_QUOTED_WIDTH = 200
+
+
+def _clip(lines: list[str]) -> list[str]:
+    """At most :data:`_QUOTED_LINES` lines of :data:`_QUOTED_WIDTH` characters: a quote
+    shows what is wrong, not a megabyte of it."""
+    clipped = [
+        f"{line[:_QUOTED_WIDTH]}… ({len(line)} characters)" if len(line) > _QUOTED_WIDTH else line
+        for line in lines[:_QUOTED_LINES]
+    ]
+    if len(lines) > _QUOTED_LINES:
+        clipped.append(f"… ({len(lines) - _QUOTED_LINES} more lines)")
+    return clipped
+
+
+_FAULT_FIXES = {
+    errno.EACCES: "Make it readable (and its directories searchable) by the user the build "
+    "runs as, e.g. `chmod a+r {path}`, or remove it from the app.",
+    errno.EROFS: "The file system is mounted read-only: give the build a writable one.",
+    errno.EIO: "The disk or file system failed: check the build machine's storage.",
+    errno.ELOOP: "Replace the symlink loop with a real file, or remove it.",
+    errno.ENOSPC: "Free disk space on the build machine (or give the build's volume more), "
+    "then build again.",
+}
+_FAULT_FIXES[errno.EPERM] = _FAULT_FIXES[errno.EACCES]
+_FAULT_FIXES[errno.EDQUOT] = _FAULT_FIXES[errno.ENOSPC]
+
+
+@describe.register
+def _(error: FileSystemFault) -> tuple[str, str]:
+    code = errno.errorcode.get(error.errno, str(error.errno))
+    full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+    title = error.reason if full or not error.path else f"Cannot {error.doing} {error.path}"
+    return title, _lines(
+        f"python-cnb could not {error.doing} {error.path}: {error.reason} ({code})."
+        if error.path
+        else f"The operating system stopped the build: {error.reason} ({code}).",
+        "This is a problem of the build machine or the app's files, not of python-cnb. "
+        "Nothing was exported: the previous image and the cached layers are unchanged.",
+        _FAULT_FIXES.get(error.errno, "").format(path=error.path or "the file"),
+    )
+
+
+@describe.register
+def _(error: OutsideApp) -> tuple[str, str]:
+    return f"{error.file} points outside the app", _lines(
+        f"The app's {error.file} resolves to:\n{_quote(error.target)}\nwhich is not inside the "
+        "app directory.",
+        "python-cnb reads this file and may print parts of it, so it reads only files inside "
+        "the app; it did not read this one.",
+        f"Replace {error.file} with a regular file (or a symlink to a file inside the app).",
     )
 
 
