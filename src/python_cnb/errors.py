@@ -20,7 +20,7 @@ from python_cnb.cnb.context import MissingContextError
 from python_cnb.dependencies import ServerNotInstalled
 from python_cnb.distributions import InvalidManifest, InvalidMirror
 from python_cnb.django import CollectstaticFailed, in_directory
-from python_cnb.download import ChecksumMismatch, DownloadFailed
+from python_cnb.download import ChecksumMismatch, DownloadFailed, DownloadTooLarge, DownloadTooSlow
 from python_cnb.forbidden_env import FORBIDDEN, ForbiddenEnvironment
 from python_cnb.installers import DependencyConflict, LockFileOutOfDate
 from python_cnb.layers.uv import ToolInstallFailed
@@ -518,6 +518,44 @@ def _(error: OutsideApp) -> tuple[str, str]:
         "python-cnb reads this file and may print parts of it, so it reads only files inside "
         "the app; it did not read this one.",
         f"Replace {error.file} with a regular file (or a symlink to a file inside the app).",
+    )
+
+
+def _size(count: int) -> str:
+    return f"{count} bytes" if count < 1024 * 1024 else f"{count / 1024 / 1024:.1f} MB"
+
+
+@describe.register
+def _(error: DownloadTooLarge) -> tuple[str, str]:
+    limit = (
+        f"the {_size(error.limit)} the CPython manifest pins for it"
+        if error.pinned
+        else f"the limit of {_size(error.limit)} (BP_PYTHON_DOWNLOAD_MAX_SIZE)"
+    )
+    return "Download too large", _lines(
+        f"Downloading\n{_quote(mask(error.url))}\nwas stopped at {_size(error.size)}: more than "
+        f"{limit}.",
+        "Nothing was installed, and the cached layers from the previous build are unchanged.",
+        "A server (or a proxy between you and it) that sends more than the pinned file is "
+        "broken or hostile: check BP_DEPENDENCY_MIRROR and BP_CPYTHON_MANIFEST. If the file is "
+        "really this large, raise BP_PYTHON_DOWNLOAD_MAX_SIZE (in MB)"
+        + (" or fix the size in the manifest." if error.pinned else "."),
+    )
+
+
+@describe.register
+def _(error: DownloadTooSlow) -> tuple[str, str]:
+    tries = "once" if error.attempts == 1 else f"{error.attempts} times"
+    return "Download too slow", _lines(
+        f"Downloading\n{_quote(mask(error.url))}\ndid not finish within {error.deadline:g} "
+        f"seconds (tried {tries}; {_size(error.received)} received in the last try).",
+        "Nothing was installed, and the cached layers from the previous build are unchanged.",
+        "How to fix it:\n"
+        + _steps(
+            "If the network is slow today, try the build again.",
+            "Behind a slow link, raise BP_PYTHON_DOWNLOAD_DEADLINE (seconds for the whole "
+            "download, retries included), or set BP_DEPENDENCY_MIRROR to a nearer mirror.",
+        ),
     )
 
 
