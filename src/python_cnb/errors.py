@@ -267,11 +267,7 @@ def _(error: InvalidProcfile) -> tuple[str, str]:
 
 @describe.register
 def _(error: CommandFailed) -> tuple[str, str]:
-    printed = (
-        f"Its last lines of output:\n{textwrap.indent(tail(error.output, 15), '    ')}"
-        if error.output.strip()
-        else "It printed nothing."
-    )
+    printed = _output_with_reason(error.output) if error.output.strip() else "It printed nothing."
     return f"'{error.display}' failed", _lines(
         f"The command '{error.display}' failed (exit status {error.exit_code}). {printed}",
         "See the full output above. The cached layers from the previous build are unchanged.",
@@ -556,6 +552,49 @@ def _(error: DownloadTooSlow) -> tuple[str, str]:
             "Behind a slow link, raise BP_PYTHON_DOWNLOAD_DEADLINE (seconds for the whole "
             "download, retries included), or set BP_DEPENDENCY_MIRROR to a nearer mirror.",
         ),
+    )
+
+
+_TRACEBACK = "Traceback (most recent call last):"
+_CHAINED = (
+    "During handling of the above exception, another exception occurred:",
+    "The above exception was the direct cause of the following exception:",
+)
+
+
+def _split_tracebacks(output: str) -> tuple[list[str], list[str]]:
+    """``(exception lines, other lines)`` of a tool's output: each Python traceback's frames
+    are dropped, its final ``Error: reason`` line kept apart (pip-tools prints three chained
+    tracebacks for a missing package; the reason is the last line of the last one)."""
+    reasons: list[str] = []
+    others: list[str] = []
+    in_frames = False
+    for line in output.splitlines():
+        if line.strip() == _TRACEBACK:
+            in_frames = True
+        elif line.strip() in _CHAINED or (in_frames and (line[:1].isspace() or not line)):
+            continue
+        elif in_frames:
+            in_frames = False
+            reasons.append(line)
+        else:
+            others.append(line)
+    return reasons, others
+
+
+def _output_with_reason(output: str) -> str:
+    """The last lines of a failed command's output; a traceback's reason first, and its
+    frames left out."""
+    reasons, others = _split_tracebacks(output)
+    if not reasons:
+        return f"Its last lines of output:\n{textwrap.indent(tail(output, 15), '    ')}"
+    said = "\n".join(others).strip()
+    return _lines(
+        f"It stopped with this error:\n    {reasons[-1]}",
+        f"Its last lines of output, without the traceback:\n"
+        f"{textwrap.indent(tail(said, 15), '    ')}"
+        if said
+        else "",
     )
 
 

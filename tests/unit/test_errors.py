@@ -480,3 +480,44 @@ def test_quotes_are_clipped() -> None:
     assert f'"3.{"9" * 198}… (5002 characters)"' in body
     _, body = describe(InvalidProcfile("Procfile", 1, "web: a\0b", "nul"))
     assert '"web: a\\x00b"' in body
+
+
+PIP_TOOLS_OUTPUT = """\
+Traceback (most recent call last):
+  File "/layers/pip/lib/python3.12/site-packages/pip/_internal/resolver.py", line 97, in resolve
+    result = self._result = resolver.resolve(
+                            ^^^^^^^^^^^^^^^^^
+pip._vendor.resolvelib.resolvers.ResolutionImpossible: [RequirementInformation(nopkg)]
+
+The above exception was the direct cause of the following exception:
+
+Traceback (most recent call last):
+  File "/layers/pip/lib/python3.12/site-packages/piptools/resolver.py", line 600, in _do_resolve
+    resolver.resolve(
+pip._internal.exceptions.DistributionNotFound: No matching distribution found for nopkg
+
+During handling of the above exception, another exception occurred:
+
+Traceback (most recent call last):
+  File "/layers/pip/bin/pip-compile", line 8, in <module>
+    sys.exit(cli())
+  File "/layers/pip/lib/python3.12/site-packages/piptools/scripts/compile.py", line 500, in cli
+    raise
+pip._internal.exceptions.DistributionNotFound: No matching distribution found for nopkg
+"""
+
+
+def test_a_tools_traceback_gives_its_reason_first() -> None:
+    """LOW-2: pip-tools' triple-chained traceback filled the block; the reason was last."""
+    output = "Looking in indexes: http://127.0.0.1:3141/simple/\n" + PIP_TOOLS_OUTPUT
+    _, body = describe(CommandFailed("pip-compile requirements.txt", 1, output))
+    assert body.startswith(
+        "The command 'pip-compile requirements.txt' failed (exit status 1). It stopped with "
+        "this error:\n"
+        "    pip._internal.exceptions.DistributionNotFound: No matching distribution found for "
+        "nopkg\n\n"
+        "Its last lines of output, without the traceback:\n"
+        "    Looking in indexes: http://127.0.0.1:3141/simple/\n\n"
+        "See the full output above."
+    )
+    assert 'File "' not in body
