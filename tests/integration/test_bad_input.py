@@ -281,3 +281,17 @@ def test_a_megabyte_word_in_a_procfile_and_an_app_file_too_deep_to_parse(
     lifecycle.build(app)
     web = lifecycle.start("web")
     assert web.wait_for_http("/") == (200, "bad input survived\n")
+
+
+def test_a_tools_traceback_gives_its_reason_first(lifecycle: Lifecycle) -> None:
+    """LOW-2: pip-tools prints three chained tracebacks for a missing package; the block
+    held 15 frames and the reason was only the last line."""
+    app = lifecycle.app("bad_input")
+    (app / "base.txt").write_text("Flask==3.1.3\nno-such-package-anywhere==1.0\n")
+    result = lifecycle.build(app, {"BP_PYTHON_INSTALLER": "pip"}, expect_success=False)
+    block = assert_one_error_block(result, "'pip-compile requirements.txt' failed")
+    reason = block.split("It stopped with this error:\n")[1].splitlines()[0]
+    assert reason.endswith(
+        "DistributionNotFound: No matching distribution found for no-such-package-anywhere==1.0"
+    )
+    assert 'File "' not in block
