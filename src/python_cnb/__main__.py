@@ -7,11 +7,11 @@ import traceback
 from typing import Sequence
 
 from python_cnb import output
-from python_cnb.buildpack_error import BuildpackError
+from python_cnb.buildpack_error import BuildpackError, file_system_fault
 from python_cnb.cnb.context import MissingContextError
 
 
-def run(argv: Sequence[str]) -> int:
+def run(argv: Sequence[str]) -> int:  # noqa: PLR0911 - one return per outcome
     """Run a phase and return its exit code: detect 0/100; build 0; errors 1."""
     phase = argv[0] if argv else ""
     try:
@@ -29,19 +29,32 @@ def run(argv: Sequence[str]) -> int:
         print("usage: python -m python_cnb detect|build", file=sys.stderr)
         return 2
     except (BuildpackError, MissingContextError) as error:
-        from python_cnb.errors import describe
-
-        title, body = describe(error)
-        output.error(title, body)
-        return 1
+        return _report(error)
+    except OSError as error:
+        # A full disk or an unreadable file is the machine's or the app's, not a bug: one
+        # block naming the file and the OS error. Other OS errors are bugs (below).
+        fault = file_system_fault(error)
+        return _internal_error() if fault is None else _report(fault)
     except KeyboardInterrupt:
         output.error("Build interrupted", "The build was stopped before it finished.")
         return 1
     except Exception:
-        from python_cnb.errors import internal_error_body
+        return _internal_error()
 
-        output.error("Internal buildpack error", internal_error_body(traceback.format_exc()))
-        return 1
+
+def _report(error: Exception) -> int:
+    from python_cnb.errors import describe
+
+    title, body = describe(error)
+    output.error(title, body)
+    return 1
+
+
+def _internal_error() -> int:
+    from python_cnb.errors import internal_error_body
+
+    output.error("Internal buildpack error", internal_error_body(traceback.format_exc()))
+    return 1
 
 
 def main() -> None:

@@ -92,9 +92,12 @@ RUNNERS = {
 
 
 def _parse(path: Path) -> Optional[ast.Module]:
+    """The module's tree, or None when it cannot be had: a syntax error, or source nested
+    too deeply for the parser (``x = ------...1``: MemoryError "Parser stack overflowed",
+    RecursionError during AST construction), which the app's own import would hit too."""
     try:
         return ast.parse(path.read_text(encoding="utf-8", errors="replace"), filename=str(path))
-    except (SyntaxError, ValueError, OSError):
+    except (SyntaxError, ValueError, OSError, MemoryError, RecursionError):
         return None
 
 
@@ -305,10 +308,18 @@ def _serves_on_import(tree: ast.Module, imports: Dict[str, str]) -> Optional[str
 
 def inspect_module(path: Path) -> Optional[Dict[str, Any]]:
     """Callables, frameworks and script code of one module file, or None when it does not
-    parse."""
+    parse (or nests too deeply for this inspector's recursive walk, as ``a.b.c...``
+    thousands long does: skipped like a syntax error)."""
     tree = _parse(path)
     if tree is None:
         return None
+    try:
+        return _inspect_tree(tree)
+    except RecursionError:
+        return None
+
+
+def _inspect_tree(tree: ast.Module) -> Dict[str, Any]:
     imports = _imports(tree)
     frameworks = sorted(
         {origin.split(".")[0] for origin in imports.values()} & (ASGI_FRAMEWORKS | WSGI_FRAMEWORKS)
@@ -348,6 +359,13 @@ def _settings_module(manage_py: Path) -> Optional[str]:
     tree = _parse(manage_py)
     if tree is None:
         return None
+    try:
+        return _settings_in(tree)
+    except RecursionError:
+        return None
+
+
+def _settings_in(tree: ast.Module) -> Optional[str]:
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Call)

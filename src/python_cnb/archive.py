@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Optional
 
-from python_cnb.buildpack_error import BuildpackError
+from python_cnb.buildpack_error import BuildpackError, file_system_fault
 
 
 @dataclass(eq=False)
@@ -71,10 +72,34 @@ def extract(archive: Path, destination: Path, *, strip_components: int = 0) -> N
 
     Every member goes through the stdlib ``data`` filter (no absolute paths, no ``..``, no
     links out of the destination, no devices, no setuid bits) after ``strip_components``
-    leading path components are removed from its name and from hard link targets.
+    leading path components are removed from its name and from hard link targets. The
+    filter judges each member against the tree as it is at that moment, so a symlink that
+    resolves inside can be turned outward by a later one (``a -> k/q/../x``, then
+    ``k/q -> ../..``): once everything is extracted, every symlink is resolved again in the
+    final tree, whatever the member order (LOW-4). An OS error while writing (a full disk)
+    is a FileSystemFault naming the destination.
     """
     destination.mkdir(parents=True, exist_ok=True)
+    try:
+        links = _extract_members(archive, destination, strip_components)
+    except OSError as error:
+        fault = file_system_fault(error, f"extract {archive.name} into", str(destination))
+        if fault is None:
+            raise
+        raise fault from None
+    root = os.path.realpath(destination)
+    for name in links:
+        target = os.path.realpath(destination / name)
+        if target != root and not target.startswith(root + os.sep):
+            raise UnsafeArchive(
+                str(archive), name, "a chain of symlinks that leads outside the destination"
+            )
+
+
+def _extract_members(archive: Path, destination: Path, strip_components: int) -> list[str]:
+    """Extract every member; the names of the symlinks made."""
     data_filter = getattr(tarfile, "data_filter", None)
+    links: list[str] = []
     with tarfile.open(archive) as tar:
         for member in tar:
             if not _strip_member(member, strip_components, archive):
@@ -91,8 +116,11 @@ def extract(archive: Path, destination: Path, *, strip_components: int = 0) -> N
             if filtered.isdir():
                 (destination / filtered.name).mkdir(parents=True, exist_ok=True)
                 continue
+            if filtered.issym():
+                links.append(filtered.name)
             (destination / filtered.name).parent.mkdir(parents=True, exist_ok=True)
             if data_filter is not None:
                 tar.extract(filtered, destination, set_attrs=True, filter="fully_trusted")
             else:  # pragma: no cover - older bootstrap interpreters
                 tar.extract(filtered, destination, set_attrs=True)
+    return links

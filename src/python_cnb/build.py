@@ -17,6 +17,7 @@ from python_cnb.dependencies import ensure_server, install_dependencies
 from python_cnb.dependency_plan import DependencyPlan, plan_dependencies, plan_hashes
 from python_cnb.distributions import Distribution, apply_mirror, for_target, load_distributions
 from python_cnb.django import collectstatic, django_installed
+from python_cnb.download import configure as download_limits
 from python_cnb.download import ssl_context
 from python_cnb.errors import policy_date_note, python_support_warning
 from python_cnb.forbidden_env import check_forbidden_env
@@ -44,6 +45,7 @@ def build(ctx: BuildContext) -> None:
     """Build the app: check the configuration, then Python, dependencies, processes."""
     settings = Settings.from_env(ctx.env)
     output.configure(debug=settings.debug)
+    download_limits(max_bytes=settings.download_max_bytes, deadline=settings.download_deadline)
     output.info(f"python-cnb {ctx.buildpack.version} for {ctx.target.describe()}")
     check_forbidden_env(ctx.env)
     bindings = read_bindings(ctx.platform_dir, ctx.env)

@@ -13,6 +13,7 @@ the same shape (``[[dependencies]]``, ``[[metadata.dependencies]]``, or the
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import ssl
 import urllib.error
@@ -25,6 +26,7 @@ from typing import Any, Iterable, Mapping, Optional
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.bindings import Binding, bindings_of_type
+from python_cnb.download import DownloadTooLarge, read_limited
 from python_cnb.python_version import PythonVersion
 
 CPYTHON_ID = "cpython"
@@ -46,20 +48,12 @@ class Distribution:
     cpe: str = ""
     licenses: tuple[str, ...] = ()
     source: str = ""
+    size: Optional[int] = None
+    """The archive's size in bytes, when the manifest pins it: a download stops past it."""
 
     def with_uri(self, uri: str) -> Distribution:
         """The same distribution downloaded from elsewhere."""
-        return Distribution(
-            self.version,
-            uri,
-            self.sha256,
-            self.os,
-            self.arch,
-            self.purl,
-            self.cpe,
-            self.licenses,
-            self.source,
-        )
+        return dataclasses.replace(self, uri=uri)
 
 
 @dataclass(eq=False)
@@ -121,6 +115,10 @@ def parse_manifest(
         if not _SHA256.fullmatch(sha256):
             problems.append(f"{where} ({version}): checksum must be sha256:<64 hex digits>")
             continue
+        size = entry.get("size")
+        if size is not None and (type(size) is not int or size <= 0):
+            problems.append(f"{where} ({version}): size must be a whole number of bytes")
+            continue
         distributions.append(
             Distribution(
                 version=version,
@@ -132,6 +130,7 @@ def parse_manifest(
                 cpe=str(entry.get("cpe", "")),
                 licenses=_licenses(entry.get("licenses", ())),
                 source=str(entry.get("source", "")),
+                size=size,
             )
         )
     if not distributions and not problems:
@@ -141,28 +140,44 @@ def parse_manifest(
     return tuple(distributions)
 
 
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+"""The largest manifest read (python-build-standalone's full list is under 100 kB)."""
+
+
 def load_manifest(
     location: str, timeout: float, context: Optional[ssl.SSLContext] = None
 ) -> tuple[Distribution, ...]:
     """Read ``BP_CPYTHON_MANIFEST``: a file path, or a file/http/https URL (trusting
-    ``context``'s certificates, e.g. a ``ca-certificates`` binding's)."""
+    ``context``'s certificates, e.g. a ``ca-certificates`` binding's; credentials in the
+    URL are sent as basic auth). At most :data:`MAX_MANIFEST_BYTES` are read."""
     scheme = urllib.parse.urlsplit(location).scheme
     try:
         if scheme in ("http", "https", "file"):
-            with urllib.request.urlopen(location, timeout=timeout, context=context) as response:  # noqa: S310
-                text = response.read().decode("utf-8")
+            data = read_limited(
+                location, timeout=timeout, context=context, max_bytes=MAX_MANIFEST_BYTES
+            )
             base = location
         else:
             path = Path(location)
-            text = path.read_text(encoding="utf-8")
+            with path.open("rb") as stream:
+                data = stream.read(MAX_MANIFEST_BYTES + 1)
+            if len(data) > MAX_MANIFEST_BYTES:
+                raise DownloadTooLarge(location, MAX_MANIFEST_BYTES, len(data), pinned=False)
             base = str(path.resolve())
-        data = toml_file.loads(text)
+        text = data.decode("utf-8")
+        parsed = toml_file.loads(text)
+    except DownloadTooLarge as error:
+        limit = error.limit
+        shown = f"{limit // 1024 // 1024} MB" if limit % (1024 * 1024) == 0 else f"{limit} bytes"
+        raise InvalidManifest(location, (f"it is larger than {shown}",)) from None
     except urllib.error.HTTPError as error:
         error.close()  # it holds the connection
         raise InvalidManifest(location, (f"it cannot be read: {error}",)) from None
-    except (OSError, UnicodeDecodeError, toml_file.TOMLDecodeError) as error:
+    except (OSError, UnicodeDecodeError, toml_file.TOMLDecodeError, ValueError) as error:
         raise InvalidManifest(location, (f"it cannot be read: {error}",)) from None
-    return parse_manifest(data, location, base)
+    except RecursionError:
+        raise InvalidManifest(location, ("it is nested too deeply",)) from None
+    return parse_manifest(parsed, location, base)
 
 
 def for_target(

@@ -1,7 +1,15 @@
-"""Downloads that stream to disk, time out, retry, and check a SHA-256 before use."""
+"""Downloads that stream to disk, time out, retry, and check a SHA-256 before use.
+
+Every download is bounded: in time (``timeout`` seconds without progress on a read, and a
+``deadline`` for the whole download, retries included, so a server that drips a byte a
+second cannot hold a build forever) and in size (the size the manifest pins, or
+``max_bytes``). Credentials in a URL (``https://user:password@host/...``) are sent as HTTP
+basic auth to that URL's origin only, never on a redirect to another one.
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
 import socket
@@ -14,9 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable, Mapping, Optional
 
+from python_cnb import output
 from python_cnb.buildpack_error import BuildpackError
 
 CHUNK = 1024 * 1024
+DEFAULT_MAX_BYTES = 1024 * 1024 * 1024
+"""The most a download may be when nothing pins its size (BP_PYTHON_DOWNLOAD_MAX_SIZE)."""
+DEFAULT_DEADLINE = 900.0
+"""Seconds a download may take in all, retries included (BP_PYTHON_DOWNLOAD_DEADLINE)."""
 
 
 @dataclass(eq=False)
@@ -37,8 +50,76 @@ class ChecksumMismatch(BuildpackError):
     actual: str
 
 
+@dataclass(eq=False)
+class DownloadTooLarge(BuildpackError):
+    """A download larger than its pinned size or the size limit."""
+
+    url: str
+    limit: int
+    size: int
+    """What the server announced (Content-Length) or sent before it was stopped."""
+    pinned: bool
+    """True when the limit is the size the manifest pins, False for the setting."""
+
+
+@dataclass(eq=False)
+class DownloadTooSlow(BuildpackError):
+    """A download that did not finish within its deadline."""
+
+    url: str
+    deadline: float
+    received: int
+    attempts: int
+
+
+@dataclass
+class Limits:
+    """The bounds of every download of a build (see :func:`configure`)."""
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    deadline: float = DEFAULT_DEADLINE
+
+
+_limits = Limits()
+
+
+def configure(*, max_bytes: int, deadline: float) -> None:
+    """Set the size limit and deadline of the build's downloads (from its settings)."""
+    _limits.max_bytes, _limits.deadline = max_bytes, deadline
+
+
 class _Permanent(Exception):
     """A failure that retrying cannot fix (404, 403...)."""
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+class _TooSlow(Exception):
+    pass
+
+
+def split_credentials(url: str) -> tuple[str, Optional[str]]:
+    """``url`` without its ``user:password@``, and the ``Authorization`` header they make.
+
+    urllib does not read userinfo: it takes ``bob:pw@127.0.0.1`` for the host name. The
+    password is registered as a secret, so that no log line shows it even decoded."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        if "@" not in parts.netloc or parts.scheme.lower() not in ("http", "https"):
+            return url, None
+        user = urllib.parse.unquote(parts.username or "")
+        password = urllib.parse.unquote(parts.password or "")
+    except ValueError:  # not a URL urllib can take apart: the request will say so
+        return url, None
+    netloc = parts.netloc.rpartition("@")[2]
+    for secret in (password, parts.password or ""):
+        output.register_secret(secret)
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc)), f"Basic {token}"
 
 
 def ssl_context(extra_ca_files: tuple[Path, ...] = ()) -> ssl.SSLContext:
@@ -96,17 +177,41 @@ def open_url(
     return response
 
 
+def request_for(
+    url: str, headers: Mapping[str, str], accept: Optional[str] = None
+) -> urllib.request.Request:
+    """A GET of ``url`` with its credentials as basic auth (unless ``headers`` already
+    authorize it) and python-cnb's User-Agent."""
+    clean, authorization = split_credentials(url)
+    sent = {"User-Agent": "python-cnb", **headers}
+    if accept:
+        sent["Accept"] = accept
+    if authorization and not any(name.lower() == "authorization" for name in sent):
+        sent["Authorization"] = authorization
+    return urllib.request.Request(clean, headers=sent)  # noqa: S310
+
+
+def _remaining(end: float) -> float:
+    left = end - time.monotonic()
+    if left <= 0:
+        raise _TooSlow
+    return left
+
+
 def _fetch_once(
     url: str,
     destination: Path,
     timeout: float,
     context: ssl.SSLContext,
     headers: Mapping[str, str],
+    max_bytes: int,
+    end: float,
+    received: list[int],
 ) -> str:
     digest = hashlib.sha256()
-    request = urllib.request.Request(url, headers={"User-Agent": "python-cnb", **headers})  # noqa: S310
     try:
-        response = open_url(request, timeout=timeout, context=context)
+        request = request_for(url, headers)
+        response = open_url(request, timeout=min(timeout, _remaining(end)), context=context)
     except urllib.error.HTTPError as error:
         error.close()  # it holds the connection
         if error.code in (408, 429) or error.code >= 500:
@@ -121,13 +226,21 @@ def _fetch_once(
         raise _Permanent(str(error)) from None
     with response, destination.open("wb") as stream:
         expected_length = response.headers.get("Content-Length")
-        received = 0
-        while chunk := response.read(CHUNK):
+        announced = int(expected_length) if expected_length and expected_length.isdigit() else 0
+        if announced > max_bytes:  # refused before a byte of it is read
+            raise _TooLarge(announced)
+        received[0] = 0
+        # read1: one read of the socket at a time, so that the deadline is checked even
+        # when a server drips a byte a second (read(CHUNK) would wait for the whole chunk).
+        while chunk := response.read1(CHUNK):
+            received[0] += len(chunk)
+            if received[0] > max_bytes:
+                raise _TooLarge(received[0])
             digest.update(chunk)
             stream.write(chunk)
-            received += len(chunk)
-        if expected_length is not None and received != int(expected_length):
-            raise OSError(f"the connection closed after {received} of {expected_length} bytes")
+            _remaining(end)
+        if expected_length is not None and received[0] != int(expected_length):
+            raise OSError(f"the connection closed after {received[0]} of {expected_length} bytes")
     return digest.hexdigest()
 
 
@@ -142,34 +255,87 @@ def download(
     backoff: float = 1.0,
     on_retry: Callable[[int, str], None] = lambda attempt, reason: None,
     headers: Optional[Mapping[str, str]] = None,
+    size: Optional[int] = None,
+    max_bytes: Optional[int] = None,
+    deadline: Optional[float] = None,
 ) -> None:
     """Download ``url`` to ``destination`` and check its SHA-256.
 
     Transient failures (timeouts, resets, HTTP 5xx/408/429, short reads) are retried
     ``retries`` times with exponential back-off; others fail at once. On any failure,
     ``destination`` is removed, so nothing unverified is ever left behind. ``headers`` are
-    sent with the request (an index's ``Authorization``).
+    sent with the request (an index's ``Authorization``); credentials in ``url`` are sent as
+    basic auth. ``size`` is the pinned size, if any: more is refused as soon as it arrives,
+    as is anything over ``max_bytes`` (default: :func:`configure`'s). The whole download,
+    retries included, must end within ``deadline`` seconds (default: :func:`configure`'s).
     """
     context = context or ssl_context()
+    limit = size if size is not None else max_bytes if max_bytes is not None else _limits.max_bytes
+    allowed = deadline if deadline is not None else _limits.deadline
+    end = time.monotonic() + allowed
     attempts = 0
+    received = [0]
     while True:
         attempts += 1
         try:
-            actual = _fetch_once(url, destination, timeout, context, headers or {})
+            actual = _fetch_once(
+                url, destination, timeout, context, headers or {}, limit, end, received
+            )
             break
         except _Permanent as error:
             destination.unlink(missing_ok=True)
             raise DownloadFailed(url, str(error), attempts) from None
+        except _TooLarge as error:
+            destination.unlink(missing_ok=True)
+            raise DownloadTooLarge(url, limit, error.size, size is not None) from None
+        except _TooSlow:
+            destination.unlink(missing_ok=True)
+            raise DownloadTooSlow(url, allowed, received[0], attempts) from None
         except (OSError, http.client.HTTPException, socket.timeout, ValueError) as error:
             destination.unlink(missing_ok=True)
             reason = _describe(error)
             if attempts > retries:
                 raise DownloadFailed(url, reason, attempts) from None
             on_retry(attempts, reason)
-            time.sleep(backoff * 2 ** (attempts - 1))
+            pause = backoff * 2 ** (attempts - 1)
+            if time.monotonic() + pause >= end:
+                raise DownloadTooSlow(url, allowed, received[0], attempts) from None
+            time.sleep(pause)
     if actual != sha256.lower():
         destination.unlink(missing_ok=True)
         raise ChecksumMismatch(url, sha256.lower(), actual)
+
+
+def read_limited(
+    url: str,
+    *,
+    timeout: float,
+    context: Optional[ssl.SSLContext],
+    max_bytes: int,
+    deadline: Optional[float] = None,
+) -> bytes:
+    """The body of a small document at ``url`` (a manifest), read with the same bounds as a
+    download: credentials as basic auth, at most ``max_bytes``, within the deadline.
+    Raise OSError (or urllib's errors) when it cannot be read, DownloadTooLarge or
+    DownloadTooSlow when it breaks a bound."""
+    allowed = deadline if deadline is not None else _limits.deadline
+    end = time.monotonic() + allowed
+    request = request_for(url, {})
+    chunks: list[bytes] = []
+    received = 0
+    try:
+        with open_url(
+            request, timeout=min(timeout, _remaining(end)), context=context or ssl_context()
+        ) as response:
+            while chunk := response.read1(CHUNK):
+                received += len(chunk)
+                if received > max_bytes:
+                    raise DownloadTooLarge(url, max_bytes, received, pinned=False)
+                chunks.append(chunk)
+                _remaining(end)
+    except _TooSlow:
+        raise DownloadTooSlow(url, allowed, received, 1) from None
+    return b"".join(chunks)
 
 
 def _describe(error: BaseException) -> str:

@@ -8,6 +8,7 @@ reported as an internal error with its traceback by ``__main__``.
 
 from __future__ import annotations
 
+import errno
 import functools
 import textwrap
 from datetime import date
@@ -15,11 +16,12 @@ from typing import Iterable, Optional
 
 from python_cnb.archive import UnsafeArchive
 from python_cnb.build_secrets import InvalidBinding
+from python_cnb.buildpack_error import FileSystemFault
 from python_cnb.cnb.context import MissingContextError
 from python_cnb.dependencies import ServerNotInstalled
 from python_cnb.distributions import InvalidManifest, InvalidMirror
 from python_cnb.django import CollectstaticFailed, in_directory
-from python_cnb.download import ChecksumMismatch, DownloadFailed
+from python_cnb.download import ChecksumMismatch, DownloadFailed, DownloadTooLarge, DownloadTooSlow
 from python_cnb.forbidden_env import FORBIDDEN, ForbiddenEnvironment
 from python_cnb.installers import DependencyConflict, LockFileOutOfDate
 from python_cnb.layers.uv import ToolInstallFailed
@@ -32,7 +34,7 @@ from python_cnb.package_manager import (
 )
 from python_cnb.pipfile_lock import InvalidPipfileLock
 from python_cnb.procfile import InvalidProcfile
-from python_cnb.project_files import InvalidProjectFile
+from python_cnb.project_files import InvalidProjectFile, OutsideApp
 from python_cnb.python_version import (
     DEFAULT_ORIGIN,
     GRACE_MONTHS,
@@ -59,7 +61,8 @@ ISSUES_URL = "https://github.com/python-cnb/python-cnb/issues"
 def _quote(text: str) -> str:
     """Show a user's text exactly, indented, with invisible characters made visible."""
     shown = text.replace("\t", "\\t").replace("\r", "\\r").replace("\ufeff", "\\ufeff")
-    lines = shown.splitlines() or [""]
+    shown = shown.replace("\0", "\\x00")
+    lines = _clip(shown.splitlines() or [""])
     return "\n".join(f'    "{line}"' if len(lines) == 1 else f"    | {line}" for line in lines)
 
 
@@ -450,7 +453,10 @@ _PROCFILE_PROBLEMS = {
     "syntax": "A Procfile line must read `<process type>: <command>`, e.g. "
     "`web: gunicorn app:app`.",
     "type": "A process type may contain only letters, digits, '.', '_' and '-'.",
+    "dot-type": "A process type cannot be '.' or '..': the lifecycle makes "
+    "/cnb/process/<type> for each type.",
     "empty-command": "The command after the colon is empty.",
+    "nul": "The command holds a NUL byte (shown as \\x00), which no process can be started with.",
     "duplicate": "Each process type may appear only once.",
 }
 
@@ -470,11 +476,7 @@ def _(error: InvalidProcfile) -> tuple[str, str]:
 
 @describe.register
 def _(error: CommandFailed) -> tuple[str, str]:
-    printed = (
-        f"Its last lines of output:\n{textwrap.indent(tail(error.output, 15), '    ')}"
-        if error.output.strip()
-        else "It printed nothing."
-    )
+    printed = _output_with_reason(error.output) if error.output.strip() else "It printed nothing."
     return f"'{error.display}' failed", _lines(
         f"The command '{error.display}' failed (exit status {error.exit_code}). {printed}",
         "See the full output above. The cached layers from the previous build are unchanged.",
@@ -664,6 +666,144 @@ def _(error: ServerNotInstalled) -> tuple[str, str]:
             "unset BP_PYTHON_NO_SERVER_INSTALL, or",
             "choose the web process yourself with a Procfile or BP_WEB_COMMAND.",
         ),
+    )
+
+
+# --- Bad input and faults: files the OS refuses, files outside the app, hostile sizes ------
+
+_QUOTED_LINES = 20
+_QUOTED_WIDTH = 200
+
+
+def _clip(lines: list[str]) -> list[str]:
+    """At most :data:`_QUOTED_LINES` lines of :data:`_QUOTED_WIDTH` characters: a quote
+    shows what is wrong, not a megabyte of it."""
+    clipped = [
+        f"{line[:_QUOTED_WIDTH]}… ({len(line)} characters)" if len(line) > _QUOTED_WIDTH else line
+        for line in lines[:_QUOTED_LINES]
+    ]
+    if len(lines) > _QUOTED_LINES:
+        clipped.append(f"… ({len(lines) - _QUOTED_LINES} more lines)")
+    return clipped
+
+
+_FAULT_FIXES = {
+    errno.EACCES: "Make it readable (and its directories searchable) by the user the build "
+    "runs as, e.g. `chmod a+r {path}`, or remove it from the app.",
+    errno.EROFS: "The file system is mounted read-only: give the build a writable one.",
+    errno.EIO: "The disk or file system failed: check the build machine's storage.",
+    errno.ELOOP: "Replace the symlink loop with a real file, or remove it.",
+    errno.ENOSPC: "Free disk space on the build machine (or give the build's volume more), "
+    "then build again.",
+}
+_FAULT_FIXES[errno.EPERM] = _FAULT_FIXES[errno.EACCES]
+_FAULT_FIXES[errno.EDQUOT] = _FAULT_FIXES[errno.ENOSPC]
+
+
+@describe.register
+def _(error: FileSystemFault) -> tuple[str, str]:
+    code = errno.errorcode.get(error.errno, str(error.errno))
+    full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+    title = error.reason if full or not error.path else f"Cannot {error.doing} {error.path}"
+    return title, _lines(
+        f"python-cnb could not {error.doing} {error.path}: {error.reason} ({code})."
+        if error.path
+        else f"The operating system stopped the build: {error.reason} ({code}).",
+        "This is a problem of the build machine or the app's files, not of python-cnb. "
+        "Nothing was exported: the previous image and the cached layers are unchanged.",
+        _FAULT_FIXES.get(error.errno, "").format(path=error.path or "the file"),
+    )
+
+
+@describe.register
+def _(error: OutsideApp) -> tuple[str, str]:
+    return f"{error.file} points outside the app", _lines(
+        f"The app's {error.file} resolves to:\n{_quote(error.target)}\nwhich is not inside the "
+        "app directory.",
+        "python-cnb reads this file and may print parts of it, so it reads only files inside "
+        "the app; it did not read this one.",
+        f"Replace {error.file} with a regular file (or a symlink to a file inside the app).",
+    )
+
+
+def _size(count: int) -> str:
+    return f"{count} bytes" if count < 1024 * 1024 else f"{count / 1024 / 1024:.1f} MB"
+
+
+@describe.register
+def _(error: DownloadTooLarge) -> tuple[str, str]:
+    limit = (
+        f"the {_size(error.limit)} the CPython manifest pins for it"
+        if error.pinned
+        else f"the limit of {_size(error.limit)} (BP_PYTHON_DOWNLOAD_MAX_SIZE)"
+    )
+    return "Download too large", _lines(
+        f"Downloading\n{_quote(mask(error.url))}\nwas stopped at {_size(error.size)}: more than "
+        f"{limit}.",
+        "Nothing was installed, and the cached layers from the previous build are unchanged.",
+        "A server (or a proxy between you and it) that sends more than the pinned file is "
+        "broken or hostile: check BP_DEPENDENCY_MIRROR and BP_CPYTHON_MANIFEST. If the file is "
+        "really this large, raise BP_PYTHON_DOWNLOAD_MAX_SIZE (in MB)"
+        + (" or fix the size in the manifest." if error.pinned else "."),
+    )
+
+
+@describe.register
+def _(error: DownloadTooSlow) -> tuple[str, str]:
+    tries = "once" if error.attempts == 1 else f"{error.attempts} times"
+    return "Download too slow", _lines(
+        f"Downloading\n{_quote(mask(error.url))}\ndid not finish within {error.deadline:g} "
+        f"seconds (tried {tries}; {_size(error.received)} received in the last try).",
+        "Nothing was installed, and the cached layers from the previous build are unchanged.",
+        "How to fix it:\n"
+        + _steps(
+            "If the network is slow today, try the build again.",
+            "Behind a slow link, raise BP_PYTHON_DOWNLOAD_DEADLINE (seconds for the whole "
+            "download, retries included), or set BP_DEPENDENCY_MIRROR to a nearer mirror.",
+        ),
+    )
+
+
+_TRACEBACK = "Traceback (most recent call last):"
+_CHAINED = (
+    "During handling of the above exception, another exception occurred:",
+    "The above exception was the direct cause of the following exception:",
+)
+
+
+def _split_tracebacks(output: str) -> tuple[list[str], list[str]]:
+    """``(exception lines, other lines)`` of a tool's output: each Python traceback's frames
+    are dropped, its final ``Error: reason`` line kept apart (pip-tools prints three chained
+    tracebacks for a missing package; the reason is the last line of the last one)."""
+    reasons: list[str] = []
+    others: list[str] = []
+    in_frames = False
+    for line in output.splitlines():
+        if line.strip() == _TRACEBACK:
+            in_frames = True
+        elif line.strip() in _CHAINED or (in_frames and (line[:1].isspace() or not line)):
+            continue
+        elif in_frames:
+            in_frames = False
+            reasons.append(line)
+        else:
+            others.append(line)
+    return reasons, others
+
+
+def _output_with_reason(output: str) -> str:
+    """The last lines of a failed command's output; a traceback's reason first, and its
+    frames left out."""
+    reasons, others = _split_tracebacks(output)
+    if not reasons:
+        return f"Its last lines of output:\n{textwrap.indent(tail(output, 15), '    ')}"
+    said = "\n".join(others).strip()
+    return _lines(
+        f"It stopped with this error:\n    {reasons[-1]}",
+        f"Its last lines of output, without the traceback:\n"
+        f"{textwrap.indent(tail(said, 15), '    ')}"
+        if said
+        else "",
     )
 
 

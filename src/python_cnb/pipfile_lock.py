@@ -45,6 +45,17 @@ class LockedSet:
 _VCS = ("git", "hg", "svn", "bzr")
 
 
+def _kind(value: Any) -> str:
+    """A JSON value's kind, in JSON's words."""
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return "a string" if isinstance(value, str) else "a number"
+
+
 def is_pypi(url: str) -> bool:
     """Whether ``url`` is PyPI's simple index (with or without a trailing slash)."""
     return url.rstrip("/").lower() in PYPI_URLS
@@ -96,13 +107,18 @@ def convert(lock: Mapping[str, Any]) -> LockedSet:
             raise InvalidPipfileLock(name, "it is not a table (version, hashes, markers)")
     hashed = bool(entries) and all(_hashable(e) and e.get("hashes") for _, e in entries)
     lines = tuple(_line(name, entry, hashed) for name, entry in entries)
-    meta = lock.get("_meta")
-    listed = meta.get("sources") if isinstance(meta, dict) else None
-    valid = [
-        s
-        for s in (listed if isinstance(listed, list) else [])
-        if isinstance(s, dict) and s.get("url")
-    ]
+    meta = lock.get("_meta", {})
+    if not isinstance(meta, dict):
+        raise InvalidPipfileLock("_meta", f"it is {_kind(meta)}, not a table")
+    listed = meta.get("sources", [])
+    if not isinstance(listed, list):
+        raise InvalidPipfileLock("_meta.sources", f"it is {_kind(listed)}, not a list of sources")
+    for number, source in enumerate(listed, start=1):
+        if not isinstance(source, dict) or not isinstance(source.get("url"), str):
+            raise InvalidPipfileLock(
+                "_meta.sources", f"source {number} is not a table with a url string"
+            )
+    valid = listed
     sources = tuple(str(source["url"]).rstrip("/") for source in valid)
     insecure = tuple(
         urllib.parse.urlsplit(str(source["url"])).hostname or ""

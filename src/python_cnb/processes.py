@@ -47,7 +47,13 @@ from python_cnb import output
 from python_cnb.app_inspect import ASGI_FRAMEWORKS, CALLABLE_NAMES, WSGI_FRAMEWORKS
 from python_cnb.cnb.launch import Process
 from python_cnb.procfile import ProcfileEntry, parse_procfile
-from python_cnb.project_files import PYPROJECT, poetry_table, project_table, read_toml
+from python_cnb.project_files import (
+    PYPROJECT,
+    poetry_table,
+    project_table,
+    read_app_text,
+    read_toml,
+)
 
 SHELL = ("bash", "-c")
 """Procfile commands run through a shell, so ``$PORT`` and ``&&`` work as on Heroku and
@@ -135,12 +141,7 @@ def declared_processes(app_dir: Path, env: Mapping[str, str]) -> Optional[Proces
     sources: list[tuple[str, Optional[str]]] = [
         ("BP_PROCFILE", env.get("BP_PROCFILE")),
         ("BUILD_PROCFILE", env.get("BUILD_PROCFILE")),
-        (
-            "Procfile",
-            (app_dir / "Procfile").read_text(encoding="utf-8", errors="replace")
-            if (app_dir / "Procfile").is_file()
-            else None,
-        ),
+        ("Procfile", read_app_text(app_dir, "Procfile")),
         ("BUILD_AUTO_PROCFILE", env.get("BUILD_AUTO_PROCFILE")),
     ]
     for source, text in sources:

@@ -1,9 +1,10 @@
 """Procfiles: ``<type>: <command>`` lines, as Heroku and Kato read them.
 
 Blank lines and ``#`` comments are skipped; CRLF line ends and a UTF-8 byte order mark are
-accepted. A process type is letters, digits, ``.``, ``_`` and ``-`` (the CNB rule); a type
-given twice, a line that is not ``type: command`` or a command that is empty are errors
-that quote the line.
+accepted. A process type is letters, digits, ``.``, ``_`` and ``-`` (the CNB rule), and not
+``.`` or ``..`` (the lifecycle makes ``/cnb/process/<type>``); a type given twice, a line
+that is not ``type: command``, a command that is empty or holds a NUL byte (which
+``execve`` refuses at launch) are errors that quote the line.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class InvalidProcfile(BuildpackError):
     line_number: int
     line: str
     problem: str
-    """``syntax``, ``type``, ``empty-command`` or ``duplicate``."""
+    """``syntax``, ``type``, ``dot-type``, ``empty-command``, ``nul`` or ``duplicate``."""
     first_line_number: int = 0
     """For ``duplicate``: where the type was first declared."""
 
@@ -54,8 +55,12 @@ def parse_procfile(text: str, source: str = "Procfile") -> tuple[ProcfileEntry, 
         process_type, command = match["type"], match["command"].strip()
         if not _TYPE.match(process_type):
             raise InvalidProcfile(source, number, line, "type")
+        if process_type in (".", ".."):
+            raise InvalidProcfile(source, number, line, "dot-type")
         if not command:
             raise InvalidProcfile(source, number, line, "empty-command")
+        if "\0" in command:
+            raise InvalidProcfile(source, number, line, "nul")
         if process_type in entries:
             raise InvalidProcfile(
                 source, number, line, "duplicate", entries[process_type].line_number

@@ -58,7 +58,7 @@ class PythonVersion:
     @classmethod
     def parse(cls, text: str) -> PythonVersion:
         """Parse ``X.Y.Z``; raise ValueError for anything else."""
-        match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", text.strip())
+        match = re.fullmatch(r"([0-9]{1,4})\.([0-9]{1,4})\.([0-9]{1,4})", text.strip())
         if not match:
             raise ValueError(f"not an X.Y.Z version: {text!r}")
         return cls(*(int(part) for part in match.groups()))
@@ -89,7 +89,7 @@ class RequestedPythonVersion:
 
     def single_line(self) -> Optional[tuple[int, int]]:
         """The one ``(major, minor)`` line the request names, if it names exactly one."""
-        match = re.fullmatch(r"==(\d+)\.(\d+)(\.\*|\.\d+)", self.specifier)
+        match = re.fullmatch(r"==([0-9]+)\.([0-9]+)(\.\*|\.[0-9]+)", self.specifier)
         return (int(match[1]), int(match[2])) if match else None
 
     @property
@@ -127,9 +127,31 @@ class InvalidPythonVersion(BuildpackError):
     reason: str
 
 
-_PLAIN = re.compile(r"(?P<major>\d+)(\.(?P<minor>\d+))?(\.(?P<patch>\d+|\*|x))?")
-_TILDE = re.compile(r"~(?P<version>\d+\.\d+(\.\d+)?)")
-_CARET = re.compile(r"\^(?P<major>\d+)(\.(?P<minor>\d+))?(\.(?P<patch>\d+))?")
+_PLAIN = re.compile(r"(?P<major>[0-9]+)(\.(?P<minor>[0-9]+))?(\.(?P<patch>[0-9]+|\*|x))?")
+_TILDE = re.compile(r"~(?P<version>[0-9]+\.[0-9]+(\.[0-9]+)?)")
+_CARET = re.compile(r"\^(?P<major>[0-9]+)(\.(?P<minor>[0-9]+))?(\.(?P<patch>[0-9]+))?")
+MAX_REQUEST_LENGTH = 200
+MAX_NUMBER_DIGITS = 4
+_LONG_NUMBER = re.compile(rf"[0-9]{{{MAX_NUMBER_DIGITS + 1},}}")
+
+
+def garbled(text: str) -> Optional[str]:
+    """Why ``text`` cannot be a Python version request whatever its syntax, or None.
+
+    Checked before any parsing: ``\\d`` and ``int()`` take fullwidth and Arabic-Indic digits
+    (U+FF13, U+0663), which no tool downstream accepts, and a 5000-digit number is beyond
+    ``int()``'s limit; no Python version has a part of more than a few digits."""
+    if len(text) > MAX_REQUEST_LENGTH:
+        return f"it is {len(text)} characters long"
+    odd = next((c for c in text if not (c.isascii() and (c.isprintable() or c.isspace()))), None)
+    if odd is not None:
+        return (
+            f"it contains the character {odd!r} (U+{ord(odd):04X}); write versions with "
+            "ASCII digits 0-9"
+        )
+    if _LONG_NUMBER.search(text):
+        return f"a number in it has more than {MAX_NUMBER_DIGITS} digits"
+    return None
 
 
 def to_specifier(text: str) -> str:
@@ -140,6 +162,9 @@ def to_specifier(text: str) -> str:
     and any PEP 440 specifier set (``>=3.11,<3.13``, ``~=3.12``).
     """
     value = text.strip()
+    reason = garbled(value)
+    if reason is not None:
+        raise ValueError(reason)
     value = value[len("python-") :] if value.lower().startswith("python-") else value
     value = value[1:] if value.startswith("=") and not value.startswith("==") else value
     plain = _PLAIN.fullmatch(value)
@@ -461,7 +486,7 @@ def _constraint_specifier(clause: str) -> str:
     """One clause of a constraint as a PEP 440 specifier set (empty: any version)."""
     if clause == "*":
         return ""
-    major_only = re.fullmatch(r"~(\d+)", clause)  # Poetry: ~3 is >=3,<4
+    major_only = re.fullmatch(r"~([0-9]+)", clause)  # Poetry: ~3 is >=3,<4
     if major_only:
         return f"=={major_only[1]}.*"
     try:
@@ -475,6 +500,9 @@ def constraint_matches(constraint: str, version: PythonVersion, origin: str = "c
     """Whether ``version`` satisfies a PEP 440 or Poetry constraint (``^3.12``, ``~3.11``,
     ``>=3.10,<4.0``, ``>=3.10 <4``, ``3.11.* || 3.12.*``, ``*``); raise InvalidPythonVersion
     (from ``origin``) when it is neither."""
+    reason = garbled(constraint.strip())
+    if reason is not None:
+        raise InvalidPythonVersion(constraint.strip(), origin, reason)
     alternatives: list[list[SpecifierSet]] = []
     for alternative in re.split(r"\|\|?", constraint):
         merged: list[str] = []

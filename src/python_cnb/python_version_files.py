@@ -6,18 +6,28 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from python_cnb.python_version import InvalidPythonVersion, RequestedPythonVersion, request
+from python_cnb.project_files import read_app_bytes
+from python_cnb.python_version import (
+    InvalidPythonVersion,
+    RequestedPythonVersion,
+    garbled,
+    request,
+)
 
 PYTHON_VERSION_FILE = ".python-version"
 RUNTIME_TXT = "runtime.txt"
 
-_VERSION_LINE = re.compile(r"\d+\.\d+(\.\d+)?")
-_RUNTIME = re.compile(r"python-(\d+\.\d+(\.\d+)?)")
+_VERSION_LINE = re.compile(r"[0-9]+\.[0-9]+(\.[0-9]+)?")
+_RUNTIME = re.compile(r"python-([0-9]+\.[0-9]+(\.[0-9]+)?)")
 
 
 def read_text(path: Path) -> str:
     """A version file's text; BOMs and UTF-16 are decoded, other bytes shown as U+FFFD."""
-    data = path.read_bytes()
+    return decode(path.read_bytes())
+
+
+def decode(data: bytes) -> str:
+    """A version file's bytes as text (see :func:`read_text`)."""
     for bom, encoding in (
         (b"\xef\xbb\xbf", "utf-8"),
         (b"\xff\xfe", "utf-16"),
@@ -39,6 +49,9 @@ def parse_python_version_file(text: str) -> RequestedPythonVersion:
             text, PYTHON_VERSION_FILE, f"it contains {len(versions)} versions; give exactly one"
         )
     version = versions[0]
+    reason = garbled(version)
+    if reason is not None:
+        raise InvalidPythonVersion(version, PYTHON_VERSION_FILE, reason)
     if not _VERSION_LINE.fullmatch(version):
         raise InvalidPythonVersion(
             version, PYTHON_VERSION_FILE, "it must be a version like 3.12 or 3.12.7"
@@ -49,6 +62,9 @@ def parse_python_version_file(text: str) -> RequestedPythonVersion:
 def parse_runtime_txt(text: str) -> RequestedPythonVersion:
     """Parse ``runtime.txt``: ``python-3.12.7`` or ``python-3.12`` (the Heroku/Kato format)."""
     value = text.strip()
+    reason = garbled(value)
+    if reason is not None:
+        raise InvalidPythonVersion(value, RUNTIME_TXT, reason)
     match = _RUNTIME.fullmatch(value)
     if not match:
         raise InvalidPythonVersion(
@@ -59,10 +75,10 @@ def parse_runtime_txt(text: str) -> RequestedPythonVersion:
 
 def read_version_file(app_dir: Path, name: str) -> Optional[RequestedPythonVersion]:
     """The request in ``app_dir/name``, or None when there is no such file."""
-    path = app_dir / name
-    if not path.is_file():
+    data = read_app_bytes(app_dir, name)
+    if data is None:
         return None
-    text = read_text(path)
+    text = decode(data)
     if name == RUNTIME_TXT:
         return parse_runtime_txt(text)
     return parse_python_version_file(text)

@@ -33,6 +33,7 @@ from python_cnb.project_files import (
     read_json,
     read_toml,
     requires_python,
+    typed,
 )
 from python_cnb.python_version import (
     InvalidPythonVersion,
@@ -65,16 +66,21 @@ def _table(parent: Optional[dict[str, Any]], key: str) -> dict[str, Any]:
 
 def _pipfile_requires(app_dir: Path, name: str) -> list[tuple[str, str]]:
     """``(key, version)`` of the Pipfile's ``[requires]`` or Pipfile.lock's
-    ``_meta.requires``: ``python_full_version`` first, then ``python_version``."""
+    ``_meta.requires``: ``python_full_version`` first, then ``python_version``. A value of
+    the wrong type (``python_version = 3.12``, a number) is an error, not "no version"."""
     if name == PIPFILE_LOCK:
-        requires = _table(_table(read_json(app_dir, PIPFILE_LOCK), "_meta"), "requires")
+        meta = typed(read_json(app_dir, PIPFILE_LOCK), "_meta", dict, name, "_meta")
+        requires = typed(meta, "requires", dict, name, "_meta.requires") or {}
+        prefix = "_meta.requires."
     else:
-        requires = _table(read_toml(app_dir, PIPFILE), "requires")
-    return [
-        (key, requires[key].strip())
-        for key in ("python_full_version", "python_version")
-        if isinstance(requires.get(key), str) and requires[key].strip()
-    ]
+        requires = typed(read_toml(app_dir, PIPFILE), "requires", dict, name, "requires") or {}
+        prefix = "requires."
+    found = []
+    for key in ("python_full_version", "python_version"):
+        value = typed(requires, key, str, name, prefix + key)
+        if value is not None and value.strip():
+            found.append((key, value.strip()))
+    return found
 
 
 def _pipfile(app_dir: Path, name: str) -> Optional[RequestedPythonVersion]:
@@ -99,8 +105,12 @@ def version_sources(app_dir: Path, settings: Sequence[tuple[str, str]]) -> list[
     return sources
 
 
-def first_request(sources: Sequence[Source]) -> RequestedPythonVersion:
-    """The first source that says something; the rest are only compared and logged."""
+def first_request(
+    sources: Sequence[Source], app_dir: Optional[Path] = None
+) -> RequestedPythonVersion:
+    """The first source that says something; the rest are only compared and logged (but
+    a Pipfile that cannot be parsed next to the app's Pipfile.lock is an error: pipenv
+    itself reads it, and refuses it)."""
     chosen: Optional[RequestedPythonVersion] = None
     for source in sources:
         if chosen is None:
@@ -112,6 +122,8 @@ def first_request(sources: Sequence[Source]) -> RequestedPythonVersion:
             output.info(f"Ignoring {error.origin}, which is not valid: {chosen.origin} decides")
             continue
         except InvalidProjectFile as error:
+            if error.file == PIPFILE and app_dir and (app_dir / PIPFILE_LOCK).is_file():
+                raise
             output.info(f"Ignoring {error.file}, which cannot be parsed: {chosen.origin} decides")
             continue
         # A range (requires-python) is checked against the selected version later.
@@ -124,7 +136,7 @@ def read_requested_python_version(
     app_dir: Path, settings: Sequence[tuple[str, str]]
 ) -> RequestedPythonVersion:
     """The requested Python version of the app."""
-    return first_request(version_sources(app_dir, settings))
+    return first_request(version_sources(app_dir, settings), app_dir)
 
 
 def locked_constraints(app_dir: Path) -> list[tuple[str, str]]:

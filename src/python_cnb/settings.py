@@ -18,6 +18,9 @@ from python_cnb.buildpack_error import BuildpackError
 PYTHON_VERSION_SETTINGS = ("BP_PYTHON_VERSION", "BP_CPYTHON_VERSION", "BUILD_RUNTIMES")
 """Settings that pick the Python version, strongest first."""
 
+DAY = 86400
+"""The longest time a setting may give in seconds."""
+
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
@@ -43,17 +46,30 @@ def flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
     raise InvalidSetting(name, env[name], "true or false (1/0, yes/no, on/off)")
 
 
-def number(env: Mapping[str, str], name: str, default: float, minimum: float = 0) -> float:
-    """A numeric setting, at least ``minimum`` (and finite: ``inf`` and ``nan`` are refused)."""
+def number(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    minimum: float = 0,
+    maximum: float = math.inf,
+    unit: str = "",
+) -> float:
+    """A numeric setting from ``minimum`` to ``maximum`` (finite: ``inf`` and ``nan`` are
+    refused; so is ``1e300`` seconds, which no clock or socket takes)."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
+    expected = (
+        f"a number from {minimum:g} to {maximum:g}"
+        if math.isfinite(maximum)
+        else f"a number, at least {minimum:g}"
+    ) + (f" ({unit})" if unit else "")
     try:
         value = float(raw)
     except ValueError:
-        raise InvalidSetting(name, env[name], f"a number, at least {minimum:g}") from None
-    if not math.isfinite(value) or value < minimum:
-        raise InvalidSetting(name, env[name], f"a number, at least {minimum:g}")
+        raise InvalidSetting(name, env[name], expected) from None
+    if not math.isfinite(value) or not minimum <= value <= maximum:
+        raise InvalidSetting(name, env[name], expected)
     return value
 
 
@@ -82,7 +98,12 @@ class Settings:
     allow_end_of_life: bool
     cpython_manifest: Optional[str]
     download_timeout: float
+    """Seconds a download may go without receiving anything."""
     download_retries: int
+    download_deadline: float
+    """Seconds each download attempt may take in all (a slow drip never times out a read)."""
+    download_max_bytes: int
+    """The most a download may be, when the manifest pins no size."""
     debug: bool
     installer: str
     """``uv`` (default) or ``pip`` (with pip-tools), for requirement sets."""
@@ -107,8 +128,22 @@ class Settings:
             ),
             allow_end_of_life=flag(env, "BP_PYTHON_ALLOW_EOL"),
             cpython_manifest=text(env, "BP_CPYTHON_MANIFEST"),
-            download_timeout=number(env, "BP_PYTHON_DOWNLOAD_TIMEOUT", 60, minimum=1),
-            download_retries=int(number(env, "BP_PYTHON_DOWNLOAD_RETRIES", 3, minimum=0)),
+            download_timeout=number(
+                env, "BP_PYTHON_DOWNLOAD_TIMEOUT", 60, minimum=1, maximum=DAY, unit="seconds"
+            ),
+            download_retries=int(
+                number(env, "BP_PYTHON_DOWNLOAD_RETRIES", 3, minimum=0, maximum=100)
+            ),
+            download_deadline=number(
+                env, "BP_PYTHON_DOWNLOAD_DEADLINE", 900, minimum=1, maximum=DAY, unit="seconds"
+            ),
+            download_max_bytes=int(
+                number(
+                    env, "BP_PYTHON_DOWNLOAD_MAX_SIZE", 1024, minimum=1, maximum=65536, unit="MB"
+                )
+                * 1024
+                * 1024
+            ),
             debug=env.get("BP_LOG_LEVEL", "").strip().upper() == "DEBUG",
             installer=choice(env, "BP_PYTHON_INSTALLER", ("uv", "pip"), "uv"),
             package_manager_version=text(env, "BP_PYTHON_PACKAGE_MANAGER_VERSION")

@@ -24,6 +24,10 @@ class Fault:
     """Send only this many bytes of the body while announcing the full length."""
     redirect_to: Optional[str] = None
     """Answer every request with a 302 to this URL."""
+    drip: float = 0.0
+    """Send the body one byte per this many seconds (a hostile or broken server)."""
+    endless: bool = False
+    """Stream zeros with no Content-Length until the client hangs up."""
 
 
 class FileServer:
@@ -38,6 +42,8 @@ class FileServer:
         """The path and headers (names in lower case) of every request, in order."""
         self.pages: dict[str, tuple[str, bytes]] = {}
         """In-memory answers by path: ``(Content-Type, body)`` (pages a file cannot be)."""
+        self.required_authorization: Optional[str] = None
+        """When set, requests without exactly this ``Authorization`` get a 401."""
         server = self
 
         class Handler(http.server.SimpleHTTPRequestHandler):
@@ -47,8 +53,42 @@ class FileServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
+            def _misbehave(self, fault: Fault) -> None:
+                self.send_response(200)
+                if not fault.endless:
+                    data = (root / self.path.lstrip("/")).read_bytes()
+                    self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.close_connection = True
+                zeros = bytes(1024 * 1024)
+                try:
+                    if fault.endless:
+                        while not server.closed:
+                            self.wfile.write(zeros)
+                    for byte in range(len(data)) if not fault.endless else ():
+                        if server.closed:
+                            return
+                        self.wfile.write(data[byte : byte + 1])
+                        self.wfile.flush()
+                        time.sleep(fault.drip)
+                except OSError:  # the client gave up, as it should
+                    return
+
             def do_GET(self) -> None:
                 server.headers.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+                required = server.required_authorization
+                if required is not None and self.headers.get("Authorization") != required:
+                    server.requests.append((self.path, 401))
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="test"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                fault = server.faults.get(self.path)
+                if fault is not None and (fault.drip or fault.endless):
+                    server.requests.append((self.path, 200))
+                    self._misbehave(fault)
+                    return
                 page = server.pages.get(self.path)
                 if page is not None:
                     server.requests.append((self.path, 200))
@@ -92,6 +132,7 @@ class FileServer:
                 server.requests.append((self.path, 200 if exists else 404))
                 super().do_GET()
 
+        self.closed = False
         self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._httpd.daemon_threads = True
         if tls is not None:
@@ -110,6 +151,7 @@ class FileServer:
         return f"{self.scheme}://127.0.0.1:{self.port}/{path.lstrip('/')}"
 
     def close(self) -> None:
+        self.closed = True
         self._httpd.shutdown()
         self._httpd.server_close()
 

@@ -588,3 +588,30 @@ def test_script_gives_the_same_json_on_python_3_9(tmp_path: Path) -> None:
     expected = run_script(Path(sys.executable), tmp_path)
     assert json.loads(expected)["django"]["directory"] == "site"
     assert run_script(PYTHON39, tmp_path) == expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "x = " + "-" * 100_000 + "1\n",  # MemoryError: the parser's stack overflows
+        "x = a" + ".b" * 100_000 + "\n",  # RecursionError while building the tree
+        "from flask import Flask\napp = Flask(__name__)\na" + ".b" * 3000 + "()\n",  # our walk
+    ],
+    ids=["unary-chain", "attribute-chain-parse", "attribute-chain-walk"],
+)
+def test_sources_too_deep_to_inspect_are_skipped_like_syntax_errors(
+    tmp_path: Path, source: str
+) -> None:
+    """LOW-2: such a main.py failed the whole build ('python app_inspect.py' failed)."""
+    (tmp_path / "main.py").write_text(source, encoding="utf-8")
+    (tmp_path / "app.py").write_text("from flask import Flask\napp = Flask(__name__)\n")
+    found = inspect_app(tmp_path)
+    assert "main" not in found["modules"]
+    assert found["modules"]["app"]["callables"] == {"app": "wsgi"}
+    printed = subprocess.run(
+        [sys.executable, "-I", "-B", app_inspect.__file__, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(printed.stdout)["modules"].keys() == {"app"}

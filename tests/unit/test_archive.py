@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import stat
@@ -12,6 +13,7 @@ from typing import Optional, Sequence
 import pytest
 
 from python_cnb.archive import UnsafeArchive, _fallback_filter, extract
+from python_cnb.buildpack_error import FileSystemFault
 
 Member = tuple[tarfile.TarInfo, Optional[bytes]]
 
@@ -276,3 +278,57 @@ def test_fallback_filter_refuses(tmp_path: Path, info: tarfile.TarInfo, message:
     with pytest.raises(tarfile.TarError) as caught:
         _fallback_filter(info, str(destination))
     assert str(caught.value) == message
+
+
+def _chain(order: str) -> list[Member]:
+    """LOW-4's chain: `a/link` resolves inside while `k1/k2/k3/q` does not exist; then
+    `q -> ../../..` (the destination itself, allowed) sends `a/link` four levels up."""
+    link = _link("a/link", "../k1/k2/k3/q/../../../../outside")
+    q = _link("k1/k2/k3/q", "../../..")
+    dirs = [_dir("a"), _dir("k1"), _dir("k1/k2"), _dir("k1/k2/k3")]
+    return [*dirs, link, q] if order == "link first" else [*dirs, q, link]
+
+
+@pytest.mark.parametrize("order", ["link first", "q first"])
+def test_link_chains_out_of_the_destination_are_refused(
+    tmp_path: Path, filtering: str, order: str
+) -> None:
+    """The stdlib filter checks each member against the tree as it is at that moment."""
+    destination = tmp_path / "p1" / "p2" / "p3" / "dest"
+    (tmp_path / "outside").mkdir()
+    archive = _tar(tmp_path / "chain.tar.gz", _chain(order))
+    with pytest.raises(UnsafeArchive) as caught:
+        extract(archive, destination)
+    assert caught.value.member == "a/link"
+    if order == "link first":
+        assert caught.value.reason == "a chain of symlinks that leads outside the destination"
+    assert list((tmp_path / "outside").iterdir()) == []
+
+
+def test_links_that_stay_inside_after_a_chain_are_kept(tmp_path: Path, filtering: str) -> None:
+    members = [_dir("k1"), _dir("k1/k2"), _link("a", "k1/q/../k2"), _link("k1/q", "k2")]
+    extract(_tar(tmp_path / "ok.tar.gz", members), tmp_path / "dest")
+    assert os.path.realpath(tmp_path / "dest" / "a") == str(
+        (tmp_path / "dest" / "k1" / "k2").resolve()
+    )
+
+
+def test_a_full_disk_during_extraction_names_the_destination(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MEDIUM-4: ENOSPC in the extraction was an internal error with a traceback."""
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tarfile.TarFile, "makefile", full)
+    archive = _tar(tmp_path / "python.tar.gz", PYTHON)
+    with pytest.raises(FileSystemFault) as caught:
+        extract(archive, tmp_path / "dest", strip_components=1)
+    fault = caught.value
+    assert (fault.path, fault.doing, fault.errno, fault.reason) == (
+        str(tmp_path / "dest"),
+        "extract python.tar.gz into",
+        errno.ENOSPC,
+        "No space left on device",
+    )

@@ -3,12 +3,14 @@ mirrors."""
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from python_cnb import distributions as distributions_module
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.bindings import Binding, read_bindings
 from python_cnb.distributions import (
@@ -580,3 +582,42 @@ def test_invalid_mirror_in_a_binding(tmp_path: Path) -> None:
     with pytest.raises(InvalidMirror) as caught:
         apply_mirror(URI, {}, bindings)
     assert (caught.value.setting, caught.value.value) == ("binding m/default", "http://mirror.test")
+
+
+def test_manifest_over_http_with_credentials(tmp_path: Path) -> None:
+    """LOW-5: credentials in a manifest URL are basic auth, also for its relative uris."""
+    _manifest_file(tmp_path / "srv" / "cpython")
+    with FileServer(tmp_path / "srv") as server:
+        server.required_authorization = "Basic " + base64.b64encode(b"bob:pw").decode()
+        url = f"http://bob:pw@127.0.0.1:{server.port}/cpython/manifest.toml"
+        distributions = load_manifest(url, timeout=5)
+        assert distributions[0].uri == (
+            f"http://bob:pw@127.0.0.1:{server.port}/cpython/cpython-3.12.12.tar.gz"
+        )
+        with pytest.raises(InvalidManifest) as caught:
+            load_manifest(server.url("cpython/manifest.toml"), timeout=5)
+        assert caught.value.problems == ("it cannot be read: HTTP Error 401: Unauthorized",)
+
+
+def test_manifests_are_read_with_a_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """LOW-3: a 150 MB manifest of comments was read whole into memory."""
+    monkeypatch.setattr(distributions_module, "MAX_MANIFEST_BYTES", 1000)
+    path = _manifest_file(tmp_path / "m")
+    path.write_text("#" * 2000 + "\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    with FileServer(tmp_path / "m") as server:
+        for location in (str(path), path.as_uri(), server.url("manifest.toml")):
+            with pytest.raises(InvalidManifest) as caught:
+                load_manifest(location, timeout=5)
+            assert caught.value.problems == ("it is larger than 1000 bytes",)
+
+
+def test_manifest_size_pins_the_download(tmp_path: Path) -> None:
+    [pinned] = parse_manifest({"dependencies": [_dependency(size=123)]}, "m")
+    assert pinned.size == 123
+    assert pinned.with_uri("https://elsewhere.test/x").size == 123
+    [unpinned] = parse_manifest({"dependencies": [_dependency()]}, "m")
+    assert unpinned.size is None
+    for size in (0, -1, "12", 1.5, True):
+        assert _problems({"dependencies": [_dependency(size=size)]}) == (
+            "entry 1 (3.12.12): size must be a whole number of bytes",
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import socket
 import ssl
@@ -10,11 +11,16 @@ from typing import Iterator
 
 import pytest
 
+from python_cnb import output
 from python_cnb.download import (
     ChecksumMismatch,
     DownloadFailed,
+    DownloadTooLarge,
+    DownloadTooSlow,
     download,
+    read_limited,
     same_origin,
+    split_credentials,
     ssl_context,
 )
 from tests.support.servers import Fault, FileServer
@@ -286,3 +292,115 @@ def test_authorization_stays_within_the_origin_on_redirects(tmp_path: Path) -> N
         ("/cdn.tar.gz", None),
     ]
     assert (tmp_path / "2").read_bytes() == DATA
+
+
+def test_no_size_cap_without_content_length_is_unbounded(
+    server: FileServer, tmp_path: Path
+) -> None:
+    """LOW-3: 200 MB of zeros with no Content-Length were all read for a 13 MB archive."""
+    server.faults["/cpython.tar.gz"] = Fault(endless=True)
+    with pytest.raises(DownloadTooLarge) as caught:
+        download(server.url("cpython.tar.gz"), tmp_path / "out", SHA, max_bytes=3 * 1024 * 1024)
+    error = caught.value
+    assert (error.limit, error.pinned) == (3 * 1024 * 1024, False)
+    assert 3 * 1024 * 1024 < error.size <= 4 * 1024 * 1024  # one read past the limit at most
+    assert not (tmp_path / "out").exists()
+
+
+def test_pinned_size_refuses_a_longer_announced_body(server: FileServer, tmp_path: Path) -> None:
+    with pytest.raises(DownloadTooLarge) as caught:
+        download(server.url("cpython.tar.gz"), tmp_path / "out", SHA, size=len(DATA) - 1)
+    assert (caught.value.size, caught.value.limit, caught.value.pinned) == (
+        len(DATA),
+        len(DATA) - 1,
+        True,
+    )
+    download(server.url("cpython.tar.gz"), tmp_path / "out", SHA, size=len(DATA))
+    assert (tmp_path / "out").read_bytes() == DATA
+
+
+def test_default_limit_comes_from_configure(
+    server: FileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from python_cnb import download as module
+
+    monkeypatch.setattr(module, "_limits", module.Limits())
+    module.configure(max_bytes=1024, deadline=60)
+    with pytest.raises(DownloadTooLarge) as caught:
+        download(server.url("cpython.tar.gz"), tmp_path / "out", SHA)
+    assert caught.value.limit == 1024
+
+
+def test_a_drip_ends_at_the_deadline(tmp_path: Path) -> None:
+    """LOW-3: one byte a second never trips the per-read timeout."""
+    root = tmp_path / "srv"
+    root.mkdir()
+    (root / "slow.tar.gz").write_bytes(b"x" * 100)
+    with FileServer(root) as server:
+        server.faults["/slow.tar.gz"] = Fault(drip=1.0)
+        with pytest.raises(DownloadTooSlow) as caught:
+            download(
+                server.url("slow.tar.gz"),
+                tmp_path / "out",
+                SHA,
+                timeout=3,
+                retries=3,
+                backoff=0,
+                deadline=2.5,
+            )
+    error = caught.value
+    assert (error.deadline, error.attempts) == (2.5, 1)
+    assert 1 <= error.received < 100
+    assert not (tmp_path / "out").exists()
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_split_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(output, "_secrets", set())
+    assert split_credentials("http://bob:p%40ss@127.0.0.1:8080/x?y") == (
+        "http://127.0.0.1:8080/x?y",
+        _basic("bob", "p@ss"),
+    )
+    assert split_credentials("https://token@h.test/x") == ("https://h.test/x", _basic("token", ""))
+    assert split_credentials("https://h.test/x@y") == ("https://h.test/x@y", None)
+    assert split_credentials("file:///x") == ("file:///x", None)
+    assert output.mask("p@ss and p%40ss") == "**** and ****"
+
+
+def test_credentials_in_the_url_are_basic_auth_for_its_origin_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LOW-5: urllib took `bob:pw@127.0.0.1` for a host name ("Name or service not known")."""
+    monkeypatch.setattr(output, "_secrets", set())
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "cpython.tar.gz").write_bytes(DATA)
+    (tmp_path / "b" / "cdn.tar.gz").write_bytes(DATA)
+    with FileServer(tmp_path / "a") as mirror, FileServer(tmp_path / "b") as cdn:
+        mirror.required_authorization = _basic("bob", "pw")
+        mirror.faults["/away.tar.gz"] = Fault(redirect_to=cdn.url("cdn.tar.gz"))
+        authed = f"http://bob:pw@127.0.0.1:{mirror.port}"
+        download(f"{authed}/cpython.tar.gz", tmp_path / "1", SHA)
+        download(f"{authed}/away.tar.gz", tmp_path / "2", SHA)
+        with pytest.raises(DownloadFailed) as caught:
+            download(
+                f"http://bob:wrong@127.0.0.1:{mirror.port}/cpython.tar.gz", tmp_path / "3", SHA
+            )
+        assert (
+            read_limited(f"{authed}/cpython.tar.gz", timeout=5, context=None, max_bytes=len(DATA))
+            == DATA
+        )
+        with pytest.raises(DownloadTooLarge):
+            read_limited(f"{authed}/cpython.tar.gz", timeout=5, context=None, max_bytes=1000)
+        sent = [(path, h.get("authorization")) for path, h in mirror.headers + cdn.headers]
+    assert (tmp_path / "1").read_bytes() == DATA == (tmp_path / "2").read_bytes()
+    assert caught.value.reason == "HTTP 401 Unauthorized"
+    assert sent[:2] == [
+        ("/cpython.tar.gz", _basic("bob", "pw")),
+        ("/away.tar.gz", _basic("bob", "pw")),
+    ]
+    assert sent[-1] == ("/cdn.tar.gz", None)
+    assert output.mask(caught.value.url) == f"http://****@127.0.0.1:{mirror.port}/cpython.tar.gz"

@@ -6,6 +6,7 @@ import collections.abc
 import contextlib
 import dataclasses
 import enum
+import errno
 import importlib
 import pkgutil
 import types
@@ -388,3 +389,97 @@ def test_internal_error_body_masks_secrets(monkeypatch: pytest.MonkeyPatch) -> N
         f"Please report it at {ISSUES_URL} with this output. Trying again will not help "
         "unless the cause was on the machine (disk full, out of memory)."
     )
+
+
+# --- bad input and faults ----------------------------------------------------------------------
+
+
+def test_unreadable_file_block() -> None:
+    from python_cnb.buildpack_error import FileSystemFault
+
+    title, body = describe(FileSystemFault("Procfile", "read", errno.EACCES, "Permission denied"))
+    assert title == "Cannot read Procfile"
+    assert body.startswith("python-cnb could not read Procfile: Permission denied (EACCES).")
+    assert "chmod a+r Procfile" in body and "bug" not in body
+
+
+def test_full_disk_block() -> None:
+    from python_cnb.buildpack_error import FileSystemFault
+
+    title, body = describe(
+        FileSystemFault(
+            "/layers/python", "extract CPython into", errno.ENOSPC, "No space left on device"
+        )
+    )
+    assert title == "No space left on device"
+    assert "python-cnb could not extract CPython into /layers/python" in body
+    assert "Free disk space" in body and "cached layers are unchanged" in body
+
+
+def test_outside_app_block_names_the_target_only() -> None:
+    from python_cnb.project_files import OutsideApp
+
+    title, body = describe(OutsideApp("Procfile", "/etc/shadow"))
+    assert title == "Procfile points outside the app"
+    assert '    "/etc/shadow"' in body and "did not read this one" in body
+
+
+def test_download_bounds_blocks() -> None:
+    from python_cnb.download import DownloadTooLarge, DownloadTooSlow
+
+    _, large = describe(DownloadTooLarge("http://u:pw@m.test/x", 50 * 1024 * 1024, 52428801, True))
+    assert "was stopped at 50.0 MB: more than the 50.0 MB the CPython manifest pins" in large
+    assert "pw" not in large
+    title, slow = describe(DownloadTooSlow("http://m.test/x", 3, 39, 1))
+    assert title == "Download too slow"
+    assert "did not finish within 3 seconds (tried once; 39 bytes received" in slow
+    assert "BP_PYTHON_DOWNLOAD_DEADLINE" in slow
+
+
+def test_quotes_are_clipped() -> None:
+    """A 1 MB Procfile line or a 5000-digit version is quoted, not printed whole."""
+    _, body = describe(InvalidPythonVersion("3." + "9" * 5000, ".python-version", "too long"))
+    assert f'"3.{"9" * 198}… (5002 characters)"' in body
+    _, body = describe(InvalidProcfile("Procfile", 1, "web: a\0b", "nul"))
+    assert '"web: a\\x00b"' in body
+
+
+PIP_TOOLS_OUTPUT = """\
+Traceback (most recent call last):
+  File "/layers/pip/lib/python3.12/site-packages/pip/_internal/resolver.py", line 97, in resolve
+    result = self._result = resolver.resolve(
+                            ^^^^^^^^^^^^^^^^^
+pip._vendor.resolvelib.resolvers.ResolutionImpossible: [RequirementInformation(nopkg)]
+
+The above exception was the direct cause of the following exception:
+
+Traceback (most recent call last):
+  File "/layers/pip/lib/python3.12/site-packages/piptools/resolver.py", line 600, in _do_resolve
+    resolver.resolve(
+pip._internal.exceptions.DistributionNotFound: No matching distribution found for nopkg
+
+During handling of the above exception, another exception occurred:
+
+Traceback (most recent call last):
+  File "/layers/pip/bin/pip-compile", line 8, in <module>
+    sys.exit(cli())
+  File "/layers/pip/lib/python3.12/site-packages/piptools/scripts/compile.py", line 500, in cli
+    raise
+pip._internal.exceptions.DistributionNotFound: No matching distribution found for nopkg
+"""
+
+
+def test_a_tools_traceback_gives_its_reason_first() -> None:
+    """LOW-2: pip-tools' triple-chained traceback filled the block; the reason was last."""
+    output = "Looking in indexes: http://127.0.0.1:3141/simple/\n" + PIP_TOOLS_OUTPUT
+    _, body = describe(CommandFailed("pip-compile requirements.txt", 1, output))
+    assert body.startswith(
+        "The command 'pip-compile requirements.txt' failed (exit status 1). It stopped with "
+        "this error:\n"
+        "    pip._internal.exceptions.DistributionNotFound: No matching distribution found for "
+        "nopkg\n\n"
+        "Its last lines of output, without the traceback:\n"
+        "    Looking in indexes: http://127.0.0.1:3141/simple/\n\n"
+        "See the full output above."
+    )
+    assert 'File "' not in body

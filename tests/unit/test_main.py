@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import shutil
 from pathlib import Path
 
@@ -173,3 +174,52 @@ def test_main_exits_with_the_phase_status(
         main()
     assert caught.value.code == 100
     capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("error", "title", "said"),
+    [
+        (
+            PermissionError(errno.EACCES, "Permission denied", "/workspace/requirements.txt"),
+            "Cannot use /workspace/requirements.txt",
+            "python-cnb could not use /workspace/requirements.txt: Permission denied (EACCES).",
+        ),
+        (
+            OSError(errno.ENOSPC, "No space left on device"),
+            "No space left on device",
+            "The operating system stopped the build: No space left on device (ENOSPC).",
+        ),
+    ],
+)
+def test_os_errors_of_the_machine_are_named_not_bugs(
+    app: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    error: OSError,
+    title: str,
+    said: str,
+) -> None:
+    """MEDIUM-4: an unreadable file or a full disk was "a bug in python-cnb"."""
+
+    def fail(ctx: object) -> int:
+        raise error
+
+    monkeypatch.setattr(python_cnb.detect, "detect", fail)
+    assert run(["detect"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("[Error: ") == 1
+    assert err.startswith(f"\n[Error: {title}]\n{said}\n")
+    assert "Traceback" not in err and "bug in python-cnb" not in err
+
+
+def test_other_os_errors_stay_internal_errors(
+    app: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(ctx: object) -> int:
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", "/layers/x.toml")
+
+    monkeypatch.setattr(python_cnb.detect, "detect", crash)
+    assert run(["detect"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("\n[Error: Internal buildpack error]\n")
+    assert "Traceback (most recent call last):" in err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import re
 import time
 from typing import Iterator
 
@@ -172,3 +174,57 @@ def test_step_really_measures(capsys: pytest.CaptureFixture[str]) -> None:
 )
 def test_duration(seconds: float, text: str) -> None:
     assert output.duration(seconds) == text
+
+
+_REFERENCE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#\s]*)@")
+"""The masker's former regular expression: right, but super-linear on long words."""
+
+
+def _reference_mask(text: str) -> str:
+    return _REFERENCE.sub(lambda m: f"{m['scheme']}****@", text)
+
+
+def test_mask_agrees_with_the_reference_expression() -> None:
+    pieces = ["a", "Z", "1", "+", ".", "-", ":", "/", "//", "://", "@", "?", "#", " ", "\n", "é"]
+    rng = random.Random(20261201)
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 14)))
+        assert output.mask(text) == _reference_mask(text), repr(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1://u@h",
+        "a1://u@h b://v@w",
+        "a://b://c@d",
+        "x://u@h/@p",
+        "x://u@v@w?@q",
+        "ab://u:p@h ab://q@r",
+        "é://u@h",
+        "+a://u@h",
+    ],
+)
+def test_mask_edge_cases_as_the_reference(text: str) -> None:
+    assert output.mask(text) == _reference_mask(text)
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "x" * 1_000_000,
+        "x" * 500_000 + "://" + "y" * 500_000,
+        "a://" * 250_000,
+        "a" + "9" * 1_000_000 + "://u:p@h",
+        "h://" + "u" * 1_000_000 + "@host",
+    ],
+    ids=["letters", "one-separator", "many-separators", "digits-scheme", "long-userinfo"],
+)
+def test_mask_long_words(word: str) -> None:
+    """MEDIUM-3: a 1 MB word (a Procfile command, a hex dump) once took hours to mask.
+    No timing assert: the old expression does not finish these in any sane test run."""
+    masked = output.mask(word)
+    if "@" in word:
+        assert masked.endswith("://****@" + ("host" if word.endswith("host") else "h"))
+    else:
+        assert masked == word

@@ -15,6 +15,7 @@ from python_cnb.package_manager import (
     PackageManager,
     determine_package_manager,
 )
+from python_cnb.project_files import InvalidProjectFile
 
 PROJECT = '[project]\nname = "app"\nversion = "1"\n'
 POETRY_PROJECT = '[tool.poetry]\nname = "app"\n\n[tool.poetry.dependencies]\npython = "^3.12"\n'
@@ -176,9 +177,10 @@ def test_poetry_table_with_uv_lock_is_uv(
     assert capsys.readouterr() == ("", "")
 
 
-def test_a_tool_key_that_is_no_table_is_ignored(tmp_path: Path) -> None:
+def test_a_tool_key_that_is_no_table_is_reported(tmp_path: Path) -> None:
     files = {"pyproject.toml": 'tool = "poetry"\n' + PROJECT}
-    assert _choose(tmp_path, files).manager is PackageManager.PYPROJECT
+    with pytest.raises(InvalidProjectFile, match="tool must be a table"):
+        _choose(tmp_path, files)
 
 
 def test_project_beside_requirements_txt_is_not_installed(

@@ -188,8 +188,6 @@ def test_sources() -> None:
             "_meta": {
                 "sources": [
                     {"name": "pypi", "url": "https://pypi.org/simple/", "verify_ssl": True},
-                    {"name": "nameless"},
-                    "https://ignored.test/simple",
                     {"name": "private", "url": "https://u:p@pkgs.test/simple"},
                 ]
             },
@@ -199,9 +197,9 @@ def test_sources() -> None:
     assert locked.sources == ("https://pypi.org/simple", "https://u:p@pkgs.test/simple")
 
 
-@pytest.mark.parametrize("meta", [None, [], {"sources": None}, {"sources": {"url": "x"}}, "x"])
-def test_sources_that_are_missing_or_garbled(meta: Any) -> None:
-    assert convert({"_meta": meta}).sources == ()
+@pytest.mark.parametrize("lock", [{}, {"_meta": {}}, {"_meta": {"sources": []}}])
+def test_sources_that_are_missing(lock: dict[str, Any]) -> None:
+    assert convert(lock).sources == ()
 
 
 @pytest.mark.parametrize(
@@ -222,3 +220,35 @@ def test_is_pypi(url: str, expected: bool) -> None:
 
 def test_pypi_urls() -> None:
     assert PYPI_URLS == ("https://pypi.org/simple", "https://pypi.python.org/simple")
+
+
+@pytest.mark.parametrize(
+    ("meta", "package", "reason"),
+    [
+        ([], "_meta", "it is a list, not a table"),
+        (None, "_meta", "it is null, not a table"),
+        ("x", "_meta", "it is a string, not a table"),
+        ({"sources": None}, "_meta.sources", "it is null, not a list of sources"),
+        (
+            {"sources": [{"name": "nameless"}]},
+            "_meta.sources",
+            "source 1 is not a table with a url string",
+        ),
+        (
+            {"sources": {"url": "https://pypi.org/simple"}},
+            "_meta.sources",
+            "it is a table, not a list of sources",
+        ),
+        (
+            {"sources": ["https://pypi.org/simple"]},
+            "_meta.sources",
+            "source 1 is not a table with a url string",
+        ),
+        ({"sources": [{"url": 3}]}, "_meta.sources", "source 1 is not a table with a url string"),
+    ],
+)
+def test_wrong_typed_meta_is_reported(meta: Any, package: str, reason: str) -> None:
+    """LOW-6: these were ignored, so the lock's own index was silently not used."""
+    with pytest.raises(InvalidPipfileLock) as caught:
+        convert({"_meta": meta, "default": {}})
+    assert (caught.value.package, caught.value.reason) == (package, reason)

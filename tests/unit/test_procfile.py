@@ -97,3 +97,24 @@ def test_source_is_reported() -> None:
     with pytest.raises(InvalidProcfile) as caught:
         parse_procfile("web", source="BUILD_PROCFILE")
     assert caught.value.source == "BUILD_PROCFILE"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        ("..: gunicorn app:app\n", "..: gunicorn app:app", "dot-type"),
+        (".: gunicorn app:app\n", ".: gunicorn app:app", "dot-type"),
+        ("web/x: run\n", "web/x: run", "type"),
+        ("w>b: run\n", "w>b: run", "type"),
+        ("w|b: run\n", "w|b: run", "type"),
+        ("w&b: run\n", "w&b: run", "type"),
+        ("w`b: run\n", "w`b: run", "type"),
+        ("wéb: run\n", "wéb: run", "type"),
+        ("web: gunicorn\0 app:app\n", "web: gunicorn\0 app:app", "nul"),
+    ],
+)
+def test_types_and_commands_the_lifecycle_refuses(text: str, line: str, problem: str) -> None:
+    """LOW-6: `..` and a NUL byte were accepted, and failed only at export or at launch."""
+    with pytest.raises(InvalidProcfile) as caught:
+        parse_procfile(text)
+    assert (caught.value.line, caught.value.problem) == (line, problem)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from typing import Any, Optional
 
 import pytest
 
+from python_cnb.buildpack_error import FileSystemFault
 from python_cnb.project_files import (
     InvalidProjectFile,
+    OutsideApp,
+    inside_app,
     poetry_python,
     poetry_table,
     project_name,
     project_table,
+    read_app_bytes,
     read_json,
     read_toml,
     requires_python,
@@ -90,7 +95,6 @@ POETRY = {"tool": {"poetry": {"name": "poetry-app", "dependencies": {"python": "
     [
         (None, None),
         ({}, None),
-        ({"project": "app"}, None),
         (PROJECT, {"name": "app", "requires-python": " >=3.11 "}),
     ],
 )
@@ -106,9 +110,6 @@ def test_project_table(
         (None, None),
         ({}, None),
         ({"tool": {}}, None),
-        ({"tool": {"poetry": "x"}}, None),
-        ({"tool": "poetry"}, None),
-        ({"tool": ["poetry"]}, None),
         (POETRY, {"name": "poetry-app", "dependencies": {"python": "^3.12 "}}),
     ],
 )
@@ -122,7 +123,6 @@ def test_poetry_table(pyproject: Optional[dict[str, Any]], table: Optional[dict[
         (None, None),
         (PROJECT, ">=3.11"),
         ({"project": {"requires-python": "  "}}, None),
-        ({"project": {"requires-python": 3.11}}, None),
         (POETRY, None),
     ],
 )
@@ -138,7 +138,6 @@ def test_requires_python(pyproject: Optional[dict[str, Any]], value: Optional[st
         (PROJECT, None),
         ({"tool": {"poetry": {"dependencies": {"python": ""}}}}, None),
         ({"tool": {"poetry": {"dependencies": {"python": {"version": "^3.12"}}}}}, None),
-        ({"tool": {"poetry": {"dependencies": ["python"]}}}, None),
         ({"tool": {"poetry": {}}}, None),
     ],
 )
@@ -159,3 +158,74 @@ def test_poetry_python(pyproject: Optional[dict[str, Any]], value: Optional[str]
 )
 def test_project_name(pyproject: Optional[dict[str, Any]], name: Optional[str]) -> None:
     assert project_name(pyproject) == name
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "reason"),
+    [
+        ({"project": "demo"}, "project must be a table, but it is a string: 'demo'"),
+        ({"tool": "poetry"}, "tool must be a table, but it is a string: 'poetry'"),
+        ({"tool": ["poetry"]}, "tool must be a table, but it is an array: ['poetry']"),
+        ({"tool": {"poetry": "x"}}, "tool.poetry must be a table, but it is a string: 'x'"),
+        (
+            {"project": {"requires-python": 3.11}},
+            "requires-python must be a string, but it is a number: 3.11",
+        ),
+        (
+            {"tool": {"poetry": {"dependencies": ["python"]}}},
+            "tool.poetry.dependencies must be a table, but it is an array: ['python']",
+        ),
+    ],
+)
+def test_wrong_types_are_reported(pyproject: dict[str, Any], reason: str) -> None:
+    """LOW-6: `project = "demo"` built as a pyproject app; uv and pip refuse such a file."""
+    with pytest.raises(InvalidProjectFile) as caught:
+        project_table(pyproject)
+        poetry_table(pyproject)
+        requires_python(pyproject)
+        poetry_python(pyproject)
+    assert (caught.value.file, caught.value.reason) == ("pyproject.toml", reason)
+
+
+def test_app_files_outside_the_app_are_refused(tmp_path: Path) -> None:
+    """LOW-7: a Procfile -> /etc/shadow was read and its hash fields printed."""
+    secret = tmp_path / "secret"
+    secret.write_text("root:$6$hash:19000::::::\n")
+    app = tmp_path / "app"
+    (app / "sub").mkdir(parents=True)
+    (app / "Procfile").symlink_to(secret)
+    (app / "sub" / "up").symlink_to("../../secret")
+    (app / "inside").write_text("web: run\n")
+    (app / "link").symlink_to("sub/../inside")
+    for name in ("Procfile", "sub/up"):
+        with pytest.raises(OutsideApp) as caught:
+            read_app_bytes(app, name)
+        assert (caught.value.file, caught.value.target) == (name, str(secret))
+    assert read_app_bytes(app, "link") == b"web: run\n"
+    assert read_app_bytes(app, "missing") is None
+    assert inside_app(app, "inside") == (app / "inside").resolve()
+
+
+def test_unreadable_app_files_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MEDIUM-4 (the integration tests make a real one unreadable as a non-root user)."""
+    (tmp_path / "pyproject.toml").write_text("[project]\n")
+
+    def denied(self: Path) -> bytes:
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(FileSystemFault) as caught:
+        read_toml(tmp_path, "pyproject.toml")
+    fault = caught.value
+    assert (fault.path, fault.doing, fault.errno, fault.reason) == (
+        "pyproject.toml",
+        "read",
+        errno.EACCES,
+        "Permission denied",
+    )
+
+
+def test_deeply_nested_toml_is_an_invalid_file(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(InvalidProjectFile):
+        read_toml(tmp_path, "pyproject.toml")

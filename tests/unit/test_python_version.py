@@ -14,6 +14,7 @@ from python_cnb.python_version import (
     RequestedPythonVersion,
     UnavailablePythonLine,
     UnknownPythonVersion,
+    constraint_matches,
     default_request,
     end_of_life,
     newer_patch,
@@ -291,3 +292,34 @@ def test_end_of_life(line: tuple[int, int], expected: date | None) -> None:
 def test_newer_patch(version: str, expected: str | None) -> None:
     newer = newer_patch(V(version), AVAILABLE)
     assert (str(newer) if newer else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (
+            "\uff13.\uff11\uff12",
+            "it contains the character '\uff13' (U+FF13); write versions with ASCII digits 0-9",
+        ),
+        ("٣.١٢", "it contains the character '٣' (U+0663); write versions with ASCII digits 0-9"),
+        (
+            ">=\uff13.\uff11\uff11",
+            "it contains the character '\uff13' (U+FF13); write versions with ASCII digits 0-9",
+        ),
+        ("3." + "9" * 5000, "it is 5002 characters long"),
+        ("3.99999", "a number in it has more than 4 digits"),
+        (">=3.11,<3.123456", "a number in it has more than 4 digits"),
+    ],
+)
+def test_garbled_requests_rejected(text: str, reason: str) -> None:
+    """LOW-1: Unicode digits passed \\d and then broke packaging; 5000 digits broke int()."""
+    with pytest.raises(InvalidPythonVersion) as caught:
+        request(text, "BP_PYTHON_VERSION")
+    assert (caught.value.text, caught.value.reason) == (text, reason)
+
+
+@pytest.mark.parametrize("constraint", ["==\uff13.\uff11\uff12.*", ">=3." + "9" * 5000, "<3.99999"])
+def test_garbled_constraints_rejected(constraint: str) -> None:
+    with pytest.raises(InvalidPythonVersion) as caught:
+        constraint_matches(constraint, PythonVersion(3, 12, 1), origin="uv.lock")
+    assert caught.value.origin == "uv.lock"

@@ -193,16 +193,30 @@ def test_sources_after_runtime_txt(
     [
         {"pyproject.toml": '[project]\nname = "app"\nrequires-python = " "\n'},
         {"pyproject.toml": "[tool.poetry.dependencies]\nflask = '*'\n"},
-        {"pyproject.toml": "[tool.poetry]\ndependencies = 'x'\n"},
-        {"Pipfile.lock": json.dumps({"_meta": ["x"]})},
-        {"Pipfile.lock": json.dumps({"_meta": {"requires": "3.12"}})},
         {"Pipfile.lock": _pipfile_lock(python_version=" ")},
-        {"Pipfile": "[requires]\npython_version = 3.12\n"},
         {"Pipfile": "[packages]\nflask = '*'\n"},
     ],
 )
 def test_files_that_say_nothing(tmp_path: Path, files: dict[str, str]) -> None:
     assert read_requested_python_version(_app(tmp_path, files), []).is_default
+
+
+@pytest.mark.parametrize(
+    ("files", "where"),
+    [
+        ({"pyproject.toml": "[tool.poetry]\ndependencies = 'x'\n"}, "tool.poetry.dependencies"),
+        ({"Pipfile.lock": json.dumps({"_meta": ["x"]})}, "_meta"),
+        ({"Pipfile.lock": json.dumps({"_meta": {"requires": "3.12"}})}, "_meta.requires"),
+        ({"Pipfile": "[requires]\npython_version = 3.12\n"}, "requires.python_version"),
+    ],
+)
+def test_files_with_wrong_types_are_reported(
+    tmp_path: Path, files: dict[str, str], where: str
+) -> None:
+    """LOW-6: these said nothing before, so no Python constraint applied."""
+    with pytest.raises(InvalidProjectFile) as caught:
+        read_requested_python_version(_app(tmp_path, files), [])
+    assert caught.value.reason.startswith(f"{where} must be ")
 
 
 def test_weaker_sources_are_compared(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -223,13 +237,11 @@ def test_invalid_weaker_sources_are_logged(
         ".python-version": "3.12\n",
         "pyproject.toml": '[project]\nname = "app"\nrequires-python = "python3"\n',
         "Pipfile.lock": "{not json",
-        "Pipfile": "[requires\n",
     }
     requested = read_requested_python_version(_app(tmp_path, files), [])
     assert requested == RequestedPythonVersion("3.12", ".python-version", "==3.12.*")
     assert capsys.readouterr().out == (
         "Ignoring Pipfile.lock, which cannot be parsed: .python-version decides\n"
-        "Ignoring Pipfile, which cannot be parsed: .python-version decides\n"
         "Ignoring pyproject.toml (requires-python), which is not valid: .python-version decides\n"
     )
 
@@ -274,7 +286,6 @@ def test_locked_constraints(tmp_path: Path) -> None:
             {"Pipfile.lock": _pipfile_lock(python_full_version="", python_version="3.12")},
             [("Pipfile.lock (python_version)", "==3.12.*")],
         ),
-        ({"Pipfile.lock": json.dumps({"_meta": "x"})}, []),
         ({"Pipfile": '[requires]\npython_version = "3.11"\n'}, []),
         ({"uv.lock": "version = 1\nrequires-python = 3\n"}, []),
         ({"poetry.lock": 'metadata = "x"\n'}, []),

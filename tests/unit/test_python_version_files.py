@@ -157,3 +157,24 @@ def test_read_version_file_ignores_directories_and_dangling_links(tmp_path: Path
     (tmp_path / RUNTIME_TXT).symlink_to(tmp_path / "missing")
     assert read_version_file(tmp_path, PYTHON_VERSION_FILE) is None
     assert read_version_file(tmp_path, RUNTIME_TXT) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        (PYTHON_VERSION_FILE, "\uff13.\uff11\uff12\n", "U+FF13"),
+        (PYTHON_VERSION_FILE, "٣.١٢\n", "U+0663"),
+        (PYTHON_VERSION_FILE, "3." + "9" * 5000 + "\n", "it is 5002 characters long"),
+        (RUNTIME_TXT, "python-\uff13.\uff11\uff12\n", "U+FF13"),
+        (RUNTIME_TXT, "python-3." + "9" * 5000, "it is 5009 characters long"),
+    ],
+)
+def test_garbled_version_files(tmp_path: Path, name: str, data: str, reason: str) -> None:
+    """LOW-1: these gave tracebacks (InvalidSpecifier, int() past its digit limit)."""
+    _write(tmp_path, name, data.encode("utf-8"))
+    with pytest.raises(InvalidPythonVersion) as caught:
+        requested = read_version_file(tmp_path, name)
+        assert requested is not None
+        requested.single_line()  # where the 5000 digits used to fail
+    assert caught.value.origin == name
+    assert reason in caught.value.reason

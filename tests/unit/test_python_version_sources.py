@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from python_cnb.project_files import InvalidProjectFile, OutsideApp
 from python_cnb.python_version import (
     DEFAULT_ORIGIN,
     InvalidPythonVersion,
@@ -167,3 +168,52 @@ def test_first_request_skips_silent_sources_and_calls_each_once() -> None:
     assert first_request([silent, second, third]) is found
     assert calls == ["silent", "second", "third"]
     assert first_request([]) == RequestedPythonVersion("", DEFAULT_ORIGIN, "")
+
+
+@pytest.mark.parametrize(
+    ("lock", "reason"),
+    [
+        (
+            '{"_meta": {"requires": {"python_version": 3.12}}}',
+            "_meta.requires.python_version must be a string, but it is a number: 3.12",
+        ),
+        ('{"_meta": []}', "_meta must be a table, but it is an array: []"),
+        ('{"_meta": {"requires": "3.12"}}', "_meta.requires must be a table, but it is a string"),
+    ],
+)
+def test_wrong_typed_pipfile_lock_requires(tmp_path: Path, lock: str, reason: str) -> None:
+    """LOW-6: `python_version = 3.12` (a number) meant no Python constraint at all."""
+    app = _app(tmp_path, python_version=None)
+    (app / "Pipfile.lock").write_text(lock, encoding="utf-8")
+    with pytest.raises(InvalidProjectFile) as caught:
+        _requested(app, {})
+    assert caught.value.file == "Pipfile.lock"
+    assert caught.value.reason.startswith(reason)
+
+
+def test_invalid_pipfile_next_to_its_lock_is_an_error(tmp_path: Path) -> None:
+    """LOW-6: pipenv reads the Pipfile beside the lock; a broken one was never reported."""
+    app = _app(tmp_path)
+    (app / "Pipfile.lock").write_text('{"_meta": {}, "default": {}}', encoding="utf-8")
+    (app / "Pipfile").write_text("[packages\nflask = '*'\n", encoding="utf-8")
+    with pytest.raises(InvalidProjectFile) as caught:
+        _requested(app, {})
+    assert caught.value.file == "Pipfile"
+
+
+def test_invalid_pipfile_without_a_lock_is_only_logged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = _app(tmp_path)
+    (app / "Pipfile").write_text("[packages\n", encoding="utf-8")
+    assert _requested(app, {}).origin == ".python-version"
+    assert "Ignoring Pipfile, which cannot be parsed" in capsys.readouterr().out
+
+
+def test_version_file_outside_the_app_is_refused(tmp_path: Path) -> None:
+    """LOW-7: a .python-version that is a symlink out of the app is not read."""
+    app = _app(tmp_path, python_version=None)
+    (tmp_path / "elsewhere").write_text("3.12\n", encoding="utf-8")
+    (app / ".python-version").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(OutsideApp):
+        _requested(app, {})

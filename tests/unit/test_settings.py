@@ -155,3 +155,36 @@ def test_text() -> None:
 )
 def test_debug(value: str, debug: bool) -> None:
     assert Settings.from_env({"BP_LOG_LEVEL": value}).debug is debug
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("BP_PYTHON_DOWNLOAD_TIMEOUT", "1e300", "a number from 1 to 86400 (seconds)"),
+        ("BP_PYTHON_DOWNLOAD_TIMEOUT", "-5", "a number from 1 to 86400 (seconds)"),
+        ("BP_PYTHON_DOWNLOAD_TIMEOUT", "NaN", "a number from 1 to 86400 (seconds)"),
+        ("BP_PYTHON_DOWNLOAD_TIMEOUT", "86401", "a number from 1 to 86400 (seconds)"),
+        ("BP_PYTHON_DOWNLOAD_RETRIES", "1e9", "a number from 0 to 100"),
+        ("BP_PYTHON_DOWNLOAD_DEADLINE", "1e300", "a number from 1 to 86400 (seconds)"),
+        ("BP_PYTHON_DOWNLOAD_DEADLINE", "0", "a number from 1 to 86400 (seconds)"),
+        ("BP_PYTHON_DOWNLOAD_MAX_SIZE", "1e12", "a number from 1 to 65536 (MB)"),
+        ("BP_PYTHON_DOWNLOAD_MAX_SIZE", "-1", "a number from 1 to 65536 (MB)"),
+        ("BP_PYTHON_DOWNLOAD_MAX_SIZE", "lots", "a number from 1 to 65536 (MB)"),
+    ],
+)
+def test_garbage_numbers_rejected_by_name_with_their_range(
+    name: str, value: str, expected: str
+) -> None:
+    """LOW-1: 1e300 seconds passed the finite check, then overflowed the socket timeout."""
+    with pytest.raises(InvalidSetting) as caught:
+        Settings.from_env({name: value})
+    assert (caught.value.name, caught.value.value, caught.value.expected) == (name, value, expected)
+
+
+def test_download_limits() -> None:
+    default = Settings.from_env({})
+    assert (default.download_deadline, default.download_max_bytes) == (900, 1024 * 1024 * 1024)
+    chosen = Settings.from_env(
+        {"BP_PYTHON_DOWNLOAD_DEADLINE": "30", "BP_PYTHON_DOWNLOAD_MAX_SIZE": "2.5"}
+    )
+    assert (chosen.download_deadline, chosen.download_max_bytes) == (30, 2.5 * 1024 * 1024)

@@ -141,6 +141,7 @@ def _install(
             timeout=timeout,
             retries=retries,
             context=ssl_context(extra_ca_files),
+            size=distribution.size,
             on_retry=lambda attempt, reason: output.info(
                 f"Download attempt {attempt} failed ({reason}); retrying"
             ),
