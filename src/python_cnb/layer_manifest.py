@@ -28,7 +28,7 @@ import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, NamedTuple, Optional
 
 MANIFEST_NAME = ".python-cnb-manifest.json"
 FORMAT = 1
@@ -39,9 +39,8 @@ SHOWN = 5
 """Reasons listed one by one before the rest is counted."""
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One entry of a layer, as a manifest records it."""
+class Entry(NamedTuple):
+    """One entry of a layer, as a manifest records it (a tuple: a layer has thousands)."""
 
     path: str
     """Relative to the layer, ``/``-separated (as the OS names it: undecodable bytes kept)."""
@@ -52,9 +51,6 @@ class Entry:
     size: int
     content: str
     """A file's SHA-256 (hex), a link's target, else empty."""
-
-    def as_list(self) -> list[object]:
-        return [self.path, self.kind, self.mode, self.size, self.content]
 
 
 @dataclass(frozen=True)
@@ -116,12 +112,23 @@ def _kind(mode: int) -> str:
     return "o"
 
 
-def _sha256(path: Path) -> str:
-    with path.open("rb") as stream:
+def _sha256(path: str) -> str:
+    # os.open/os.read on a string path: pathlib and buffered files would cost more than
+    # hashing the small files most layers are made of.
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
         digest = hashlib.sha256()
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return digest.hexdigest()
             digest.update(chunk)
-    return digest.hexdigest()
+    finally:
+        os.close(fd)
+
+
+def _hash_all(root: str, paths: list[str]) -> list[tuple[str, str]]:
+    return [(path, _sha256(f"{root}/{path}")) for path in paths]
 
 
 def shallow(root: Path) -> dict[str, Entry]:
@@ -136,11 +143,21 @@ def shallow(root: Path) -> dict[str, Entry]:
 
 
 def _hash_files(root: Path, entries: dict[str, Entry]) -> dict[str, Entry]:
-    files = [e.path for e in entries.values() if e.kind == "f"]
-    with ThreadPoolExecutor(max_workers=HASH_THREADS) as pool:
-        digests = dict(zip(files, pool.map(lambda p: _sha256(root / p), files)))
+    files = sorted((e for e in entries.values() if e.kind == "f"), key=lambda e: -e.size)
+    # One batch per thread, dealt out largest first so the batches weigh about the same
+    # (a future per file would cost more than hashing most of them).
+    batches = [[e.path for e in files[i::HASH_THREADS]] for i in range(HASH_THREADS)]
+    if HASH_THREADS == 1:
+        digests = dict(_hash_all(str(root), batches[0]))
+    else:
+        with ThreadPoolExecutor(max_workers=HASH_THREADS) as pool:
+            digests = dict(
+                pair
+                for batch in pool.map(_hash_all, [str(root)] * len(batches), batches)
+                for pair in batch
+            )
     return {
-        path: Entry(e.path, e.kind, e.mode, e.size, digests[path]) if e.kind == "f" else e
+        path: e._replace(content=digests[path]) if e.kind == "f" else e
         for path, e in entries.items()
     }
 
@@ -151,7 +168,7 @@ def scan(root: Path) -> dict[str, Entry]:
 
 
 def _encode(entries: dict[str, Entry]) -> bytes:
-    listed = [entries[path].as_list() for path in sorted(entries)]
+    listed = [list(entries[path]) for path in sorted(entries)]
     text = json.dumps({"format": FORMAT, "entries": listed}, separators=(",", ":"))
     return (text.replace('],["', '],\n["') + "\n").encode("ascii")
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import os
 import posixpath
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from python_cnb import output
+from python_cnb import layer_manifest, output
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layers import Layer, LayerTypes, cached_layer
 from python_cnb.layers import log_decision
@@ -52,11 +53,18 @@ UV_CACHE = "uv-cache"
 SHOWN = 5
 
 
-def _record_digest(path: Path, algorithm: str) -> str:
-    with path.open("rb") as stream:
+def _record_digest(path: str, algorithm: str) -> str:
+    """A file's digest as a RECORD writes it (urlsafe base64, unpadded)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
         digest = hashlib.new(algorithm)
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
             digest.update(chunk)
+    finally:
+        os.close(fd)
     return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
 
 
@@ -72,23 +80,19 @@ def _archive_problems(archive: Path, cache: Path) -> list[str]:
             if row:
                 listed[posixpath.normpath(row[0])] = row[1] if len(row) > 1 else ""
     problems = []
-    found = {
-        path.relative_to(archive).as_posix()
-        for path in archive.rglob("*")
-        if not path.is_dir() or path.is_symlink()
-    }
+    shown = archive.relative_to(cache).as_posix()
+    found = {path for path, entry in layer_manifest.shallow(archive).items() if entry.kind != "d"}
     for relative in sorted(found - set(listed)):
-        problems.append(f"{archive.relative_to(cache)}/{relative} is in no RECORD")
+        problems.append(f"{shown}/{relative} is in no RECORD")
     for relative, hashed in sorted(listed.items()):
-        path = archive / relative
         if relative not in found:
-            problems.append(f"{archive.relative_to(cache)}/{relative} is missing")
+            problems.append(f"{shown}/{relative} is missing")
             continue
         algorithm, _, expected = hashed.partition("=")
         if not expected or algorithm not in hashlib.algorithms_guaranteed:
             continue  # the RECORD itself, and bytecode, carry no hash
-        if _record_digest(path, algorithm) != expected:
-            problems.append(f"{archive.relative_to(cache)}/{relative} changed")
+        if _record_digest(f"{archive}/{relative}", algorithm) != expected:
+            problems.append(f"{shown}/{relative} changed")
     return problems
 
 

@@ -201,12 +201,15 @@ def _owned(venv: Path) -> set[str]:
     owned: set[str] = set()
     root = str(venv.absolute())
     for record in venv.glob("lib/python3*/site-packages/*.dist-info/RECORD"):
-        base = str(record.parent.parent.absolute())
+        base = record.parent.parent.relative_to(venv).as_posix()
         with record.open(encoding="utf-8", newline="", errors="surrogateescape") as stream:
             for row in csv.reader(stream):
-                if row:  # relative to site-packages (or absolute, by the spec's leave)
-                    path = posixpath.normpath(posixpath.join(base, row[0]))
-                    owned.add(posixpath.relpath(path, root))
+                if not row:
+                    continue
+                if row[0].startswith("/"):  # absolute paths are allowed, if rare
+                    owned.add(posixpath.relpath(posixpath.normpath(row[0]), root))
+                else:  # relative to site-packages (``../../../bin/gunicorn``)
+                    owned.add(posixpath.normpath(f"{base}/{row[0]}"))
     return owned
 
 
