@@ -189,9 +189,11 @@ def _damaged(previous: VenvLayerMetadata, layer: Layer) -> list[str]:
 
 
 VENV_SKELETON = re.compile(
-    r"pyvenv\.cfg|\.gitignore|\.lock|lib64|bin/(python(3(\.\d+)?)?|activate(\.\w+)?|Activate\.ps1)"
+    r"pyvenv\.cfg|\.gitignore|\.lock|lib64"
+    r"|bin/(python(3(\.\d+)?)?|\U0001d70bthon|activate(\.\w+)?|Activate\.ps1)"
 )
-"""What ``python -m venv --without-pip`` creates, and uv's lock file: no RECORD lists them."""
+"""What ``python -m venv --without-pip`` creates (3.14 adds ``bin/𝜋thon``), and uv's lock
+file: no RECORD lists them."""
 
 _BYTECODE = re.compile(r"(.*/)?__pycache__/([^/.]+)\.[^/]+\.pyc")
 
