@@ -9,7 +9,12 @@ from typing import Any, Optional
 from python_cnb import app_inspect, output
 from python_cnb.build_env import tool_env
 from python_cnb.build_secrets import prepare_build_secrets
-from python_cnb.bytecode import APP_EXCLUDE, compile_bytecode, compile_source_file
+from python_cnb.bytecode import (
+    APP_EXCLUDE,
+    compile_bytecode,
+    compile_source_file,
+    only_not_written,
+)
 from python_cnb.cnb.bindings import Binding, read_bindings
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.launch import Launch, Process
@@ -232,6 +237,14 @@ def compile_app(ctx: BuildContext, python: InstalledPython, processes: ProcessPl
             compile_source_file(python.executable, ctx.app_dir / CARTRIDGE_SOURCE, cwd=ctx.app_dir)
         output.info("Compiled the app's Python files")
     except CommandFailed as error:
+        if only_not_written(error):
+            output.warning(
+                "The app's bytecode could not be written",
+                "Its Python files compile, but the .pyc files could not be saved (the app "
+                "directory is read-only, say). The app works: Python compiles those modules "
+                "in memory when it imports them, at every start.\n" + tail(error.output, 15),
+            )
+            return
         output.warning(
             "Some of the app's Python files do not compile",
             "They are left as they are; if the app imports them, it will fail at run time.\n"

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
-from python_cnb.subprocess_runner import run_quiet
+from python_cnb.subprocess_runner import CommandFailed, run_quiet
 
 SOURCE_DATE_EPOCH = "315532801"
 """1980-01-01T00:00:01Z: the timestamp the lifecycle gives every exported file."""
@@ -46,6 +46,16 @@ costs about 0.1 s, a file about 1 ms."""
 
 COMPILER = Path(__file__).with_name("compile_pyc.py")
 """The compiler script (:mod:`python_cnb.compile_pyc`), run by the target interpreter."""
+
+EXIT_NOT_WRITTEN = 2
+"""The compiler's exit code when every file compiled but some bytecode could not be saved
+(``compile_pyc.EXIT_NOT_WRITTEN``: that script imports nothing of the buildpack)."""
+
+
+def only_not_written(error: CommandFailed) -> bool:
+    """Whether a failed compile compiled everything, and only saving bytecode failed (a
+    read-only directory): the code is fine, it just gets compiled in memory when imported."""
+    return error.exit_code == EXIT_NOT_WRITTEN
 
 
 def _jobs(count: int) -> str:

@@ -28,7 +28,9 @@ makes the source paths recorded in the bytecode relative to DIR. ``--list`` name
 paths, one per line. ``--file`` names a file to compile whatever its name
 (``wsgi/application``: its bytecode goes where a ``SourceFileLoader`` looks). With ``--jobs``
 other than 1, a process pool (0: one per CPU). A file that does not compile is reported on
-stdout; the others are still compiled, and the exit code is 1.
+stdout; the others are still compiled, and the exit code is 1. A file that compiles but whose
+bytecode cannot be written (a read-only directory) is reported too; if that is the only kind
+of failure, the exit code is 2.
 """
 
 from __future__ import annotations
@@ -130,19 +132,29 @@ def _write_atomic(path: str, data: bytes, mode: int) -> None:
         raise
 
 
-def compile_file(path: str, strip: Optional[str]) -> Optional[str]:
-    """Write ``path``'s bytecode where the import system looks; an error message, or None."""
+NOT_COMPILED, NOT_WRITTEN = "not compiled", "not written"
+"""The two kinds of failure: the source does not compile, or its bytecode cannot be saved."""
+EXIT_NOT_WRITTEN = 2
+
+
+def compile_file(path: str, strip: Optional[str]) -> Optional[Tuple[str, str]]:
+    """Write ``path``'s bytecode where the import system looks; the kind of failure and an
+    error message, or None."""
     dfile = os.path.relpath(path, strip) if strip and _is_within(path, strip) else path
     try:
         with open(path, "rb") as stream:
             source = stream.read()
         data = bytecode(source, dfile)
-        target = importlib.util.cache_from_source(path)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        _write_atomic(target, data, os.stat(path).st_mode | 0o200)
     except Exception as error:  # as py_compile: any failure is this file's alone
         detail = "".join(traceback.format_exception_only(type(error), error))
-        return f"*** Error compiling {path!r}...\n{detail}"
+        return NOT_COMPILED, f"*** Error compiling {path!r}...\n{detail}"
+    target = importlib.util.cache_from_source(path)
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        _write_atomic(target, data, os.stat(path).st_mode | 0o200)
+    except OSError as error:
+        detail = "".join(traceback.format_exception_only(type(error), error))
+        return NOT_WRITTEN, f"*** Could not write the bytecode of {path!r}...\n{detail}"
     return None
 
 
@@ -185,12 +197,13 @@ def _walk(directory: str, exclude: Optional[Pattern[str]]) -> Iterator[str]:
             yield full
 
 
-def _compile_chunk(chunk: List[str], strip: Optional[str]) -> List[str]:
+def _compile_chunk(chunk: List[str], strip: Optional[str]) -> List[Tuple[str, str]]:
     return [error for error in (compile_file(path, strip) for path in chunk) if error]
 
 
-def compile_all(files: List[str], strip: Optional[str], jobs: int) -> List[str]:
-    """Compile ``files``, in a process pool unless ``jobs`` is 1; the error messages."""
+def compile_all(files: List[str], strip: Optional[str], jobs: int) -> List[Tuple[str, str]]:
+    """Compile ``files``, in a process pool unless ``jobs`` is 1; the failures (their kind
+    and message)."""
     workers = (os.cpu_count() or 1) if jobs <= 0 else jobs
     if workers == 1 or len(files) < 2:
         return _compile_chunk(files, strip)
@@ -224,9 +237,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     exclude = re.compile(args.exclude) if args.exclude else None
     files = list(sources(paths, exclude)) + list(args.file)
     errors = compile_all(files, args.strip, args.jobs)
-    for error in errors:
-        sys.stdout.write(error)
-    return 1 if errors else 0
+    for _kind, message in errors:
+        sys.stdout.write(message)
+    if any(kind == NOT_COMPILED for kind, _ in errors):
+        return 1
+    return EXIT_NOT_WRITTEN if errors else 0
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from python_cnb.bytecode import (
     compile_site_packages,
     compile_source_file,
     interpreter_command,
+    only_not_written,
     package_sources,
 )
 from python_cnb.subprocess_runner import CommandFailed
@@ -102,6 +103,18 @@ def test_a_syntax_error_fails(tmp_path: Path) -> None:
     assert caught.value.exit_code == 1
     assert "bad.py" in caught.value.output
     assert _flags(_pyc(tmp_path / "good.py")) == UNCHECKED_HASH
+
+
+def test_bytecode_not_written_is_told_apart_from_a_compile_error(tmp_path: Path) -> None:
+    (tmp_path / "__pycache__").write_text("")  # no bytecode can be saved here, even by root
+    _source(tmp_path, "mod.py")
+    with pytest.raises(CommandFailed) as caught:
+        compile_bytecode(PYTHON, [tmp_path], cwd=tmp_path)
+    assert only_not_written(caught.value)
+    _source(tmp_path, "lib/bad.py", "def broken(:\n")
+    with pytest.raises(CommandFailed) as caught:
+        compile_bytecode(PYTHON, [tmp_path], cwd=tmp_path)
+    assert not only_not_written(caught.value)
 
 
 # --- a source file without .py (wsgi/application) ---------------------------------------------

@@ -203,6 +203,35 @@ def test_errors_are_reported_and_the_rest_compiled(tmp_path: Path) -> None:
     assert not _pyc(tmp_path / "bad.py").exists()
 
 
+def _unwritable(directory: Path) -> None:
+    """No bytecode can be saved in ``directory`` (a file stands where __pycache__ would go:
+    unlike a 0555 mode, that stops root too)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "__pycache__").write_text("")
+
+
+def test_bytecode_that_cannot_be_written_is_not_a_compile_error(tmp_path: Path) -> None:
+    writable = _source(tmp_path, "good.py")
+    _unwritable(tmp_path / "ro")
+    _source(tmp_path, "ro/mod.py")
+
+    result = _run(str(tmp_path), cwd=tmp_path)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "*** Could not write the bytecode of" in result.stdout and "mod.py" in result.stdout
+    assert "Error compiling" not in result.stdout and "Traceback" not in result.stderr
+    assert _pyc(writable).is_file()
+
+
+def test_a_compile_error_wins_over_bytecode_not_written(tmp_path: Path) -> None:
+    _unwritable(tmp_path / "ro")
+    _source(tmp_path, "ro/mod.py")
+    _source(tmp_path, "bad.py", "def broken(:\n")
+    result = _run("--jobs", "0", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "*** Error compiling" in result.stdout and "*** Could not write" in result.stdout
+
+
 def test_any_failure_is_that_files_alone(tmp_path: Path) -> None:
     """Null bytes (a ValueError or a SyntaxError, by version) fail only their file."""
     good = _source(tmp_path, "good.py")

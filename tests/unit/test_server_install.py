@@ -17,12 +17,14 @@ from python_cnb.cnb.plan import BuildpackPlan
 from python_cnb.dependencies import ServerNotInstalled, ensure_server
 from python_cnb.distributions import Distribution
 from python_cnb.installers.uv import UvEngine, UvProjectSync
+from python_cnb.layer_manifest import MANIFEST_NAME
 from python_cnb.layers.python import InstalledPython
 from python_cnb.layers.uv import UvTool
 from python_cnb.layers.venv import TYPES, VenvLayerMetadata, VenvState
 from python_cnb.package_index import IndexSettings
 from python_cnb.python_version import PythonVersion
 from python_cnb.settings import Settings
+from tests.support.wheels import sha256_of
 
 REPO = Path(__file__).resolve().parents[2]
 VERSION = PythonVersion(3, 12, 8)
@@ -200,6 +202,7 @@ def test_the_pinned_server_is_installed(
             "layout": "2",
             "package_manager": "pip",
             "dependencies": "fingerprint",
+            "contents": sha256_of(state.path / MANIFEST_NAME),
         },
     }
     assert (state.path / "env" / "VIRTUAL_ENV.override").read_text() == str(state.path)

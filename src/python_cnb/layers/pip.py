@@ -94,7 +94,9 @@ def install_pip_tools(
         run_quiet(
             python.command("-m", "venv", "--clear", str(layer.path)),
             cwd=ctx.app_dir,
-            env={"PATH": "/usr/bin:/bin"},
+            # venv runs ensurepip in a child without -B: it would write ensurepip's
+            # bytecode into the python layer, which then no longer matches its manifest.
+            env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},
             display="python -m venv (pip-tools)",
         )
         install_pinned_tool(

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
-from python_cnb import output
+from python_cnb import layer_manifest, output
 from python_cnb.archive import extract
 from python_cnb.bytecode import SOURCE_DATE_EPOCH, compile_bytecode, interpreter_command
 from python_cnb.cnb.context import BuildContext
@@ -24,7 +23,7 @@ from python_cnb.subprocess_runner import CommandFailed, tail
 
 LAYER_NAME = "python"
 TYPES = LayerTypes(build=True, launch=True, cache=True)
-LAYOUT = "1"
+LAYOUT = "2"
 """Bump when the way the layer is built changes, to invalidate every cached one."""
 
 
@@ -39,6 +38,10 @@ class PythonLayerMetadata:
     distro_name: str = field(metadata={"label": "target distribution"})
     distro_version: str = field(metadata={"label": "target distribution version"})
     layout: str = field(metadata={"label": "python-cnb interpreter layout"})
+    contents: str = field(
+        default="", metadata={"label": "content manifest (SHA-256)", "invalidates": False}
+    )
+    """The SHA-256 of the layer's content manifest (:mod:`python_cnb.layer_manifest`)."""
 
 
 @dataclass(frozen=True)
@@ -67,12 +70,10 @@ class InstalledPython:
         return f"lib/python{self.version.line}/site-packages"
 
 
-def _broken(version: PythonVersion) -> Callable[[PythonLayerMetadata, Layer], list[str]]:
-    def reasons(_: PythonLayerMetadata, layer: Layer) -> list[str]:
-        executable = layer.path / "bin" / f"python{version.line}"
-        return [] if executable.is_file() else ["Its interpreter is missing"]
-
-    return reasons
+def _damaged(previous: PythonLayerMetadata, layer: Layer) -> list[str]:
+    """Every way the restored interpreter differs from what was installed: a file changed,
+    missing or added (a package's build may have written into it), or no manifest."""
+    return layer_manifest.verify(layer.path, previous.contents).reasons()
 
 
 def install_python(
@@ -99,17 +100,20 @@ def install_python(
         LAYER_NAME,
         types=TYPES,
         metadata=metadata,
-        extra_reasons=_broken(distribution.version),
+        extra_reasons=_damaged,
         keep=keep_cache,
     )
     cached = decision.previous.python_version if decision.previous else str(distribution.version)
     log_decision(decision, f"Python {cached}")  # type: ignore[arg-type]
     layer = decision.layer
-    if not decision.reused:
+    if decision.reused and decision.previous is not None:
+        contents = decision.previous.contents
+    else:
         _install(layer, distribution, timeout, retries, extra_ca_files)
+        contents = layer_manifest.write_manifest(layer.path)
     installed = InstalledPython(layer.path, distribution.version, distribution, decision.reused)
     _environment(installed).write(layer.path)
-    layer.write(TYPES, metadata)
+    layer.write(TYPES, replace(metadata, contents=contents))
     layer.write_sbom(
         EXTENSION,
         python_sbom(

@@ -5,8 +5,13 @@ unchanged. Then:
 
 * dependencies unchanged (same fingerprint): the venv is reused untouched;
 * dependencies changed: the venv is synced to the new set in place, so what left is
-  uninstalled, what is unchanged stays as it is, and what is new is installed;
+  uninstalled, what is unchanged stays as it is, and what is new is installed; unless a file
+  in it belongs to no installed distribution (a package's build wrote it, a ``.pth`` say:
+  uninstalling that package would leave it behind), then it is rebuilt from scratch;
 * interpreter, target or installer changed: it is rebuilt from scratch.
+
+A restored venv is first checked against its content manifest
+(:mod:`python_cnb.layer_manifest`): one changed, missing or added file and it is discarded.
 
 While a sync runs, the layer has no metadata: if it fails, the build fails, nothing is
 exported, and the next build starts again from the previous, complete venv.
@@ -14,16 +19,20 @@ exported, and the next build starts again from the previous, complete venv.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import csv
+import posixpath
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
 
-from python_cnb import output
+from python_cnb import layer_manifest, output
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layer_env import LayerEnv
 from python_cnb.cnb.layers import Layer, LayerTypes, cached_layer
 from python_cnb.layers import log_decision
 from python_cnb.layers.python import InstalledPython
+from python_cnb.layers.tool_cache import verify_uv_cache
 from python_cnb.sbom import EXTENSION, venv_sbom
 from python_cnb.subprocess_runner import run_quiet
 
@@ -48,6 +57,10 @@ class VenvLayerMetadata:
     dependencies: str = field(
         metadata={"label": "dependencies (fingerprint)", "invalidates": False}
     )
+    contents: str = field(
+        default="", metadata={"label": "content manifest (SHA-256)", "invalidates": False}
+    )
+    """The SHA-256 of the layer's content manifest, written by :func:`finish_venv`."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,8 @@ class VenvState:
     """Created empty this build (nothing reusable was restored)."""
     up_to_date: bool
     """Restored, and built from exactly these dependencies: nothing to do."""
+    verified: str = ""
+    """The manifest SHA-256 of a venv reused untouched, verified against it this build."""
 
     @property
     def path(self) -> Path:
@@ -94,7 +109,12 @@ def prepare_venv(
 ) -> VenvState:
     """Keep, sync or rebuild: decide from the restored metadata, logging every reason."""
     decision = cached_layer(
-        ctx.layers_dir, LAYER_NAME, types=TYPES, metadata=metadata, keep=keep_cache
+        ctx.layers_dir,
+        LAYER_NAME,
+        types=TYPES,
+        metadata=metadata,
+        extra_reasons=_damaged,
+        keep=keep_cache,
     )
     previous = decision.previous
     if decision.reused and previous is not None:
@@ -103,7 +123,16 @@ def prepare_venv(
             metadata.package_manager,
         ):
             output.info("Using cached virtualenv (dependencies unchanged)")
-            return VenvState(decision.layer, metadata, fresh=False, up_to_date=True)
+            return VenvState(decision.layer, metadata, False, True, previous.contents)
+        strays = files_outside_records(decision.layer.path)
+        if strays:
+            output.info("Rebuilding the virtualenv from scratch since:")
+            for line in _stray_reasons(strays):
+                output.detail(f"- {line}")
+            decision.layer.reset()
+            create_venv(python, decision.layer.path, ctx.app_dir)
+            verify_uv_cache(ctx)
+            return VenvState(decision.layer, metadata, fresh=True, up_to_date=False)
         output.info("Updating cached virtualenv since:")
         if previous.package_manager != metadata.package_manager:
             output.detail(
@@ -112,17 +141,99 @@ def prepare_venv(
             )
         else:
             output.detail(f"- The dependency files changed ({changed_files})")
+        verify_uv_cache(ctx)
         return VenvState(decision.layer, metadata, fresh=False, up_to_date=False)
     log_decision(decision, "virtualenv")  # type: ignore[arg-type]
     output.info("Creating virtual environment")
     create_venv(python, decision.layer.path, ctx.app_dir)
+    verify_uv_cache(ctx)
     return VenvState(decision.layer, metadata, fresh=True, up_to_date=False)
 
 
 def finish_venv(state: VenvState) -> None:
-    """Write the layer's env and metadata: the venv is complete."""
+    """Write the layer's env, content manifest and metadata: the venv is complete.
+
+    A venv verified this build and unchanged since (no file added, removed or resized by a
+    server install, say) keeps the manifest it was verified against, rather than hashing
+    everything a second time."""
     LayerEnv().override("VIRTUAL_ENV", str(state.path)).write(state.path)
-    state.layer.write(TYPES, state.metadata)
+    _drop_uv_cache_info(state.site_packages)
+    contents = state.verified
+    if not contents or not layer_manifest.same_shape(state.path, contents):
+        contents = layer_manifest.write_manifest(state.path)
+    state.layer.write(TYPES, replace(state.metadata, contents=contents))
+
+
+UV_CACHE_INFO = "uv_cache.json"
+
+
+def _drop_uv_cache_info(site_packages: Path) -> None:
+    """Remove ``<dist>.dist-info/uv_cache.json`` and its RECORD line, for a reproducible venv.
+
+    uv writes it for a project installed from a local directory (the editable app): the
+    time it installed it, to tell later whether the sources changed since. uv has no
+    option against it. Without it, uv reinstalls such a project on the next sync, which is
+    what a changed project needs anyway (and costs milliseconds for an editable one)."""
+    for info in site_packages.glob(f"*.dist-info/{UV_CACHE_INFO}"):
+        info.unlink()
+        record = info.parent / "RECORD"
+        if record.is_file():
+            name = f"{info.parent.name}/{UV_CACHE_INFO}"
+            lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+            kept = [line for line in lines if (next(csv.reader([line]), None) or [""])[0] != name]
+            record.write_text("".join(kept), encoding="utf-8")
+
+
+def _damaged(previous: VenvLayerMetadata, layer: Layer) -> list[str]:
+    return layer_manifest.verify(layer.path, previous.contents).reasons()
+
+
+VENV_SKELETON = re.compile(
+    r"pyvenv\.cfg|\.gitignore|\.lock|lib64"
+    r"|bin/(python(3(\.\d+)?)?|\U0001d70bthon|activate(\.\w+)?|Activate\.ps1)"
+)
+"""What ``python -m venv --without-pip`` creates (3.14 adds ``bin/𝜋thon``), and uv's lock
+file: no RECORD lists them."""
+
+_BYTECODE = re.compile(r"(.*/)?__pycache__/([^/.]+)\.[^/]+\.pyc")
+
+
+def _owned(venv: Path) -> set[str]:
+    """Every path (relative to the venv) that an installed distribution's RECORD lists."""
+    owned: set[str] = set()
+    root = str(venv.absolute())
+    for record in venv.glob("lib/python3*/site-packages/*.dist-info/RECORD"):
+        base = record.parent.parent.relative_to(venv).as_posix()
+        with record.open(encoding="utf-8", newline="", errors="surrogateescape") as stream:
+            for row in csv.reader(stream):
+                if not row:
+                    continue
+                if row[0].startswith("/"):  # absolute paths are allowed, if rare
+                    owned.add(posixpath.relpath(posixpath.normpath(row[0]), root))
+                else:  # relative to site-packages (``../../../bin/gunicorn``)
+                    owned.add(posixpath.normpath(f"{base}/{row[0]}"))
+    return owned
+
+
+def files_outside_records(venv: Path) -> list[str]:
+    """Files of the venv that no installed distribution's RECORD lists, nor ``venv`` made,
+    nor are the bytecode of a listed source (compiled by the buildpack)."""
+    owned = _owned(venv)
+    strays = []
+    for relative, entry in layer_manifest.shallow(venv).items():
+        if entry.kind == "d" or relative in owned or VENV_SKELETON.fullmatch(relative):
+            continue
+        compiled = _BYTECODE.fullmatch(relative)
+        if compiled and f"{compiled.group(1) or ''}{compiled.group(2)}.py" in owned:
+            continue
+        strays.append(relative)
+    return sorted(strays)
+
+
+def _stray_reasons(strays: list[str]) -> list[str]:
+    shown = [f"{path} belongs to no installed package" for path in strays[:5]]
+    more = len(strays) - len(shown)
+    return shown + ([f"and {more} more files that belong to no installed package"] if more else [])
 
 
 def write_venv_sbom(
