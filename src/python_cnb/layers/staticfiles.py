@@ -130,7 +130,10 @@ def snapshot_tree(root: Path, previous: Optional[Tree] = None) -> Tree:
                 if previous is not None and known.get(relative) == signature:
                     digest = previous.entries[relative][2]
                 else:
-                    digest = file_digest(path)
+                    try:
+                        digest = file_digest(path)
+                    except OSError:  # nor can collectstatic read it (the same user runs it)
+                        digest = f"unreadable:{status.st_size}"
                 entries[relative] = ("f", mode, digest)
                 stats[relative] = signature
             else:
