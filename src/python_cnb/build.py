@@ -21,7 +21,7 @@ from python_cnb.cnb.launch import Launch, Process
 from python_cnb.dependencies import ensure_server, install_dependencies
 from python_cnb.dependency_plan import DependencyPlan, plan_dependencies, plan_hashes
 from python_cnb.distributions import Distribution, apply_mirror, for_target, load_distributions
-from python_cnb.django import collectstatic, django_installed
+from python_cnb.django import collect_static_files, django_installed
 from python_cnb.download import configure as download_limits
 from python_cnb.download import ssl_context
 from python_cnb.errors import policy_date_note, python_support_warning
@@ -91,8 +91,14 @@ def build(ctx: BuildContext) -> None:
         write_venv_sbom(venv, plan_hashes(plan, ctx.app_dir), ctx.buildpack.sbom_formats)
         if django_installed(venv.site_packages):
             with output.step("Collecting Django static files"):
-                collectstatic(
-                    ctx.app_dir, venv.path, venv.site_packages, tool_env(ctx.env, **secrets.env)
+                collect_static_files(
+                    ctx,
+                    python,
+                    venv.path,
+                    venv.site_packages,
+                    tool_env(ctx.env, **secrets.env),
+                    secrets=tuple(secrets.env),
+                    keep_cache=not settings.no_cache,
                 )
         with output.step("Compiling the app to bytecode"):
             compile_app(ctx, python, processes)
