@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping, Sequence
 
 from python_cnb import output
 from python_cnb.cnb.context import BuildContext
@@ -90,7 +90,7 @@ def prepare_venv(
     metadata: VenvLayerMetadata,
     *,
     keep_cache: bool,
-    changed_files: str,
+    explain: Callable[[str], Sequence[str]],
 ) -> VenvState:
     """Keep, sync or rebuild: decide from the restored metadata, logging every reason."""
     decision = cached_layer(
@@ -111,7 +111,8 @@ def prepare_venv(
                 f" to {metadata.package_manager}"
             )
         else:
-            output.detail(f"- The dependency files changed ({changed_files})")
+            for reason in explain(previous.dependencies):
+                output.detail(f"- {reason}")
         return VenvState(decision.layer, metadata, fresh=False, up_to_date=False)
     log_decision(decision, "virtualenv")  # type: ignore[arg-type]
     output.info("Creating virtual environment")
