@@ -241,12 +241,33 @@ def _split_option(tokens: list[str]) -> list[tuple[str, str]]:
     return found
 
 
+CREDENTIAL = "<credential>"
+"""What :attr:`RequirementSet.variables` records for a variable used as a URL's user or
+password: the venv's cache key is stored with the image, and a password's digest there could
+be guessed; the URL's host and path (which decide the packages) are keyed apart."""
+
+
+def _in_userinfo(line: str, start: int) -> bool:
+    """Whether position ``start`` of ``line`` is inside the ``user:password@`` of a URL."""
+    scheme = line.rfind("://", 0, start)
+    if scheme < 0:
+        return False
+    netloc = (
+        line[scheme + 3 :].split("/", 1)[0].split(maxsplit=1)[0]
+        if line[scheme + 3 :].strip()
+        else ""
+    )
+    return "@" in netloc and start < scheme + 3 + netloc.rfind("@")
+
+
 def _expand(line: str, env: Mapping[str, str], seen: dict[str, Optional[str]]) -> str:
     """pip's expansion: a set, non-empty variable replaces ``${NAME}``; others stay."""
 
     def value(match: re.Match[str]) -> str:
         found = env.get(match.group(1)) or None
-        seen[match.group(1)] = found
+        credential = found is not None and _in_userinfo(line, match.start())
+        if seen.get(match.group(1)) != CREDENTIAL:
+            seen[match.group(1)] = CREDENTIAL if credential else found
         return found if found is not None else match.group(0)
 
     return _ENV_VAR.sub(value, line)

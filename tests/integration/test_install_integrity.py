@@ -85,3 +85,29 @@ def test_a_wrong_hash_fails_naming_the_package_and_both_digests(
     block = assert_one_error_block(result, "Hash mismatch for tinypkg==1.0")
     assert "0" * 64 in block
     assert sha256_of(indexes.public_files / "tinypkg-1.0-py3-none-any.whl") in block
+
+
+def test_a_local_path_outside_the_app_is_refused(lifecycle: Lifecycle) -> None:
+    result = lifecycle.build(lifecycle.app("outside_paths"), expect_success=False)
+    block = assert_one_error_block(result, "A requirement installs from outside the app")
+    assert '"-e /opt/elsewhere/mylib"' in block and "Line 1 of requirements.txt" in block
+
+
+def test_a_vendor_directory_outside_the_app_is_refused(lifecycle: Lifecycle) -> None:
+    result = lifecycle.build(
+        lifecycle.app("flask-app"), {"BP_PIP_DEST_PATH": "../../.."}, expect_success=False
+    )
+    block = assert_one_error_block(result, "BP_PIP_DEST_PATH is outside the app")
+    assert '"../../.."' in block
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_what_pip_accepts_builds_with_either_engine(
+    lifecycle: Lifecycle, engine: dict[str, str]
+) -> None:
+    """A Latin-1 comment, ``${VAR}`` in a version specifier and a ``\\`` at the end of the
+    file: ``pip install -r`` takes all three, uv's own parser none."""
+    app = lifecycle.app("pip_accepts_uv_refuses")
+    origin_wheel(app / "wheels", "app", version="2.0")
+    lifecycle.build(app, {"TINY_VERSION": "2.0", **engine})
+    assert installed_origin(lifecycle) == "app 2.0"

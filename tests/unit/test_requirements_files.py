@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from python_cnb.requirements_files import (
+    CREDENTIAL,
     InvalidRequirementsLine,
     LocalPathOutsideApp,
     MissingRequirementsFile,
@@ -451,3 +452,24 @@ def test_tree_digest(tmp_path: Path) -> None:
     (tree / "setup.py").chmod(0o755)
     assert tree_digest(tree) != before
     assert tree_digest(tmp_path / "nope") == "missing"
+
+
+def test_variables_in_url_credentials_are_not_recorded(tmp_path: Path) -> None:
+    app = _files(
+        tmp_path,
+        {
+            "requirements.txt": (
+                "-i https://${USER_NAME}:${TOKEN}@${HOST}/simple\n"
+                "--extra-index-url https://x.test/${TOKEN}/simple\n"
+                "six==${V}\n"
+            )
+        },
+    )
+    read = _read(app, {"USER_NAME": "me", "TOKEN": "s3cret", "HOST": "pkgs.test", "V": "1"})
+    assert read.variables == (
+        ("HOST", "pkgs.test"),
+        ("TOKEN", CREDENTIAL),
+        ("USER_NAME", CREDENTIAL),
+        ("V", "1"),
+    )
+    assert read.options[0].value == "https://me:s3cret@pkgs.test/simple"
