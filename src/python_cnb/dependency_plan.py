@@ -23,6 +23,7 @@ from python_cnb.requirements_files import (
     RequirementSet,
     directory_listing_digest,
     fingerprint,
+    metadata_digest,
     read_requirements,
     tree_digest,
 )
@@ -84,9 +85,13 @@ class DependencyPlan:
 
     def _local_items(self, app_dir: Path, index: Optional[IndexSettings]) -> dict[str, str]:
         """Local sources by shown name: the packages requirement lines install from a path
-        (their whole tree), and every local find-links directory (the vendor directory
-        included: its distribution files)."""
-        items = {_shown(path, app_dir): tree_digest(path) for path in self._local_paths()}
+        (their whole tree; an editable one's metadata files only), and every local
+        find-links directory (the vendor directory included: its distribution files)."""
+        editable = self.requirements.editable_paths if self.requirements is not None else ()
+        items = {
+            _shown(path, app_dir): metadata_digest(path) if path in editable else tree_digest(path)
+            for path in self._local_paths()
+        }
         for link in index.find_links if index is not None else ():
             if not _URL.match(link) and Path(link).is_dir():
                 items[_shown(Path(link).resolve(), app_dir)] = directory_listing_digest(Path(link))

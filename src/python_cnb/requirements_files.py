@@ -140,6 +140,9 @@ class RequirementSet:
     """``${NAME}`` references and the values they expanded to (None: left as written)."""
     local_paths: tuple[Path, ...]
     """Directories and archives inside the app that requirement lines install from."""
+    editable_paths: tuple[Path, ...] = ()
+    """Those of :attr:`local_paths` installed editable (``-e``): their code is used in
+    place, only their metadata is installed."""
 
     @property
     def hash_checking(self) -> bool:
@@ -315,6 +318,7 @@ class _Reader:
         self.options: list[FileOption] = []
         self.variables: dict[str, Optional[str]] = {}
         self.local_paths: list[Path] = []
+        self.editable_paths: list[Path] = []
         self.visiting: list[tuple[Path, bool]] = []
 
     def read(self, path: Path, constraint: bool) -> None:
@@ -359,6 +363,8 @@ class _Reader:
             raise LocalPathOutsideApp(shown, number, line, target)
         if resolved not in self.local_paths:
             self.local_paths.append(resolved)
+        if line.startswith(("-e", "--editable")) and resolved not in self.editable_paths:
+            self.editable_paths.append(resolved)
 
     def _include(
         self, path: Path, shown: str, number: int, line: str, reference: str, constraint: bool
@@ -387,6 +393,7 @@ def read_requirements(
         options=tuple(reader.options),
         variables=tuple(sorted(reader.variables.items())),
         local_paths=tuple(reader.local_paths),
+        editable_paths=tuple(reader.editable_paths),
     )
 
 
@@ -426,6 +433,22 @@ def tree_digest(path: Path) -> str:
         elif item.is_file():
             mode = "x" if item.stat().st_mode & 0o111 else "f"
             digest.update(f"{relative}\0{mode}\0".encode() + item.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+_METADATA_SUFFIXES = (".toml", ".cfg", ".py", ".txt", ".in", ".json")
+
+
+def metadata_digest(path: Path) -> str:
+    """SHA-256 over what an editable install takes from a project: the files at its top
+    (pyproject.toml, setup.py, setup.cfg, and the requirement or version files they may
+    read); its code is used in place."""
+    digest = hashlib.sha256()
+    if not path.is_dir():
+        return tree_digest(path)
+    for item in sorted(path.iterdir()):
+        if item.is_file() and item.name.endswith(_METADATA_SUFFIXES):
+            digest.update(item.name.encode() + b"\0" + item.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

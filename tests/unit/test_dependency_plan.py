@@ -365,3 +365,23 @@ def test_projects_are_resolved_every_build_and_keyed_on_the_result(tmp_path: Pat
     after = plan.fingerprint(app, IndexSettings(), "tinypkg==2.0\n")
     assert plan.explain(before, after, app) == ["The resolved requirement set changed"]
     assert not plan_dependencies(app, PackageManager.PIPENV).resolves_every_build
+
+
+def test_an_editable_local_package_is_keyed_on_its_metadata_files(tmp_path: Path) -> None:
+    app = _app(
+        tmp_path,
+        {
+            "requirements.txt": "-e ./lib\n",
+            "lib/setup.py": "# reads deps.txt\n",
+            "lib/deps.txt": "six\n",
+            "lib/pkg/__init__.py": "V = 1\n",
+        },
+    )
+    _, before = _pip_plan(app)
+    (app / "lib" / "pkg" / "__init__.py").write_text("V = 2\n", encoding="utf-8")
+    assert _pip_plan(app)[1] == before  # its code is used in place
+    (app / "lib" / "deps.txt").write_text("six==1.17.0\n", encoding="utf-8")
+    plan, after = _pip_plan(app)
+    assert plan.explain(before, after, app) == [
+        "The local packages or find-links directories changed (lib)"
+    ]
