@@ -436,7 +436,7 @@ def tree_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-_METADATA_SUFFIXES = (".toml", ".cfg", ".py", ".txt", ".in", ".json")
+_METADATA_SUFFIXES = (".toml", ".cfg", ".txt", ".in", ".json")
 
 
 def metadata_digest(path: Path) -> str:
@@ -447,7 +447,7 @@ def metadata_digest(path: Path) -> str:
     if not path.is_dir():
         return tree_digest(path)
     for item in sorted(path.iterdir()):
-        if item.is_file() and item.name.endswith(_METADATA_SUFFIXES):
+        if item.is_file() and (item.name == "setup.py" or item.name.endswith(_METADATA_SUFFIXES)):
             digest.update(item.name.encode() + b"\0" + item.read_bytes() + b"\0")
     return digest.hexdigest()
 
