@@ -117,7 +117,7 @@ def determine_dependencies(
         output.info("Clean build requested (BUILD_NO_CACHE): no cached layer is reused")
     choice = determine_package_manager(ctx.app_dir, ctx.env)
     output.info(f"Using {choice.manager.label}: {choice.reason}")
-    plan = plan_dependencies(ctx.app_dir, choice.manager)
+    plan = plan_dependencies(ctx.app_dir, choice.manager, ctx.env)
     if plan.files:
         output.info(f"Dependencies from {plan.describe(ctx.app_dir)}")
     if plan.manager.requirements_style:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Union, cast
+
+from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
 from python_cnb import output
 from python_cnb.build_env import tool_env
@@ -13,8 +16,13 @@ from python_cnb.buildpack_error import BuildpackError
 from python_cnb.bytecode import compile_files, compile_site_packages, package_sources
 from python_cnb.cnb.context import BuildContext
 from python_cnb.dependency_plan import DependencyPlan
-from python_cnb.installed import Changes, compare, snapshot
-from python_cnb.installers import Engine, ProjectSync
+from python_cnb.installed import Changes, compare, normalize, snapshot
+from python_cnb.installers import (
+    Engine,
+    ProjectSync,
+    RequirementsWithoutHashes,
+    hash_mismatch,
+)
 from python_cnb.installers.pip import PipEngine
 from python_cnb.installers.poetry import PoetryProjectSync
 from python_cnb.installers.uv import UvEngine, UvProjectSync, uv_env
@@ -24,9 +32,10 @@ from python_cnb.layers.python import InstalledPython
 from python_cnb.layers.tool_cache import prepare_tool_cache
 from python_cnb.layers.uv import UvTool, install_uv
 from python_cnb.layers.venv import VenvLayerMetadata, VenvState, finish_venv, prepare_venv
-from python_cnb.package_index import IndexSettings
+from python_cnb.package_index import IndexSettings, with_requirement_options
 from python_cnb.package_manager import PackageManager
 from python_cnb.settings import Settings
+from python_cnb.subprocess_runner import CommandFailed
 from python_cnb.tool_specs import tool_spec
 
 Installer = Union[Engine, ProjectSync, None]
@@ -50,9 +59,13 @@ def prepare_installer(
     index: IndexSettings,
     env: Mapping[str, str],
     venv_python: Path,
+    app_index: Optional[IndexSettings] = None,
 ) -> Installer:
-    """The tools this build needs (from cached build-only layers when possible)."""
+    """The tools this build needs (from cached build-only layers when possible). The tools
+    come from the platform's ``index``; the app's packages from ``app_index`` (the platform's
+    settings changed by the app's requirement files), which defaults to it."""
     keep = not settings.no_cache
+    packages = app_index or index
     if manager is PackageManager.NONE:
         return None
     if settings.installer == "pip" and manager.requirements_style:
@@ -66,7 +79,7 @@ def prepare_installer(
         tool = install_pip_tools(
             ctx, python, spec, index, {**env, "PIP_CACHE_DIR": str(cache)}, keep_cache=keep
         )
-        return PipEngine(tool, venv_python, ctx.app_dir, env, index, cache)
+        return PipEngine(tool, venv_python, ctx.app_dir, env, packages, cache, server_index=index)
     uv_cache = prepare_tool_cache(ctx, "uv-cache", "uv cache", keep_cache=keep)
     spec = tool_spec(
         ctx.buildpack.metadata, "uv", ctx.target.arch, _override(settings, manager, "uv")
@@ -79,7 +92,15 @@ def prepare_installer(
         )
     if manager is PackageManager.POETRY:
         return _poetry(ctx, python, uv, settings, index, environment, venv_python, keep)
-    return UvEngine(uv, venv_python, ctx.app_dir, environment, index)
+    return UvEngine(
+        uv,
+        venv_python,
+        ctx.app_dir,
+        environment,
+        packages,
+        resolver_python=python.executable,
+        server_index=index,
+    )
 
 
 def _poetry(
@@ -108,28 +129,6 @@ def _poetry(
     return PoetryProjectSync(poetry, uv, venv_python.parent.parent, ctx.app_dir, env, index, cache)
 
 
-def _install(installer: Installer, plan: DependencyPlan, app_dir: Path) -> None:
-    """Run the installer: resolve and sync a requirement set, or sync a locked project."""
-    if installer is None:
-        return
-    if not isinstance(installer, (UvEngine, PipEngine)):
-        cast(ProjectSync, installer).sync()
-        return
-    engine = installer
-    with tempfile.TemporaryDirectory(prefix="python-cnb-requirements-") as tmp:
-        resolved = Path(tmp) / "requirements.txt"
-        if plan.pinned_file is not None:
-            resolved = app_dir / plan.pinned_file
-        elif plan.pinned_text is not None:
-            resolved.write_text(plan.pinned_text, encoding="utf-8")
-        else:
-            engine.resolve(plan.resolve_inputs, resolved)
-        if plan.editable_project:
-            resolved.write_text(resolved.read_text(encoding="utf-8") + "-e .\n", encoding="utf-8")
-            output.info("Installing the app itself as an editable project")
-        engine.sync(resolved, hashed=plan.hashed)
-
-
 def install_dependencies(
     ctx: BuildContext,
     python: InstalledPython,
@@ -141,32 +140,45 @@ def install_dependencies(
     """Bring the venv layer to ``plan``: untouched, synced incrementally, or rebuilt."""
     env = tool_env(ctx.env, **secrets_env)
     venv_python = ctx.layers_dir / "venv" / "bin" / "python"
-    installer = prepare_installer(ctx, python, plan.manager, settings, index, env, venv_python)
-    metadata = VenvLayerMetadata(
-        python_version=str(python.version),
-        python_checksum=python.distribution.sha256,
-        os=ctx.target.os,
-        arch=ctx.target.arch,
-        distro_name=ctx.target.distro_name,
-        distro_version=ctx.target.distro_version,
-        installer=installer.description if installer is not None else "none",
-        layout="2",
-        package_manager=plan.manager.value,
-        dependencies=plan.fingerprint(ctx.app_dir),
+    app_index = index
+    if plan.requirements is not None and plan.requirements.options:
+        app_index = with_requirement_options(index, plan.requirements.options)
+        if app_index != index:
+            output.info("The app's requirement files change the package index settings:")
+            for line in app_index.describe():
+                output.detail(line)
+    installer = prepare_installer(
+        ctx, python, plan.manager, settings, index, env, venv_python, app_index
     )
-    state = prepare_venv(
-        ctx,
-        python,
-        metadata,
-        keep_cache=not settings.no_cache,
-        changed_files=plan.describe(ctx.app_dir),
-    )
-    if state.up_to_date:
-        finish_venv(state)
-        return state, installer
-    state.layer.invalidate()
-    before = snapshot(state.site_packages)
-    _install(installer, plan, ctx.app_dir)
+    with tempfile.TemporaryDirectory(prefix="python-cnb-requirements-") as tmp:
+        inputs = _prepare_inputs(installer, plan, Path(tmp))
+        resolved = inputs.resolved.read_text(encoding="utf-8") if inputs.resolved else ""
+        fingerprint = plan.fingerprint(ctx.app_dir, app_index, resolved)
+        metadata = VenvLayerMetadata(
+            python_version=str(python.version),
+            python_checksum=python.distribution.sha256,
+            os=ctx.target.os,
+            arch=ctx.target.arch,
+            distro_name=ctx.target.distro_name,
+            distro_version=ctx.target.distro_version,
+            installer=installer.description if installer is not None else "none",
+            layout="2",
+            package_manager=plan.manager.value,
+            dependencies=fingerprint,
+        )
+        state = prepare_venv(
+            ctx,
+            python,
+            metadata,
+            keep_cache=not settings.no_cache,
+            explain=lambda previous: plan.explain(previous, fingerprint, ctx.app_dir, app_index),
+        )
+        if state.up_to_date:
+            finish_venv(state)
+            return state, installer
+        state.layer.invalidate()
+        before = snapshot(state.site_packages)
+        _install(installer, plan, inputs, state, Path(tmp))
     changes = compare(before, snapshot(state.site_packages))
     _log_changes(changes, state.fresh)
     _compile(state, changes)
@@ -176,6 +188,122 @@ def install_dependencies(
         output.info("Skipping the dependency check (BP_PYTHON_CHECK_DEPENDENCIES=false)")
     finish_venv(state)
     return state, installer
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """What the engine installs from, written to a temporary directory."""
+
+    requirements: Optional[Path] = None
+    """The app's requirement files as one normalised file (options on the command line)."""
+    resolved: Optional[Path] = None
+    """Resolved before the reuse decision (projects) or a pinned set (Pipfile.lock)."""
+
+
+def _prepare_inputs(installer: Installer, plan: DependencyPlan, tmp: Path) -> _Inputs:
+    """Write the normalised requirements; resolve a project now when its reuse depends on
+    the result (:attr:`DependencyPlan.resolves_every_build`)."""
+    if not isinstance(installer, (UvEngine, PipEngine)):
+        return _Inputs()
+    if plan.requirements is not None:
+        text, constraints = plan.requirements.render()
+        if constraints:
+            (tmp / "constraints.txt").write_text(constraints, encoding="utf-8")
+            text = f"-c {tmp / 'constraints.txt'}\n{text}"
+        path = tmp / "requirements.txt"
+        path.write_text(text, encoding="utf-8")
+        return _Inputs(requirements=path)
+    if plan.pinned_text is not None:
+        path = tmp / "pinned.txt"
+        path.write_text(plan.pinned_text, encoding="utf-8")
+        return _Inputs(resolved=path)
+    if plan.resolves_every_build:
+        resolved = tmp / "resolved.txt"
+        installer.resolve(plan.resolve_inputs, resolved, refresh=True)
+        return _Inputs(resolved=resolved)
+    return _Inputs()
+
+
+def _install(
+    installer: Installer, plan: DependencyPlan, inputs: _Inputs, state: VenvState, tmp: Path
+) -> None:
+    """Run the installer: resolve and sync a requirement set, or sync a locked project."""
+    if installer is None:
+        return
+    if not isinstance(installer, (UvEngine, PipEngine)):
+        cast(ProjectSync, installer).sync()
+        return
+    engine = installer
+    resolved = inputs.resolved or tmp / "resolved.txt"
+    if inputs.requirements is not None and plan.hashed:
+        _check_hashes(plan)
+        resolved = inputs.requirements  # hash-checking mode: installed as written, as pip does
+    elif inputs.requirements is not None:
+        engine.resolve([str(inputs.requirements)], resolved, display=plan.resolve_inputs[0])
+    elif inputs.resolved is None:
+        engine.resolve(plan.resolve_inputs, resolved)
+    if plan.editable_project:
+        resolved.write_text(resolved.read_text(encoding="utf-8") + "-e .\n", encoding="utf-8")
+        output.info("Installing the app itself as an editable project")
+    reinstall = () if state.fresh else _local_distributions(state, engine.index)
+    if reinstall:
+        output.info(f"Reinstalling from local sources: {', '.join(reinstall)}")
+    try:
+        engine.sync(resolved, hashed=plan.hashed, reinstall=reinstall)
+    except CommandFailed as error:
+        mismatch = hash_mismatch(error.output, error.display) if plan.hashed else None
+        if mismatch is not None:
+            raise mismatch from None
+        raise
+
+
+def _check_hashes(plan: DependencyPlan) -> None:
+    """pip's hash-checking mode refuses a requirement without ``--hash`` (it would install
+    it unchecked otherwise); so does python-cnb, before anything is downloaded. Lines with
+    environment markers are left to the installer (pip skips those that do not apply)."""
+    assert plan.requirements is not None
+    missing = [
+        f"{line.file} line {line.number}: {line.text}"
+        for line in plan.requirements.unhashed()
+        if ";" not in line.text
+    ]
+    if missing:
+        example = next((line.text for line in plan.requirements.lines if line.hashed), "")
+        raise RequirementsWithoutHashes(tuple(missing), example)
+
+
+def _local_distributions(state: VenvState, index: IndexSettings) -> tuple[str, ...]:
+    """Installed distributions that came from local sources (a path or ``file:`` URL, the
+    app itself, a find-links directory or the vendor directory): a sync keeps a
+    distribution whose version is already there, so these are reinstalled on every sync,
+    whatever changed in them."""
+    local_files = {
+        normalize(_project_of(item.name))
+        for link in index.find_links
+        if Path(link).is_dir()
+        for item in Path(link).iterdir()
+        if item.is_file()
+    }
+    names = []
+    for name, dist in snapshot(state.site_packages).items():
+        direct_url = dist.dist_info / "direct_url.json"
+        try:
+            url = json.loads(direct_url.read_text(encoding="utf-8")).get("url", "")
+        except (OSError, ValueError, AttributeError):
+            url = ""
+        if str(url).startswith("file:") or name in local_files:
+            names.append(dist.name)
+    return tuple(sorted(names))
+
+
+def _project_of(filename: str) -> str:
+    """The project name of a wheel or sdist file name (``my_lib-1.0-py3-none-any.whl``)."""
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[0])
+        return str(parse_sdist_filename(filename)[0])
+    except ValueError:
+        return filename.split("-", 1)[0]
 
 
 def _log_changes(changes: Changes, fresh: bool) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Mapping, Optional
 
+from python_cnb.package_index import IndexSettings
 from python_cnb.package_manager import PackageManager
 from python_cnb.pipfile_lock import convert
 from python_cnb.project_files import (
@@ -17,8 +19,19 @@ from python_cnb.project_files import (
     read_json,
     read_toml,
 )
-from python_cnb.requirements_files import collect, fingerprint, is_fully_hashed
+from python_cnb.requirements_files import (
+    RequirementSet,
+    directory_listing_digest,
+    fingerprint,
+    metadata_digest,
+    read_requirements,
+    tree_digest,
+)
 from python_cnb.sbom import locked_hashes
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+FINGERPRINT_VERSION = "fp2"
+"""Fingerprints are ``fp2;files=…;var.NAME=…;local.…=…;index=…;resolved=…``."""
 
 
 @dataclass(frozen=True)
@@ -27,11 +40,12 @@ class DependencyPlan:
 
     manager: PackageManager
     files: tuple[Path, ...]
-    """Files whose contents decide the installed set (the venv's fingerprint)."""
+    """Files whose contents decide the installed set (part of the venv's fingerprint)."""
     resolve_inputs: tuple[str, ...] = ()
     """Inputs to resolve into a pinned set first (empty: ``pinned`` or a locked project)."""
-    pinned_file: Optional[str] = None
-    """A requirements file that is already a hashed lock, synced as it is."""
+    requirements: Optional[RequirementSet] = None
+    """requirements.txt / requirements.in as pip reads them: they are installed from their
+    normalised text, with their own options, rather than from the files."""
     pinned_text: Optional[str] = None
     """A pinned set produced from a lock file (Pipfile.lock)."""
     hashed: bool = False
@@ -43,37 +57,126 @@ class DependencyPlan:
     """Package indexes named by the lock file (Pipfile.lock ``_meta.sources``), in order,
     PyPI included: :func:`~python_cnb.package_index.with_lock_sources` decides what to use."""
 
-    def fingerprint(self, app_dir: Path) -> str:
-        """What the venv was built from; an empty plan has a fixed fingerprint."""
+    @property
+    def resolves_every_build(self) -> bool:
+        """Whether the set is resolved on every build and the venv's reuse decided on the
+        result: a project's dependencies are whatever its build backend says (setup.py may
+        read any file, ``dynamic`` metadata names files), which no file list can cover."""
+        return self.editable_project
+
+    def fingerprint(
+        self, app_dir: Path, index: Optional[IndexSettings] = None, resolved: str = ""
+    ) -> str:
+        """What the venv was built from, as named parts (see :meth:`explain`) so that a
+        change can be explained; an empty plan has a fixed fingerprint."""
         if not self.files:
             return "no dependencies"
         extra = (self.pinned_text or "").encode()
-        return hashlib.sha256(fingerprint(self.files, app_dir).encode() + extra).hexdigest()
+        parts = {"files": _digest(fingerprint(self.files, app_dir).encode() + extra)}
+        for name, value in self.requirements.variables if self.requirements else ():
+            parts[f"var.{name}"] = _digest(repr(value).encode())
+        for shown, digest in self._local_items(app_dir, index).items():
+            parts[f"local.{_digest(shown.encode())[:12]}"] = digest[:32]
+        if index is not None:
+            parts["index"] = _digest(index.fingerprint().encode())
+        if self.resolves_every_build:
+            parts["resolved"] = _digest(resolved.encode())
+        return ";".join([FINGERPRINT_VERSION, *(f"{k}={v}" for k, v in parts.items())])
+
+    def _local_items(self, app_dir: Path, index: Optional[IndexSettings]) -> dict[str, str]:
+        """Local sources by shown name: the packages requirement lines install from a path
+        (their whole tree; an editable one's metadata files only), and every local
+        find-links directory (the vendor directory included: its distribution files)."""
+        editable = self.requirements.editable_paths if self.requirements is not None else ()
+        items = {
+            _shown(path, app_dir): metadata_digest(path) if path in editable else tree_digest(path)
+            for path in self._local_paths()
+        }
+        for link in index.find_links if index is not None else ():
+            if not _URL.match(link) and Path(link).is_dir():
+                items[_shown(Path(link).resolve(), app_dir)] = directory_listing_digest(Path(link))
+        return items
+
+    def explain(
+        self, previous: str, current: str, app_dir: Path, index: Optional[IndexSettings] = None
+    ) -> list[str]:
+        """Why a venv built for ``previous`` is not up to date for ``current``: one line per
+        kind of change, naming what changed."""
+        before, after = _parts(previous), _parts(current)
+        fallback = [f"The dependency files changed ({self.describe(app_dir)})"]
+        if not before or not after:
+            return fallback
+        changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+        local_names = {
+            f"local.{_digest(shown.encode())[:12]}": shown
+            for shown in self._local_items(app_dir, index)
+        }
+        reasons = []
+        if "files" in changed:
+            reasons.append(fallback[0])
+        variables = sorted(key[4:] for key in changed if key.startswith("var."))
+        if variables:
+            reasons.append(
+                f"The values of ${{VAR}} in the requirement files changed ({', '.join(variables)})"
+            )
+        local = sorted(
+            local_names.get(key, "one no longer used")
+            for key in changed
+            if key.startswith("local.")
+        )
+        if local:
+            reasons.append(
+                f"The local packages or find-links directories changed ({', '.join(local)})"
+            )
+        if "index" in changed:
+            reasons.append("The package index settings changed")
+        if "resolved" in changed:
+            reasons.append("The resolved requirement set changed")
+        return reasons or fallback
+
+    def _local_paths(self) -> tuple[Path, ...]:
+        return self.requirements.local_paths if self.requirements is not None else ()
 
     def describe(self, app_dir: Path) -> str:
         """``requirements.txt, requirements/base.txt``."""
-        root = app_dir.resolve()
-        return ", ".join(
-            str(p.relative_to(root)) if p.is_relative_to(root) else str(p) for p in self.files
-        )
+        return ", ".join(_shown(p, app_dir) for p in self.files)
+
+
+def _shown(path: Path, app_dir: Path) -> str:
+    root = app_dir.resolve()
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def _parts(value: str) -> dict[str, str]:
+    """The named parts of a fingerprint (empty for one written by an older python-cnb)."""
+    items = value.split(";")
+    if items[0] != FINGERPRINT_VERSION:
+        return {}
+    return dict(item.partition("=")[::2] for item in items[1:])
 
 
 def _existing(app_dir: Path, *names: str) -> tuple[Path, ...]:
     return tuple((app_dir / name).resolve() for name in names if (app_dir / name).is_file())
 
 
-def plan_dependencies(app_dir: Path, manager: PackageManager) -> DependencyPlan:  # noqa: PLR0911 - one case per manager
-    """The plan for ``manager``; reads (and validates) the files it needs."""
-    if manager is PackageManager.PIP:
-        files = collect(app_dir / "requirements.txt", app_dir)
-        if is_fully_hashed(files):
-            return DependencyPlan(manager, files, pinned_file="requirements.txt", hashed=True)
-        return DependencyPlan(manager, files, resolve_inputs=("requirements.txt",))
-    if manager is PackageManager.PIP_TOOLS:
+def plan_dependencies(  # noqa: PLR0911 - one case per manager
+    app_dir: Path, manager: PackageManager, env: Optional[Mapping[str, str]] = None
+) -> DependencyPlan:
+    """The plan for ``manager``; reads (and validates) the files it needs. ``env`` is the
+    build's environment (``${VAR}`` in requirement files)."""
+    if manager in (PackageManager.PIP, PackageManager.PIP_TOOLS):
+        root = "requirements.txt" if manager is PackageManager.PIP else "requirements.in"
+        requirements = read_requirements(app_dir / root, app_dir, env)
         return DependencyPlan(
             manager,
-            collect(app_dir / "requirements.in", app_dir),
-            resolve_inputs=("requirements.in",),
+            requirements.files,
+            resolve_inputs=(root,),
+            requirements=requirements,
+            hashed=requirements.hash_checking,
         )
     if manager is PackageManager.PIPENV:
         locked = convert(read_json(app_dir, PIPFILE_LOCK) or {})
@@ -111,22 +214,8 @@ def plan_hashes(plan: DependencyPlan, app_dir: Path) -> dict[tuple[str, str], tu
         return locked_hashes(poetry_lock=read_toml(app_dir, POETRY_LOCK))
     if plan.manager is PackageManager.PIPENV:
         return locked_hashes(pipfile_lock=read_json(app_dir, PIPFILE_LOCK))
-    if plan.hashed and plan.pinned_file is not None:
-        lines = [
-            line for path in plan.files for line in path.read_text(encoding="utf-8").splitlines()
-        ]
-        return locked_hashes(requirement_lines=_joined(lines))
+    if plan.hashed and plan.requirements is not None:
+        return locked_hashes(
+            requirement_lines=[line.text for line in plan.requirements.lines if line.hashed]
+        )
     return {}
-
-
-def _joined(lines: list[str]) -> list[str]:
-    """Requirement lines with ``\\`` continuations joined (hashes follow on new lines)."""
-    joined: list[str] = []
-    buffer = ""
-    for line in lines:
-        if line.rstrip().endswith("\\"):
-            buffer += line.rstrip()[:-1] + " "
-            continue
-        joined.append(buffer + line)
-        buffer = ""
-    return joined

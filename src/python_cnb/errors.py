@@ -23,9 +23,15 @@ from python_cnb.distributions import InvalidManifest, InvalidMirror
 from python_cnb.django import CollectstaticFailed, in_directory
 from python_cnb.download import ChecksumMismatch, DownloadFailed, DownloadTooLarge, DownloadTooSlow
 from python_cnb.forbidden_env import FORBIDDEN, ForbiddenEnvironment
-from python_cnb.installers import DependencyConflict, LockFileOutOfDate
+from python_cnb.installers import (
+    DependencyConflict,
+    HashMismatch,
+    LockFileOutOfDate,
+    RequirementsWithoutHashes,
+)
 from python_cnb.layers.uv import ToolInstallFailed
 from python_cnb.output import mask
+from python_cnb.package_index import VendorDirOutsideApp
 from python_cnb.package_manager import (
     InvalidPackageManagerSetting,
     MissingLockFile,
@@ -51,7 +57,11 @@ from python_cnb.python_version import (
     UnknownPythonPatch,
     UnknownPythonVersion,
 )
-from python_cnb.requirements_files import MissingRequirementsFile
+from python_cnb.requirements_files import (
+    InvalidRequirementsLine,
+    LocalPathOutsideApp,
+    MissingRequirementsFile,
+)
 from python_cnb.settings import InvalidSetting
 from python_cnb.subprocess_runner import CommandFailed, tail
 
@@ -804,6 +814,69 @@ def _output_with_reason(output: str) -> str:
         f"{textwrap.indent(tail(said, 15), '    ')}"
         if said
         else "",
+    )
+
+
+# --- What the app's requirement files install, and from where (install integrity) -------
+
+
+@describe.register
+def _(error: InvalidRequirementsLine) -> tuple[str, str]:
+    return f"Invalid line in {error.file}", _lines(
+        f"Line {error.line_number} of {error.file} reads:\n{_quote(error.line)}",
+        f"pip cannot read it: {error.reason}.",
+        "Fix the line (see pip's requirements file format) and build again.",
+    )
+
+
+@describe.register
+def _(error: LocalPathOutsideApp) -> tuple[str, str]:
+    return "A requirement installs from outside the app", _lines(
+        f"Line {error.line_number} of {error.file} reads:\n{_quote(error.line)}",
+        f"It installs from {error.path!r}, which is outside the app directory. The image is "
+        "built from the app's files only: a path elsewhere on the build machine is not part "
+        "of the app, differs from machine to machine, and its changes could not be seen.",
+        "How to fix it:\n"
+        + _steps(
+            "Move the package into the app (for example ./libs/mylib) and name it with a "
+            "relative path, or",
+            "publish it to a package index and require it by name and version.",
+        ),
+    )
+
+
+@describe.register
+def _(error: VendorDirOutsideApp) -> tuple[str, str]:
+    return "BP_PIP_DEST_PATH is outside the app", _lines(
+        f"BP_PIP_DEST_PATH is set to:\n{_quote(error.value)}\nwhich is {error.resolved}, "
+        "outside the app directory.",
+        "The vendored packages must be part of the app. Set BP_PIP_DEST_PATH to a directory "
+        "inside the app (relative to it, such as vendor or wheels), or unset it.",
+    )
+
+
+@describe.register
+def _(error: RequirementsWithoutHashes) -> tuple[str, str]:
+    listed = "\n".join(f"    {line}" for line in error.lines)
+    return "Requirements without hashes in hash-checking mode", _lines(
+        "Some requirements carry --hash, so pip installs in hash-checking mode, where every "
+        f"requirement must be pinned with == and hashed, as in\n{_quote(error.hashed_example)}",
+        f"These have no hash:\n{listed}",
+        "pip refuses such a file (it would otherwise install these unchecked), and so does "
+        "python-cnb. Add --hash to each (pip-compile --generate-hashes or "
+        "uv pip compile --generate-hashes writes them all), or remove the hashes.",
+    )
+
+
+@describe.register
+def _(error: HashMismatch) -> tuple[str, str]:
+    return f"Hash mismatch for {error.package}", _lines(
+        f"The requirements pin {error.package} to\n    expected: {error.expected}\n"
+        f"but the file downloaded has\n    actual:   {error.actual}",
+        f"{error.installer} refused to install it. Either the pin is out of date (the "
+        "package was re-uploaded or another file was chosen), or the file was tampered with "
+        "on the way: check where it comes from before updating the hash.",
+        "Nothing was installed; the cached layers from the previous build are unchanged.",
     )
 
 

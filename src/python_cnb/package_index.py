@@ -11,6 +11,13 @@ Sources, strongest first:
 * a vendored wheel directory in the app (``BP_PIP_DEST_PATH``, default ``vendor`` when it
   holds wheels or sdists): installs are then offline from it, as on Paketo.
 
+Then the options written in the app's requirement files apply on top, as pip applies them
+(:func:`with_requirement_options`): pip reads the environment and its configuration first,
+and each option line of the file then changes that (an ``--index-url`` line replaces the
+index *and* every extra index given so far; ``--extra-index-url`` and ``--find-links`` add;
+``--no-index`` turns indexes off for good). The same result reaches the resolve and the
+install, for both engines.
+
 The same answer is rendered as pip options, uv options and Poetry settings, so the index
 never depends on which tool runs. Passwords in index URLs are registered as secrets, so the
 log never shows them.
@@ -22,12 +29,14 @@ import configparser
 import urllib.parse
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 from python_cnb import output
 from python_cnb.build_secrets import InvalidBinding
+from python_cnb.buildpack_error import BuildpackError
 from python_cnb.cnb.bindings import Binding, bindings_of_type
 from python_cnb.pipfile_lock import is_pypi
+from python_cnb.requirements_files import FileOption
 
 _INDEX_SETTINGS = ("PIP_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX_URL", "BUILD_PIP_INDEX_URL")
 _EXTRA_SETTINGS = ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX")
@@ -50,6 +59,11 @@ class IndexSettings:
     pip_conf: Optional[Path] = None
     """A ``pip`` binding's configuration file."""
     vendor_dir: Optional[Path] = None
+    pre: bool = False
+    """``--pre`` in a requirements file: pre-releases may be chosen."""
+    prefer_binary: bool = False
+    binary: tuple[tuple[str, str], ...] = ()
+    """``("only-binary" | "no-binary", value)`` from requirements files, in order."""
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     def pip_options(self) -> list[str]:
@@ -74,6 +88,35 @@ class IndexSettings:
         for host in self.trusted_hosts:
             options += [trusted_host, host]
         return options
+
+    def pip_format_args(self) -> list[str]:
+        """pip's own options for wheels and pre-releases (through ``--pip-args`` for
+        pip-compile and pip-sync, which do not take them themselves)."""
+        args = [arg for name, value in self.binary for arg in (f"--{name}", value)]
+        return args + (["--prefer-binary"] if self.prefer_binary else [])
+
+    def uv_format_options(self, *, resolving: bool) -> list[str]:
+        """The same for uv (which has no ``--prefer-binary``: it is ignored)."""
+        options = [arg for name, value in self.binary for arg in (f"--{name}", value)]
+        return options + (["--prerelease", "allow"] if self.pre and resolving else [])
+
+    def fingerprint(self) -> str:
+        """What of these settings decides an install, credentials left out, for the venv's
+        cache key (a changed index, find-links or wheel option resolves afresh)."""
+        urls = [_without_userinfo(u) for u in (self.index_url or "", *self.extra_index_urls)]
+        parts = [
+            "no-index" if self.no_index else "index",
+            *urls,
+            "|",
+            *(_without_userinfo(link) for link in self.find_links),
+            "|",
+            *self.trusted_hosts,
+            "|",
+            str(self.pre),
+            str(self.prefer_binary),
+            *(f"{name}={value}" for name, value in self.binary),
+        ]
+        return "\0".join(parts)
 
     def pip_env(self) -> dict[str, str]:
         """Settings as pip environment variables (for pip run by other tools)."""
@@ -111,6 +154,35 @@ class IndexSettings:
         return lines
 
 
+def _without_userinfo(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+INDEX_ENVIRONMENT = (
+    *_INDEX_SETTINGS,
+    *_EXTRA_SETTINGS,
+    *_FIND_LINKS_SETTINGS,
+    "PIP_TRUSTED_HOST",
+    "PIP_NO_INDEX",
+    "UV_NO_INDEX",
+    "UV_INSECURE_HOST",
+    "PIP_ONLY_BINARY",
+    "PIP_NO_BINARY",
+    "UV_ONLY_BINARY",
+    "UV_NO_BINARY",
+)
+"""Variables the engines would read on their own; the engines get the settings explicitly
+instead, so what the app's files say is never mixed back with the platform's."""
+
+
+def without_index_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` without :data:`INDEX_ENVIRONMENT`."""
+    return {name: value for name, value in env.items() if name not in INDEX_ENVIRONMENT}
+
+
 def _split(value: str) -> list[str]:
     return [item for item in value.replace("\n", " ").split() if item]
 
@@ -143,10 +215,21 @@ def _register_url_secrets(urls: list[str]) -> None:
                 output.register_secret(secret)
 
 
+@dataclass(eq=False)
+class VendorDirOutsideApp(BuildpackError):
+    """``BP_PIP_DEST_PATH`` names a directory outside the app."""
+
+    value: str
+    resolved: str
+
+
 def vendor_dir(app_dir: Path, env: Mapping[str, str]) -> Optional[Path]:
-    """The app's vendored wheel directory, if it has one."""
+    """The app's vendored wheel directory, if it has one (inside the app: the image is built
+    from the app's files, not from whatever the build machine has elsewhere)."""
     name = env.get("BP_PIP_DEST_PATH", "").strip() or "vendor"
     path = app_dir / name
+    if not path.resolve().is_relative_to(app_dir.resolve()):
+        raise VendorDirOutsideApp(name, str(path.resolve()))
     if path.is_dir() and any(p.name.endswith(_DIST_SUFFIXES) for p in path.iterdir()):
         return path
     return None
@@ -253,3 +336,50 @@ def with_lock_sources(
         url for url in extras if not (is_pypi(url) if primary is None else _same_url(url, primary))
     ]
     return replace(index, extra_index_urls=_unique_urls([*index.extra_index_urls, *added]))
+
+
+def with_requirement_options(index: IndexSettings, options: Sequence[FileOption]) -> IndexSettings:
+    """``index`` (the platform's) changed by the option lines of the app's requirement files,
+    in order, as ``pip install -r`` changes its finder (``handle_option_line``)."""
+    if not options:
+        return index
+    primary, source = index.index_url, index.source
+    extras = list(index.extra_index_urls)
+    find_links = list(index.find_links)
+    trusted = list(index.trusted_hosts)
+    no_index = index.no_index
+    pre, prefer_binary, binary = index.pre, index.prefer_binary, list(index.binary)
+    for option in options:
+        where = f"{option.file} line {option.number}"
+        if option.name == "no-index":
+            no_index, primary, source, extras = True, None, where, []
+        elif option.name == "index-url" and not no_index:
+            primary, source, extras = option.value, where, []
+        elif option.name == "extra-index-url" and not no_index:
+            extras.append(option.value)
+        elif option.name == "find-links":
+            find_links.append(option.value)
+        elif option.name == "trusted-host":
+            trusted.append(option.value)
+        elif option.name == "pre" or (option.name == "all-releases" and option.value == ":all:"):
+            pre = True
+        elif option.name == "prefer-binary":
+            prefer_binary = True
+        elif option.name in ("only-binary", "no-binary"):
+            binary.append((option.name, option.value))
+    settings = replace(
+        index,
+        index_url=primary,
+        source=source,
+        extra_index_urls=_unique_urls(extras),
+        find_links=_unique(find_links),
+        trusted_hosts=_unique(trusted),
+        no_index=no_index,
+        pre=pre,
+        prefer_binary=prefer_binary,
+        binary=tuple(binary),
+    )
+    _register_url_secrets(
+        [u for u in (settings.index_url, *settings.extra_index_urls, *settings.find_links) if u]
+    )
+    return settings

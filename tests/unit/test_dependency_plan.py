@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from python_cnb.dependency_plan import DependencyPlan, plan_dependencies
+from python_cnb.package_index import IndexSettings
 from python_cnb.package_manager import PackageManager
 from python_cnb.pipfile_lock import InvalidPipfileLock
 from python_cnb.project_files import InvalidProjectFile
@@ -51,8 +52,13 @@ def test_pip(tmp_path: Path) -> None:
     plan = plan_dependencies(app, PackageManager.PIP)
     assert _names(plan, app) == ["requirements.txt", "requirements/base.txt"]
     assert plan == DependencyPlan(
-        PackageManager.PIP, plan.files, resolve_inputs=("requirements.txt",)
+        PackageManager.PIP,
+        plan.files,
+        resolve_inputs=("requirements.txt",),
+        requirements=plan.requirements,
     )
+    assert plan.requirements is not None
+    assert plan.requirements.render() == ("six\nflask\n", "")
     assert plan.describe(app) == "requirements.txt, requirements/base.txt"
 
 
@@ -67,22 +73,21 @@ def test_pip_with_a_fully_hashed_requirements_txt(tmp_path: Path) -> None:
     )
     plan = plan_dependencies(app, PackageManager.PIP)
     assert _names(plan, app) == ["requirements.txt", "base.txt"]
-    assert plan == DependencyPlan(
-        PackageManager.PIP, plan.files, pinned_file="requirements.txt", hashed=True
-    )
+    assert plan.hashed
+    assert plan.requirements is not None and not plan.requirements.unhashed()
 
 
 def test_pip_with_a_partly_hashed_requirements_txt(tmp_path: Path) -> None:
+    """pip's hash-checking mode starts with the first --hash: the plan is hashed, and the
+    unhashed line is what the build refuses."""
     app = _app(
         tmp_path,
         {"requirements.txt": f"flask==3.1.3 --hash={HASH_A}\n-r base.txt\n", "base.txt": "six\n"},
     )
     plan = plan_dependencies(app, PackageManager.PIP)
-    assert (plan.resolve_inputs, plan.pinned_file, plan.hashed) == (
-        ("requirements.txt",),
-        None,
-        False,
-    )
+    assert plan.hashed
+    assert plan.requirements is not None
+    assert [line.text for line in plan.requirements.unhashed()] == ["six"]
 
 
 def test_pip_with_a_missing_nested_file(tmp_path: Path) -> None:
@@ -96,7 +101,10 @@ def test_pip_tools(tmp_path: Path) -> None:
     plan = plan_dependencies(app, PackageManager.PIP_TOOLS)
     assert _names(plan, app) == ["requirements.in", "constraints.txt"]
     assert plan == DependencyPlan(
-        PackageManager.PIP_TOOLS, plan.files, resolve_inputs=("requirements.in",)
+        PackageManager.PIP_TOOLS,
+        plan.files,
+        resolve_inputs=("requirements.in",),
+        requirements=plan.requirements,
     )
 
 
@@ -200,7 +208,7 @@ def test_fingerprint_is_stable(tmp_path: Path) -> None:
     first = plan_dependencies(_app(tmp_path / "a", files), PackageManager.PIP)
     second = plan_dependencies(_app(tmp_path / "b", files), PackageManager.PIP)
     fingerprint = first.fingerprint(tmp_path / "a" / "app")
-    assert len(fingerprint) == 64
+    assert fingerprint.startswith("fp2;files=")
     assert fingerprint == first.fingerprint(tmp_path / "a" / "app")
     assert fingerprint == second.fingerprint(tmp_path / "b" / "app")
 
@@ -276,3 +284,104 @@ def test_describe_shows_files_outside_the_app_in_full(tmp_path: Path) -> None:
     shared.write_text("six\n", encoding="utf-8")
     plan = plan_dependencies(app, PackageManager.PIP)
     assert plan.describe(app) == f"requirements.txt, {shared.resolve()}"
+
+
+def _pip_plan(app: Path, env: dict[str, str] | None = None) -> tuple[DependencyPlan, str]:
+    plan = plan_dependencies(app, PackageManager.PIP, env)
+    return plan, plan.fingerprint(app, IndexSettings())
+
+
+def test_fingerprint_covers_variable_values_and_explains_them(tmp_path: Path) -> None:
+    app = _app(tmp_path, {"requirements.txt": "tinypkg==${TINY_VERSION}\n"})
+    _, before = _pip_plan(app, {"TINY_VERSION": "1.0"})
+    assert _pip_plan(app, {"TINY_VERSION": "1.0"})[1] == before
+    after_plan, after = _pip_plan(app, {"TINY_VERSION": "2.0"})
+    assert after != before
+    assert after_plan.explain(before, after, app) == [
+        "The values of ${VAR} in the requirement files changed (TINY_VERSION)"
+    ]
+
+
+def test_fingerprint_covers_an_include_named_by_a_variable(tmp_path: Path) -> None:
+    app = _app(tmp_path, {"requirements.txt": "-r ${REQ}\n", "reqs/a.txt": "six==1\n"})
+    _, before = _pip_plan(app, {"REQ": "reqs/a.txt"})
+    (app / "reqs" / "a.txt").write_text("six==2\n", encoding="utf-8")
+    plan, after = _pip_plan(app, {"REQ": "reqs/a.txt"})
+    assert plan.explain(before, after, app) == [
+        "The dependency files changed (requirements.txt, reqs/a.txt)"
+    ]
+
+
+def test_fingerprint_covers_the_tree_of_a_local_package(tmp_path: Path) -> None:
+    app = _app(
+        tmp_path,
+        {"requirements.txt": "./libs/mylib\n", "libs/mylib/mylib/__init__.py": "V = 1\n"},
+    )
+    _, before = _pip_plan(app)
+    (app / "libs" / "mylib" / "mylib" / "__pycache__").mkdir()
+    (app / "libs" / "mylib" / "mylib.egg-info").mkdir()
+    (app / "libs" / "mylib" / "mylib.egg-info" / "PKG-INFO").write_text("x", encoding="utf-8")
+    assert _pip_plan(app)[1] == before  # what building writes is not the source
+    (app / "libs" / "mylib" / "mylib" / "__init__.py").write_text("V = 2\n", encoding="utf-8")
+    plan, after = _pip_plan(app)
+    assert plan.explain(before, after, app) == [
+        "The local packages or find-links directories changed (libs/mylib)"
+    ]
+
+
+def test_fingerprint_covers_find_links_directories_and_index_settings(tmp_path: Path) -> None:
+    app = _app(tmp_path, {"requirements.txt": "tinypkg\n", "vendor/tinypkg-1.0.tar.gz": "a"})
+    plan = plan_dependencies(app, PackageManager.PIP)
+    vendored = IndexSettings(no_index=True, find_links=(str(app / "vendor"),))
+    before = plan.fingerprint(app, vendored)
+    (app / "vendor" / "tinypkg-1.0.tar.gz").write_text("b", encoding="utf-8")
+    after = plan.fingerprint(app, vendored)
+    assert plan.explain(before, after, app, vendored) == [
+        "The local packages or find-links directories changed (vendor)"
+    ]
+    other_index = plan.fingerprint(app, IndexSettings(index_url="https://u:p@mirror.test/"))
+    same_without_password = plan.fingerprint(app, IndexSettings(index_url="https://mirror.test/"))
+    assert other_index == same_without_password  # credentials are not part of it
+    assert plan.explain(before, other_index, app) == [
+        "The local packages or find-links directories changed (one no longer used)",
+        "The package index settings changed",
+    ]
+
+
+def test_a_fingerprint_of_an_older_python_cnb_is_explained_as_changed_files(
+    tmp_path: Path,
+) -> None:
+    plan, current = _pip_plan(_app(tmp_path, {"requirements.txt": "six\n"}))
+    assert plan.explain("0" * 64, current, tmp_path / "app") == [
+        "The dependency files changed (requirements.txt)"
+    ]
+
+
+def test_projects_are_resolved_every_build_and_keyed_on_the_result(tmp_path: Path) -> None:
+    app = _app(tmp_path, {"setup.py": "# reads deps.txt\n"})
+    plan = plan_dependencies(app, PackageManager.SETUPTOOLS)
+    assert plan.resolves_every_build
+    before = plan.fingerprint(app, IndexSettings(), "tinypkg==1.0\n")
+    after = plan.fingerprint(app, IndexSettings(), "tinypkg==2.0\n")
+    assert plan.explain(before, after, app) == ["The resolved requirement set changed"]
+    assert not plan_dependencies(app, PackageManager.PIPENV).resolves_every_build
+
+
+def test_an_editable_local_package_is_keyed_on_its_metadata_files(tmp_path: Path) -> None:
+    app = _app(
+        tmp_path,
+        {
+            "requirements.txt": "-e ./lib\n",
+            "lib/setup.py": "# reads deps.txt\n",
+            "lib/deps.txt": "six\n",
+            "lib/pkg/__init__.py": "V = 1\n",
+        },
+    )
+    _, before = _pip_plan(app)
+    (app / "lib" / "pkg" / "__init__.py").write_text("V = 2\n", encoding="utf-8")
+    assert _pip_plan(app)[1] == before  # its code is used in place
+    (app / "lib" / "deps.txt").write_text("six==1.17.0\n", encoding="utf-8")
+    plan, after = _pip_plan(app)
+    assert plan.explain(before, after, app) == [
+        "The local packages or find-links directories changed (lib)"
+    ]

@@ -9,8 +9,14 @@ import pytest
 from python_cnb import output
 from python_cnb.errors import describe
 from python_cnb.forbidden_env import FORBIDDEN, ForbiddenEnvironment
-from python_cnb.installers import DependencyConflict, LockFileOutOfDate
+from python_cnb.installers import (
+    DependencyConflict,
+    HashMismatch,
+    LockFileOutOfDate,
+    RequirementsWithoutHashes,
+)
 from python_cnb.layers.uv import ToolInstallFailed
+from python_cnb.package_index import VendorDirOutsideApp
 from python_cnb.package_manager import (
     Candidate,
     InvalidPackageManagerSetting,
@@ -21,6 +27,7 @@ from python_cnb.package_manager import (
 from python_cnb.pipfile_lock import InvalidPipfileLock
 from python_cnb.project_files import InvalidProjectFile
 from python_cnb.python_version import LockedPythonMismatch, PythonVersion
+from python_cnb.requirements_files import InvalidRequirementsLine, LocalPathOutsideApp
 
 
 @pytest.fixture(autouse=True)
@@ -235,3 +242,49 @@ def test_lock_file_out_of_date() -> None:
         "    pyproject.toml changed significantly\n\n"
         "How to fix it:\n  1. Run `poetry lock`.\n  2. Commit poetry.lock."
     )
+
+
+# --- install integrity: what the requirement files install, and from where ----------------
+
+
+def test_hash_mismatch_names_the_package_and_both_digests() -> None:
+    title, body = describe(
+        HashMismatch("tinypkg==1.0", "sha256:" + "0" * 64, "sha256:" + "7" * 64, "uv pip sync")
+    )
+    assert title == "Hash mismatch for tinypkg==1.0"
+    assert f"expected: sha256:{'0' * 64}\n" in body
+    assert f"actual:   sha256:{'7' * 64}" in body
+    assert "uv pip sync refused to install it" in body
+
+
+def test_requirements_without_hashes() -> None:
+    title, body = describe(
+        RequirementsWithoutHashes(
+            ("requirements.txt line 2: gunicorn==27.0.1",), "flask==3.1.3 --hash=sha256:ab"
+        )
+    )
+    assert title == "Requirements without hashes in hash-checking mode"
+    assert "These have no hash:\n    requirements.txt line 2: gunicorn==27.0.1" in body
+    assert '    "flask==3.1.3 --hash=sha256:ab"' in body
+    assert "--generate-hashes" in body
+
+
+def test_local_path_outside_the_app() -> None:
+    title, body = describe(LocalPathOutsideApp("requirements.txt", 3, "-e /opt/lib", "/opt/lib"))
+    assert title == "A requirement installs from outside the app"
+    assert body.startswith('Line 3 of requirements.txt reads:\n    "-e /opt/lib"\n\n')
+    assert "'/opt/lib', which is outside the app directory" in body
+
+
+def test_vendor_dir_outside_the_app() -> None:
+    title, body = describe(VendorDirOutsideApp("../../..", "/"))
+    assert title == "BP_PIP_DEST_PATH is outside the app"
+    assert body.startswith('BP_PIP_DEST_PATH is set to:\n    "../../.."\nwhich is /, outside')
+
+
+def test_invalid_requirements_line() -> None:
+    title, body = describe(
+        InvalidRequirementsLine("requirements.txt", 2, "--frobnicate", "pip does not accept it")
+    )
+    assert title == "Invalid line in requirements.txt"
+    assert "pip cannot read it: pip does not accept it." in body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
@@ -11,10 +12,14 @@ from python_cnb import output
 from python_cnb.cnb.bindings import Binding, read_bindings
 from python_cnb.package_index import (
     IndexSettings,
+    VendorDirOutsideApp,
     read_index_settings,
     vendor_dir,
     with_lock_sources,
+    with_requirement_options,
+    without_index_environment,
 )
+from python_cnb.requirements_files import FileOption
 
 INDEXES = {
     "PIP_INDEX_URL": "https://pip.test/simple",
@@ -455,3 +460,116 @@ def test_urls_are_masked_in_the_log(capsys: pytest.CaptureFixture[str]) -> None:
         capsys.readouterr().out
         == "Package index: https://****@pip.test/simple (from UV_INDEX_URL)\n"
     )
+
+
+def _file_options(*lines: tuple[str, str]) -> tuple[FileOption, ...]:
+    return tuple(
+        FileOption(name, value, "requirements.txt", number)
+        for number, (name, value) in enumerate(lines, start=1)
+    )
+
+
+PLATFORM = IndexSettings(
+    index_url="https://mirror.test/simple",
+    source="PIP_INDEX_URL",
+    extra_index_urls=("https://platform-extra.test/simple",),
+    find_links=("/platform/wheels",),
+)
+
+
+def test_an_index_url_line_replaces_the_platforms_index_and_extras() -> None:
+    """pip: the file's --index-url replaces the finder's whole index list (extras too)."""
+    result = with_requirement_options(
+        PLATFORM,
+        _file_options(
+            ("extra-index-url", "https://early-extra.test/simple"),
+            ("index-url", "https://private.test/simple"),
+            ("extra-index-url", "https://late-extra.test/simple"),
+        ),
+    )
+    assert result.index_url == "https://private.test/simple"
+    assert result.source == "requirements.txt line 2"
+    assert result.extra_index_urls == ("https://late-extra.test/simple",)
+    assert result.find_links == ("/platform/wheels",)  # find-links only ever add
+
+
+def test_extra_index_urls_and_find_links_add_to_the_platforms() -> None:
+    result = with_requirement_options(
+        PLATFORM,
+        _file_options(("extra-index-url", "https://x.test/"), ("find-links", "/app/wheels")),
+    )
+    assert result.index_url == PLATFORM.index_url
+    assert result.extra_index_urls == ("https://platform-extra.test/simple", "https://x.test/")
+    assert result.find_links == ("/platform/wheels", "/app/wheels")
+
+
+@pytest.mark.parametrize("platform_offline", [True, False])
+def test_no_index_wins_for_good(platform_offline: bool) -> None:
+    platform = replace(PLATFORM, no_index=platform_offline)
+    lines = [("index-url", "https://private.test/"), ("extra-index-url", "https://x.test/")]
+    if not platform_offline:
+        lines.insert(0, ("no-index", ""))
+    result = with_requirement_options(platform, _file_options(*lines))
+    assert result.no_index
+    assert result.uv_options()[:1] == ["--no-index"]
+    assert "--index-url" not in result.uv_options()
+    assert "--extra-index-url" not in result.pip_options()
+
+
+def test_wheel_and_release_options() -> None:
+    result = with_requirement_options(
+        IndexSettings(),
+        _file_options(
+            ("only-binary", ":all:"),
+            ("no-binary", "lxml"),
+            ("pre", ""),
+            ("prefer-binary", ""),
+            ("trusted-host", "pkgs.test"),
+        ),
+    )
+    assert result.pip_format_args() == [
+        "--only-binary",
+        ":all:",
+        "--no-binary",
+        "lxml",
+        "--prefer-binary",
+    ]
+    assert result.uv_format_options(resolving=True) == [
+        "--only-binary",
+        ":all:",
+        "--no-binary",
+        "lxml",
+        "--prerelease",
+        "allow",
+    ]
+    assert "--prerelease" not in result.uv_format_options(resolving=False)
+    assert result.uv_options() == ["--allow-insecure-host", "pkgs.test"]
+
+
+def test_no_options_leave_the_platforms_settings() -> None:
+    assert with_requirement_options(PLATFORM, ()) is PLATFORM
+
+
+def test_the_fingerprint_leaves_credentials_out() -> None:
+    with_password = IndexSettings(index_url="https://u:pw@pkgs.test/simple")
+    assert "pw" not in with_password.fingerprint()
+    assert (
+        with_password.fingerprint()
+        == IndexSettings(index_url="https://pkgs.test/simple").fingerprint()
+    )
+    assert (
+        with_password.fingerprint() != IndexSettings(index_url="https://other.test/").fingerprint()
+    )
+
+
+def test_the_engines_environment_has_no_index_variables() -> None:
+    env = {"PIP_INDEX_URL": "a", "UV_INDEX": "b", "PIP_FIND_LINKS": "c", "HOME": "/h"}
+    assert without_index_environment(env) == {"HOME": "/h"}
+
+
+def test_a_vendor_directory_outside_the_app_is_refused(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    with pytest.raises(VendorDirOutsideApp) as caught:
+        vendor_dir(app, {"BP_PIP_DEST_PATH": "../.."})
+    assert caught.value.value == "../.."

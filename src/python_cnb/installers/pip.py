@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 import tempfile
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping, Optional, Sequence
 
 from python_cnb.installers import DependencyConflict
 from python_cnb.layers.pip import PipTool
-from python_cnb.package_index import IndexSettings
+from python_cnb.package_index import IndexSettings, without_index_environment
 from python_cnb.subprocess_runner import CommandFailed, run_quiet, run_streamed
 
 
@@ -28,14 +29,21 @@ class PipEngine:
         env: Mapping[str, str],
         index: IndexSettings,
         cache_dir: Path,
+        *,
+        server_index: Optional[IndexSettings] = None,
     ) -> None:
         self.tool, self.venv_python, self.app_dir, self.index = tool, venv_python, app_dir, index
+        self.server_index = server_index or index
         self.env = {
-            **env,
+            **without_index_environment(env),
             "PIP_CACHE_DIR": str(cache_dir),
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
             "PIP_NO_INPUT": "1",
             "PIP_PROGRESS_BAR": "off",
+            # Empty values override a pip.conf binding's lists: ``index`` already holds them,
+            # or the app's own --index-url replaced them (as pip itself would).
+            "PIP_EXTRA_INDEX_URL": "",
+            "PIP_FIND_LINKS": "",
             **index.pip_env(),
         }
         self.cache_dir = cache_dir
@@ -44,7 +52,13 @@ class PipEngine:
     def description(self) -> str:
         return self.tool.description
 
-    def resolve(self, inputs: Sequence[str], output: Path) -> None:
+    def _pip_args(self, *first: str) -> list[str]:
+        args = [*first, *self.index.pip_format_args()]
+        return ["--pip-args", shlex.join(args)] if args else []
+
+    def resolve(
+        self, inputs: Sequence[str], output: Path, *, display: str = "", refresh: bool = False
+    ) -> None:
         run_streamed(
             self.tool.script(
                 "pip-compile",
@@ -59,15 +73,25 @@ class PipEngine:
                 str(self.cache_dir / "pip-tools"),
                 "--output-file",
                 str(output),
+                *(["--rebuild"] if refresh else []),
+                *(["--pre"] if self.index.pre else []),
+                *self._pip_args(),
                 *self.index.pip_options(),
                 *inputs,
             ),
             cwd=self.app_dir,
             env=self.env,
-            display=f"pip-compile {' '.join(inputs)}",
+            display=f"pip-compile {display or ' '.join(inputs)}",
         )
 
-    def sync(self, requirements: Path, *, hashed: bool) -> None:
+    def sync(self, requirements: Path, *, hashed: bool, reinstall: Sequence[str] = ()) -> None:
+        if reinstall:  # pip-sync keeps what has the right version: make it install these anew
+            run_quiet(
+                self.tool.pip("--python", str(self.venv_python), "uninstall", "-y", *reinstall),
+                cwd=self.app_dir,
+                env=self.env,
+                display=f"pip uninstall {' '.join(reinstall)}",
+            )
         with tempfile.TemporaryDirectory(prefix="python-cnb-pip-") as tmp:
             (Path(tmp) / "pip").symlink_to(self.tool.pip_package_dir)
             run_streamed(
@@ -75,8 +99,7 @@ class PipEngine:
                     "pip-sync",
                     "--python-executable",
                     str(self.venv_python),
-                    "--pip-args",
-                    "--no-compile",
+                    *self._pip_args("--no-compile", *(["--require-hashes"] if hashed else [])),
                     *self.index.pip_options(),
                     str(requirements),
                 ),
@@ -93,7 +116,7 @@ class PipEngine:
                 "install",
                 "--no-compile",
                 *requirements,
-                *self.index.pip_options(),
+                *self.server_index.pip_options(),
             ),
             cwd=self.app_dir,
             env=self.env,

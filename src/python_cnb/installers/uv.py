@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping, Optional, Sequence
 
 from python_cnb.installers import DependencyConflict, LockFileOutOfDate
 from python_cnb.layers.uv import UvTool
-from python_cnb.package_index import IndexSettings
+from python_cnb.package_index import IndexSettings, without_index_environment
 from python_cnb.subprocess_runner import CommandFailed, run_quiet, run_streamed
 
 
@@ -36,7 +36,12 @@ def uv_check(uv: UvTool, venv_python: Path, cwd: Path, env: Mapping[str, str]) -
 
 
 class UvEngine:
-    """``uv pip compile`` / ``uv pip sync`` / ``uv pip check`` against one venv."""
+    """``uv pip compile`` / ``uv pip sync`` / ``uv pip check`` against one venv.
+
+    ``index`` is what the app's requirements install from (the platform's settings changed
+    by the app's own option lines); it is given explicitly to the resolve and the sync, and
+    uv's own index variables are removed from the environment, so nothing mixes them back.
+    ``server_index`` (the platform's) is for what the buildpack adds (a web server)."""
 
     def __init__(
         self,
@@ -45,14 +50,15 @@ class UvEngine:
         app_dir: Path,
         env: Mapping[str, str],
         index: IndexSettings,
+        *,
+        resolver_python: Optional[Path] = None,
+        server_index: Optional[IndexSettings] = None,
     ) -> None:
-        self.uv, self.venv_python, self.app_dir, self.env, self.index = (
-            uv,
-            venv_python,
-            app_dir,
-            env,
-            index,
-        )
+        self.uv, self.venv_python, self.app_dir, self.index = uv, venv_python, app_dir, index
+        self.env = without_index_environment(env)
+        self.resolver_python = resolver_python or venv_python
+        """The interpreter whose markers the resolve uses (the venv may not exist yet)."""
+        self.server_index = server_index or index
 
     @property
     def description(self) -> str:
@@ -61,27 +67,31 @@ class UvEngine:
     def _uv(self, *args: str) -> list[str]:
         return [str(self.uv.binary), *args]
 
-    def resolve(self, inputs: Sequence[str], output: Path) -> None:
+    def resolve(
+        self, inputs: Sequence[str], output: Path, *, display: str = "", refresh: bool = False
+    ) -> None:
         run_streamed(
             self._uv(
                 "pip",
                 "compile",
                 *inputs,
                 "--python",
-                str(self.venv_python),
+                str(self.resolver_python),
                 "--no-header",
                 "--no-annotate",
                 "--quiet",
                 "--output-file",
                 str(output),
+                *(["--refresh"] if refresh else []),
                 *self.index.uv_options(),
+                *self.index.uv_format_options(resolving=True),
             ),
             cwd=self.app_dir,
             env=self.env,
-            display=f"uv pip compile {' '.join(inputs)}",
+            display=f"uv pip compile {display or ' '.join(inputs)}",
         )
 
-    def sync(self, requirements: Path, *, hashed: bool) -> None:
+    def sync(self, requirements: Path, *, hashed: bool, reinstall: Sequence[str] = ()) -> None:
         run_streamed(
             self._uv(
                 "pip",
@@ -90,7 +100,9 @@ class UvEngine:
                 "--python",
                 str(self.venv_python),
                 *(["--require-hashes"] if hashed else []),
+                *(arg for name in reinstall for arg in ("--reinstall-package", name)),
                 *self.index.uv_options(),
+                *self.index.uv_format_options(resolving=False),
             ),
             cwd=self.app_dir,
             env=self.env,
@@ -108,7 +120,7 @@ class UvEngine:
                 "--python",
                 str(self.venv_python),
                 *requirements,
-                *self.index.uv_options(),
+                *self.server_index.uv_options(),
             ),
             cwd=self.app_dir,
             env=self.env,

@@ -24,7 +24,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping, Sequence
 
 from python_cnb import layer_manifest, output
 from python_cnb.cnb.context import BuildContext
@@ -105,7 +105,7 @@ def prepare_venv(
     metadata: VenvLayerMetadata,
     *,
     keep_cache: bool,
-    changed_files: str,
+    explain: Callable[[str], Sequence[str]],
 ) -> VenvState:
     """Keep, sync or rebuild: decide from the restored metadata, logging every reason."""
     decision = cached_layer(
@@ -140,7 +140,8 @@ def prepare_venv(
                 f" to {metadata.package_manager}"
             )
         else:
-            output.detail(f"- The dependency files changed ({changed_files})")
+            for reason in explain(previous.dependencies):
+                output.detail(f"- {reason}")
         verify_uv_cache(ctx)
         return VenvState(decision.layer, metadata, fresh=False, up_to_date=False)
     log_decision(decision, "virtualenv")  # type: ignore[arg-type]
