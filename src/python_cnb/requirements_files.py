@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 from python_cnb.buildpack_error import BuildpackError
+from python_cnb.project_files import inside_app, read_app_bytes
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
@@ -214,6 +215,12 @@ def _display_name(path: Path, app_dir: Path) -> str:
         return str(path)
 
 
+def _inside_app(app_dir: Path, path: Path) -> Path:
+    """``path`` resolved, refused (unread) when it resolves outside the app: a requirements
+    file or include may be echoed into the log (a symlink to /proc/self/environ)."""
+    return inside_app(app_dir, _display_name(path, app_dir))
+
+
 def _split_option(tokens: list[str]) -> list[tuple[str, str]]:
     """``[("index-url", URL), ...]`` for an option line; ValueError names what is wrong."""
     found: list[tuple[str, str]] = []
@@ -328,7 +335,8 @@ class _Reader:
         if path not in self.files:
             self.files.append(path)
         shown = _display_name(path, self.app_dir)
-        for number, raw in _logical_lines(decode(path.read_bytes())):
+        data = read_app_bytes(self.app_dir, path)  # an unreadable file is named as such
+        for number, raw in _logical_lines(decode(path.read_bytes() if data is None else data)):
             line = _expand(raw, self.env, self.variables).strip()
             if line:
                 self._line(path, shown, number, line, constraint)
@@ -375,10 +383,10 @@ class _Reader:
                 RequirementLine(shown, number, f"{'-c' if constraint else '-r'} {reference}", False)
             )
             return
-        target = (path.parent / reference).resolve()
-        if not target.is_file():
+        candidate = path.parent / reference
+        if not candidate.is_file():
             raise MissingRequirementsFile(shown, number, line, reference)
-        self.read(target, constraint)
+        self.read(_inside_app(self.app_dir, candidate), constraint)
 
 
 def read_requirements(
@@ -386,7 +394,7 @@ def read_requirements(
 ) -> RequirementSet:
     """``root`` and everything it includes, read as pip reads them with ``env`` set."""
     reader = _Reader(app_dir, env or {})
-    reader.read(root.resolve(), False)
+    reader.read(_inside_app(app_dir, root), False)
     return RequirementSet(
         files=tuple(reader.files),
         lines=tuple(reader.lines),

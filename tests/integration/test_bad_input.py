@@ -244,7 +244,12 @@ def test_a_project_key_that_is_not_a_table(lifecycle: Lifecycle) -> None:
 
 @pytest.mark.parametrize(
     ("name", "target"),
-    [("Procfile", "/etc/shadow"), (".python-version", "/proc/self/environ")],
+    [
+        ("Procfile", "/etc/shadow"),
+        (".python-version", "/proc/self/environ"),
+        ("requirements.txt", "/proc/self/environ"),
+        ("base.txt", "/proc/self/environ"),  # a -r include of requirements.txt
+    ],
 )
 def test_app_files_that_resolve_outside_the_app_are_not_read(
     lifecycle: Lifecycle, name: str, target: str
