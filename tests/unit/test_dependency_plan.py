@@ -11,7 +11,7 @@ from python_cnb.dependency_plan import DependencyPlan, plan_dependencies
 from python_cnb.package_index import IndexSettings
 from python_cnb.package_manager import PackageManager
 from python_cnb.pipfile_lock import InvalidPipfileLock
-from python_cnb.project_files import InvalidProjectFile
+from python_cnb.project_files import InvalidProjectFile, OutsideApp
 from python_cnb.requirements_files import MissingRequirementsFile
 
 HASH_A = "sha256:" + "a" * 64
@@ -277,13 +277,13 @@ def test_fingerprint_includes_the_pinned_text(tmp_path: Path) -> None:
     assert plan.fingerprint(app) != other.fingerprint(app)
 
 
-def test_describe_shows_files_outside_the_app_in_full(tmp_path: Path) -> None:
+def test_includes_outside_the_app_are_refused(tmp_path: Path) -> None:
     app = _app(tmp_path, {"requirements.txt": "-r ../shared/base.txt\n"})
     shared = tmp_path / "shared" / "base.txt"
     shared.parent.mkdir()
     shared.write_text("six\n", encoding="utf-8")
-    plan = plan_dependencies(app, PackageManager.PIP)
-    assert plan.describe(app) == f"requirements.txt, {shared.resolve()}"
+    with pytest.raises(OutsideApp):
+        plan_dependencies(app, PackageManager.PIP)
 
 
 def _pip_plan(app: Path, env: dict[str, str] | None = None) -> tuple[DependencyPlan, str]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from python_cnb.project_files import OutsideApp
 from python_cnb.requirements_files import (
     CREDENTIAL,
     InvalidRequirementsLine,
@@ -237,13 +238,14 @@ def test_a_directory_is_not_a_requirements_file(tmp_path: Path) -> None:
     )
 
 
-def test_missing_file_in_an_included_file_outside_the_app(tmp_path: Path) -> None:
+def test_an_include_outside_the_app_is_refused_unread(tmp_path: Path) -> None:
+    """Only the app directory reaches a build (LOW-7): an include that resolves outside it is
+    refused before it is read, as the Procfile and version files are."""
     app = _files(tmp_path / "app", {"requirements.txt": "-r ../shared/base.txt\n"})
     _files(tmp_path / "shared", {"base.txt": "-r nope.txt\n"})
-    with pytest.raises(MissingRequirementsFile) as caught:
+    with pytest.raises(OutsideApp) as caught:
         collect(app / "requirements.txt", app)
-    assert caught.value.including_file == str(tmp_path / "shared" / "base.txt")
-    assert caught.value.missing == "nope.txt"
+    assert caught.value.args == ("../shared/base.txt", str(tmp_path / "shared" / "base.txt"))
 
 
 def test_app_dir_given_through_a_symlink(tmp_path: Path) -> None:
