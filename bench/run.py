@@ -362,7 +362,25 @@ def launch_layers(ws: Workspace, image: dict[str, Any]) -> dict[str, Any]:
                 "bytecode_bytes": bytecode_size(directory),
                 "forbidden": audit(directory),
             }
+            contents = layer.get("metadata", {}).get("contents")
+            if contents:
+                layers[name]["verify_seconds"] = verify_seconds(directory, contents)
     return layers
+
+
+def verify_seconds(directory: Path, contents: str, reps: int = 3) -> float:
+    """What checking a cached layer against its manifest costs before reuse (the median of
+    ``reps`` runs, as a rebuild does it: names, types, sizes, then every file hashed)."""
+    from python_cnb import layer_manifest
+
+    times = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        differences = layer_manifest.verify(directory, contents)
+        times.append(time.perf_counter() - started)
+        if differences.reasons():
+            raise RuntimeError(f"{directory} does not match its manifest: {differences.reasons()}")
+    return statistics.median(times)
 
 
 def audit(layer: Path) -> list[str]:
@@ -682,7 +700,13 @@ def markdown(result: dict[str, Any]) -> str:
         layers = data.get("layers", {})
         sizes = ", ".join(
             f"`{name}` {layer['bytes'] / 1e6:.1f} MB "
-            f"({layer['bytecode_bytes'] / 1e6:.1f} MB of it bytecode)"
+            f"({layer['bytecode_bytes'] / 1e6:.1f} MB of it bytecode"
+            + (
+                f"; checked before reuse in {layer['verify_seconds']:.2f} s"
+                if "verify_seconds" in layer
+                else ""
+            )
+            + ")"
             for name, layer in layers.items()
         )
         lines += [
