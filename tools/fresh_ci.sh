@@ -10,6 +10,7 @@
 set -euo pipefail
 repo=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
 work=$(mktemp -d /tmp/python-cnb-fresh-ci.XXXXXX)
+chmod 755 "$work"  # as a checkout normally is: the non-root build tests run as uid 1000
 git clone --quiet "$repo" "$work/repo"
 echo "fresh clone of $(git -C "$repo" rev-parse --short HEAD) in $work/repo"
 
