@@ -72,13 +72,24 @@ def lifecycle(tmp_path: Path, platform_env: dict[str, str], buildpack: Path) -> 
     runner.close()
 
 
+_CONTAINERS_BEFORE: set[str] = set()
+"""Containers already running when the session started: not this session's to stop."""
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    from tests.support.leaks import running_containers
+
+    _CONTAINERS_BEFORE.update(running_containers())
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run when it leaves a process or a container behind (tests/support/leaks.py)."""
     from tests.support.leaks import descendants, running_containers
 
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return
-    leaked = descendants(os.getpid()) + running_containers()
+    started = [line for line in running_containers() if line not in _CONTAINERS_BEFORE]
+    leaked = descendants(os.getpid()) + started
     if leaked:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         message = "the test session leaked these (stop them in the test that starts them):"
