@@ -206,6 +206,14 @@ def _read_pip_conf(binding: Binding, path: Path) -> dict[str, str]:
     return values
 
 
+def _with_secrets_registered(settings: IndexSettings) -> IndexSettings:
+    """``settings``, after masking the credentials of every URL in them from the log."""
+    _register_url_secrets(
+        [u for u in (settings.index_url, *settings.extra_index_urls, *settings.find_links) if u]
+    )
+    return settings
+
+
 def _register_url_secrets(urls: list[str]) -> None:
     for url in urls:
         parts = urllib.parse.urlsplit(url)
@@ -307,10 +315,7 @@ def read_index_settings(
         vendor_dir=vendored,
         notes=tuple(notes),
     )
-    _register_url_secrets(
-        [u for u in (settings.index_url, *settings.extra_index_urls, *settings.find_links) if u]
-    )
-    return settings
+    return _with_secrets_registered(settings)
 
 
 def with_lock_sources(
@@ -379,7 +384,4 @@ def with_requirement_options(index: IndexSettings, options: Sequence[FileOption]
         prefer_binary=prefer_binary,
         binary=tuple(binary),
     )
-    _register_url_secrets(
-        [u for u in (settings.index_url, *settings.extra_index_urls, *settings.find_links) if u]
-    )
-    return settings
+    return _with_secrets_registered(settings)
