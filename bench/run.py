@@ -44,8 +44,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 from python_cnb.cnb import toml_file
-from python_cnb.lifecycle.launcher import RUN_IMAGE_PATH
-from python_cnb.lifecycle.runner import BuildResult, Workspace, build, launch_spec
+from python_cnb_lifecycle.launcher import RUN_IMAGE_PATH
+from python_cnb_lifecycle.runner import BuildResult, Workspace, build, launch_spec
 from tools import local_index, mirror, package
 
 REPO = Path(__file__).resolve().parents[1]
@@ -371,7 +371,7 @@ def launch_layers(ws: Workspace, image: dict[str, Any]) -> dict[str, Any]:
 def verify_seconds(directory: Path, contents: str, reps: int = 3) -> float:
     """What checking a cached layer against its manifest costs before reuse (the median of
     ``reps`` runs, as a rebuild does it: names, types, sizes, then every file hashed)."""
-    from python_cnb import layer_manifest
+    from python_cnb.layers import manifest as layer_manifest
 
     times = []
     for _ in range(reps):

@@ -35,11 +35,16 @@ from datetime import date
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
-from python_cnb.archive import extract
 from python_cnb.bytecode import compile_bytecode
-from python_cnb.distributions import Distribution, apply_mirror, for_target, load_distributions
-from python_cnb.download import download
-from python_cnb.python_version import default_request, resolve
+from python_cnb.python.distributions import (
+    Distribution,
+    apply_mirror,
+    for_target,
+    load_distributions,
+)
+from python_cnb.python.version import default_request, resolve
+from python_cnb.support.archive import extract
+from python_cnb.support.download import download
 
 ROOT = Path(__file__).resolve().parents[1]
 

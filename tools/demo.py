@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from python_cnb.lifecycle.runner import build, launch_spec
+from python_cnb_lifecycle.runner import build, launch_spec
 from tools import local_index, package
 from tools.mirror import DEFAULT_VERSIONS, mirror
 

@@ -30,9 +30,10 @@ detect and build start without compiling the buildpack first (about 50 ms of eac
 otherwise). The self-contained packages carry bytecode for their own runtime only.
 
 Every buildpack directory holds exactly what detect and build need: ``bin/``, ``libexec/``,
-``src/python_cnb`` (without the lifecycle runner, a dev tool) and ``vendor/`` (the runtime
-dependencies, pure-Python wheels installed with pip). The archives are reproducible: sorted
-entries, fixed timestamps and owners, normalised modes, gzip without a timestamp.
+``src/python_cnb`` and ``vendor/`` (the runtime dependencies, pure-Python wheels installed
+with pip); the lifecycle runner, ``src/python_cnb_lifecycle``, is a dev tool and never shipped.
+The archives are reproducible: sorted entries, fixed timestamps and owners, normalised modes,
+gzip without a timestamp.
 """
 
 from __future__ import annotations
@@ -58,7 +59,6 @@ from tools import bootstrap_runtime as bootstrap
 
 ROOT = Path(__file__).resolve().parents[1]
 EPOCH = 315532801  # 1980-01-01T00:00:01Z, as the lifecycle normalises
-_EXCLUDED_PACKAGES = ("lifecycle",)
 
 
 def _copy_tree(source: Path, target: Path) -> None:
@@ -189,8 +189,6 @@ def _copy_buildpack_files(target: Path) -> None:
     for directory in ("bin", "libexec"):
         shutil.copytree(ROOT / directory, target / directory)
     _copy_tree(ROOT / "src" / "python_cnb", target / "src" / "python_cnb")
-    for excluded in _EXCLUDED_PACKAGES:
-        shutil.rmtree(target / "src" / "python_cnb" / excluded)
     _copy_tree(ensure_vendor(), target / "vendor")
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import tomli_w
 
 from python_cnb.cnb import toml_file
-from python_cnb.python_version import PythonVersion, end_of_life
+from python_cnb.python.version import PythonVersion, end_of_life
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = ROOT / "tools" / "data" / "cpython-distributions-all.toml"

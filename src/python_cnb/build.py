@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any, Optional
 
-from python_cnb import app_inspect, output
-from python_cnb.build_env import tool_env
-from python_cnb.build_secrets import prepare_build_secrets
+from python_cnb import output
+from python_cnb.app.package_manager import determine_package_manager
+from python_cnb.app.pipfile_lock import expand_variables
 from python_cnb.bytecode import (
     APP_EXCLUDE,
     compile_bytecode,
@@ -18,32 +18,38 @@ from python_cnb.bytecode import (
 from python_cnb.cnb.bindings import Binding, read_bindings
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.launch import Launch, Process
-from python_cnb.dependencies import ensure_server, install_dependencies
-from python_cnb.dependency_plan import DependencyPlan, plan_dependencies, plan_hashes
-from python_cnb.distributions import Distribution, apply_mirror, for_target, load_distributions
+from python_cnb.config.forbidden_env import check_forbidden_env
+from python_cnb.config.index import IndexSettings, read_index_settings, with_lock_sources
+from python_cnb.config.secrets import prepare_build_secrets
+from python_cnb.config.settings import Settings
+from python_cnb.config.tool_env import tool_env
+from python_cnb.dependencies.install import ensure_server, install_dependencies
+from python_cnb.dependencies.plan import DependencyPlan, plan_dependencies, plan_hashes
 from python_cnb.django import collect_static_files, django_installed
-from python_cnb.download import configure as download_limits
-from python_cnb.download import ssl_context
 from python_cnb.errors import policy_date_note, python_support_warning
-from python_cnb.forbidden_env import check_forbidden_env
 from python_cnb.layers.python import InstalledPython, install_python
 from python_cnb.layers.runtime import cartridge_dir, write_runtime_layer
 from python_cnb.layers.venv import VenvState, write_venv_sbom
-from python_cnb.package_index import IndexSettings, read_index_settings, with_lock_sources
-from python_cnb.package_manager import determine_package_manager
-from python_cnb.pipfile_lock import expand_variables
-from python_cnb.processes import (
+from python_cnb.processes.declared import (
     CARTRIDGE_SOURCE,
     ProcessPlan,
     command_line,
     declared_processes,
-    infer_web,
     with_web_command,
 )
-from python_cnb.python_version import choose, newer_patch, today_for_policy
-from python_cnb.python_version_sources import check_locked_python, read_requested_python_version
-from python_cnb.settings import Settings
-from python_cnb.subprocess_runner import CommandFailed, run_quiet, tail
+from python_cnb.processes.inference import infer_web
+from python_cnb.programs import app_inspect
+from python_cnb.python.distributions import (
+    Distribution,
+    apply_mirror,
+    for_target,
+    load_distributions,
+)
+from python_cnb.python.requested import check_locked_python, read_requested_python_version
+from python_cnb.python.version import choose, newer_patch, today_for_policy
+from python_cnb.support.commands import CommandFailed, run_quiet, tail
+from python_cnb.support.download import configure as download_limits
+from python_cnb.support.download import ssl_context
 
 
 def build(ctx: BuildContext) -> None:
@@ -216,7 +222,7 @@ def choose_processes(
 
 
 def inspect_app(python: InstalledPython, app_dir: Path) -> dict[str, Any]:
-    """Run :mod:`python_cnb.app_inspect` with the app's interpreter (its grammar)."""
+    """Run :mod:`python_cnb.programs.app_inspect` with the app's interpreter (its grammar)."""
     script = Path(app_inspect.__file__)
     text = run_quiet(
         python.command(str(script), str(app_dir)),

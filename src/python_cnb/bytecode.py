@@ -4,7 +4,7 @@ Every ``.pyc`` is hash-based and unchecked (PEP 552): the exported image gives e
 the same timestamp and may be read-only, so timestamp-based files would be stale or
 rewritten at every start, and hash-based ones make rebuilds produce the same bytes.
 Every ``.pyc`` is rewritten, replacing any a tool wrote on its own. The compiling is done by
-:mod:`python_cnb.compile_pyc`, run by the interpreter in question: it is ``compileall``
+:mod:`python_cnb.programs.compile_pyc`, run by the interpreter in question: it is ``compileall``
 made reproducible (see there). A source file whose name does not end in ``.py``
 (``wsgi/application``, loaded by a ``SourceFileLoader``) is compiled on its own, to where
 the import system looks for its bytecode.
@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
-from python_cnb.subprocess_runner import CommandFailed, run_quiet
+from python_cnb.support.commands import CommandFailed, run_quiet
 
 SOURCE_DATE_EPOCH = "315532801"
 """1980-01-01T00:00:01Z: the timestamp the lifecycle gives every exported file."""
@@ -35,7 +35,7 @@ compiles it in memory, as for any file without bytecode."""
 
 def interpreter_command(executable: Path, *args: str) -> list[str]:
     """``<executable> -I -B <args>``: isolated, and writing no bytecode on import (only
-    :mod:`python_cnb.compile_pyc` writes ``.pyc`` files into a layer, and only hash-based
+    :mod:`python_cnb.programs.compile_pyc` writes ``.pyc`` files into a layer, and only hash-based
     ones)."""
     return [str(executable), "-I", "-B", *args]
 
@@ -44,8 +44,8 @@ PARALLEL_FROM = 150
 """Files from which compiling in a process pool beats one process: starting the pool
 costs about 0.1 s, a file about 1 ms."""
 
-COMPILER = Path(__file__).with_name("compile_pyc.py")
-"""The compiler script (:mod:`python_cnb.compile_pyc`), run by the target interpreter."""
+COMPILER = Path(__file__).parent / "programs" / "compile_pyc.py"
+"""The compiler script (:mod:`python_cnb.programs.compile_pyc`), run by the target interpreter."""
 
 EXIT_NOT_WRITTEN = 2
 """The compiler's exit code when every file compiled but some bytecode could not be saved
@@ -77,7 +77,7 @@ def _count_sources(paths: Sequence[Path], limit: int = PARALLEL_FROM) -> int:
 
 
 def compiler_command(python: Path) -> list[str]:
-    """How to run :mod:`python_cnb.compile_pyc` with ``python`` so that the bytecode is
+    """How to run :mod:`python_cnb.programs.compile_pyc` with ``python`` so that the bytecode is
     reproducible.
 
     Constants such as ``x in {"a", "b"}`` become frozensets, marshalled in an order that

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Callable
 
 from python_cnb import output
+from python_cnb.app.procfile import parse_procfile
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.cnb.context import DetectContext
 from python_cnb.cnb.plan import BuildPlan, Require
-from python_cnb.procfile import parse_procfile
 
 RULES_FILE = Path(__file__).resolve().parent / "data" / "detect-files.txt"
 """The detection rules, also read by ``bin/detect`` (POSIX sh) before any Python starts."""

@@ -50,7 +50,7 @@ from python_cnb.layers.staticfiles import (
     save_static_files,
     snapshot_tree,
 )
-from python_cnb.subprocess_runner import CommandFailed, run_quiet, tail
+from python_cnb.support.commands import CommandFailed, run_quiet, tail
 
 OPT_OUTS = ("BUILD_DISABLE_COLLECTSTATIC", "DISABLE_COLLECTSTATIC")
 NO_SETTINGS = "No Django settings specified."

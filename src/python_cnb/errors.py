@@ -14,34 +14,38 @@ import textwrap
 from datetime import date
 from typing import Iterable, Optional
 
-from python_cnb.archive import UnsafeArchive
-from python_cnb.build_secrets import InvalidBinding
-from python_cnb.buildpack_error import FileSystemFault
-from python_cnb.cnb.context import MissingContextError
-from python_cnb.dependencies import ServerNotInstalled
-from python_cnb.distributions import InvalidManifest, InvalidMirror
-from python_cnb.django import CollectstaticFailed, in_directory
-from python_cnb.download import ChecksumMismatch, DownloadFailed, DownloadTooLarge, DownloadTooSlow
-from python_cnb.forbidden_env import FORBIDDEN, ForbiddenEnvironment
-from python_cnb.installers import (
-    DependencyConflict,
-    HashMismatch,
-    LockFileOutOfDate,
-    RequirementsWithoutHashes,
-)
-from python_cnb.layers.uv import ToolInstallFailed
-from python_cnb.output import mask
-from python_cnb.package_index import VendorDirOutsideApp
-from python_cnb.package_manager import (
+from python_cnb.app.package_manager import (
     InvalidPackageManagerSetting,
     MissingLockFile,
     MultiplePackageManagers,
     PackageManager,
 )
-from python_cnb.pipfile_lock import InvalidPipfileLock
-from python_cnb.procfile import InvalidProcfile
-from python_cnb.project_files import InvalidProjectFile, OutsideApp
-from python_cnb.python_version import (
+from python_cnb.app.pipfile_lock import InvalidPipfileLock
+from python_cnb.app.procfile import InvalidProcfile
+from python_cnb.app.project_files import InvalidProjectFile, OutsideApp
+from python_cnb.app.requirements_files import (
+    InvalidRequirementsLine,
+    LocalPathOutsideApp,
+    MissingRequirementsFile,
+)
+from python_cnb.buildpack_error import FileSystemFault
+from python_cnb.cnb.context import MissingContextError
+from python_cnb.config.forbidden_env import FORBIDDEN, ForbiddenEnvironment
+from python_cnb.config.index import VendorDirOutsideApp
+from python_cnb.config.secrets import InvalidBinding
+from python_cnb.config.settings import InvalidSetting
+from python_cnb.dependencies.install import ServerNotInstalled
+from python_cnb.dependencies.installers import (
+    DependencyConflict,
+    HashMismatch,
+    LockFileOutOfDate,
+    RequirementsWithoutHashes,
+)
+from python_cnb.django import CollectstaticFailed, in_directory
+from python_cnb.layers.uv import ToolInstallFailed
+from python_cnb.output import mask
+from python_cnb.python.distributions import InvalidManifest, InvalidMirror
+from python_cnb.python.version import (
     DEFAULT_ORIGIN,
     GRACE_MONTHS,
     TODAY_HOOK,
@@ -57,13 +61,14 @@ from python_cnb.python_version import (
     UnknownPythonPatch,
     UnknownPythonVersion,
 )
-from python_cnb.requirements_files import (
-    InvalidRequirementsLine,
-    LocalPathOutsideApp,
-    MissingRequirementsFile,
+from python_cnb.support.archive import UnsafeArchive
+from python_cnb.support.commands import CommandFailed, tail
+from python_cnb.support.download import (
+    ChecksumMismatch,
+    DownloadFailed,
+    DownloadTooLarge,
+    DownloadTooSlow,
 )
-from python_cnb.settings import InvalidSetting
-from python_cnb.subprocess_runner import CommandFailed, tail
 
 ISSUES_URL = "https://github.com/python-cnb/python-cnb/issues"
 
@@ -104,7 +109,7 @@ def _(error: MissingContextError) -> tuple[str, str]:
         f"The {error.phase} step needs the environment variable {error.variable}, which the "
         "lifecycle always sets, and it is missing.",
         "Run this buildpack with `pack build`, a builder image, or "
-        "`python -m python_cnb.lifecycle build APP_DIR --workspace DIR`.",
+        "`python -m python_cnb_lifecycle build APP_DIR --workspace DIR`.",
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from python_cnb.archive import extract
+from python_cnb.support.archive import extract
 from tests.conftest import CACHE
 from tests.support.containers import docker_usable
 from tests.support.servers import FileServer

@@ -13,7 +13,7 @@ from typing import Iterator, Mapping, Optional
 import docker
 import pytest
 
-from python_cnb.lifecycle.runner import BuildResult, Workspace, build
+from python_cnb_lifecycle.runner import BuildResult, Workspace, build
 from tests.support.containers import (
     BUILD_USER,
     RUN_USER,

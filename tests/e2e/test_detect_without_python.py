@@ -15,10 +15,10 @@ import pytest
 
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.buildpack_toml import escape_id
-from python_cnb.lifecycle.builder import chown_tree
-from python_cnb.lifecycle.errors import DETECT_ERROR, DETECT_FAILED
-from python_cnb.lifecycle.runner import BuildResult, Workspace, build
-from python_cnb.lifecycle.workspace import Target
+from python_cnb_lifecycle.builder import chown_tree
+from python_cnb_lifecycle.errors import DETECT_ERROR, DETECT_FAILED
+from python_cnb_lifecycle.runner import BuildResult, Workspace, build
+from python_cnb_lifecycle.workspace import Target
 from tests.support.containers import BUILD_USER, BuildContainer, build_mounts
 from tests.support.lifecycle import OPERATOR_ENV
 from tools import package

@@ -100,7 +100,7 @@ def test_a_full_disk_during_the_cpython_extraction(
     env = [f"--env={name}={value}" for name, value in platform_env.items()]
     script = f'mount -t tmpfs -o size=16m tmpfs "{workspace}" && exec "$@"'
 
-    build = [sys.executable, "-m", "python_cnb.lifecycle", "build", str(app)]
+    build = [sys.executable, "-m", "python_cnb_lifecycle", "build", str(app)]
     completed = subprocess.run(
         ["unshare", "-m", "sh", "-c", script, "sh", *build, f"--workspace={workspace}", *env],
         capture_output=True,

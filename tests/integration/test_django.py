@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from python_cnb.lifecycle.runner import BuildResult
+from python_cnb_lifecycle.runner import BuildResult
 from tests.support.assertions import assert_one_error_block
 from tests.support.lifecycle import Lifecycle
 

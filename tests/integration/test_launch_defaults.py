@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from python_cnb.launch_env import host_cpus, host_memory, web_concurrency
+from python_cnb.programs.launch_env import host_cpus, host_memory, web_concurrency
 from tests.support.lifecycle import Lifecycle, free_port, http_get
 
 pytestmark = pytest.mark.integration

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from python_cnb.archive import extract
-from python_cnb.lifecycle.launcher import RUN_IMAGE_PATH
-from python_cnb.lifecycle.runner import build
+from python_cnb.support.archive import extract
+from python_cnb_lifecycle.launcher import RUN_IMAGE_PATH
+from python_cnb_lifecycle.runner import build
 from tests.conftest import CACHE
 from tests.support.lifecycle import OPERATOR_ENV, Lifecycle
 from tests.support.servers import FileServer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from python_cnb.lifecycle.runner import BuildResult
+from python_cnb_lifecycle.runner import BuildResult
 
 
 def assert_one_error_block(result: BuildResult, title: str) -> str:

@@ -140,7 +140,7 @@ class AppContainer:
         python = f"{layers}/python/bin/python{python_version}"
         bootstrap = (
             "import sys; sys.path[:0] = ['/cnb/lifecycle/src', '/cnb/lifecycle/vendor'];"
-            "from python_cnb.lifecycle.in_image import main; sys.exit(main(sys.argv[1:]))"
+            "from python_cnb_lifecycle.in_image import main; sys.exit(main(sys.argv[1:]))"
         )
         command = [python, "-I", "-c", bootstrap, "--metadata", "/cnb/image.json"]
         if process:

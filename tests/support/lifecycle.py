@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from python_cnb.cnb import toml_file
-from python_cnb.lifecycle.runner import BuildResult, LaunchSpec, Workspace, build, launch_spec
+from python_cnb_lifecycle.runner import BuildResult, LaunchSpec, Workspace, build, launch_spec
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"

@@ -42,7 +42,7 @@ def test_contents(assembled: Path) -> None:
     assert "src/python_cnb/build.py" in names and "src/python_cnb/data/tools/poetry.txt" in names
     assert any(n.startswith("vendor/packaging/") for n in names)
     assert any(n.startswith("vendor/tomli_w/") for n in names)
-    assert not any(n.startswith("src/python_cnb/lifecycle") for n in names)  # a dev tool
+    assert not any(n.startswith("src/python_cnb_lifecycle") for n in names)  # a dev tool
     # bytecode for each CPython found here, unchecked-hash, beside every module
     pycs = [n for n in names if n.endswith(".pyc")]
     tags = {n.rsplit(".", 2)[-2] for n in pycs}

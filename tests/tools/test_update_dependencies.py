@@ -12,7 +12,7 @@ import pytest
 import tomli_w
 
 from python_cnb.cnb import toml_file
-from python_cnb.distributions import DATA_FILE, parse_manifest
+from python_cnb.python.distributions import DATA_FILE, parse_manifest
 from tools import update_dependencies
 
 REPO = Path(__file__).resolve().parents[2]

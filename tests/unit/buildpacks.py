@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from python_cnb.cnb import toml_file
-from python_cnb.lifecycle.workspace import Buildpack
+from python_cnb_lifecycle.workspace import Buildpack
 
 SH_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

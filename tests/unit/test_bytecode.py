@@ -20,7 +20,7 @@ from python_cnb.bytecode import (
     only_not_written,
     package_sources,
 )
-from python_cnb.subprocess_runner import CommandFailed
+from python_cnb.support.commands import CommandFailed
 
 PYTHON = Path(sys.executable)
 UNCHECKED_HASH = 0b01
@@ -227,7 +227,7 @@ def test_bytecode_is_the_same_whatever_the_hash_seed(tmp_path: Path) -> None:
         str(python),
         "-s",
         "-B",
-        str(Path(bytecode.__file__).with_name("compile_pyc.py")),
+        str(bytecode.COMPILER),
     ]
     words = ", ".join(f'"word{i}"' for i in range(40))
     results = set()

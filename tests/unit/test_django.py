@@ -17,7 +17,6 @@ from python_cnb.cnb import toml_file
 from python_cnb.cnb.buildpack_toml import BuildpackDescriptor
 from python_cnb.cnb.context import BuildContext, Target
 from python_cnb.cnb.plan import BuildpackPlan
-from python_cnb.distributions import Distribution
 from python_cnb.django import (
     CollectstaticFailed,
     collect_static_files,
@@ -38,7 +37,8 @@ from python_cnb.layers.staticfiles import (
     Tree,
     snapshot_tree,
 )
-from python_cnb.python_version import PythonVersion
+from python_cnb.python.distributions import Distribution
+from python_cnb.python.version import PythonVersion
 
 DRY_RUN = ["manage.py", "collectstatic", "--dry-run", "--noinput"]
 REAL_RUN = ["manage.py", "collectstatic", "--noinput"]

@@ -18,15 +18,15 @@ from typing import Any, Iterator
 import pytest
 
 import python_cnb
-from python_cnb.archive import UnsafeArchive
+from python_cnb.app.procfile import InvalidProcfile
+from python_cnb.app.requirements_files import MissingRequirementsFile
 from python_cnb.buildpack_error import BuildpackError
-from python_cnb.distributions import InvalidManifest, InvalidMirror
-from python_cnb.download import ChecksumMismatch, DownloadFailed
+from python_cnb.config.forbidden_env import FORBIDDEN, ForbiddenEnvironment
+from python_cnb.config.settings import InvalidSetting
 from python_cnb.errors import ISSUES_URL, describe, internal_error_body
-from python_cnb.forbidden_env import FORBIDDEN, ForbiddenEnvironment
 from python_cnb.output import register_secret
-from python_cnb.procfile import InvalidProcfile
-from python_cnb.python_version import (
+from python_cnb.python.distributions import InvalidManifest, InvalidMirror
+from python_cnb.python.version import (
     EndOfLifePythonVersion,
     InvalidPythonVersion,
     PythonVersion,
@@ -34,9 +34,9 @@ from python_cnb.python_version import (
     UnknownPythonVersion,
     line_support,
 )
-from python_cnb.requirements_files import MissingRequirementsFile
-from python_cnb.settings import InvalidSetting
-from python_cnb.subprocess_runner import CommandFailed
+from python_cnb.support.archive import UnsafeArchive
+from python_cnb.support.commands import CommandFailed
+from python_cnb.support.download import ChecksumMismatch, DownloadFailed
 
 GENERIC_TITLE = "The build failed"
 V = PythonVersion.parse
@@ -44,13 +44,10 @@ AVAILABLE = (V("3.14.7"), V("3.13.9"), V("3.12.12"))
 
 
 def _modules() -> list[str]:
-    """Every module of python_cnb except the lifecycle runner (a dev tool, not shipped)."""
-    names = ["python_cnb"]
-    for module in pkgutil.walk_packages(python_cnb.__path__, "python_cnb."):
-        if module.name == "python_cnb.lifecycle" or module.name.startswith("python_cnb.lifecycle."):
-            continue
-        names.append(module.name)
-    return names
+    """Every module of python_cnb (the lifecycle runner is a package of its own)."""
+    return ["python_cnb"] + [
+        module.name for module in pkgutil.walk_packages(python_cnb.__path__, "python_cnb.")
+    ]
 
 
 def _subclasses(cls: type[BuildpackError]) -> Iterator[type[BuildpackError]]:
@@ -63,10 +60,7 @@ def _error_classes() -> list[type[BuildpackError]]:
     for name in _modules():
         importlib.import_module(name)
     classes = {
-        cls
-        for cls in _subclasses(BuildpackError)
-        if cls.__module__.startswith("python_cnb.")
-        and not cls.__module__.startswith("python_cnb.lifecycle")
+        cls for cls in _subclasses(BuildpackError) if cls.__module__.startswith("python_cnb.")
     }
     return sorted(classes, key=lambda cls: f"{cls.__module__}.{cls.__qualname__}")
 
@@ -417,7 +411,7 @@ def test_full_disk_block() -> None:
 
 
 def test_outside_app_block_names_the_target_only() -> None:
-    from python_cnb.project_files import OutsideApp
+    from python_cnb.app.project_files import OutsideApp
 
     title, body = describe(OutsideApp("Procfile", "/etc/shadow"))
     assert title == "Procfile points outside the app"
@@ -425,7 +419,7 @@ def test_outside_app_block_names_the_target_only() -> None:
 
 
 def test_download_bounds_blocks() -> None:
-    from python_cnb.download import DownloadTooLarge, DownloadTooSlow
+    from python_cnb.support.download import DownloadTooLarge, DownloadTooSlow
 
     _, large = describe(DownloadTooLarge("http://u:pw@m.test/x", 50 * 1024 * 1024, 52428801, True))
     assert "was stopped at 50.0 MB: more than the 50.0 MB the CPython manifest pins" in large

@@ -7,27 +7,27 @@ from typing import Iterator
 import pytest
 
 from python_cnb import output
-from python_cnb.errors import describe
-from python_cnb.forbidden_env import FORBIDDEN, ForbiddenEnvironment
-from python_cnb.installers import (
-    DependencyConflict,
-    HashMismatch,
-    LockFileOutOfDate,
-    RequirementsWithoutHashes,
-)
-from python_cnb.layers.uv import ToolInstallFailed
-from python_cnb.package_index import VendorDirOutsideApp
-from python_cnb.package_manager import (
+from python_cnb.app.package_manager import (
     Candidate,
     InvalidPackageManagerSetting,
     MissingLockFile,
     MultiplePackageManagers,
     PackageManager,
 )
-from python_cnb.pipfile_lock import InvalidPipfileLock
-from python_cnb.project_files import InvalidProjectFile
-from python_cnb.python_version import LockedPythonMismatch, PythonVersion
-from python_cnb.requirements_files import InvalidRequirementsLine, LocalPathOutsideApp
+from python_cnb.app.pipfile_lock import InvalidPipfileLock
+from python_cnb.app.project_files import InvalidProjectFile
+from python_cnb.app.requirements_files import InvalidRequirementsLine, LocalPathOutsideApp
+from python_cnb.config.forbidden_env import FORBIDDEN, ForbiddenEnvironment
+from python_cnb.config.index import VendorDirOutsideApp
+from python_cnb.dependencies.installers import (
+    DependencyConflict,
+    HashMismatch,
+    LockFileOutOfDate,
+    RequirementsWithoutHashes,
+)
+from python_cnb.errors import describe
+from python_cnb.layers.uv import ToolInstallFailed
+from python_cnb.python.version import LockedPythonMismatch, PythonVersion
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from typing import Iterator
 import pytest
 
 from python_cnb import output
-from python_cnb.dependencies import ServerNotInstalled
+from python_cnb.dependencies.install import ServerNotInstalled
 from python_cnb.django import CollectstaticFailed
 from python_cnb.errors import describe
 

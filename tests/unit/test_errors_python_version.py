@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 
 from python_cnb.buildpack_error import BuildpackError
-from python_cnb.distributions import for_target, load_distributions
 from python_cnb.errors import describe, policy_date_note, python_support_warning
-from python_cnb.python_version import (
+from python_cnb.python.distributions import for_target, load_distributions
+from python_cnb.python.version import (
     PythonVersion,
     RequestedPythonVersion,
     UnknownPythonVersion,

@@ -7,15 +7,15 @@ from typing import Mapping
 
 import pytest
 
-from python_cnb.lifecycle import process_runner
-from python_cnb.lifecycle.detector import PlanEntry, detect, plan_for
-from python_cnb.lifecycle.errors import (
+from python_cnb_lifecycle import process_runner
+from python_cnb_lifecycle.detector import PlanEntry, detect, plan_for
+from python_cnb_lifecycle.errors import (
     DETECT_ERROR,
     DETECT_FAILED,
     SPEC_VIOLATION,
     LifecycleError,
 )
-from python_cnb.lifecycle.workspace import Buildpack
+from python_cnb_lifecycle.workspace import Buildpack
 from tests.unit.buildpacks import SH_PATH, load, plan_detect
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from python_cnb.lifecycle.digest import digest, normalize_mtimes, tree_fingerprint
+from python_cnb_lifecycle.digest import digest, normalize_mtimes, tree_fingerprint
 
 NOT_UTF8 = os.fsdecode(b"caf\xe9.py")  # a Latin-1 name: a surrogate escape in Python
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from python_cnb.lifecycle.env import BUILD_ROOT_DIRS, LAUNCH_ROOT_DIRS, Env
+from python_cnb_lifecycle.env import BUILD_ROOT_DIRS, LAUNCH_ROOT_DIRS, Env
 
 
 def _env_dir(root: Path, files: dict[str, str]) -> Path:

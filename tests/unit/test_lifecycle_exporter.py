@@ -8,11 +8,11 @@ from typing import Any, Optional
 
 import pytest
 
-from python_cnb.lifecycle.builder import BuildOutput
-from python_cnb.lifecycle.digest import NORMALIZED_MTIME, digest
-from python_cnb.lifecycle.errors import EXPORT_FAILED, LifecycleError
-from python_cnb.lifecycle.exporter import export, merge_processes
-from python_cnb.lifecycle.workspace import Buildpack, Workspace
+from python_cnb_lifecycle.builder import BuildOutput
+from python_cnb_lifecycle.digest import NORMALIZED_MTIME, digest
+from python_cnb_lifecycle.errors import EXPORT_FAILED, LifecycleError
+from python_cnb_lifecycle.exporter import export, merge_processes
+from python_cnb_lifecycle.workspace import Buildpack, Workspace
 from tests.unit.buildpacks import load
 
 BP = "bp/a"

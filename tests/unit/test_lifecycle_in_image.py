@@ -33,10 +33,10 @@ def image(tmp_path: Path) -> Path:
 
 
 def run(root: Path, *argv: str) -> str:
-    """``python -m python_cnb.lifecycle.in_image`` on the layout, as the container runs it."""
+    """``python -m python_cnb_lifecycle.in_image`` on the layout, as the container runs it."""
     options = ["--layers", str(root / "layers"), "--app", str(root / "workspace")]
     result = subprocess.run(
-        [sys.executable, "-m", "python_cnb.lifecycle.in_image", *options, *argv],
+        [sys.executable, "-m", "python_cnb_lifecycle.in_image", *options, *argv],
         env={"PATH": SH_PATH, "PYTHONPATH": str(REPO / "src")},
         stdin=subprocess.DEVNULL,
         capture_output=True,

@@ -9,9 +9,9 @@ from typing import Any, Optional, Sequence
 
 import pytest
 
-from python_cnb.lifecycle.errors import LAUNCH_FAILED, LifecycleError
-from python_cnb.lifecycle.launcher import LaunchSpec, build_launch_env, launch_spec
-from python_cnb.lifecycle.workspace import Workspace
+from python_cnb_lifecycle.errors import LAUNCH_FAILED, LifecycleError
+from python_cnb_lifecycle.launcher import LaunchSpec, build_launch_env, launch_spec
+from python_cnb_lifecycle.workspace import Workspace
 from tests.unit.buildpacks import SH_PATH, write_script
 
 

@@ -9,8 +9,8 @@ from typing import Any, Optional
 import pytest
 
 from python_cnb.cnb import toml_file
-from python_cnb.lifecycle.restorer import restore
-from python_cnb.lifecycle.workspace import Buildpack, Workspace
+from python_cnb_lifecycle.restorer import restore
+from python_cnb_lifecycle.workspace import Buildpack, Workspace
 from tests.unit.buildpacks import load
 
 BP = "bp/a"

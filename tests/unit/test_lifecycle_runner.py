@@ -13,10 +13,10 @@ from typing import Any, Optional
 import pytest
 
 from python_cnb.cnb import toml_file
-from python_cnb.lifecycle.errors import BUILD_FAILED, EXPORT_FAILED, SPEC_VIOLATION
-from python_cnb.lifecycle.launcher import RUN_IMAGE_PATH
-from python_cnb.lifecycle.runner import BuildResult, build, launch_spec
-from python_cnb.lifecycle.workspace import Target, Workspace
+from python_cnb_lifecycle.errors import BUILD_FAILED, EXPORT_FAILED, SPEC_VIOLATION
+from python_cnb_lifecycle.launcher import RUN_IMAGE_PATH
+from python_cnb_lifecycle.runner import BuildResult, build, launch_spec
+from python_cnb_lifecycle.workspace import Target, Workspace
 from tests.unit.buildpacks import write_buildpack
 
 BP = "test/demo"

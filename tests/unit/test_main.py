@@ -12,7 +12,7 @@ import python_cnb.detect
 from python_cnb import output
 from python_cnb.__main__ import main, run
 from python_cnb.cnb import toml_file
-from python_cnb.settings import InvalidSetting
+from python_cnb.config.settings import InvalidSetting
 
 REPO = Path(__file__).resolve().parents[2]
 CNB_VARIABLES = (
@@ -162,7 +162,7 @@ def test_not_run_by_a_lifecycle(
         f"The {phase} step needs the environment variable {variable}, which the lifecycle "
         "always sets, and it is missing.\n\n"
         "Run this buildpack with `pack build`, a builder image, or "
-        "`python -m python_cnb.lifecycle build APP_DIR --workspace DIR`.\n\n"
+        "`python -m python_cnb_lifecycle build APP_DIR --workspace DIR`.\n\n"
     )
 
 

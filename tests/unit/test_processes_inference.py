@@ -9,17 +9,15 @@ from typing import Any, Callable, Optional
 
 import pytest
 
+from python_cnb.app.procfile import InvalidProcfile
 from python_cnb.cnb.launch import Process
-from python_cnb.processes import (
+from python_cnb.processes.declared import (
     CARTRIDGE_MODULE,
-    CARTRIDGE_SHIM,
     ProcessPlan,
     declared_processes,
-    infer_web,
-    project_scripts,
     with_web_command,
 )
-from python_cnb.procfile import InvalidProcfile
+from python_cnb.processes.inference import CARTRIDGE_SHIM, infer_web, project_scripts
 
 SH = ("bash", "-c")
 IGNORING = "Ignoring the app's Procfile"

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from python_cnb.python_version import (
+from python_cnb.python.version import (
     DEFAULT_ORIGIN,
     EndOfLifePythonVersion,
     InvalidPythonVersion,

@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from python_cnb.project_files import InvalidProjectFile
-from python_cnb.python_version import (
+from python_cnb.app.project_files import InvalidProjectFile
+from python_cnb.python.requested import (
+    check_locked_python,
+    locked_constraints,
+    read_requested_python_version,
+)
+from python_cnb.python.version import (
     InvalidPythonVersion,
     LockedPythonMismatch,
     PythonVersion,
     RequestedPythonVersion,
     constraint_matches,
-)
-from python_cnb.python_version_sources import (
-    check_locked_python,
-    locked_constraints,
-    read_requested_python_version,
 )
 
 V = PythonVersion.parse
@@ -121,7 +121,7 @@ def test_is_range(specifier: str, is_range: bool) -> None:
 
 
 def test_is_range_of_requests() -> None:
-    from python_cnb.python_version import request
+    from python_cnb.python.version import request
 
     assert [request(text, "o").is_range for text in ("3.12", "~3.12", "^3.12", ">=3.11")] == [
         False,

@@ -9,8 +9,9 @@ from datetime import date
 
 import pytest
 
-from python_cnb.distributions import Distribution, for_target, load_distributions
-from python_cnb.python_version import (
+from python_cnb.config.settings import InvalidSetting
+from python_cnb.python.distributions import Distribution, for_target, load_distributions
+from python_cnb.python.version import (
     TODAY_HOOK,
     EndOfLifePythonVersion,
     LineSupport,
@@ -25,7 +26,6 @@ from python_cnb.python_version import (
     request,
     today_for_policy,
 )
-from python_cnb.settings import InvalidSetting
 
 V = PythonVersion.parse
 TODAY = date(2026, 12, 1)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from python_cnb.python_version import InvalidPythonVersion, RequestedPythonVersion
-from python_cnb.python_version_files import (
+from python_cnb.python.version import InvalidPythonVersion, RequestedPythonVersion
+from python_cnb.python.version_files import (
     PYTHON_VERSION_FILE,
     RUNTIME_TXT,
     parse_python_version_file,

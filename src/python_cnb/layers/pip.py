@@ -14,12 +14,12 @@ from typing import Mapping
 from python_cnb import output
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layers import LayerTypes, cached_layer
+from python_cnb.config.index import IndexSettings
+from python_cnb.config.tool_specs import ToolSpec
 from python_cnb.layers import log_decision
 from python_cnb.layers.python import InstalledPython
 from python_cnb.layers.uv import install_pinned_tool
-from python_cnb.package_index import IndexSettings
-from python_cnb.subprocess_runner import run_quiet
-from python_cnb.tool_specs import ToolSpec
+from python_cnb.support.commands import run_quiet
 
 LAYER_NAME = "pip"
 TYPES = LayerTypes(build=True, cache=True)

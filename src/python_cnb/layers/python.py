@@ -7,19 +7,20 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from python_cnb import layer_manifest, output
-from python_cnb.archive import extract
+from python_cnb import output
 from python_cnb.bytecode import SOURCE_DATE_EPOCH, compile_bytecode, interpreter_command
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layer_env import LayerEnv, Scope
 from python_cnb.cnb.layers import Layer, LayerTypes, cached_layer
-from python_cnb.distributions import Distribution
-from python_cnb.download import download, ssl_context
 from python_cnb.layers import log_decision
-from python_cnb.python_version import PythonVersion
-from python_cnb.relocate import relocate
+from python_cnb.layers import manifest as layer_manifest
+from python_cnb.python.distributions import Distribution
+from python_cnb.python.relocate import relocate
+from python_cnb.python.version import PythonVersion
 from python_cnb.sbom import EXTENSION, python_sbom
-from python_cnb.subprocess_runner import CommandFailed, tail
+from python_cnb.support.archive import extract
+from python_cnb.support.commands import CommandFailed, tail
+from python_cnb.support.download import download, ssl_context
 
 LAYER_NAME = "python"
 TYPES = LayerTypes(build=True, launch=True, cache=True)
@@ -41,7 +42,7 @@ class PythonLayerMetadata:
     contents: str = field(
         default="", metadata={"label": "content manifest (SHA-256)", "invalidates": False}
     )
-    """The SHA-256 of the layer's content manifest (:mod:`python_cnb.layer_manifest`)."""
+    """The SHA-256 of the layer's content manifest (:mod:`python_cnb.layers.manifest`)."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class InstalledPython:
 
     def command(self, *args: str) -> list[str]:
         """Run the interpreter isolated (``-I``) and without writing bytecode (``-B``): only
-        :mod:`python_cnb.compile_pyc` writes ``.pyc`` files into a launch layer, and only
+        :mod:`python_cnb.programs.compile_pyc` writes ``.pyc`` files into a launch layer, and only
         hash-based ones."""
         return interpreter_command(self.executable, *args)
 

@@ -2,7 +2,7 @@
 
 * ``env.launch/PORT.default = 8080``: the user's or platform's ``PORT`` wins;
 * ``exec.d/python-cnb-launch-env``: computes ``WEB_CONCURRENCY`` and the server addresses
-  in the container at every start (see :mod:`python_cnb.launch_env`); it runs with the
+  in the container at every start (see :mod:`python_cnb.programs.launch_env`); it runs with the
   ``python`` layer's interpreter, so the run image needs neither Python nor a shell;
 * for a generated web process: ``FORWARDED_ALLOW_IPS=*`` (the platform's router is the
   only client), and the shim that serves ``wsgi/application`` when the app uses that
@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from python_cnb import launch_env
 from python_cnb.bytecode import compile_bytecode
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layer_env import LayerEnv, Scope
 from python_cnb.cnb.layers import Layer, LayerTypes
 from python_cnb.layers.python import InstalledPython
-from python_cnb.processes import CARTRIDGE_MODULE, CARTRIDGE_SHIM, ProcessPlan
+from python_cnb.processes.declared import CARTRIDGE_MODULE, ProcessPlan
+from python_cnb.processes.inference import CARTRIDGE_SHIM
+from python_cnb.programs import launch_env
 
 LAYER_NAME = "runtime"
 TYPES = LayerTypes(launch=True)
@@ -35,7 +36,7 @@ def cartridge_dir(ctx: BuildContext) -> Path:
 
 
 def exec_d_program(python: InstalledPython) -> str:
-    """:mod:`python_cnb.launch_env`'s source, run by the ``python`` layer's interpreter,
+    """:mod:`python_cnb.programs.launch_env`'s source, run by the ``python`` layer's interpreter,
     isolated and without ``site`` (``-IS``: one word, as a shebang passes one argument)."""
     source = Path(launch_env.__file__).read_text(encoding="utf-8")
     body = source.split("\n", 1)[1] if source.startswith("#!") else source

@@ -17,10 +17,11 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from python_cnb import layer_manifest, output
+from python_cnb import output
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layers import Layer, LayerTypes, cached_layer
 from python_cnb.layers import log_decision
+from python_cnb.layers import manifest as layer_manifest
 
 TYPES = LayerTypes(cache=True)
 

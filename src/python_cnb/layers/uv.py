@@ -2,7 +2,7 @@
 
 uv's wheel is fetched from the configured package index and checked against the SHA-256
 pinned in buildpack.toml before the binary is extracted: straight from the index's project
-page when the index settings are plain ones (see :mod:`python_cnb.simple_index`), else with
+page when the index settings are plain ones (see :mod:`python_cnb.support.simple_index`), else with
 the interpreter's bundled pip (so proxies, find-links, pip.conf bindings apply exactly as
 for the app's packages).
 """
@@ -19,12 +19,12 @@ from python_cnb import output
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layers import LayerTypes, cached_layer
+from python_cnb.config.index import IndexSettings
+from python_cnb.config.tool_specs import ToolSpec
 from python_cnb.layers import log_decision
 from python_cnb.layers.python import InstalledPython
-from python_cnb.package_index import IndexSettings
-from python_cnb.simple_index import fetch_pinned
-from python_cnb.subprocess_runner import CommandFailed, run_quiet
-from python_cnb.tool_specs import ToolSpec
+from python_cnb.support.commands import CommandFailed, run_quiet
+from python_cnb.support.simple_index import fetch_pinned
 
 LAYER_NAME = "uv"
 TYPES = LayerTypes(build=True, cache=True)

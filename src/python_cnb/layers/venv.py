@@ -11,7 +11,7 @@ unchanged. Then:
 * interpreter, target or installer changed: it is rebuilt from scratch.
 
 A restored venv is first checked against its content manifest
-(:mod:`python_cnb.layer_manifest`): one changed, missing or added file and it is discarded.
+(:mod:`python_cnb.layers.manifest`): one changed, missing or added file and it is discarded.
 
 While a sync runs, the layer has no metadata: if it fails, the build fails, nothing is
 exported, and the next build starts again from the previous, complete venv.
@@ -26,15 +26,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from python_cnb import layer_manifest, output
+from python_cnb import output
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layer_env import LayerEnv
 from python_cnb.cnb.layers import Layer, LayerTypes, cached_layer
 from python_cnb.layers import log_decision
+from python_cnb.layers import manifest as layer_manifest
 from python_cnb.layers.python import InstalledPython
 from python_cnb.layers.tool_cache import verify_uv_cache
 from python_cnb.sbom import EXTENSION, venv_sbom
-from python_cnb.subprocess_runner import run_quiet
+from python_cnb.support.commands import run_quiet
 
 LAYER_NAME = "venv"
 TYPES = LayerTypes(build=True, launch=True, cache=True)

@@ -1,0 +1,76 @@
+"""Poetry projects: ``poetry sync --only main`` into the buildpack's venv."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Mapping
+
+from python_cnb.config.index import IndexSettings
+from python_cnb.dependencies.installers import LockFileOutOfDate
+from python_cnb.dependencies.installers.uv import uv_check
+from python_cnb.layers.poetry import PoetryTool
+from python_cnb.layers.uv import UvTool
+from python_cnb.support.commands import CommandFailed, run_streamed
+
+
+class PoetryProjectSync:
+    """Poetry installs into the virtualenv it finds active (``VIRTUAL_ENV``)."""
+
+    def __init__(
+        self,
+        poetry: PoetryTool,
+        uv: UvTool,
+        venv: Path,
+        app_dir: Path,
+        env: Mapping[str, str],
+        index: IndexSettings,
+        cache_dir: Path,
+    ) -> None:
+        self.poetry, self.uv, self.venv, self.app_dir = poetry, uv, venv, app_dir
+        self.env = {
+            **env,
+            "VIRTUAL_ENV": str(venv),
+            "PATH": f"{venv / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}",
+            "POETRY_CACHE_DIR": str(cache_dir),
+            "POETRY_NO_INTERACTION": "1",
+            "POETRY_VIRTUALENVS_CREATE": "false",
+            "POETRY_KEYRING_ENABLED": "false",
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+        }
+        if index.index_url and poetry.mirror_plugin:
+            self.env["POETRY_PYPI_MIRROR_URL"] = index.index_url
+
+    @property
+    def description(self) -> str:
+        return self.poetry.description
+
+    def sync(self) -> None:
+        with tempfile.TemporaryDirectory(prefix="python-cnb-poetry-home-") as home:
+            env = {
+                **self.env,
+                "POETRY_CONFIG_DIR": f"{home}/config",
+                "POETRY_DATA_DIR": f"{home}/data",
+            }
+            try:
+                run_streamed(
+                    [
+                        str(self.poetry.binary),
+                        "sync",
+                        "--only",
+                        "main",
+                        "--no-interaction",
+                        "--no-ansi",
+                    ],
+                    cwd=self.app_dir,
+                    env=env,
+                    display="poetry sync --only main",
+                )
+            except CommandFailed as error:
+                if "changed significantly since poetry.lock was last generated" in error.output:
+                    raise LockFileOutOfDate("poetry.lock", "poetry lock", error.output) from None
+                raise
+
+    def check(self) -> None:
+        """Poetry has no ``pip check`` of its own: uv checks the venv."""
+        uv_check(self.uv, self.venv / "bin" / "python", self.app_dir, self.env)

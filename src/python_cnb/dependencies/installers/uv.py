@@ -1,0 +1,175 @@
+"""uv: the default engine for requirement sets, and ``uv sync`` for uv.lock projects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+from python_cnb.config.index import IndexSettings, without_index_environment
+from python_cnb.dependencies.installers import DependencyConflict, LockFileOutOfDate
+from python_cnb.layers.uv import UvTool
+from python_cnb.support.commands import CommandFailed, run_quiet, run_streamed
+
+
+def uv_env(base: Mapping[str, str], cache_dir: Path) -> dict[str, str]:
+    """uv never downloads or picks a Python of its own, and caches in the build's layer."""
+    return {
+        **base,
+        "UV_CACHE_DIR": str(cache_dir),
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_NO_MANAGED_PYTHON": "1",
+        "UV_NO_PROGRESS": "1",
+    }
+
+
+def uv_check(uv: UvTool, venv_python: Path, cwd: Path, env: Mapping[str, str]) -> None:
+    """``uv pip check``: raise :class:`DependencyConflict` with its output."""
+    try:
+        run_quiet(
+            [str(uv.binary), "pip", "check", "--python", str(venv_python)],
+            cwd=cwd,
+            env=env,
+            display="uv pip check",
+        )
+    except CommandFailed as error:
+        raise DependencyConflict("uv pip check", error.output) from None
+
+
+class UvEngine:
+    """``uv pip compile`` / ``uv pip sync`` / ``uv pip check`` against one venv.
+
+    ``index`` is what the app's requirements install from (the platform's settings changed
+    by the app's own option lines); it is given explicitly to the resolve and the sync, and
+    uv's own index variables are removed from the environment, so nothing mixes them back.
+    ``server_index`` (the platform's) is for what the buildpack adds (a web server)."""
+
+    def __init__(
+        self,
+        uv: UvTool,
+        venv_python: Path,
+        app_dir: Path,
+        env: Mapping[str, str],
+        index: IndexSettings,
+        *,
+        resolver_python: Optional[Path] = None,
+        server_index: Optional[IndexSettings] = None,
+    ) -> None:
+        self.uv, self.venv_python, self.app_dir, self.index = uv, venv_python, app_dir, index
+        self.env = without_index_environment(env)
+        self.resolver_python = resolver_python or venv_python
+        """The interpreter whose markers the resolve uses (the venv may not exist yet)."""
+        self.server_index = server_index or index
+
+    @property
+    def description(self) -> str:
+        return self.uv.description
+
+    def _uv(self, *args: str) -> list[str]:
+        return [str(self.uv.binary), *args]
+
+    def resolve(
+        self, inputs: Sequence[str], output: Path, *, display: str = "", refresh: bool = False
+    ) -> None:
+        run_streamed(
+            self._uv(
+                "pip",
+                "compile",
+                *inputs,
+                "--python",
+                str(self.resolver_python),
+                "--no-header",
+                "--no-annotate",
+                "--quiet",
+                "--output-file",
+                str(output),
+                *(["--refresh"] if refresh else []),
+                *self.index.uv_options(),
+                *self.index.uv_format_options(resolving=True),
+            ),
+            cwd=self.app_dir,
+            env=self.env,
+            display=f"uv pip compile {display or ' '.join(inputs)}",
+        )
+
+    def sync(self, requirements: Path, *, hashed: bool, reinstall: Sequence[str] = ()) -> None:
+        run_streamed(
+            self._uv(
+                "pip",
+                "sync",
+                str(requirements),
+                "--python",
+                str(self.venv_python),
+                *(["--require-hashes"] if hashed else []),
+                *(arg for name in reinstall for arg in ("--reinstall-package", name)),
+                *self.index.uv_options(),
+                *self.index.uv_format_options(resolving=False),
+            ),
+            cwd=self.app_dir,
+            env=self.env,
+            display="uv pip sync",
+        )
+
+    def check(self) -> None:
+        uv_check(self.uv, self.venv_python, self.app_dir, self.env)
+
+    def install(self, requirements: Sequence[str]) -> None:
+        run_streamed(
+            self._uv(
+                "pip",
+                "install",
+                "--python",
+                str(self.venv_python),
+                *requirements,
+                *self.server_index.uv_options(),
+            ),
+            cwd=self.app_dir,
+            env=self.env,
+            display=f"uv pip install {' '.join(requirements)}",
+        )
+
+
+class UvProjectSync:
+    """``uv sync --locked --no-default-groups`` into the buildpack's venv."""
+
+    def __init__(
+        self,
+        uv: UvTool,
+        python: Path,
+        venv: Path,
+        app_dir: Path,
+        env: Mapping[str, str],
+        index: IndexSettings,
+    ) -> None:
+        self.uv, self.python, self.venv, self.app_dir, self.index = uv, python, venv, app_dir, index
+        self.env = {**env, "UV_PROJECT_ENVIRONMENT": str(venv)}
+
+    @property
+    def description(self) -> str:
+        return self.uv.description
+
+    def sync(self) -> None:
+        offline = (
+            ["--offline", "--find-links", *self.index.find_links[:1]] if self.index.no_index else []
+        )
+        try:
+            run_streamed(
+                [
+                    str(self.uv.binary),
+                    "sync",
+                    "--locked",
+                    "--no-default-groups",
+                    "--python",
+                    str(self.python),
+                    *offline,
+                ],
+                cwd=self.app_dir,
+                env=self.env,
+                display="uv sync --locked --no-default-groups",
+            )
+        except CommandFailed as error:
+            if "needs to be updated" in error.output:
+                raise LockFileOutOfDate("uv.lock", "uv lock", error.output) from None
+            raise
+
+    def check(self) -> None:
+        uv_check(self.uv, self.venv / "bin" / "python", self.app_dir, self.env)

@@ -1,0 +1,137 @@
+"""Content manifests: what a layer held when it was made, and every way it can differ."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from python_cnb.layers.manifest import MANIFEST_NAME, SHOWN, same_shape, verify, write_manifest
+
+
+@pytest.fixture
+def layer(tmp_path: Path) -> Path:
+    root = tmp_path / "python"
+    (root / "bin").mkdir(parents=True)
+    (root / "lib" / "python3.12").mkdir(parents=True)
+    (root / "bin" / "python3.12").write_bytes(b"\x7fELF" + b"\0" * 100)
+    (root / "bin" / "python3.12").chmod(0o755)
+    (root / "bin" / "python3").symlink_to("python3.12")
+    (root / "lib" / "libpython3.12.so.1.0").write_bytes(b"lib" * 1000)
+    (root / "lib" / "python3.12" / "os.py").write_text("import sys\n")
+    (root / "env").mkdir()
+    (root / "env" / "PYTHONUNBUFFERED.default").write_text("1")
+    return root
+
+
+def test_an_untouched_layer_matches(layer: Path) -> None:
+    digest = write_manifest(layer)
+    assert digest == hashlib.sha256((layer / MANIFEST_NAME).read_bytes()).hexdigest()
+    assert not verify(layer, digest)
+    assert verify(layer, digest).reasons() == []
+    assert same_shape(layer, digest)
+
+
+def test_the_manifest_is_the_same_for_the_same_contents(layer: Path, tmp_path: Path) -> None:
+    first = write_manifest(layer)
+    os.utime(layer / "lib" / "python3.12" / "os.py", (0, 0))  # mtimes are no part of it
+    (layer / MANIFEST_NAME).unlink()
+    assert write_manifest(layer) == first
+
+
+def test_the_layer_env_is_left_out(layer: Path) -> None:
+    """LayerEnv.write replaces env/, env.build/, env.launch/ whole on every build."""
+    digest = write_manifest(layer)
+    (layer / "env" / "PYTHONUNBUFFERED.default").write_text("0")
+    (layer / "env.launch").mkdir()
+    assert not verify(layer, digest)
+
+
+def test_a_truncated_file_is_found_without_hashing(layer: Path) -> None:
+    digest = write_manifest(layer)
+    with (layer / "lib" / "libpython3.12.so.1.0").open("r+b") as stream:
+        stream.truncate(10)
+    assert verify(layer, digest).reasons() == [
+        "lib/libpython3.12.so.1.0 changed since the layer was made"
+    ]
+    assert not same_shape(layer, digest)
+
+
+def test_a_rewrite_of_the_same_size_is_found(layer: Path) -> None:
+    digest = write_manifest(layer)
+    (layer / "lib" / "python3.12" / "os.py").write_text("import abc\n")
+    assert same_shape(layer, digest)  # only the hashes tell
+    assert verify(layer, digest).changed == ("lib/python3.12/os.py",)
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda root: (root / "bin" / "python3").unlink(), "bin/python3 is missing"),
+        (
+            lambda root: (root / "lib" / "python3.12" / "sitecustomize.py").write_text("x = 1\n"),
+            "lib/python3.12/sitecustomize.py was not there when the layer was made",
+        ),
+        (
+            lambda root: (root / "bin" / "python3.12").chmod(0o4755),
+            "bin/python3.12 changed since the layer was made",
+        ),
+        (
+            lambda root: (root / "lib" / "python3.12" / "empty_namespace").mkdir(),
+            "lib/python3.12/empty_namespace was not there when the layer was made",
+        ),
+    ],
+    ids=["missing", "added", "mode", "directory"],
+)
+def test_every_kind_of_difference_has_a_reason(layer: Path, damage: object, reason: str) -> None:
+    digest = write_manifest(layer)
+    damage(layer)  # type: ignore[operator]
+    assert verify(layer, digest).reasons() == [reason]
+
+
+def test_a_relinked_symlink_is_found(layer: Path) -> None:
+    digest = write_manifest(layer)
+    (layer / "bin" / "python3").unlink()
+    (layer / "bin" / "python3").symlink_to("/usr/bin/python3")
+    assert verify(layer, digest).changed == ("bin/python3",)
+
+
+def test_many_differences_are_counted(layer: Path) -> None:
+    digest = write_manifest(layer)
+    for index in range(SHOWN + 3):
+        (layer / f"extra{index}.pth").write_text("import os\n")
+    reasons = verify(layer, digest).reasons()
+    assert len(reasons) == SHOWN + 1
+    assert reasons[-1] == "and 3 more (… was not there when the layer was made)"
+
+
+def test_the_manifest_must_be_the_recorded_one(layer: Path) -> None:
+    digest = write_manifest(layer)
+    (layer / "lib" / "evil.so").write_bytes(b"x")
+    write_manifest(layer)  # rewritten to match, as a tamperer of the cache would
+    assert verify(layer, digest).reasons() == [
+        "Its content manifest is not the one recorded when the layer was made"
+    ]
+    assert verify(layer, "").reasons() == [
+        "Its content manifest is not the one recorded when the layer was made"
+    ]
+
+
+def test_a_missing_or_garbage_manifest(layer: Path) -> None:
+    assert verify(layer, "0" * 64).reasons() == ["Its content manifest is missing"]
+    (layer / MANIFEST_NAME).write_bytes(b"{not json")
+    garbage = hashlib.sha256(b"{not json").hexdigest()
+    assert verify(layer, garbage).reasons() == [
+        "Its content manifest is not one this buildpack version writes"
+    ]
+
+
+def test_undecodable_file_names_round_trip(layer: Path) -> None:
+    name = os.fsdecode(b"caf\xe9.py")
+    (layer / name).write_text("x = 1\n")
+    digest = write_manifest(layer)
+    assert not verify(layer, digest)
+    (layer / name).unlink()
+    assert verify(layer, digest).reasons() == ["caf\\xe9.py is missing"]
