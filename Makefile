@@ -74,7 +74,7 @@ unit: vendor
 	$(PY) -m pytest tests/unit tests/tools -q
 
 test: vendor mirror index lint container-tier
-	$(PY) -m pytest -q -rs
+	PY=$(PY) bash tools/run_tests.sh
 
 # Benchmarks against pip and uv (not a test; see bench/README.md). BENCH_ARGS="--reps 5".
 bench: vendor

@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.lifecycle import REPO, Lifecycle
 from tests.support.servers import FileServer
+from tests.support.shards import shards
 
 CACHE = REPO / ".cache"
 INDEX_REQUIREMENTS = (
@@ -58,10 +59,12 @@ def platform_env(cpython_mirror: FileServer, package_index: str) -> dict[str, st
 
 @pytest.fixture(scope="session")
 def buildpack() -> Path:
-    """The packaged buildpack directory (what ships: no tests, no dev tools)."""
+    """The packaged buildpack directory (what ships: no tests, no dev tools); one per lane of
+    ``make test`` (tools/run_tests.sh), which run at the same time."""
     from tools import package
 
-    return package.assemble(CACHE / "buildpack" / "python-cnb")
+    lane = os.environ.get("PYTHON_CNB_TEST_LANE", "")
+    return package.assemble(CACHE / "buildpack" / lane / "python-cnb")
 
 
 @pytest.fixture
@@ -74,6 +77,38 @@ def lifecycle(tmp_path: Path, platform_env: dict[str, str], buildpack: Path) -> 
 
 _CONTAINERS_BEFORE: set[str] = set()
 """Containers already running when the session started: not this session's to stop."""
+_RUNS_CONTAINERS: list[bool] = []
+"""Whether this session runs container-tier tests (only those start containers: another
+session, such as the other lane of ``make test``, may run containers meanwhile)."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help="run only the K-th (0-based) of N groups of test modules of nearly equal time "
+        "(tests/durations.json); the container tier always goes to the last group "
+        "(make test's lanes: tools/run_tests.sh)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    shard = config.getoption("--shard")
+    if shard:
+        _keep_shard(config, items, shard)
+    _RUNS_CONTAINERS.append(any(item.nodeid.startswith("tests/e2e/") for item in items))
+
+
+def _keep_shard(config: pytest.Config, items: list[pytest.Item], shard: str) -> None:
+    index, _, count = shard.partition("/")
+    if not (index.isdigit() and count.isdigit() and int(index) < int(count)):
+        raise pytest.UsageError(f"--shard wants K/N with 0 <= K < N, not {shard!r}")
+    mine = shards([item.nodeid.split("::")[0] for item in items], int(count))[int(index)]
+    deselected = [item for item in items if item.nodeid.split("::")[0] not in mine]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item.nodeid.split("::")[0] in mine]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -88,7 +123,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return
-    started = [line for line in running_containers() if line not in _CONTAINERS_BEFORE]
+    started = [
+        line
+        for line in (running_containers() if any(_RUNS_CONTAINERS) else [])
+        if line not in _CONTAINERS_BEFORE
+    ]
     leaked = descendants(os.getpid()) + started
     if leaked:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")

@@ -45,6 +45,7 @@ from python_cnb.python.distributions import (
 from python_cnb.python.version import default_request, resolve
 from python_cnb.support.archive import extract
 from python_cnb.support.download import download
+from tools.locks import exclusive
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -200,16 +201,17 @@ def same_version_here(distribution: Distribution, env: Mapping[str, str]) -> Opt
 def fetch(distribution: Distribution, cache: Path) -> Path:
     """The distribution downloaded (checksum-verified) and extracted, once, untouched."""
     home = cache / f"{distribution.arch}-{distribution.sha256[:16]}"
-    if (home / MARKER).is_file():
-        return home
-    shutil.rmtree(home, ignore_errors=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        archive = Path(tmp) / "cpython.tar.gz"
-        download(distribution.uri, archive, distribution.sha256)
-        extract(archive, home, strip_components=1)
-    (home / MARKER).write_text(
-        f"{distribution.version} linux/{distribution.arch} {distribution.sha256}\n"
-    )
+    with exclusive(cache / f"{home.name}.lock"):
+        if (home / MARKER).is_file():
+            return home
+        shutil.rmtree(home, ignore_errors=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            archive = Path(tmp) / "cpython.tar.gz"
+            download(distribution.uri, archive, distribution.sha256)
+            extract(archive, home, strip_components=1)
+        (home / MARKER).write_text(
+            f"{distribution.version} linux/{distribution.arch} {distribution.sha256}\n"
+        )
     return home
 
 

@@ -63,6 +63,8 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
+from tools.locks import exclusive
+
 __all__ = [
     "CA_BUNDLE",
     "DEFAULT_UPSTREAM_INDEX",
@@ -239,17 +241,9 @@ def _write_stamp(dest: Path, keys: set[str]) -> None:
     temporary.replace(stamp)
 
 
-@contextlib.contextmanager
-def _locked(dest: Path) -> Iterator[None]:
-    """Serialise fills of the same directory (pytest-xdist workers, parallel CI jobs)."""
-    import fcntl
-
-    with (dest / LOCK_NAME).open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _locked(dest: Path) -> contextlib.AbstractContextManager[None]:
+    """Serialise fills of the same directory (make test's lanes, parallel CI jobs)."""
+    return exclusive(dest / LOCK_NAME)
 
 
 @contextlib.contextmanager

@@ -63,6 +63,8 @@ import tomli_w
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from tools.locks import exclusive
+
 #: Bump when the archive contents or format change, so that cached archives are re-packed.
 FORMAT_VERSION = 2
 #: 2024-01-01T00:00:00Z, the mtime of every archive entry.
@@ -701,6 +703,18 @@ def mirror(
     docstring), re-made when its source archive changes.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
+    with exclusive(out_dir / ".lock"):
+        return _mirror(versions, out_dir, pyenv_root, log=log, stand_in=stand_in)
+
+
+def _mirror(
+    versions: Sequence[str],
+    out_dir: Path,
+    pyenv_root: Path,
+    *,
+    log: Optional[Log],
+    stand_in: bool,
+) -> Path:
     packed: list[tuple[Version, Path]] = []
     for request in versions:
         source = resolve_version(request, pyenv_root)

@@ -141,14 +141,20 @@ SPLIT_TESTS = {
 
 def _tested_module(stem: str) -> str:
     """``test_layers_venv`` -> ``python_cnb.layers.venv``; ``test_lifecycle_env`` ->
-    ``python_cnb_lifecycle.env``; ``test_support_leaks`` -> ``tests.support.leaks``."""
+    ``python_cnb_lifecycle.env``; ``test_support_leaks`` -> ``tests.support.leaks`` (the test
+    harness's own helpers, when python_cnb.support has no such module)."""
     if stem in SPLIT_TESTS:
         return SPLIT_TESTS[stem]
     words = stem.removeprefix("test_")
     if words.startswith("lifecycle_"):
         return "python_cnb_lifecycle." + words.removeprefix("lifecycle_")
-    if words == "support_leaks":
-        return "tests.support.leaks"
+    if (
+        words.startswith("support_")
+        and (SRC.parent / "tests" / "support")
+        .joinpath(words.removeprefix("support_") + ".py")
+        .is_file()
+    ):
+        return "tests.support." + words.removeprefix("support_")
     package, _, rest = words.partition("_")
     if rest and (BUILDPACK / package).is_dir():
         return f"python_cnb.{package}.{rest}"
