@@ -68,7 +68,7 @@ def build(ctx: BuildContext) -> None:
             plan, index = determine_dependencies(ctx, settings, bindings)
         with output.step("Determining Python version"):
             distribution = determine_python(ctx, settings, bindings, plan, secrets.ca_files)
-        declared = declared_processes(ctx.app_dir, ctx.env)
+        declared = declared_processes(ctx.app_dir, settings)
         with output.step("Installing Python"):
             python = install_python(
                 ctx,
@@ -105,6 +105,7 @@ def build(ctx: BuildContext) -> None:
                     tool_env(ctx.env, **secrets.env),
                     secrets=tuple(secrets.env),
                     keep_cache=not settings.no_cache,
+                    opt_out=settings.collectstatic_opt_out,
                 )
         with output.step("Compiling the app to bytecode"):
             compile_app(ctx, python, processes)
@@ -121,7 +122,7 @@ def determine_dependencies(
     """The package manager, what it installs from, and the package index."""
     if settings.no_cache:
         output.info("Clean build requested (BUILD_NO_CACHE): no cached layer is reused")
-    choice = determine_package_manager(ctx.app_dir, ctx.env)
+    choice = determine_package_manager(ctx.app_dir, settings.package_manager)
     output.info(f"Using {choice.manager.label}: {choice.reason}")
     plan = plan_dependencies(ctx.app_dir, choice.manager, ctx.env)
     if plan.files:
@@ -131,7 +132,9 @@ def determine_dependencies(
         output.info(f"Installer: {installer} (BP_PYTHON_INSTALLER={settings.installer})")
     sources = tuple(expand_variables(source, ctx.env) for source in plan.lock_sources)
     index = with_lock_sources(
-        read_index_settings(ctx.env, bindings, ctx.app_dir), sources, plan.lock_insecure_hosts
+        read_index_settings(ctx.env, bindings, ctx.app_dir, settings.vendor_dir),
+        sources,
+        plan.lock_insecure_hosts,
     )
     for line in index.describe():
         output.info(line)
@@ -188,7 +191,9 @@ def determine_python(
     if requested.is_default:
         output.info(f"Tip: pin the version with a .python-version file containing {version.line}")
     distribution = next(d for d in distributions if d.version == version)
-    return distribution.with_uri(apply_mirror(distribution.uri, ctx.env, bindings))
+    return distribution.with_uri(
+        apply_mirror(distribution.uri, settings.dependency_mirrors, bindings)
+    )
 
 
 def choose_processes(

@@ -238,25 +238,24 @@ def test_vendored_wheels(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["six-1.17.0.tar.gz", "lib-1.0.zip", "x-1-py3-none-any.whl"])
 def test_vendored_distribution_kinds(tmp_path: Path, name: str) -> None:
     vendor = _vendored(tmp_path, name=name)
-    assert vendor_dir(tmp_path, {}) == vendor
+    assert vendor_dir(tmp_path) == vendor
 
 
 def test_vendor_dir_setting(tmp_path: Path) -> None:
     _vendored(tmp_path)
     wheels = _vendored(tmp_path, "deps/wheels")
-    env = {"BP_PIP_DEST_PATH": "deps/wheels"}
-    assert vendor_dir(tmp_path, env) == wheels
-    settings = read_index_settings(env, (), tmp_path)
+    assert vendor_dir(tmp_path, "deps/wheels") == wheels
+    settings = read_index_settings({}, (), tmp_path, "deps/wheels")
     assert (settings.vendor_dir, settings.find_links) == (wheels, (str(wheels),))
     assert settings.notes == ("Installing offline from the vendored packages in deps/wheels/",)
-    assert vendor_dir(tmp_path, {"BP_PIP_DEST_PATH": "missing"}) is None
+    assert vendor_dir(tmp_path, "missing") is None
 
 
 def test_a_vendor_dir_without_distributions_is_ignored(tmp_path: Path) -> None:
     (tmp_path / "vendor" / "lib").mkdir(parents=True)
     (tmp_path / "vendor" / "lib" / "x-1-py3-none-any.whl").write_bytes(b"")
     (tmp_path / "vendor" / "README.md").write_text("x", encoding="utf-8")
-    assert vendor_dir(tmp_path, {}) is None
+    assert vendor_dir(tmp_path) is None
     assert read_index_settings({}, (), tmp_path) == IndexSettings()
 
 
@@ -571,5 +570,5 @@ def test_a_vendor_directory_outside_the_app_is_refused(tmp_path: Path) -> None:
     app = tmp_path / "app"
     app.mkdir()
     with pytest.raises(VendorDirOutsideApp) as caught:
-        vendor_dir(app, {"BP_PIP_DEST_PATH": "../.."})
+        vendor_dir(app, "../..")
     assert caught.value.value == "../.."

@@ -231,10 +231,10 @@ class VendorDirOutsideApp(BuildpackError):
     resolved: str
 
 
-def vendor_dir(app_dir: Path, env: Mapping[str, str]) -> Optional[Path]:
-    """The app's vendored wheel directory, if it has one (inside the app: the image is built
-    from the app's files, not from whatever the build machine has elsewhere)."""
-    name = env.get("BP_PIP_DEST_PATH", "").strip() or "vendor"
+def vendor_dir(app_dir: Path, name: str = "vendor") -> Optional[Path]:
+    """The app's vendored wheel directory (``name``: ``Settings.vendor_dir``), if it has one
+    (inside the app: the image is built from the app's files, not from whatever the build
+    machine has elsewhere)."""
     path = app_dir / name
     if not path.resolve().is_relative_to(app_dir.resolve()):
         raise VendorDirOutsideApp(name, str(path.resolve()))
@@ -263,7 +263,10 @@ def _unique_urls(urls: list[str]) -> tuple[str, ...]:
 
 
 def read_index_settings(
-    env: Mapping[str, str], bindings: tuple[Binding, ...] = (), app_dir: Optional[Path] = None
+    env: Mapping[str, str],
+    bindings: tuple[Binding, ...] = (),
+    app_dir: Optional[Path] = None,
+    vendor: str = "vendor",
 ) -> IndexSettings:
     """The index settings of the build (see the module docstring for precedence)."""
     notes: list[str] = []
@@ -298,7 +301,7 @@ def read_index_settings(
         env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
         for name in ("PIP_NO_INDEX", "UV_NO_INDEX")
     ) or conf.get("no-index", "").strip().lower() in ("1", "true", "yes", "on")
-    vendored = vendor_dir(app_dir, env) if app_dir is not None else None
+    vendored = vendor_dir(app_dir, vendor) if app_dir is not None else None
     if app_dir is not None and vendored is not None:
         find_links.insert(0, str(vendored))
         no_index = True
