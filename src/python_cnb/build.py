@@ -164,7 +164,7 @@ def determine_python(
         ctx.target.arch,
     )
     available = [d.version for d in distributions]
-    today, hooked = today_for_policy(ctx.env)
+    today, hooked = today_for_policy(settings.policy_date)
     if hooked:
         output.info(policy_date_note(today))
     choice = choose(

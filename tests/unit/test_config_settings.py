@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from python_cnb.config.settings import (
     COLLECTSTATIC_OPT_OUTS,
     PACKAGE_MANAGER_SETTINGS,
     PYTHON_VERSION_SETTINGS,
+    TODAY_HOOK,
     InvalidSetting,
     Settings,
     flag,
@@ -269,3 +272,18 @@ def test_a_garbled_collectstatic_opt_out_is_refused_beside_a_set_one() -> None:
     with pytest.raises(InvalidSetting) as caught:
         Settings.from_env(env)
     assert (caught.value.name, caught.value.value) == ("DISABLE_COLLECTSTATIC", "sometimes")
+
+
+def test_the_policy_date_test_hook() -> None:
+    assert Settings.from_env({}).policy_date is None
+    assert Settings.from_env({TODAY_HOOK: ""}).policy_date is None
+    assert Settings.from_env({TODAY_HOOK: " 2027-02-01 "}).policy_date == date(2027, 2, 1)
+
+
+@pytest.mark.parametrize(
+    "value", ["tomorrow", "2027-02-30", "20270201", "\uff12\uff10\uff12\uff17-02-01"]
+)
+def test_a_garbled_test_hook_is_refused(value: str) -> None:
+    with pytest.raises(InvalidSetting) as caught:
+        Settings.from_env({TODAY_HOOK: value})
+    assert (caught.value.name, caught.value.value) == (TODAY_HOOK, value)

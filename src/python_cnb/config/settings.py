@@ -10,7 +10,9 @@ puts the platform's ``env/`` files into the process environment (this buildpack 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Mapping, Optional
 
 from python_cnb.buildpack_error import BuildpackError
@@ -23,6 +25,10 @@ PACKAGE_MANAGER_SETTINGS = ("BP_PYTHON_PACKAGE_MANAGER", "BUILD_PYTHON_PACKAGE_M
 
 COLLECTSTATIC_OPT_OUTS = ("BUILD_DISABLE_COLLECTSTATIC", "DISABLE_COLLECTSTATIC")
 """Settings that skip Django's collectstatic (Kato's, Heroku's)."""
+
+TODAY_HOOK = "PYTHON_CNB_TODAY"
+"""Internal, for tests only (not a setting): the date the end-of-life policy is applied on,
+``YYYY-MM-DD``, so that tests do not depend on the real clock. Logged whenever it is set."""
 
 MIRROR_SETTING = "BP_DEPENDENCY_MIRROR"
 """Paketo's default download mirror; ``BP_DEPENDENCY_MIRROR_<HOST>`` names one per host."""
@@ -98,6 +104,19 @@ def text(env: Mapping[str, str], name: str) -> Optional[str]:
     return value or None
 
 
+def day(env: Mapping[str, str], name: str) -> Optional[date]:
+    """A date setting, ``YYYY-MM-DD``; empty counts as unset."""
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidSetting(name, env[name], "a date, YYYY-MM-DD") from None
+
+
 def raw_text(env: Mapping[str, str], name: str) -> Optional[str]:
     """A multi-line setting as given (Procfile text: line numbers must stay right); blank
     counts as unset."""
@@ -165,6 +184,8 @@ class Settings:
     """``(name, value)`` of each download mirror setting (:func:`mirror_settings`)."""
     collectstatic_opt_out: Optional[str]
     """The collectstatic opt-out setting that is on, if any."""
+    policy_date: Optional[date]
+    """:data:`TODAY_HOOK` (tests only): the day the end-of-life policy is applied on."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -211,4 +232,5 @@ class Settings:
             collectstatic_opt_out=next(
                 iter([name for name in COLLECTSTATIC_OPT_OUTS if flag(env, name)]), None
             ),
+            policy_date=day(env, TODAY_HOOK),
         )
