@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -36,12 +35,6 @@ extra-index-url =
 find-links = https://conf.test/links
 trusted-host = conf.test
 """
-
-
-@pytest.fixture(autouse=True)
-def _no_secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(output, "_secrets", set())
-    yield
 
 
 def _pip_binding(tmp_path: Path, conf: str = PIP_CONF, entry: str = "pip.conf") -> Binding:
