@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional, cast
 
 from python_cnb import output
 from python_cnb.app.package_manager import determine_package_manager
@@ -39,6 +39,7 @@ from python_cnb.processes.declared import (
 )
 from python_cnb.processes.inference import infer_web
 from python_cnb.programs import app_inspect
+from python_cnb.programs.app_inspect import Inspection
 from python_cnb.python.distributions import (
     Distribution,
     apply_mirror,
@@ -209,7 +210,7 @@ def choose_processes(
         types = ", ".join(p.type for p in plan.processes)
         output.info(f"Processes from {plan.source}: {types}")
         return plan
-    inspection = inspect_app(python, ctx.app_dir)
+    inspection = run_app_inspect(python, ctx.app_dir)
     inferred = infer_web(inspection, ctx.app_dir, venv.path / "bin", cartridge_dir(ctx))
     if inferred is not None:
         output.info(f"No Procfile: web runs '{command_line(inferred.processes[0])}'")
@@ -226,7 +227,7 @@ def choose_processes(
     return ProcessPlan((), "none")
 
 
-def inspect_app(python: InstalledPython, app_dir: Path) -> dict[str, Any]:
+def run_app_inspect(python: InstalledPython, app_dir: Path) -> Inspection:
     """Run :mod:`python_cnb.programs.app_inspect` with the app's interpreter (its grammar)."""
     script = Path(app_inspect.__file__)
     text = run_quiet(
@@ -235,8 +236,8 @@ def inspect_app(python: InstalledPython, app_dir: Path) -> dict[str, Any]:
         env={"PATH": "/usr/bin:/bin"},
         display="python app_inspect.py",
     )
-    result: dict[str, Any] = json.loads(text)
-    return result
+    # The program's own output, printed from an Inspection.
+    return cast(Inspection, json.loads(text))
 
 
 def compile_app(ctx: BuildContext, python: InstalledPython, processes: ProcessPlan) -> None:

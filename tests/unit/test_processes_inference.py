@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 import pytest
 
@@ -15,6 +15,7 @@ from python_cnb.processes.declared import (
     ProcessPlan,
 )
 from python_cnb.processes.inference import CARTRIDGE_SHIM, infer_web, project_scripts
+from python_cnb.programs.app_inspect import Inspection, ModuleInfo
 
 SH = ("bash", "-c")
 CARTRIDGE = Path("/layers/python-cnb/runtime/wsgi-cartridge")
@@ -33,7 +34,7 @@ def web(command: str) -> Process:
 
 
 def infer(
-    inspection: dict[str, Any], app_dir: Path, venv_bin: Optional[Path] = None
+    inspection: Inspection, app_dir: Path, venv_bin: Optional[Path] = None
 ) -> Optional[ProcessPlan]:
     return infer_web(inspection, app_dir, venv_bin or app_dir / "no-venv", CARTRIDGE)
 
@@ -44,7 +45,7 @@ def django(
     asgi: Optional[str] = None,
     asgi_explicit: bool = False,
     wsgi_explicit: bool = True,
-) -> dict[str, Any]:
+) -> Inspection:
     manage_py = "manage.py" if directory == "." else f"{directory}/manage.py"
     return {
         "django": {
@@ -61,7 +62,7 @@ def django(
     }
 
 
-def modules(**callables: dict[str, str]) -> dict[str, Any]:
+def modules(**callables: dict[str, str]) -> Inspection:
     return {
         "django": None,
         "modules": {
@@ -77,7 +78,7 @@ def module_info(
     frameworks: tuple[str, ...] = (),
     script: Optional[str] = None,
     serves_on_import: Optional[str] = None,
-) -> dict[str, Any]:
+) -> ModuleInfo:
     return {
         "callables": callables or {},
         "frameworks": list(frameworks),
@@ -86,7 +87,7 @@ def module_info(
     }
 
 
-def with_modules(**infos: dict[str, Any]) -> dict[str, Any]:
+def with_modules(**infos: ModuleInfo) -> Inspection:
     return {"django": None, "modules": infos, "wsgi_application_file": False}
 
 
@@ -181,7 +182,7 @@ def uvicorn(app: str, *where: str) -> Process:
         ),
     ],
 )
-def test_django(tmp_path: Path, inspection: dict[str, Any], expected: ProcessPlan) -> None:
+def test_django(tmp_path: Path, inspection: Inspection, expected: ProcessPlan) -> None:
     assert infer(inspection, tmp_path) == expected
 
 
@@ -425,7 +426,7 @@ GUARD = 'line 9: `if __name__ == "__main__":`'
     ],
 )
 def test_plain_scripts(
-    tmp_path: Path, found: dict[str, Any], command: tuple[str, ...], reason: str
+    tmp_path: Path, found: dict[str, ModuleInfo], command: tuple[str, ...], reason: str
 ) -> None:
     # python is the command; the script is an arg the user may replace (`docker run IMAGE -V`)
     assert infer(with_modules(**found), tmp_path) == ProcessPlan(
@@ -511,7 +512,6 @@ def test_nothing_to_serve(tmp_path: Path) -> None:
     (tmp_path / "wsgi.py").write_text("x = 1\n", encoding="utf-8")
     (tmp_path / "worker.py").write_text("x = 1\n", encoding="utf-8")
     assert infer(modules(wsgi={}), tmp_path) is None
-    assert infer({}, tmp_path) is None
 
 
 @pytest.mark.parametrize(
