@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from pathlib import Path
+from typing import Iterator, Mapping
 
 import pytest
 
@@ -287,3 +290,39 @@ def test_a_garbled_test_hook_is_refused(value: str) -> None:
     with pytest.raises(InvalidSetting) as caught:
         Settings.from_env({TODAY_HOOK: value})
     assert (caught.value.name, caught.value.value) == (TODAY_HOOK, value)
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+class _Recording(Mapping[str, str]):
+    """An empty environment that remembers every name asked for."""
+
+    def __init__(self) -> None:
+        self.asked: set[str] = set()
+
+    def __getitem__(self, name: str) -> str:
+        self.asked.add(name)
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        self.asked.add(str(name))
+        return False
+
+    def __iter__(self) -> Iterator[str]:
+        self.asked.add("*")  # the mirror settings are found by prefix
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def test_the_readme_table_names_every_setting() -> None:
+    """The README's Configuration table is the user's view of Settings: every name it reads."""
+    env = _Recording()
+    Settings.from_env(env)
+    section = README.read_text(encoding="utf-8").split("### Configuration", 1)[1]
+    table = section.split("\n\n| Setting |", 1)[1].split("\n\n", 1)[0]
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_<>]+)`", table))
+    assert "*" in env.asked and "BP_DEPENDENCY_MIRROR_<HOST>" in documented
+    assert env.asked - {"*", TODAY_HOOK} <= documented, sorted(env.asked - documented)
