@@ -19,6 +19,7 @@ from python_cnb.config.index import (
     with_requirement_options,
     without_index_environment,
 )
+from python_cnb.config.settings import InvalidSetting
 
 INDEXES = {
     "PIP_INDEX_URL": "https://pip.test/simple",
@@ -140,6 +141,14 @@ def test_extra_indexes_find_links_and_trusted_hosts() -> None:
 )
 def test_no_index(env: dict[str, str], no_index: bool) -> None:
     assert read_index_settings(env).no_index is no_index
+
+
+@pytest.mark.parametrize("name", ["PIP_NO_INDEX", "UV_NO_INDEX"])
+def test_a_garbled_no_index_is_refused(name: str) -> None:
+    """It silently meant "use the index" (its own truthy set); pip and uv refuse it too."""
+    with pytest.raises(InvalidSetting) as caught:
+        read_index_settings({name: "sometimes"})
+    assert (caught.value.name, caught.value.value) == (name, "sometimes")
 
 
 def test_pip_binding(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ from python_cnb.app.requirements_files import FileOption
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.cnb.bindings import Binding, bindings_of_type
 from python_cnb.config.secrets import InvalidBinding
+from python_cnb.config.settings import flag
 
 _INDEX_SETTINGS = ("PIP_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX_URL", "BUILD_PIP_INDEX_URL")
 _EXTRA_SETTINGS = ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX")
@@ -297,10 +298,10 @@ def read_index_settings(
     find_links = [link for name in _FIND_LINKS_SETTINGS for link in _split(env.get(name, ""))]
     find_links += _split(conf.get("find-links", ""))
     trusted = _split(env.get("PIP_TRUSTED_HOST", "")) + _split(conf.get("trusted-host", ""))
-    no_index = any(
-        env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-        for name in ("PIP_NO_INDEX", "UV_NO_INDEX")
-    ) or conf.get("no-index", "").strip().lower() in ("1", "true", "yes", "on")
+    # Both read, so a garbled one fails even beside a set one (pip and uv refuse it too).
+    no_index_settings = [flag(env, name) for name in ("PIP_NO_INDEX", "UV_NO_INDEX")]
+    conf_no_index = conf.get("no-index", "").strip().lower() in ("1", "true", "yes", "on")
+    no_index = any(no_index_settings) or conf_no_index
     vendored = vendor_dir(app_dir, vendor) if app_dir is not None else None
     if app_dir is not None and vendored is not None:
         find_links.insert(0, str(vendored))
