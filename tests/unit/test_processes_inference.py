@@ -17,17 +17,7 @@ from python_cnb.processes.declared import (
 from python_cnb.processes.inference import CARTRIDGE_SHIM, infer_web, project_scripts
 from python_cnb.programs.app_inspect import Inspection, ModuleInfo
 
-SH = ("bash", "-c")
 CARTRIDGE = Path("/layers/python-cnb/runtime/wsgi-cartridge")
-
-
-def procfile(app_dir: Path, text: str) -> None:
-    (app_dir / "Procfile").write_text(text, encoding="utf-8")
-
-
-def web(command: str) -> Process:
-    """A shell process: the command line is the arg the user's arguments replace."""
-    return Process("web", SH, (command,), default=True)
 
 
 # --- inference ----------------------------------------------------------------------------------
