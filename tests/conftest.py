@@ -8,6 +8,7 @@ from typing import Iterator
 
 import pytest
 
+from python_cnb import output
 from tests.support.lifecycle import REPO, Lifecycle
 from tests.support.servers import FileServer
 from tests.support.shards import shards
@@ -23,6 +24,14 @@ INDEX_PORT = int(os.environ.get("PYTHON_CNB_TEST_INDEX_PORT", "3141"))
 """Fixture lock files (uv.lock, poetry.lock) record the index URL, so its port is fixed."""
 INDEX_URL = f"http://127.0.0.1:{INDEX_PORT}/simple/"
 MIRROR_VERSIONS = ("3.10", "3.11", "3.12", "3.13")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_output() -> Iterator[None]:
+    """Each test starts with no registered secret and debug output off, and leaves none."""
+    output.reset()
+    yield
+    output.reset()
 
 
 @pytest.fixture(scope="session")

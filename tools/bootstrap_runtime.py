@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from python_cnb.bytecode import compile_bytecode
+from python_cnb.config.settings import mirror_settings
 from python_cnb.python.distributions import (
     Distribution,
     apply_mirror,
@@ -187,14 +188,14 @@ def choose(env: Mapping[str, str], arch: Optional[str] = None) -> Distribution:
         default_request(), [d.version for d in available], target=arch, today=date.today()
     )
     chosen = next(d for d in available if d.version == version)
-    return chosen.with_uri(apply_mirror(chosen.uri, env, ()))
+    return chosen.with_uri(apply_mirror(chosen.uri, mirror_settings(env), ()))
 
 
 def same_version_here(distribution: Distribution, env: Mapping[str, str]) -> Optional[Distribution]:
     """The list's build of ``distribution``'s version for this machine, if any."""
     for candidate in for_target(distributions(env), "linux", host_arch()):
         if candidate.version == distribution.version:
-            return candidate.with_uri(apply_mirror(candidate.uri, env, ()))
+            return candidate.with_uri(apply_mirror(candidate.uri, mirror_settings(env), ()))
     return None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional, cast
 
 from python_cnb import output
 from python_cnb.app.package_manager import determine_package_manager
@@ -39,6 +39,7 @@ from python_cnb.processes.declared import (
 )
 from python_cnb.processes.inference import infer_web
 from python_cnb.programs import app_inspect
+from python_cnb.programs.app_inspect import Inspection
 from python_cnb.python.distributions import (
     Distribution,
     apply_mirror,
@@ -68,7 +69,7 @@ def build(ctx: BuildContext) -> None:
             plan, index = determine_dependencies(ctx, settings, bindings)
         with output.step("Determining Python version"):
             distribution = determine_python(ctx, settings, bindings, plan, secrets.ca_files)
-        declared = declared_processes(ctx.app_dir, ctx.env)
+        declared = declared_processes(ctx.app_dir, settings)
         with output.step("Installing Python"):
             python = install_python(
                 ctx,
@@ -105,6 +106,7 @@ def build(ctx: BuildContext) -> None:
                     tool_env(ctx.env, **secrets.env),
                     secrets=tuple(secrets.env),
                     keep_cache=not settings.no_cache,
+                    opt_out=settings.collectstatic_opt_out,
                 )
         with output.step("Compiling the app to bytecode"):
             compile_app(ctx, python, processes)
@@ -121,7 +123,7 @@ def determine_dependencies(
     """The package manager, what it installs from, and the package index."""
     if settings.no_cache:
         output.info("Clean build requested (BUILD_NO_CACHE): no cached layer is reused")
-    choice = determine_package_manager(ctx.app_dir, ctx.env)
+    choice = determine_package_manager(ctx.app_dir, settings.package_manager)
     output.info(f"Using {choice.manager.label}: {choice.reason}")
     plan = plan_dependencies(ctx.app_dir, choice.manager, ctx.env)
     if plan.files:
@@ -131,7 +133,9 @@ def determine_dependencies(
         output.info(f"Installer: {installer} (BP_PYTHON_INSTALLER={settings.installer})")
     sources = tuple(expand_variables(source, ctx.env) for source in plan.lock_sources)
     index = with_lock_sources(
-        read_index_settings(ctx.env, bindings, ctx.app_dir), sources, plan.lock_insecure_hosts
+        read_index_settings(ctx.env, bindings, ctx.app_dir, settings.vendor_dir),
+        sources,
+        plan.lock_insecure_hosts,
     )
     for line in index.describe():
         output.info(line)
@@ -161,7 +165,7 @@ def determine_python(
         ctx.target.arch,
     )
     available = [d.version for d in distributions]
-    today, hooked = today_for_policy(ctx.env)
+    today, hooked = today_for_policy(settings.policy_date)
     if hooked:
         output.info(policy_date_note(today))
     choice = choose(
@@ -188,7 +192,9 @@ def determine_python(
     if requested.is_default:
         output.info(f"Tip: pin the version with a .python-version file containing {version.line}")
     distribution = next(d for d in distributions if d.version == version)
-    return distribution.with_uri(apply_mirror(distribution.uri, ctx.env, bindings))
+    return distribution.with_uri(
+        apply_mirror(distribution.uri, settings.dependency_mirrors, bindings)
+    )
 
 
 def choose_processes(
@@ -204,7 +210,7 @@ def choose_processes(
         types = ", ".join(p.type for p in plan.processes)
         output.info(f"Processes from {plan.source}: {types}")
         return plan
-    inspection = inspect_app(python, ctx.app_dir)
+    inspection = run_app_inspect(python, ctx.app_dir)
     inferred = infer_web(inspection, ctx.app_dir, venv.path / "bin", cartridge_dir(ctx))
     if inferred is not None:
         output.info(f"No Procfile: web runs '{command_line(inferred.processes[0])}'")
@@ -221,7 +227,7 @@ def choose_processes(
     return ProcessPlan((), "none")
 
 
-def inspect_app(python: InstalledPython, app_dir: Path) -> dict[str, Any]:
+def run_app_inspect(python: InstalledPython, app_dir: Path) -> Inspection:
     """Run :mod:`python_cnb.programs.app_inspect` with the app's interpreter (its grammar)."""
     script = Path(app_inspect.__file__)
     text = run_quiet(
@@ -230,8 +236,8 @@ def inspect_app(python: InstalledPython, app_dir: Path) -> dict[str, Any]:
         env={"PATH": "/usr/bin:/bin"},
         display="python app_inspect.py",
     )
-    result: dict[str, Any] = json.loads(text)
-    return result
+    # The program's own output, printed from an Inspection.
+    return cast(Inspection, json.loads(text))
 
 
 def compile_app(ctx: BuildContext, python: InstalledPython, processes: ProcessPlan) -> None:

@@ -52,7 +52,6 @@ from python_cnb.layers.staticfiles import (
 )
 from python_cnb.support.commands import CommandFailed, run_quiet, tail
 
-OPT_OUTS = ("BUILD_DISABLE_COLLECTSTATIC", "DISABLE_COLLECTSTATIC")
 NO_SETTINGS = "No Django settings specified."
 """What ``manage.py`` prints when ``DJANGO_SETTINGS_MODULE`` is not set (Django 1.8 to 5.x)."""
 DRY_RUN = ("collectstatic", "--dry-run", "--noinput")
@@ -143,14 +142,6 @@ def warn_no_settings(manage_py: Path, app_dir: Path, said: str) -> None:
         "  3. If the app has no static files, set BUILD_DISABLE_COLLECTSTATIC=1\n"
         "     (or DISABLE_COLLECTSTATIC=1) to skip this step.",
     )
-
-
-def opted_out(env: Mapping[str, str]) -> Optional[str]:
-    """The opt-out setting that is set, if any."""
-    for name in OPT_OUTS:
-        if env.get(name, "").strip().lower() in ("1", "true", "yes", "on"):
-            return name
-    return None
 
 
 def _unknown_command(said: str) -> bool:
@@ -246,16 +237,16 @@ def collect_static_files(
     *,
     secrets: Collection[str] = (),
     keep_cache: bool = True,
+    opt_out: Optional[str] = None,
 ) -> bool:
     """Run collectstatic if it applies, or write back its cached result; return whether
-    the app has collected static files."""
+    the app has collected static files (``opt_out``: ``Settings.collectstatic_opt_out``)."""
     installed = snapshot(site_packages)
     django = installed.get("django")
     if django is None:
         return False
-    setting = opted_out(env)
-    if setting is not None:
-        output.info(f"Skipping collectstatic: {setting} is set")
+    if opt_out is not None:
+        output.info(f"Skipping collectstatic: {opt_out} is set")
         return False
     manage_py = find_manage_py(ctx.app_dir)
     if manage_py is None:

@@ -33,7 +33,7 @@ from python_cnb.cnb.context import MissingContextError
 from python_cnb.config.forbidden_env import FORBIDDEN, ForbiddenEnvironment
 from python_cnb.config.index import VendorDirOutsideApp
 from python_cnb.config.secrets import InvalidBinding
-from python_cnb.config.settings import InvalidSetting
+from python_cnb.config.settings import TODAY_HOOK, InvalidSetting
 from python_cnb.dependencies.install import ServerNotInstalled
 from python_cnb.dependencies.installers import (
     DependencyConflict,
@@ -48,7 +48,6 @@ from python_cnb.python.distributions import InvalidManifest, InvalidMirror
 from python_cnb.python.version import (
     DEFAULT_ORIGIN,
     GRACE_MONTHS,
-    TODAY_HOOK,
     EndOfLifePythonVersion,
     InvalidPythonVersion,
     LineSupport,

@@ -22,8 +22,30 @@ letter before ``://`` (what precedes it is left as it is, so the result is the s
 the whole scheme), so each ``://`` is reached from one start position only, and each start
 position costs O(1) unless it is that one: the old ``[A-Za-z][A-Za-z0-9+.-]*://`` tried
 every letter of a long word as a start and rescanned the rest of it (MEDIUM-3)."""
-_secrets: set[str] = set()
-_debug = False
+
+
+class _State:
+    """What the output remembers during a build: the secrets to mask and the log level.
+
+    One object for the whole process, not a ``ContextVar``: a thread starts with an empty
+    context, and a line written from one must still have every secret masked."""
+
+    def __init__(self) -> None:
+        self.secrets: set[str] = set()
+        self.debug = False
+
+    def reset(self) -> None:
+        """Forget every secret and turn debug output off."""
+        self.secrets = set()
+        self.debug = False
+
+
+_state = _State()
+
+
+def reset() -> None:
+    """Start afresh: no registered secret, no debug output (for tests, between builds)."""
+    _state.reset()
 
 
 def _out() -> TextIO:
@@ -32,20 +54,19 @@ def _out() -> TextIO:
 
 def configure(*, debug: bool) -> None:
     """Turn debug output (``BP_LOG_LEVEL=DEBUG``) on or off."""
-    global _debug  # noqa: PLW0603 - one process-wide log level, as the lifecycle has
-    _debug = debug
+    _state.debug = debug
 
 
 def register_secret(value: str) -> None:
     """Never print ``value`` (a password, a token): it is replaced by ``****``."""
     if len(value) >= 3:
-        _secrets.add(value)
+        _state.secrets.add(value)
 
 
 def mask(text: str) -> str:
     """Hide ``user:password@`` in URLs and every registered secret."""
     text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}****@", text)
-    for secret in sorted(_secrets, key=len, reverse=True):
+    for secret in sorted(_state.secrets, key=len, reverse=True):
         text = text.replace(secret, "****")
     return text
 
@@ -73,7 +94,7 @@ def detail(message: str) -> None:
 
 def debug(message: str) -> None:
     """A line shown only with ``BP_LOG_LEVEL=DEBUG``."""
-    if _debug:
+    if _state.debug:
         _write(f"  (debug) {message}")
 
 
@@ -110,8 +131,3 @@ def step(title: str) -> Iterator[None]:
     elapsed = time.monotonic() - started
     debug(f"step {title!r} took {elapsed * 1000:.0f} ms")
     info(f"Done ({duration(elapsed)})")
-
-
-def is_debug_requested(value: str | None) -> bool:
-    """Whether ``BP_LOG_LEVEL`` asks for debug output."""
-    return (value or "").strip().upper() == "DEBUG"

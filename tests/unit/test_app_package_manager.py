@@ -16,6 +16,7 @@ from python_cnb.app.package_manager import (
     determine_package_manager,
 )
 from python_cnb.app.project_files import InvalidProjectFile
+from python_cnb.config.settings import Settings
 
 PROJECT = '[project]\nname = "app"\nversion = "1"\n'
 POETRY_PROJECT = '[tool.poetry]\nname = "app"\n\n[tool.poetry.dependencies]\npython = "^3.12"\n'
@@ -32,7 +33,8 @@ def _app(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def _choose(tmp_path: Path, files: dict[str, str], env: dict[str, str] | None = None) -> Choice:
-    return determine_package_manager(_app(tmp_path, files), env or {})
+    setting = Settings.from_env(env or {}).package_manager
+    return determine_package_manager(_app(tmp_path, files), setting)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,6 @@ from python_cnb.app.project_files import (
     inside_app,
     poetry_python,
     poetry_table,
-    project_name,
     project_table,
     read_app_bytes,
     read_json,
@@ -143,21 +142,6 @@ def test_requires_python(pyproject: Optional[dict[str, Any]], value: Optional[st
 )
 def test_poetry_python(pyproject: Optional[dict[str, Any]], value: Optional[str]) -> None:
     assert poetry_python(pyproject) == value
-
-
-@pytest.mark.parametrize(
-    ("pyproject", "name"),
-    [
-        (None, None),
-        (PROJECT, "app"),
-        (POETRY, "poetry-app"),
-        ({**PROJECT, **POETRY}, "app"),
-        ({"project": {"name": ""}, **POETRY}, "poetry-app"),
-        ({"project": {"name": 1}}, None),
-    ],
-)
-def test_project_name(pyproject: Optional[dict[str, Any]], name: Optional[str]) -> None:
-    assert project_name(pyproject) == name
 
 
 @pytest.mark.parametrize(

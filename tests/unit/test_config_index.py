@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -20,6 +19,7 @@ from python_cnb.config.index import (
     with_requirement_options,
     without_index_environment,
 )
+from python_cnb.config.settings import InvalidSetting
 
 INDEXES = {
     "PIP_INDEX_URL": "https://pip.test/simple",
@@ -36,12 +36,6 @@ extra-index-url =
 find-links = https://conf.test/links
 trusted-host = conf.test
 """
-
-
-@pytest.fixture(autouse=True)
-def _no_secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(output, "_secrets", set())
-    yield
 
 
 def _pip_binding(tmp_path: Path, conf: str = PIP_CONF, entry: str = "pip.conf") -> Binding:
@@ -149,6 +143,14 @@ def test_no_index(env: dict[str, str], no_index: bool) -> None:
     assert read_index_settings(env).no_index is no_index
 
 
+@pytest.mark.parametrize("name", ["PIP_NO_INDEX", "UV_NO_INDEX"])
+def test_a_garbled_no_index_is_refused(name: str) -> None:
+    """It silently meant "use the index" (its own truthy set); pip and uv refuse it too."""
+    with pytest.raises(InvalidSetting) as caught:
+        read_index_settings({name: "sometimes"})
+    assert (caught.value.name, caught.value.value) == (name, "sometimes")
+
+
 def test_pip_binding(tmp_path: Path) -> None:
     binding = _pip_binding(tmp_path)
     settings = read_index_settings({}, (binding,))
@@ -238,25 +240,24 @@ def test_vendored_wheels(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["six-1.17.0.tar.gz", "lib-1.0.zip", "x-1-py3-none-any.whl"])
 def test_vendored_distribution_kinds(tmp_path: Path, name: str) -> None:
     vendor = _vendored(tmp_path, name=name)
-    assert vendor_dir(tmp_path, {}) == vendor
+    assert vendor_dir(tmp_path) == vendor
 
 
 def test_vendor_dir_setting(tmp_path: Path) -> None:
     _vendored(tmp_path)
     wheels = _vendored(tmp_path, "deps/wheels")
-    env = {"BP_PIP_DEST_PATH": "deps/wheels"}
-    assert vendor_dir(tmp_path, env) == wheels
-    settings = read_index_settings(env, (), tmp_path)
+    assert vendor_dir(tmp_path, "deps/wheels") == wheels
+    settings = read_index_settings({}, (), tmp_path, "deps/wheels")
     assert (settings.vendor_dir, settings.find_links) == (wheels, (str(wheels),))
     assert settings.notes == ("Installing offline from the vendored packages in deps/wheels/",)
-    assert vendor_dir(tmp_path, {"BP_PIP_DEST_PATH": "missing"}) is None
+    assert vendor_dir(tmp_path, "missing") is None
 
 
 def test_a_vendor_dir_without_distributions_is_ignored(tmp_path: Path) -> None:
     (tmp_path / "vendor" / "lib").mkdir(parents=True)
     (tmp_path / "vendor" / "lib" / "x-1-py3-none-any.whl").write_bytes(b"")
     (tmp_path / "vendor" / "README.md").write_text("x", encoding="utf-8")
-    assert vendor_dir(tmp_path, {}) is None
+    assert vendor_dir(tmp_path) is None
     assert read_index_settings({}, (), tmp_path) == IndexSettings()
 
 
@@ -571,5 +572,5 @@ def test_a_vendor_directory_outside_the_app_is_refused(tmp_path: Path) -> None:
     app = tmp_path / "app"
     app.mkdir()
     with pytest.raises(VendorDirOutsideApp) as caught:
-        vendor_dir(app, {"BP_PIP_DEST_PATH": "../.."})
+        vendor_dir(app, "../..")
     assert caught.value.value == "../.."

@@ -31,12 +31,6 @@ CORPORATE = _CORPORATE + "\n\n"
 CERT_VARIABLES = ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE")
 
 
-@pytest.fixture(autouse=True)
-def _no_secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(output, "_secrets", set())
-    yield
-
-
 @pytest.fixture
 def system_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     bundle = tmp_path / "system" / "ca-certificates.crt"

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+from pathlib import Path
+from typing import Iterator, Mapping
+
 import pytest
 
 from python_cnb.config.settings import (
+    COLLECTSTATIC_OPT_OUTS,
+    PACKAGE_MANAGER_SETTINGS,
     PYTHON_VERSION_SETTINGS,
+    TODAY_HOOK,
     InvalidSetting,
     Settings,
     flag,
+    mirror_settings,
     number,
+    raw_text,
     text,
 )
 
@@ -131,6 +141,8 @@ def test_number_invalid(value: str, minimum: float, expected: str) -> None:
         ("BP_PYTHON_DOWNLOAD_RETRIES", "inf"),
         ("BP_PYTHON_DOWNLOAD_RETRIES", "nan"),
         ("BP_PYTHON_ALLOW_EOL", "sure"),
+        ("BUILD_DISABLE_COLLECTSTATIC", "maybe"),
+        ("DISABLE_COLLECTSTATIC", "2"),
     ],
 )
 def test_from_env_raises_invalid_setting(name: str, value: str) -> None:
@@ -188,3 +200,129 @@ def test_download_limits() -> None:
         {"BP_PYTHON_DOWNLOAD_DEADLINE": "30", "BP_PYTHON_DOWNLOAD_MAX_SIZE": "2.5"}
     )
     assert (chosen.download_deadline, chosen.download_max_bytes) == (30, 2.5 * 1024 * 1024)
+
+
+def test_package_manager_setting_strongest_first() -> None:
+    assert PACKAGE_MANAGER_SETTINGS == ("BP_PYTHON_PACKAGE_MANAGER", "BUILD_PYTHON_PACKAGE_MANAGER")
+    assert Settings.from_env({}).package_manager is None
+    kato = {"BP_PYTHON_PACKAGE_MANAGER": " ", "BUILD_PYTHON_PACKAGE_MANAGER": " Poetry "}
+    assert Settings.from_env(kato).package_manager == ("BUILD_PYTHON_PACKAGE_MANAGER", "Poetry")
+    both = {**kato, "BP_PYTHON_PACKAGE_MANAGER": "uv"}
+    assert Settings.from_env(both).package_manager == ("BP_PYTHON_PACKAGE_MANAGER", "uv")
+
+
+def test_procfile_settings_keep_their_text() -> None:
+    """Procfile text is kept as given: its line numbers appear in errors."""
+    env = {
+        "BP_PROCFILE": "\nweb: gunicorn a:b\n",
+        "BUILD_PROCFILE": "  ",
+        "BUILD_AUTO_PROCFILE": "web: auto\n",
+    }
+    settings = Settings.from_env(env)
+    assert (settings.procfile, settings.start_command, settings.auto_procfile) == (
+        "\nweb: gunicorn a:b\n",
+        None,
+        "web: auto\n",
+    )
+    assert raw_text({}, "T") is None
+
+
+def test_vendor_dir() -> None:
+    assert Settings.from_env({}).vendor_dir == "vendor"
+    assert Settings.from_env({"BP_PIP_DEST_PATH": "  "}).vendor_dir == "vendor"
+    assert Settings.from_env({"BP_PIP_DEST_PATH": " wheels/ "}).vendor_dir == "wheels/"
+
+
+def test_mirror_settings_per_host_by_name_then_the_default() -> None:
+    env = {
+        "BP_DEPENDENCY_MIRROR": " https://default.test ",
+        "BP_DEPENDENCY_MIRROR_PYTHON_ORG": "https://py.test",
+        "BP_DEPENDENCY_MIRROR_GITHUB_COM": "https://gh.test\n",
+        "BP_DEPENDENCY_MIRROR_EMPTY_TEST": " ",
+        "OTHER": "x",
+    }
+    assert mirror_settings(env) == (
+        ("BP_DEPENDENCY_MIRROR_GITHUB_COM", "https://gh.test"),
+        ("BP_DEPENDENCY_MIRROR_PYTHON_ORG", "https://py.test"),
+        ("BP_DEPENDENCY_MIRROR", "https://default.test"),
+    )
+    assert Settings.from_env(env).dependency_mirrors == mirror_settings(env)
+    assert mirror_settings({"BP_DEPENDENCY_MIRROR": ""}) == ()
+
+
+@pytest.mark.parametrize("setting", COLLECTSTATIC_OPT_OUTS)
+@pytest.mark.parametrize("value", ["1", "true", "True", "yes", " YES ", "on"])
+def test_collectstatic_opted_out(setting: str, value: str) -> None:
+    assert Settings.from_env({setting: value}).collectstatic_opt_out == setting
+
+
+@pytest.mark.parametrize("setting", COLLECTSTATIC_OPT_OUTS)
+@pytest.mark.parametrize("value", ["0", "false", "no", "", "  ", "off"])
+def test_collectstatic_not_opted_out(setting: str, value: str) -> None:
+    assert Settings.from_env({setting: value}).collectstatic_opt_out is None
+
+
+def test_collectstatic_kato_setting_is_named_first() -> None:
+    assert COLLECTSTATIC_OPT_OUTS == ("BUILD_DISABLE_COLLECTSTATIC", "DISABLE_COLLECTSTATIC")
+    env = {"DISABLE_COLLECTSTATIC": "1", "BUILD_DISABLE_COLLECTSTATIC": "1"}
+    assert Settings.from_env({}).collectstatic_opt_out is None
+    assert Settings.from_env(env).collectstatic_opt_out == "BUILD_DISABLE_COLLECTSTATIC"
+
+
+def test_a_garbled_collectstatic_opt_out_is_refused_beside_a_set_one() -> None:
+    """D5: django.py had its own truthy set, and a garbled value silently meant "run"."""
+    env = {"BUILD_DISABLE_COLLECTSTATIC": "1", "DISABLE_COLLECTSTATIC": "sometimes"}
+    with pytest.raises(InvalidSetting) as caught:
+        Settings.from_env(env)
+    assert (caught.value.name, caught.value.value) == ("DISABLE_COLLECTSTATIC", "sometimes")
+
+
+def test_the_policy_date_test_hook() -> None:
+    assert Settings.from_env({}).policy_date is None
+    assert Settings.from_env({TODAY_HOOK: ""}).policy_date is None
+    assert Settings.from_env({TODAY_HOOK: " 2027-02-01 "}).policy_date == date(2027, 2, 1)
+
+
+@pytest.mark.parametrize(
+    "value", ["tomorrow", "2027-02-30", "20270201", "\uff12\uff10\uff12\uff17-02-01"]
+)
+def test_a_garbled_test_hook_is_refused(value: str) -> None:
+    with pytest.raises(InvalidSetting) as caught:
+        Settings.from_env({TODAY_HOOK: value})
+    assert (caught.value.name, caught.value.value) == (TODAY_HOOK, value)
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+class _Recording(Mapping[str, str]):
+    """An empty environment that remembers every name asked for."""
+
+    def __init__(self) -> None:
+        self.asked: set[str] = set()
+
+    def __getitem__(self, name: str) -> str:
+        self.asked.add(name)
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        self.asked.add(str(name))
+        return False
+
+    def __iter__(self) -> Iterator[str]:
+        self.asked.add("*")  # the mirror settings are found by prefix
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def test_the_readme_table_names_every_setting() -> None:
+    """The README's Configuration table is the user's view of Settings: every name it reads."""
+    env = _Recording()
+    Settings.from_env(env)
+    section = README.read_text(encoding="utf-8").split("### Configuration", 1)[1]
+    table = section.split("\n\n| Setting |", 1)[1].split("\n\n", 1)[0]
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_<>]+)`", table))
+    assert "*" in env.asked and "BP_DEPENDENCY_MIRROR_<HOST>" in documented
+    assert env.asked - {"*", TODAY_HOOK} <= documented, sorted(env.asked - documented)

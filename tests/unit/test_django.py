@@ -17,6 +17,7 @@ from python_cnb.cnb import toml_file
 from python_cnb.cnb.buildpack_toml import BuildpackDescriptor
 from python_cnb.cnb.context import BuildContext, Target
 from python_cnb.cnb.plan import BuildpackPlan
+from python_cnb.config.settings import Settings
 from python_cnb.django import (
     CollectstaticFailed,
     collect_static_files,
@@ -24,7 +25,6 @@ from python_cnb.django import (
     environment_digest,
     find_manage_py,
     in_directory,
-    opted_out,
     packages_digest,
     settings_candidates,
     static_files_key,
@@ -89,30 +89,6 @@ def test_no_manage_py(tmp_path: Path, layout: tuple[str, ...]) -> None:
         else:
             touch(tmp_path / relative)
     assert find_manage_py(tmp_path) is None
-
-
-# --- opting out ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("setting", ["BUILD_DISABLE_COLLECTSTATIC", "DISABLE_COLLECTSTATIC"])
-@pytest.mark.parametrize("value", ["1", "true", "True", "yes", " YES ", "on"])
-def test_opted_out(setting: str, value: str) -> None:
-    assert opted_out({setting: value}) == setting
-
-
-@pytest.mark.parametrize("setting", ["BUILD_DISABLE_COLLECTSTATIC", "DISABLE_COLLECTSTATIC"])
-@pytest.mark.parametrize("value", ["0", "false", "no", "", "  ", "off"])
-def test_not_opted_out(setting: str, value: str) -> None:
-    assert opted_out({setting: value}) is None
-
-
-def test_not_opted_out_without_settings() -> None:
-    assert opted_out({}) is None
-
-
-def test_kato_setting_is_named_first() -> None:
-    env = {"DISABLE_COLLECTSTATIC": "1", "BUILD_DISABLE_COLLECTSTATIC": "1"}
-    assert opted_out(env) == "BUILD_DISABLE_COLLECTSTATIC"
 
 
 # --- installed ----------------------------------------------------------------------------------
@@ -234,8 +210,9 @@ def collectstatic(
     """The build's step: layers next to the app, the cache kept between calls."""
     ctx = build_context(app_dir, app_dir.parent / "layers")
     python = installed_python(app_dir.parent)
+    opt_out = Settings.from_env(env).collectstatic_opt_out
     return collect_static_files(
-        ctx, python, venv.path, venv.site_packages, env, keep_cache=keep_cache
+        ctx, python, venv.path, venv.site_packages, env, keep_cache=keep_cache, opt_out=opt_out
     )
 
 

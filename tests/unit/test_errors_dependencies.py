@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import pytest
 
 from python_cnb import output
@@ -28,12 +26,6 @@ from python_cnb.dependencies.installers import (
 from python_cnb.errors import describe
 from python_cnb.layers.uv import ToolInstallFailed
 from python_cnb.python.version import LockedPythonMismatch, PythonVersion
-
-
-@pytest.fixture(autouse=True)
-def _no_secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(output, "_secrets", set())
-    yield
 
 
 def test_invalid_project_file() -> None:

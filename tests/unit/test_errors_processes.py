@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import pytest
 
-from python_cnb import output
 from python_cnb.dependencies.install import ServerNotInstalled
 from python_cnb.django import CollectstaticFailed
 from python_cnb.errors import describe
@@ -19,12 +16,6 @@ FIXES = (
     "  2. If the app collects static files itself, set BUILD_DISABLE_COLLECTSTATIC=1 "
     "(or DISABLE_COLLECTSTATIC=1)."
 )
-
-
-@pytest.fixture(autouse=True)
-def _no_secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(output, "_secrets", set())
-    yield
 
 
 def test_collectstatic_failed() -> None:

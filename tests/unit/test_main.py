@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 import python_cnb.detect
-from python_cnb import output
 from python_cnb.__main__ import main, run
 from python_cnb.cnb import toml_file
 from python_cnb.config.settings import InvalidSetting
@@ -29,7 +28,6 @@ CNB_VARIABLES = (
 @pytest.fixture
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An app directory as the working directory, and the CNB_* variables of a lifecycle."""
-    monkeypatch.setattr(output, "_secrets", set())
     for name in CNB_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     buildpack = tmp_path / "buildpack"

@@ -5,18 +5,10 @@ from __future__ import annotations
 import random
 import re
 import time
-from typing import Iterator
 
 import pytest
 
 from python_cnb import output
-
-
-@pytest.fixture(autouse=True)
-def _fresh_output(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(output, "_secrets", set())
-    monkeypatch.setattr(output, "_debug", False)
-    yield
 
 
 @pytest.mark.parametrize(
@@ -101,6 +93,15 @@ def test_error_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr() == ("", "\n[Error: Download failed]\nIt did not work.\n\n")
 
 
+def test_reset_forgets_the_secrets_and_the_log_level(capsys: pytest.CaptureFixture[str]) -> None:
+    output.register_secret("hunter2")
+    output.configure(debug=True)
+    output.reset()
+    output.debug("hidden")
+    output.info("hunter2")
+    assert capsys.readouterr().out == "hunter2\n"
+
+
 def test_debug(capsys: pytest.CaptureFixture[str]) -> None:
     output.debug("hidden")
     output.configure(debug=True)
@@ -108,14 +109,6 @@ def test_debug(capsys: pytest.CaptureFixture[str]) -> None:
     output.configure(debug=False)
     output.debug("hidden again")
     assert capsys.readouterr().out == "  (debug) shown\n"
-
-
-@pytest.mark.parametrize(
-    ("value", "requested"),
-    [(None, False), ("", False), ("INFO", False), ("debug", True), (" DEBUG ", True)],
-)
-def test_is_debug_requested(value: str | None, requested: bool) -> None:
-    assert output.is_debug_requested(value) is requested
 
 
 def test_step(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

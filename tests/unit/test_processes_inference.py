@@ -1,218 +1,30 @@
-"""Where the processes come from: platform Procfiles, the app's Procfile, or inference."""
+"""Where the web process comes from when nothing declares one: inference from the app."""
 
 from __future__ import annotations
 
 import importlib
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 import pytest
 
-from python_cnb.app.procfile import InvalidProcfile
 from python_cnb.cnb.launch import Process
 from python_cnb.processes.declared import (
     CARTRIDGE_MODULE,
     ProcessPlan,
-    declared_processes,
-    with_web_command,
 )
 from python_cnb.processes.inference import CARTRIDGE_SHIM, infer_web, project_scripts
+from python_cnb.programs.app_inspect import Inspection, ModuleInfo
 
-SH = ("bash", "-c")
-IGNORING = "Ignoring the app's Procfile"
 CARTRIDGE = Path("/layers/python-cnb/runtime/wsgi-cartridge")
-
-
-def procfile(app_dir: Path, text: str) -> None:
-    (app_dir / "Procfile").write_text(text, encoding="utf-8")
-
-
-def web(command: str) -> Process:
-    """A shell process: the command line is the arg the user's arguments replace."""
-    return Process("web", SH, (command,), default=True)
-
-
-# --- declared processes -------------------------------------------------------------------------
-
-ALL_SOURCES = {
-    "BP_PROCFILE": "web: from-bp-procfile\n",
-    "BUILD_PROCFILE": "web: from-build-procfile\n",
-    "BUILD_AUTO_PROCFILE": "web: from-auto\n",
-}
-
-
-@pytest.mark.parametrize(
-    ("unset", "with_procfile", "source", "command", "ignoring"),
-    [
-        ((), True, "BP_PROCFILE", "from-bp-procfile", True),
-        (("BP_PROCFILE",), True, "BUILD_PROCFILE", "from-build-procfile", True),
-        (("BP_PROCFILE", "BUILD_PROCFILE"), True, "Procfile", "from-procfile", False),
-        (("BP_PROCFILE", "BUILD_PROCFILE"), False, "BUILD_AUTO_PROCFILE", "from-auto", False),
-        ((), False, "BP_PROCFILE", "from-bp-procfile", False),
-    ],
-)
-def test_precedence(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    unset: tuple[str, ...],
-    with_procfile: bool,
-    source: str,
-    command: str,
-    ignoring: bool,
-) -> None:
-    if with_procfile:
-        procfile(tmp_path, "web: from-procfile\n")
-    env = {k: v for k, v in ALL_SOURCES.items() if k not in unset}
-    assert declared_processes(tmp_path, env) == ProcessPlan((web(command),), source)
-    out = capsys.readouterr().out
-    if ignoring:
-        assert out == f"{IGNORING}: {source} takes precedence\n"
-    else:
-        assert out == ""
-
-
-def test_nothing_declared(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert declared_processes(tmp_path, {}) is None
-    assert declared_processes(tmp_path, {"BP_PROCFILE": "", "BUILD_PROCFILE": "  \n"}) is None
-    assert capsys.readouterr().out == ""
-
-
-def test_bp_procfile_keeps_every_process(tmp_path: Path) -> None:
-    plan = declared_processes(tmp_path, {"BP_PROCFILE": "worker: celery\nweb: gunicorn a:b\n"})
-    assert plan == ProcessPlan(
-        (Process("worker", SH, ("celery",), default=False), web("gunicorn a:b")), "BP_PROCFILE"
-    )
-    assert plan.server is None
-    assert plan.generated_web is False
-
-
-@pytest.mark.parametrize(
-    ("text", "processes"),
-    [
-        ("gunicorn app:app --workers 2", (web("gunicorn app:app --workers 2"),)),
-        ("  uvicorn main:app  \n", (web("uvicorn main:app"),)),
-        ("python -m http.server", (web("python -m http.server"),)),
-        (
-            "python app.py --url http://example.com",
-            (web("python app.py --url http://example.com"),),
-        ),
-        ("web: gunicorn app:app", (web("gunicorn app:app"),)),
-        (
-            "web: gunicorn app:app\nworker: celery -A app worker\n",
-            (
-                web("gunicorn app:app"),
-                Process("worker", SH, ("celery -A app worker",), default=False),
-            ),
-        ),
-        ("worker: celery", (Process("worker", SH, ("celery",), default=True),)),
-        # the first line that is not a comment decides whether it is Procfile text
-        ("# the web process\nweb: gunicorn app:app\n", (web("gunicorn app:app"),)),
-        ("\n# start it\ngunicorn app:app\n", (web("# start it\ngunicorn app:app"),)),
-    ],
-)
-def test_build_procfile_with_and_without_a_type(
-    tmp_path: Path, text: str, processes: tuple[Process, ...]
-) -> None:
-    assert declared_processes(tmp_path, {"BUILD_PROCFILE": text}) == ProcessPlan(
-        processes, "BUILD_PROCFILE"
-    )
-
-
-def test_build_procfile_errors_name_it(tmp_path: Path) -> None:
-    with pytest.raises(InvalidProcfile) as caught:
-        declared_processes(tmp_path, {"BUILD_PROCFILE": "web: a\nweb: b\n"})
-    assert (caught.value.source, caught.value.problem) == ("BUILD_PROCFILE", "duplicate")
-
-
-@pytest.mark.parametrize(
-    ("env", "text", "source"),
-    [
-        ({"BP_PROCFILE": "# nothing here\n"}, None, "BP_PROCFILE"),
-        ({"BUILD_PROCFILE": "# nothing here\n"}, None, "BUILD_PROCFILE"),
-        ({"BUILD_PROCFILE": "\n  # one\n# two\n"}, None, "BUILD_PROCFILE"),
-        ({}, "", "Procfile"),
-        ({}, "# comments only\n\n", "Procfile"),
-        ({"BUILD_AUTO_PROCFILE": "#\n"}, None, "BUILD_AUTO_PROCFILE"),
-    ],
-)
-def test_empty_sources_warn_and_fall_through(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    env: dict[str, str],
-    text: Optional[str],
-    source: str,
-) -> None:
-    if text is not None:
-        procfile(tmp_path, text)
-    assert declared_processes(tmp_path, env) is None
-    out = capsys.readouterr().out
-    assert out.startswith(f"\n[Warning: {source} defines no processes]\n")
-    assert f"{source} is empty (or only comments), so python-cnb chooses the web process" in out
-    assert "`web: gunicorn app:app`" in out
-
-
-def test_an_empty_platform_procfile_falls_through_to_the_app(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    procfile(tmp_path, "web: from-procfile\n")
-    plan = declared_processes(tmp_path, {"BP_PROCFILE": "# later\n"})
-    assert plan == ProcessPlan((web("from-procfile"),), "Procfile")
-    out = capsys.readouterr().out
-    assert "[Warning: BP_PROCFILE defines no processes]" in out
-    assert IGNORING not in out
-
-
-def test_an_empty_procfile_falls_through_to_build_auto_procfile(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    procfile(tmp_path, "\n")
-    plan = declared_processes(tmp_path, {"BUILD_AUTO_PROCFILE": "web: auto\n"})
-    assert plan == ProcessPlan((web("auto"),), "BUILD_AUTO_PROCFILE")
-    assert "[Warning: Procfile defines no processes]" in capsys.readouterr().out
-
-
-# --- BP_WEB_COMMAND -----------------------------------------------------------------------------
-
-
-def test_web_command_replaces_web_and_keeps_the_others(tmp_path: Path) -> None:
-    procfile(tmp_path, "web: gunicorn app:app\nworker: celery\nclock: python clock.py\n")
-    plan = with_web_command(declared_processes(tmp_path, {}), "  uvicorn main:app  ")
-    assert plan == ProcessPlan(
-        (
-            web("uvicorn main:app"),
-            Process("worker", SH, ("celery",), default=False),
-            Process("clock", SH, ("python clock.py",), default=False),
-        ),
-        "BP_WEB_COMMAND",
-    )
-
-
-def test_web_command_makes_a_lone_process_non_default(tmp_path: Path) -> None:
-    procfile(tmp_path, "worker: celery\n")
-    plan = with_web_command(declared_processes(tmp_path, {}), "gunicorn app:app")
-    assert plan is not None
-    assert [(p.type, p.default) for p in plan.processes] == [("web", True), ("worker", False)]
-
-
-def test_web_command_without_a_procfile() -> None:
-    assert with_web_command(None, "gunicorn app:app") == ProcessPlan(
-        (web("gunicorn app:app"),), "BP_WEB_COMMAND"
-    )
-
-
-@pytest.mark.parametrize("command", [None, ""])
-def test_no_web_command_changes_nothing(tmp_path: Path, command: Optional[str]) -> None:
-    plan = ProcessPlan((web("a"),), "Procfile")
-    assert with_web_command(plan, command) is plan
-    assert with_web_command(None, command) is None
 
 
 # --- inference ----------------------------------------------------------------------------------
 
 
 def infer(
-    inspection: dict[str, Any], app_dir: Path, venv_bin: Optional[Path] = None
+    inspection: Inspection, app_dir: Path, venv_bin: Optional[Path] = None
 ) -> Optional[ProcessPlan]:
     return infer_web(inspection, app_dir, venv_bin or app_dir / "no-venv", CARTRIDGE)
 
@@ -223,7 +35,7 @@ def django(
     asgi: Optional[str] = None,
     asgi_explicit: bool = False,
     wsgi_explicit: bool = True,
-) -> dict[str, Any]:
+) -> Inspection:
     manage_py = "manage.py" if directory == "." else f"{directory}/manage.py"
     return {
         "django": {
@@ -240,7 +52,7 @@ def django(
     }
 
 
-def modules(**callables: dict[str, str]) -> dict[str, Any]:
+def modules(**callables: dict[str, str]) -> Inspection:
     return {
         "django": None,
         "modules": {
@@ -256,7 +68,7 @@ def module_info(
     frameworks: tuple[str, ...] = (),
     script: Optional[str] = None,
     serves_on_import: Optional[str] = None,
-) -> dict[str, Any]:
+) -> ModuleInfo:
     return {
         "callables": callables or {},
         "frameworks": list(frameworks),
@@ -265,7 +77,7 @@ def module_info(
     }
 
 
-def with_modules(**infos: dict[str, Any]) -> dict[str, Any]:
+def with_modules(**infos: ModuleInfo) -> Inspection:
     return {"django": None, "modules": infos, "wsgi_application_file": False}
 
 
@@ -360,7 +172,7 @@ def uvicorn(app: str, *where: str) -> Process:
         ),
     ],
 )
-def test_django(tmp_path: Path, inspection: dict[str, Any], expected: ProcessPlan) -> None:
+def test_django(tmp_path: Path, inspection: Inspection, expected: ProcessPlan) -> None:
     assert infer(inspection, tmp_path) == expected
 
 
@@ -604,7 +416,7 @@ GUARD = 'line 9: `if __name__ == "__main__":`'
     ],
 )
 def test_plain_scripts(
-    tmp_path: Path, found: dict[str, Any], command: tuple[str, ...], reason: str
+    tmp_path: Path, found: dict[str, ModuleInfo], command: tuple[str, ...], reason: str
 ) -> None:
     # python is the command; the script is an arg the user may replace (`docker run IMAGE -V`)
     assert infer(with_modules(**found), tmp_path) == ProcessPlan(
@@ -690,7 +502,6 @@ def test_nothing_to_serve(tmp_path: Path) -> None:
     (tmp_path / "wsgi.py").write_text("x = 1\n", encoding="utf-8")
     (tmp_path / "worker.py").write_text("x = 1\n", encoding="utf-8")
     assert infer(modules(wsgi={}), tmp_path) is None
-    assert infer({}, tmp_path) is None
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,19 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import pytest
 
 from python_cnb.programs import app_inspect
-from python_cnb.programs.app_inspect import inspect_app, inspect_django, inspect_module
+from python_cnb.programs.app_inspect import (
+    DjangoInfo,
+    Inspection,
+    ModuleInfo,
+    inspect_app,
+    inspect_django,
+    inspect_module,
+)
 
 PYTHON39 = Path("/root/.pyenv/versions/3.9.18/bin/python3.9")
 SCRIPT = Path(app_inspect.__file__)
@@ -24,7 +31,7 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def module(tmp_path: Path, source: str) -> Optional[dict[str, Any]]:
+def module(tmp_path: Path, source: str) -> Optional[ModuleInfo]:
     return inspect_module(write(tmp_path / "app.py", source))
 
 
@@ -580,6 +587,18 @@ def test_script_prints_the_inspection(tmp_path: Path) -> None:
         "script": "line 7: `api.run()`",
         "serves_on_import": "line 7: `api.run()`",
     }
+
+
+def test_the_printed_keys_are_the_typed_ones(tmp_path: Path) -> None:
+    """D6: inference reads the JSON through these TypedDicts; a key renamed on one side only
+    would silently stop inference."""
+    sample_app(tmp_path)
+    printed = json.loads(run_script(Path(sys.executable), tmp_path))
+    assert printed.keys() == Inspection.__annotations__.keys()
+    assert printed["django"].keys() == DjangoInfo.__annotations__.keys()
+    assert printed["modules"].keys() == {"wsgi", "app", "main"}
+    for info in printed["modules"].values():
+        assert info.keys() == ModuleInfo.__annotations__.keys()
 
 
 @pytest.mark.skipif(not PYTHON39.is_file(), reason="no Python 3.9 at " + str(PYTHON39))

@@ -12,6 +12,7 @@ import pytest
 
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.bindings import Binding, read_bindings
+from python_cnb.config.settings import mirror_settings
 from python_cnb.python import distributions as distributions_module
 from python_cnb.python.distributions import (
     DATA_FILE,
@@ -19,7 +20,6 @@ from python_cnb.python.distributions import (
     InvalidManifest,
     InvalidMirror,
     apply_mirror,
-    checksum_hint,
     find_mirror,
     for_target,
     load_distributions,
@@ -306,10 +306,6 @@ def test_with_uri_keeps_everything_else() -> None:
     )
 
 
-def test_checksum_hint() -> None:
-    assert checksum_hint(SHA_B) == "bbbbbbbbbbbb"
-
-
 def test_load_distributions(tmp_path: Path) -> None:
     data_file = tmp_path / "cpython.toml"
     data_file.write_text(toml_file.dumps({"dependencies": [_dependency("3.13.9")]}))
@@ -426,13 +422,16 @@ def test_buildpack_toml_shows_the_newest_patch_of_each_line() -> None:
     ],
 )
 def test_apply_mirror(env: dict[str, str], expected: str) -> None:
-    assert apply_mirror(URI, env, ()) == expected
+    assert apply_mirror(URI, mirror_settings(env), ()) == expected
 
 
 def test_mirror_keeps_the_original_query() -> None:
     uri = "https://downloads.test/a%20b/c.tgz?token=x"
     env = {"BP_DEPENDENCY_MIRROR": "https://mirror.test/{originalHost}?ignored=1"}
-    assert apply_mirror(uri, env, ()) == "https://mirror.test/downloads.test/a%20b/c.tgz?token=x"
+    assert (
+        apply_mirror(uri, mirror_settings(env), ())
+        == "https://mirror.test/downloads.test/a%20b/c.tgz?token=x"
+    )
 
 
 def test_host_specific_mirror_beats_the_default() -> None:
@@ -441,12 +440,14 @@ def test_host_specific_mirror_beats_the_default() -> None:
         "BP_DEPENDENCY_MIRROR_GITHUB_COM": "https://github-mirror.test/gh",
         "BP_DEPENDENCY_MIRROR_EXAMPLE_COM": "https://example-mirror.test",
     }
-    assert find_mirror(URI, env, ()) == (
+    assert find_mirror(URI, mirror_settings(env), ()) == (
         "BP_DEPENDENCY_MIRROR_GITHUB_COM",
         "https://github-mirror.test/gh",
     )
-    assert apply_mirror(URI, env, ()).startswith("https://github-mirror.test/gh/astral-sh/")
-    assert find_mirror("https://other.test/x", env, ()) == (
+    assert apply_mirror(URI, mirror_settings(env), ()).startswith(
+        "https://github-mirror.test/gh/astral-sh/"
+    )
+    assert find_mirror("https://other.test/x", mirror_settings(env), ()) == (
         "BP_DEPENDENCY_MIRROR",
         "https://default.test",
     )
@@ -462,17 +463,20 @@ def test_host_specific_mirror_beats_the_default() -> None:
 )
 def test_host_names_in_variables(name: str, host: str) -> None:
     env = {name: "https://mirror.test"}
-    assert find_mirror(f"https://{host}/x.tgz", env, ()) == (name, "https://mirror.test")
-    assert find_mirror(f"https://{host.upper()}:8443/x.tgz", env, ()) == (
+    assert find_mirror(f"https://{host}/x.tgz", mirror_settings(env), ()) == (
         name,
         "https://mirror.test",
     )
-    assert find_mirror("https://github.com/x.tgz", env, ()) is None
+    assert find_mirror(f"https://{host.upper()}:8443/x.tgz", mirror_settings(env), ()) == (
+        name,
+        "https://mirror.test",
+    )
+    assert find_mirror("https://github.com/x.tgz", mirror_settings(env), ()) is None
 
 
 def test_empty_host_specific_mirror_is_ignored() -> None:
     env = {"BP_DEPENDENCY_MIRROR_GITHUB_COM": " ", "BP_DEPENDENCY_MIRROR": "https://d.test"}
-    assert find_mirror(URI, env, ()) == ("BP_DEPENDENCY_MIRROR", "https://d.test")
+    assert find_mirror(URI, mirror_settings(env), ()) == ("BP_DEPENDENCY_MIRROR", "https://d.test")
 
 
 @pytest.mark.parametrize(
@@ -486,7 +490,7 @@ def test_empty_host_specific_mirror_is_ignored() -> None:
     ],
 )
 def test_plain_http_mirror_on_loopback(mirror: str) -> None:
-    uri = apply_mirror(URI, {"BP_DEPENDENCY_MIRROR": mirror}, ())
+    uri = apply_mirror(URI, mirror_settings({"BP_DEPENDENCY_MIRROR": mirror}), ())
     assert uri.startswith(mirror.replace("/{originalHost}", "/github.com"))
     assert uri.endswith(
         "/astral-sh/python-build-standalone/releases/download/20251031/"
@@ -510,7 +514,7 @@ def test_plain_http_mirror_on_loopback(mirror: str) -> None:
 )
 def test_invalid_mirror(mirror: str) -> None:
     with pytest.raises(InvalidMirror) as caught:
-        apply_mirror(URI, {"BP_DEPENDENCY_MIRROR_GITHUB_COM": mirror}, ())
+        apply_mirror(URI, mirror_settings({"BP_DEPENDENCY_MIRROR_GITHUB_COM": mirror}), ())
     assert (caught.value.setting, caught.value.value) == ("BP_DEPENDENCY_MIRROR_GITHUB_COM", mirror)
 
 
@@ -529,13 +533,13 @@ def test_dependency_mirror_binding(tmp_path: Path) -> None:
         {"default": "https://default.test/{originalHost}", "github.com": "https://gh.test"},
     )
     bindings = read_bindings(tmp_path, {})
-    assert find_mirror(URI, {}, bindings) == ("binding mirror/github.com", "https://gh.test")
-    assert apply_mirror(URI, {}, bindings).startswith("https://gh.test/astral-sh/")
-    assert find_mirror("https://python.org/x.tgz", {}, bindings) == (
+    assert find_mirror(URI, (), bindings) == ("binding mirror/github.com", "https://gh.test")
+    assert apply_mirror(URI, (), bindings).startswith("https://gh.test/astral-sh/")
+    assert find_mirror("https://python.org/x.tgz", (), bindings) == (
         "binding mirror/default",
         "https://default.test/{originalHost}",
     )
-    assert apply_mirror("https://python.org/x.tgz", {}, bindings) == (
+    assert apply_mirror("https://python.org/x.tgz", (), bindings) == (
         "https://default.test/python.org/x.tgz"
     )
 
@@ -544,8 +548,8 @@ def test_host_specific_binding_beats_a_default_in_another_binding(tmp_path: Path
     _mirror_binding(tmp_path, "a-default", {"default": "https://default.test"})
     _mirror_binding(tmp_path, "b-github", {"github.com": "https://gh.test"})
     bindings = read_bindings(tmp_path, {})
-    assert find_mirror(URI, {}, bindings) == ("binding b-github/github.com", "https://gh.test")
-    assert find_mirror("https://python.org/x", {}, bindings) == (
+    assert find_mirror(URI, (), bindings) == ("binding b-github/github.com", "https://gh.test")
+    assert find_mirror("https://python.org/x", (), bindings) == (
         "binding a-default/default",
         "https://default.test",
     )
@@ -557,9 +561,12 @@ def test_environment_beats_bindings(tmp_path: Path) -> None:
     )
     bindings = read_bindings(tmp_path, {})
     env = {"BP_DEPENDENCY_MIRROR": "https://env.test"}
-    assert find_mirror(URI, env, bindings) == ("BP_DEPENDENCY_MIRROR", "https://env.test")
+    assert find_mirror(URI, mirror_settings(env), bindings) == (
+        "BP_DEPENDENCY_MIRROR",
+        "https://env.test",
+    )
     env = {"BP_DEPENDENCY_MIRROR_GITHUB_COM": "https://env-gh.test"}
-    assert find_mirror(URI, env, bindings) == (
+    assert find_mirror(URI, mirror_settings(env), bindings) == (
         "BP_DEPENDENCY_MIRROR_GITHUB_COM",
         "https://env-gh.test",
     )
@@ -570,7 +577,7 @@ def test_bindings_of_other_types_are_ignored(tmp_path: Path) -> None:
     path.mkdir(parents=True)
     (path / "type").write_text("ca-certificates", encoding="utf-8")
     (path / "default").write_text("https://nope.test", encoding="utf-8")
-    assert find_mirror(URI, {}, read_bindings(tmp_path, {})) is None
+    assert find_mirror(URI, (), read_bindings(tmp_path, {})) is None
 
 
 def test_invalid_mirror_in_a_binding(tmp_path: Path) -> None:
@@ -580,7 +587,7 @@ def test_invalid_mirror_in_a_binding(tmp_path: Path) -> None:
         Binding("m", "dependency-mirror", None, tmp_path / "bindings" / "m", ("default",)),
     )
     with pytest.raises(InvalidMirror) as caught:
-        apply_mirror(URI, {}, bindings)
+        apply_mirror(URI, (), bindings)
     assert (caught.value.setting, caught.value.value) == ("binding m/default", "http://mirror.test")
 
 

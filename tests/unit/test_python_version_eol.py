@@ -9,10 +9,8 @@ from datetime import date
 
 import pytest
 
-from python_cnb.config.settings import InvalidSetting
 from python_cnb.python.distributions import Distribution, for_target, load_distributions
 from python_cnb.python.version import (
-    TODAY_HOOK,
     EndOfLifePythonVersion,
     LineSupport,
     PythonChoice,
@@ -283,16 +281,6 @@ def test_a_custom_manifest_is_named_in_the_error() -> None:
 
 
 def test_today_comes_from_the_clock_unless_the_test_hook_is_set() -> None:
-    day, hooked = today_for_policy({})
+    day, hooked = today_for_policy(None)
     assert isinstance(day, date) and not hooked
-    assert today_for_policy({TODAY_HOOK: " 2027-02-01 "}) == (date(2027, 2, 1), True)
-    assert today_for_policy({TODAY_HOOK: ""})[1] is False
-
-
-@pytest.mark.parametrize(
-    "value", ["tomorrow", "2027-02-30", "20270201", "\uff12\uff10\uff12\uff17-02-01"]
-)
-def test_a_garbled_test_hook_is_refused(value: str) -> None:
-    with pytest.raises(InvalidSetting) as caught:
-        today_for_policy({TODAY_HOOK: value})
-    assert (caught.value.name, caught.value.value) == (TODAY_HOOK, value)
+    assert today_for_policy(date(2027, 2, 1)) == (date(2027, 2, 1), True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -13,12 +12,6 @@ from python_cnb.support.commands import CommandFailed, run_quiet, run_streamed, 
 
 PYTHON = sys.executable
 ENV = {"PATH": "/usr/bin:/bin"}
-
-
-@pytest.fixture(autouse=True)
-def _no_secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(output, "_secrets", set())
-    yield
 
 
 def _script(code: str) -> list[str]:

@@ -358,8 +358,7 @@ def _basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-def test_split_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(output, "_secrets", set())
+def test_split_credentials() -> None:
     assert split_credentials("http://bob:p%40ss@127.0.0.1:8080/x?y") == (
         "http://127.0.0.1:8080/x?y",
         _basic("bob", "p@ss"),
@@ -370,11 +369,8 @@ def test_split_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     assert output.mask("p@ss and p%40ss") == "**** and ****"
 
 
-def test_credentials_in_the_url_are_basic_auth_for_its_origin_only(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_credentials_in_the_url_are_basic_auth_for_its_origin_only(tmp_path: Path) -> None:
     """LOW-5: urllib took `bob:pw@127.0.0.1` for a host name ("Name or service not known")."""
-    monkeypatch.setattr(output, "_secrets", set())
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     (tmp_path / "a" / "cpython.tar.gz").write_bytes(DATA)

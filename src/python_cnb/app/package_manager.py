@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
 from python_cnb import output
 from python_cnb.app.project_files import (
@@ -74,7 +74,6 @@ class PackageManager(Enum):
         )
 
 
-SETTINGS = ("BP_PYTHON_PACKAGE_MANAGER", "BUILD_PYTHON_PACKAGE_MANAGER")
 _ALIASES = {
     "pip": PackageManager.PIP,
     "requirements": PackageManager.PIP,
@@ -196,20 +195,19 @@ def _required_file(
     return " or ".join(required)
 
 
-def determine_package_manager(app_dir: Path, env: Mapping[str, str]) -> Choice:
-    """The package manager for this build: the setting if given, else the app's files."""
+def determine_package_manager(app_dir: Path, setting: Optional[tuple[str, str]]) -> Choice:
+    """The package manager for this build: the setting (``(name, value)``, from
+    ``Settings.package_manager``) if given, else the app's files."""
     pyproject = read_toml(app_dir, PYPROJECT)
-    for setting in SETTINGS:
-        value = env.get(setting, "").strip()
-        if not value:
-            continue
+    if setting is not None:
+        name, value = setting
         manager = _ALIASES.get(value.lower())
         if manager is None:
-            raise InvalidPackageManagerSetting(setting, value)
+            raise InvalidPackageManagerSetting(name, value)
         missing = _required_file(manager, app_dir, pyproject)
         if missing is not None:
-            raise InvalidPackageManagerSetting(setting, value, missing)
-        return Choice(manager, f"{setting}={value}")
+            raise InvalidPackageManagerSetting(name, value, missing)
+        return Choice(manager, f"{name}={value}")
     primary, fallback = candidates(app_dir, pyproject)
     if len(primary) > 1:
         raise MultiplePackageManagers(tuple(primary))

@@ -172,12 +172,3 @@ def poetry_python(pyproject: Optional[dict[str, Any]]) -> Optional[str]:
     dependencies = _table(poetry_table(pyproject), "dependencies", "tool.poetry.dependencies")
     value = (dependencies or {}).get("python")
     return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def project_name(pyproject: Optional[dict[str, Any]]) -> Optional[str]:
-    """The project's name (``[project]`` or ``[tool.poetry]``)."""
-    for table in (project_table(pyproject), poetry_table(pyproject)):
-        name = (table or {}).get("name")
-        if isinstance(name, str) and name:
-            return name
-    return None

@@ -37,6 +37,7 @@ from python_cnb.app.requirements_files import FileOption
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.cnb.bindings import Binding, bindings_of_type
 from python_cnb.config.secrets import InvalidBinding
+from python_cnb.config.settings import flag
 
 _INDEX_SETTINGS = ("PIP_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX_URL", "BUILD_PIP_INDEX_URL")
 _EXTRA_SETTINGS = ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX")
@@ -231,10 +232,10 @@ class VendorDirOutsideApp(BuildpackError):
     resolved: str
 
 
-def vendor_dir(app_dir: Path, env: Mapping[str, str]) -> Optional[Path]:
-    """The app's vendored wheel directory, if it has one (inside the app: the image is built
-    from the app's files, not from whatever the build machine has elsewhere)."""
-    name = env.get("BP_PIP_DEST_PATH", "").strip() or "vendor"
+def vendor_dir(app_dir: Path, name: str = "vendor") -> Optional[Path]:
+    """The app's vendored wheel directory (``name``: ``Settings.vendor_dir``), if it has one
+    (inside the app: the image is built from the app's files, not from whatever the build
+    machine has elsewhere)."""
     path = app_dir / name
     if not path.resolve().is_relative_to(app_dir.resolve()):
         raise VendorDirOutsideApp(name, str(path.resolve()))
@@ -263,7 +264,10 @@ def _unique_urls(urls: list[str]) -> tuple[str, ...]:
 
 
 def read_index_settings(
-    env: Mapping[str, str], bindings: tuple[Binding, ...] = (), app_dir: Optional[Path] = None
+    env: Mapping[str, str],
+    bindings: tuple[Binding, ...] = (),
+    app_dir: Optional[Path] = None,
+    vendor: str = "vendor",
 ) -> IndexSettings:
     """The index settings of the build (see the module docstring for precedence)."""
     notes: list[str] = []
@@ -294,11 +298,11 @@ def read_index_settings(
     find_links = [link for name in _FIND_LINKS_SETTINGS for link in _split(env.get(name, ""))]
     find_links += _split(conf.get("find-links", ""))
     trusted = _split(env.get("PIP_TRUSTED_HOST", "")) + _split(conf.get("trusted-host", ""))
-    no_index = any(
-        env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-        for name in ("PIP_NO_INDEX", "UV_NO_INDEX")
-    ) or conf.get("no-index", "").strip().lower() in ("1", "true", "yes", "on")
-    vendored = vendor_dir(app_dir, env) if app_dir is not None else None
+    # Both read, so a garbled one fails even beside a set one (pip and uv refuse it too).
+    no_index_settings = [flag(env, name) for name in ("PIP_NO_INDEX", "UV_NO_INDEX")]
+    conf_no_index = conf.get("no-index", "").strip().lower() in ("1", "true", "yes", "on")
+    no_index = any(no_index_settings) or conf_no_index
+    vendored = vendor_dir(app_dir, vendor) if app_dir is not None else None
     if app_dir is not None and vendored is not None:
         find_links.insert(0, str(vendored))
         no_index = True

@@ -10,13 +10,28 @@ puts the platform's ``env/`` files into the process environment (this buildpack 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Mapping, Optional
 
 from python_cnb.buildpack_error import BuildpackError
 
 PYTHON_VERSION_SETTINGS = ("BP_PYTHON_VERSION", "BP_CPYTHON_VERSION", "BUILD_RUNTIMES")
 """Settings that pick the Python version, strongest first."""
+
+PACKAGE_MANAGER_SETTINGS = ("BP_PYTHON_PACKAGE_MANAGER", "BUILD_PYTHON_PACKAGE_MANAGER")
+"""Settings that pick the package manager, strongest first."""
+
+COLLECTSTATIC_OPT_OUTS = ("BUILD_DISABLE_COLLECTSTATIC", "DISABLE_COLLECTSTATIC")
+"""Settings that skip Django's collectstatic (Kato's, Heroku's)."""
+
+TODAY_HOOK = "PYTHON_CNB_TODAY"
+"""Internal, for tests only (not a setting): the date the end-of-life policy is applied on,
+``YYYY-MM-DD``, so that tests do not depend on the real clock. Logged whenever it is set."""
+
+MIRROR_SETTING = "BP_DEPENDENCY_MIRROR"
+"""Paketo's default download mirror; ``BP_DEPENDENCY_MIRROR_<HOST>`` names one per host."""
 
 DAY = 86400
 """The longest time a setting may give in seconds."""
@@ -89,6 +104,44 @@ def text(env: Mapping[str, str], name: str) -> Optional[str]:
     return value or None
 
 
+def day(env: Mapping[str, str], name: str) -> Optional[date]:
+    """A date setting, ``YYYY-MM-DD``; empty counts as unset."""
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidSetting(name, env[name], "a date, YYYY-MM-DD") from None
+
+
+def raw_text(env: Mapping[str, str], name: str) -> Optional[str]:
+    """A multi-line setting as given (Procfile text: line numbers must stay right); blank
+    counts as unset."""
+    value = env.get(name)
+    return value if value is not None and value.strip() else None
+
+
+def first_given(env: Mapping[str, str], names: tuple[str, ...]) -> Optional[tuple[str, str]]:
+    """``(name, value)`` of the first of ``names`` that is set and not blank."""
+    return next(((name, env[name].strip()) for name in names if env.get(name, "").strip()), None)
+
+
+def mirror_settings(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """``(name, value)`` of each download mirror setting given: the per-host ones by name,
+    then the default one."""
+    prefix = f"{MIRROR_SETTING}_"
+    per_host = sorted(
+        (name, value.strip())
+        for name, value in env.items()
+        if name.startswith(prefix) and value.strip()
+    )
+    default = [(MIRROR_SETTING, env[MIRROR_SETTING].strip())] if text(env, MIRROR_SETTING) else []
+    return tuple(per_host + default)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting of a build, validated."""
@@ -116,6 +169,23 @@ class Settings:
     """``BP_WEB_COMMAND``: the web process's command."""
     no_server_install: bool
     """``BP_PYTHON_NO_SERVER_INSTALL``: never add gunicorn/uvicorn to the venv."""
+    package_manager: Optional[tuple[str, str]]
+    """``(name, value)`` of the package manager setting given (checked against the app's
+    files when the package manager is chosen)."""
+    procfile: Optional[str]
+    """``BP_PROCFILE``: Procfile text that replaces the app's."""
+    start_command: Optional[str]
+    """``BUILD_PROCFILE`` (Kato): Procfile text, or just the web command."""
+    auto_procfile: Optional[str]
+    """``BUILD_AUTO_PROCFILE`` (Kato): Procfile text used when the app has no Procfile."""
+    vendor_dir: str
+    """``BP_PIP_DEST_PATH``: the app's directory of vendored wheels (``vendor``)."""
+    dependency_mirrors: tuple[tuple[str, str], ...]
+    """``(name, value)`` of each download mirror setting (:func:`mirror_settings`)."""
+    collectstatic_opt_out: Optional[str]
+    """The collectstatic opt-out setting that is on, if any."""
+    policy_date: Optional[date]
+    """:data:`TODAY_HOOK` (tests only): the day the end-of-life policy is applied on."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -152,4 +222,15 @@ class Settings:
             check_dependencies=flag(env, "BP_PYTHON_CHECK_DEPENDENCIES", default=True),
             web_command=text(env, "BP_WEB_COMMAND"),
             no_server_install=flag(env, "BP_PYTHON_NO_SERVER_INSTALL"),
+            package_manager=first_given(env, PACKAGE_MANAGER_SETTINGS),
+            procfile=raw_text(env, "BP_PROCFILE"),
+            start_command=raw_text(env, "BUILD_PROCFILE"),
+            auto_procfile=raw_text(env, "BUILD_AUTO_PROCFILE"),
+            vendor_dir=text(env, "BP_PIP_DEST_PATH") or "vendor",
+            dependency_mirrors=mirror_settings(env),
+            # Every opt-out is read, so a garbled one is an error even beside a set one.
+            collectstatic_opt_out=next(
+                iter([name for name in COLLECTSTATIC_OPT_OUTS if flag(env, name)]), None
+            ),
+            policy_date=day(env, TODAY_HOOK),
         )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Optional, Sequence
 
 from python_cnb import output
 from python_cnb.app.procfile import ProcfileEntry, parse_procfile
@@ -24,6 +24,7 @@ from python_cnb.app.project_files import (
     read_app_text,
 )
 from python_cnb.cnb.launch import Process
+from python_cnb.config.settings import Settings
 
 SHELL = ("bash", "-c")
 """Procfile commands run through a shell, so ``$PORT`` and ``&&`` work as on Heroku and
@@ -106,13 +107,13 @@ def _start_command_entries(text: str, source: str) -> tuple[ProcfileEntry, ...]:
     return parse_procfile(text, source)
 
 
-def declared_processes(app_dir: Path, env: Mapping[str, str]) -> Optional[ProcessPlan]:
+def declared_processes(app_dir: Path, settings: Settings) -> Optional[ProcessPlan]:
     """The processes a Procfile declares (the platform's or the app's), or None."""
     sources: list[tuple[str, Optional[str]]] = [
-        ("BP_PROCFILE", env.get("BP_PROCFILE")),
-        ("BUILD_PROCFILE", env.get("BUILD_PROCFILE")),
+        ("BP_PROCFILE", settings.procfile),
+        ("BUILD_PROCFILE", settings.start_command),
         ("Procfile", read_app_text(app_dir, "Procfile")),
-        ("BUILD_AUTO_PROCFILE", env.get("BUILD_AUTO_PROCFILE")),
+        ("BUILD_AUTO_PROCFILE", settings.auto_procfile),
     ]
     for source, text in sources:
         if text is None or (source != "Procfile" and not text.strip()):

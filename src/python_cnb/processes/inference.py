@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 from python_cnb import output
 from python_cnb.app.project_files import (
@@ -40,7 +40,14 @@ from python_cnb.app.project_files import (
 )
 from python_cnb.cnb.launch import Process
 from python_cnb.processes.declared import CARTRIDGE_MODULE, ProcessPlan
-from python_cnb.programs.app_inspect import ASGI_FRAMEWORKS, CALLABLE_NAMES, WSGI_FRAMEWORKS
+from python_cnb.programs.app_inspect import (
+    ASGI_FRAMEWORKS,
+    CALLABLE_NAMES,
+    WSGI_FRAMEWORKS,
+    DjangoInfo,
+    Inspection,
+    ModuleInfo,
+)
 
 
 def _dotted_to_spec(dotted: str) -> str:
@@ -107,14 +114,14 @@ def project_scripts(app_dir: Path) -> list[str]:
     return names
 
 
-def _django_reason(django: Mapping[str, Any], asgi: bool, dotted: str) -> str:
+def _django_reason(django: DjangoInfo, asgi: bool, dotted: str) -> str:
     """Where the application came from: the settings, or the project's wsgi.py/asgi.py."""
-    if django.get("asgi_explicit" if asgi else "wsgi_explicit"):
+    if django["asgi_explicit"] if asgi else django["wsgi_explicit"]:
         setting = "ASGI_APPLICATION" if asgi else "WSGI_APPLICATION"
         return f"Django project ({django['manage_py']}, {setting} = {dotted})"
     module = dotted.rpartition(".")[0].replace(".", "/") + ".py"
     where = module if django["directory"] in ("", ".") else f"{django['directory']}/{module}"
-    settings = django.get("settings_module") or "the settings"
+    settings = django["settings_module"] or "the settings"
     unset = (
         "sets neither WSGI_APPLICATION nor ASGI_APPLICATION and there is no wsgi.py"
         if asgi
@@ -123,33 +130,35 @@ def _django_reason(django: Mapping[str, Any], asgi: bool, dotted: str) -> str:
     return f"Django project ({django['manage_py']}, {where}; {settings} {unset})"
 
 
-def _django(inspection: Mapping[str, Any], context: _Context) -> Optional[ProcessPlan]:
-    django = inspection.get("django")
-    if not django or not (django.get("wsgi_application") or django.get("asgi_application")):
+def _django(inspection: Inspection, context: _Context) -> Optional[ProcessPlan]:
+    django = inspection["django"]
+    if django is None:
         return None
-    asgi = bool(django.get("asgi_explicit") or not django.get("wsgi_application"))
-    dotted = django["asgi_application"] if asgi else django["wsgi_application"]
+    wsgi, asgi_app = django["wsgi_application"], django["asgi_application"]
+    asgi = django["asgi_explicit"] or not wsgi
+    dotted = asgi_app if asgi else wsgi
+    if not dotted:
+        return None
     server, process = _server(
         "asgi" if asgi else "wsgi", _dotted_to_spec(dotted), django["directory"]
     )
     return _generated(process, server, _django_reason(django, asgi, dotted))
 
 
-def _importable(module: Mapping[str, Any]) -> bool:
+def _importable(module: ModuleInfo) -> bool:
     """A server can import the module: importing it does not start a server of its own."""
-    return not module.get("serves_on_import")
+    return not module["serves_on_import"]
 
 
-def _wsgi_conventions(inspection: Mapping[str, Any], context: _Context) -> Optional[ProcessPlan]:
-    wsgi_py = inspection.get("modules", {}).get("wsgi", {})
-    callables = wsgi_py.get("callables", {})
-    if "application" in callables and _importable(wsgi_py):
-        kind = callables["application"]
+def _wsgi_conventions(inspection: Inspection, context: _Context) -> Optional[ProcessPlan]:
+    wsgi_py = inspection["modules"].get("wsgi")
+    if wsgi_py is not None and "application" in wsgi_py["callables"] and _importable(wsgi_py):
+        kind = wsgi_py["callables"]["application"]
         server, process = _server(kind, "wsgi:application")
         if kind == "ambiguous":
-            _warn_ambiguous("application", "wsgi.py", wsgi_py.get("frameworks", []))
+            _warn_ambiguous("application", "wsgi.py", wsgi_py["frameworks"])
         return _generated(process, server, f"`application` in wsgi.py ({_kind_label(kind)})")
-    if inspection.get("wsgi_application_file"):
+    if inspection["wsgi_application_file"]:
         process = _web(
             ("gunicorn", "--pythonpath", str(context.cartridge_dir)),
             (f"{CARTRIDGE_MODULE}:application", "--access-logfile", "-"),
@@ -168,17 +177,15 @@ def _app_object(callables: Mapping[str, str]) -> Optional[str]:
     return others[0] if len(others) == 1 else None
 
 
-def _framework_modules(inspection: Mapping[str, Any], context: _Context) -> Optional[ProcessPlan]:
-    modules: Mapping[str, Any] = inspection.get("modules", {})
+def _framework_modules(inspection: Inspection, context: _Context) -> Optional[ProcessPlan]:
     for module in ("app", "main", "wsgi"):
-        info = modules.get(module, {})
-        callables = info.get("callables", {})
-        name = _app_object(callables)
-        if name is None or not _importable(info):
+        info = inspection["modules"].get(module)
+        name = None if info is None else _app_object(info["callables"])
+        if info is None or name is None or not _importable(info):
             continue
-        kind = callables[name]
+        kind = info["callables"][name]
         server, process = _server(kind, f"{module}:{name}")
-        frameworks = info.get("frameworks", [])
+        frameworks = info["frameworks"]
         if kind == "ambiguous":
             _warn_ambiguous(name, f"{module}.py", frameworks)
         detail = _kind_label(kind) + (f", {', '.join(frameworks)}" if frameworks else "")
@@ -186,7 +193,7 @@ def _framework_modules(inspection: Mapping[str, Any], context: _Context) -> Opti
     return None
 
 
-def _project_script(inspection: Mapping[str, Any], context: _Context) -> Optional[ProcessPlan]:
+def _project_script(inspection: Inspection, context: _Context) -> Optional[ProcessPlan]:
     scripts = project_scripts(context.app_dir)
     if len(scripts) == 1 and (context.venv_bin / scripts[0]).is_file():
         process = Process("web", (scripts[0],), default=True)
@@ -196,18 +203,19 @@ def _project_script(inspection: Mapping[str, Any], context: _Context) -> Optiona
     return None
 
 
-def _plain_script(inspection: Mapping[str, Any], context: _Context) -> Optional[ProcessPlan]:
+def _plain_script(inspection: Inspection, context: _Context) -> Optional[ProcessPlan]:
     """``python main.py`` (else ``app.py``) for a module that runs as a script; a module
     that only defines things would exit at once."""
-    modules: Mapping[str, Any] = inspection.get("modules", {})
     for module in ("main", "app"):
-        info = modules.get(module, {})
-        if info.get("serves_on_import") and _app_object(info.get("callables", {})):
+        info = inspection["modules"].get(module)
+        if info is None:
+            continue
+        if info["serves_on_import"] and _app_object(info["callables"]):
             reason = (
                 f"{module}.py, a script: importing it starts its own server "
                 f"({info['serves_on_import']}), so no other server can serve its app"
             )
-        elif info.get("script"):
+        elif info["script"]:
             reason = f"{module}.py, a script ({info['script']})"
         else:
             continue
@@ -228,7 +236,7 @@ STRATEGIES = (_django, _wsgi_conventions, _framework_modules, _project_script, _
 
 
 def infer_web(
-    inspection: Mapping[str, Any], app_dir: Path, venv_bin: Path, cartridge_dir: Path
+    inspection: Inspection, app_dir: Path, venv_bin: Path, cartridge_dir: Path
 ) -> Optional[ProcessPlan]:
     """The web process python-cnb generates: the first strategy that finds one."""
     context = _Context(app_dir, venv_bin, cartridge_dir)

@@ -36,7 +36,47 @@ import ast
 import json
 import sys
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple, TypedDict
+
+
+class ModuleInfo(TypedDict):
+    """What one module (``wsgi.py``, ``app.py``, ``main.py``) offers a server."""
+
+    callables: Dict[str, str]
+    """Each app object's name and kind: ``wsgi``, ``asgi``, ``ambiguous`` or ``unknown``."""
+    frameworks: List[str]
+    """The web frameworks the module imports, sorted."""
+    script: Optional[str]
+    """Where the module runs as a script (``line 9: ...``), or None."""
+    serves_on_import: Optional[str]
+    """Where importing the module starts a server or a loop, or None."""
+
+
+class DjangoInfo(TypedDict):
+    """The Django project behind ``manage.py``."""
+
+    manage_py: str
+    """``manage.py``'s path, relative to the app."""
+    directory: str
+    """The project root (``manage.py``'s directory), relative to the app: ``.`` at the top."""
+    settings_module: Optional[str]
+    wsgi_application: Optional[str]
+    asgi_application: Optional[str]
+    wsgi_explicit: bool
+    """Whether the settings set ``WSGI_APPLICATION`` (else it was guessed from wsgi.py)."""
+    asgi_explicit: bool
+
+
+class Inspection(TypedDict):
+    """What this program prints, as JSON: everything inference reads (the processes step
+    imports these types, so mypy checks every key on both sides)."""
+
+    django: Optional[DjangoInfo]
+    modules: Dict[str, ModuleInfo]
+    """The modules of :data:`MODULES` that exist and parse, by name."""
+    wsgi_application_file: bool
+    """Whether ``wsgi/application`` defines ``application``."""
+
 
 ASGI_CONSTRUCTORS = {
     "FastAPI",
@@ -306,7 +346,7 @@ def _serves_on_import(tree: ast.Module, imports: Dict[str, str]) -> Optional[str
     return None
 
 
-def inspect_module(path: Path) -> Optional[Dict[str, Any]]:
+def inspect_module(path: Path) -> Optional[ModuleInfo]:
     """Callables, frameworks and script code of one module file, or None when it does not
     parse (or nests too deeply for this inspector's recursive walk, as ``a.b.c...``
     thousands long does: skipped like a syntax error)."""
@@ -319,7 +359,7 @@ def inspect_module(path: Path) -> Optional[Dict[str, Any]]:
         return None
 
 
-def _inspect_tree(tree: ast.Module) -> Dict[str, Any]:
+def _inspect_tree(tree: ast.Module) -> ModuleInfo:
     imports = _imports(tree)
     frameworks = sorted(
         {origin.split(".")[0] for origin in imports.values()} & (ASGI_FRAMEWORKS | WSGI_FRAMEWORKS)
@@ -391,7 +431,7 @@ def _module_file(root: Path, dotted: str) -> Optional[Path]:
     return None
 
 
-def inspect_django(app_dir: Path) -> Optional[Dict[str, Any]]:
+def inspect_django(app_dir: Path) -> Optional[DjangoInfo]:
     """The Django project of the app, if ``manage.py`` is in the root or one level down."""
     nested = [p for p in sorted(app_dir.glob("*/manage.py")) if not p.parent.name.startswith(".")]
     manage_py = next((p for p in [app_dir / "manage.py", *nested] if p.is_file()), None)
@@ -424,9 +464,9 @@ def inspect_django(app_dir: Path) -> Optional[Dict[str, Any]]:
     }
 
 
-def inspect_app(app_dir: Path) -> Dict[str, Any]:
+def inspect_app(app_dir: Path) -> Inspection:
     """Everything :mod:`python_cnb.processes.inference` needs to choose a web process."""
-    modules = {}
+    modules: Dict[str, ModuleInfo] = {}
     for name in MODULES:
         path = app_dir / f"{name}.py"
         if path.is_file():

@@ -26,6 +26,7 @@ from typing import Any, Iterable, Mapping, Optional
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.bindings import Binding, bindings_of_type
+from python_cnb.config.settings import MIRROR_SETTING
 from python_cnb.python.version import PythonVersion
 from python_cnb.support.download import DownloadTooLarge, read_limited
 
@@ -207,17 +208,19 @@ def _host_key(name: str) -> str:
 
 
 def find_mirror(
-    uri: str, env: Mapping[str, str], bindings: tuple[Binding, ...]
+    uri: str, mirrors: tuple[tuple[str, str], ...], bindings: tuple[Binding, ...]
 ) -> Optional[tuple[str, str]]:
-    """``(setting, mirror)`` for ``uri``: a host-specific mirror beats the default one,
-    and environment variables beat a ``dependency-mirror`` binding."""
+    """``(setting, mirror)`` for ``uri`` (``mirrors``: ``Settings.dependency_mirrors``): a
+    host-specific mirror beats the default one, and settings beat a ``dependency-mirror``
+    binding."""
     host = (urllib.parse.urlsplit(uri).hostname or "").lower()
-    prefix = "BP_DEPENDENCY_MIRROR_"
-    for name, value in sorted(env.items()):
-        if name.startswith(prefix) and value.strip() and _host_key(name[len(prefix) :]) == host:
-            return name, value.strip()
-    if env.get("BP_DEPENDENCY_MIRROR", "").strip():
-        return "BP_DEPENDENCY_MIRROR", env["BP_DEPENDENCY_MIRROR"].strip()
+    prefix = f"{MIRROR_SETTING}_"
+    for name, value in mirrors:
+        if name.startswith(prefix) and _host_key(name[len(prefix) :]) == host:
+            return name, value
+    for name, value in mirrors:
+        if name == MIRROR_SETTING:
+            return name, value
     mirror_bindings = bindings_of_type(bindings, "dependency-mirror")
     for entry in (host, "default"):
         for binding in mirror_bindings:
@@ -226,14 +229,16 @@ def find_mirror(
     return None
 
 
-def apply_mirror(uri: str, env: Mapping[str, str], bindings: tuple[Binding, ...]) -> str:
+def apply_mirror(
+    uri: str, mirrors: tuple[tuple[str, str], ...], bindings: tuple[Binding, ...]
+) -> str:
     """Rewrite ``uri`` through the configured mirror, as Paketo does.
 
     The mirror's path gets ``{originalHost}`` replaced by the original host, then the
     original path appended (kept percent-encoded). Mirrors must be https or file URLs;
     plain http is allowed for loopback hosts only (a local mirror, our tests).
     """
-    found = find_mirror(uri, env, bindings)
+    found = find_mirror(uri, mirrors, bindings)
     if found is None:
         return uri
     setting, mirror = found
@@ -257,11 +262,6 @@ def apply_mirror(uri: str, env: Mapping[str, str], bindings: tuple[Binding, ...]
             "",
         )
     )
-
-
-def checksum_hint(sha256: str) -> str:
-    """The first 12 hex digits, for logs."""
-    return sha256[:12]
 
 
 def load_distributions(

@@ -12,13 +12,12 @@ import enum
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Mapping, Optional, Sequence
+from typing import Optional, Sequence
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from python_cnb.buildpack_error import BuildpackError
-from python_cnb.config.settings import InvalidSetting
 
 END_OF_LIFE: dict[tuple[int, int], date] = {
     (2, 7): date(2020, 1, 1),
@@ -220,10 +219,6 @@ GRACE_MONTHS = 3
 (Heroku's practice: it removed 3.8 three months after its EOL, and 3.9 and 3.10 in the
 first week of the January after an October EOL). Then only ``BP_PYTHON_ALLOW_EOL`` builds it."""
 
-TODAY_HOOK = "PYTHON_CNB_TODAY"
-"""Internal, for tests only (not a setting): the date the end-of-life policy is applied on,
-``YYYY-MM-DD``, so that tests do not depend on the real clock. Logged whenever it is set."""
-
 
 class Stage(enum.Enum):
     """Where a Python line is in its life, on a given day."""
@@ -285,17 +280,10 @@ def line_support(line: tuple[int, int], today: date) -> LineSupport:
     return LineSupport(line, stage, eol)
 
 
-def today_for_policy(env: Mapping[str, str]) -> tuple[date, bool]:
-    """The day the end-of-life policy is applied on, and whether TODAY_HOOK chose it."""
-    value = env.get(TODAY_HOOK, "").strip()
-    if not value:
-        return date.today(), False
-    try:
-        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-            raise ValueError(value)
-        return date.fromisoformat(value), True
-    except ValueError:
-        raise InvalidSetting(TODAY_HOOK, env[TODAY_HOOK], "a date, YYYY-MM-DD") from None
+def today_for_policy(hook: Optional[date]) -> tuple[date, bool]:
+    """The day the end-of-life policy is applied on (``hook``: ``Settings.policy_date``), and
+    whether TODAY_HOOK chose it."""
+    return (date.today(), False) if hook is None else (hook, True)
 
 
 @dataclass(frozen=True)
