@@ -11,7 +11,6 @@ from __future__ import annotations
 import errno
 import functools
 import textwrap
-from datetime import date
 from typing import Iterable, Optional
 
 from python_cnb.app.package_manager import (
@@ -43,17 +42,19 @@ from python_cnb.dependencies.installers import (
 )
 from python_cnb.django import CollectstaticFailed, in_directory
 from python_cnb.layers.uv import ToolInstallFailed
+from python_cnb.notices import paragraphs as _lines
+from python_cnb.notices import quote as _quote
+from python_cnb.notices import steps as _steps
+from python_cnb.notices import write_version as _write
 from python_cnb.output import mask
 from python_cnb.python.distributions import InvalidManifest, InvalidMirror
 from python_cnb.python.version import (
     DEFAULT_ORIGIN,
     GRACE_MONTHS,
-    TODAY_HOOK,
     EndOfLifePythonVersion,
     InvalidPythonVersion,
     LineSupport,
     LockedPythonMismatch,
-    PythonChoice,
     PythonVersion,
     RequestedPythonVersion,
     Stage,
@@ -73,28 +74,9 @@ from python_cnb.support.download import (
 ISSUES_URL = "https://github.com/python-cnb/python-cnb/issues"
 
 
-def _quote(text: str) -> str:
-    """Show a user's text exactly, indented, with invisible characters made visible."""
-    shown = text.replace("\t", "\\t").replace("\r", "\\r").replace("\ufeff", "\\ufeff")
-    shown = shown.replace("\0", "\\x00")
-    lines = _clip(shown.splitlines() or [""])
-    return "\n".join(f'    "{line}"' if len(lines) == 1 else f"    | {line}" for line in lines)
-
-
-def _steps(*steps: str) -> str:
-    return "\n".join(
-        textwrap.indent(f"{index}. {step}", "  ").replace("\n", "\n     ")
-        for index, step in enumerate(steps, start=1)
-    )
-
-
 def _versions(versions: Iterable[PythonVersion]) -> str:
     listed = [str(v) for v in versions]
     return ", ".join(listed) if listed else "(none)"
-
-
-def _lines(*paragraphs: str) -> str:
-    return "\n\n".join(p for p in paragraphs if p)
 
 
 @functools.singledispatch
@@ -160,17 +142,6 @@ def _asked(requested: RequestedPythonVersion) -> str:
     if requested.is_default:
         return "No Python version was requested."
     return f"{requested.origin} asks for Python:\n{_quote(requested.text)}"
-
-
-def _write(origin: str, version: str) -> str:
-    """What to write, and where, to ask for ``version`` instead."""
-    if origin == "runtime.txt":
-        return f"Write in runtime.txt:\n    python-{version}"
-    if origin == ".python-version":
-        return f"Write in .python-version:\n    {version}"
-    if origin.isupper():
-        return f"Set {origin}={version}."
-    return f"Write a .python-version file containing:\n    {version}"
 
 
 def _newest_of_each_line(versions: Iterable[PythonVersion]) -> str:
@@ -340,55 +311,6 @@ def _(error: EndOfLifePythonVersion) -> tuple[str, str]:
             f"If you must build Python {line} anyway (at your own risk), set "
             "BP_PYTHON_ALLOW_EOL=true: every build will warn.",
         ),
-    )
-
-
-def python_support_warning(
-    choice: PythonChoice, requested: RequestedPythonVersion, newest: Optional[PythonVersion]
-) -> Optional[tuple[str, str]]:
-    """The warning block (title, body) for a Python line near or past its end-of-life."""
-    support = choice.support
-    if support.stage is Stage.SUPPORTED or support.end_of_life is None:
-        return None
-    line = support.name
-    eol = support.end_of_life.isoformat()
-    until = support.builds_until.isoformat() if support.builds_until else "?"
-    origin = ".python-version" if requested.is_default else requested.origin
-    upgrade = (
-        f"Upgrade to a newer Python, e.g. {newest.line}. " + _write(origin, newest.line)
-        if newest is not None and newest.line != line
-        else "Upgrade to a newer Python as soon as one is available."
-    )
-    if support.stage is Stage.ENDING:
-        return f"Python {line} reaches end-of-life on {eol}", _lines(
-            f"After {eol}, Python {line} gets no more security fixes. python-cnb will go on "
-            f"building it, with a warning, for {GRACE_MONTHS} months (until {until}); after "
-            "that, builds fail.",
-            upgrade,
-        )
-    if support.stage is Stage.GRACE:
-        return f"Python {line} has reached end-of-life: builds fail after {until}", _lines(
-            f"Python {line} stopped receiving security fixes on {eol}: this image gets none. "
-            f"python-cnb still builds it for a grace period that ends on {until}; from then on "
-            f"builds of Python {line} fail (unless BP_PYTHON_ALLOW_EOL=true). Do not wait.",
-            upgrade,
-        )
-    return f"Python {line} is past end-of-life: built only because BP_PYTHON_ALLOW_EOL=true", (
-        _lines(
-            f"Python {line} stopped receiving security fixes on {eol}, and python-cnb's grace "
-            f"period for it ended on {until}. This image runs a Python that gets no security "
-            "fixes.",
-            upgrade,
-            "Then unset BP_PYTHON_ALLOW_EOL.",
-        )
-    )
-
-
-def policy_date_note(today: date) -> str:
-    """The log line when the test hook chose the day the end-of-life policy applies on."""
-    return (
-        f"End-of-life dates are checked against {today.isoformat()}, from {TODAY_HOOK} "
-        "(a hook for python-cnb's tests, not a setting)"
     )
 
 
@@ -685,22 +607,6 @@ def _(error: ServerNotInstalled) -> tuple[str, str]:
 
 
 # --- Bad input and faults: files the OS refuses, files outside the app, hostile sizes ------
-
-_QUOTED_LINES = 20
-_QUOTED_WIDTH = 200
-
-
-def _clip(lines: list[str]) -> list[str]:
-    """At most :data:`_QUOTED_LINES` lines of :data:`_QUOTED_WIDTH` characters: a quote
-    shows what is wrong, not a megabyte of it."""
-    clipped = [
-        f"{line[:_QUOTED_WIDTH]}… ({len(line)} characters)" if len(line) > _QUOTED_WIDTH else line
-        for line in lines[:_QUOTED_LINES]
-    ]
-    if len(lines) > _QUOTED_LINES:
-        clipped.append(f"… ({len(lines) - _QUOTED_LINES} more lines)")
-    return clipped
-
 
 _FAULT_FIXES = {
     errno.EACCES: "Make it readable (and its directories searchable) by the user the build "

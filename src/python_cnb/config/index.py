@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
-from python_cnb import output
+from python_cnb import notices, output
 from python_cnb.app.pipfile_lock import is_pypi
 from python_cnb.app.requirements_files import FileOption
 from python_cnb.buildpack_error import BuildpackError
@@ -278,11 +278,7 @@ def read_index_settings(
                 break
     given = [(name, env[name].strip()) for name in _INDEX_SETTINGS if env.get(name, "").strip()]
     if len({value.rstrip("/") for _, value in given}) > 1:
-        output.warning(
-            "Several package index settings disagree",
-            "\n".join(f"  {name}={value}" for name, value in given)
-            + f"\nUsing {given[0][0]}, the first in the order {', '.join(_INDEX_SETTINGS)}.",
-        )
+        output.warning(*notices.index_settings_disagree(given, _INDEX_SETTINGS))
     if not given and conf.get("index-url"):
         given = [("the pip binding", conf["index-url"].strip())]
     extras: list[str] = []

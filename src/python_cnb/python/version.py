@@ -17,6 +17,7 @@ from typing import Mapping, Optional, Sequence
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
+from python_cnb import notices
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.config.settings import InvalidSetting
 
@@ -477,6 +478,22 @@ def newer_patch(
     same_line = [v for v in available if (v.major, v.minor) == (version.major, version.minor)]
     newest = max(same_line, default=version)
     return newest if newest > version else None
+
+
+def support_notice(
+    choice: PythonChoice, requested: RequestedPythonVersion, newest: Optional[PythonVersion]
+) -> Optional[notices.Notice]:
+    """The warning for a chosen line near or past its end-of-life (None while supported)."""
+    support = choice.support
+    return notices.python_line_support(
+        support.name,
+        support.stage.value,
+        support.end_of_life,
+        support.builds_until,
+        None if requested.is_default else requested.origin,
+        newest.line if newest is not None else None,
+        GRACE_MONTHS,
+    )
 
 
 _OPERATORS = ("===", "==", "!=", ">=", "<=", ">", "<", "~=", "~", "^", "=")
