@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import errno
 import functools
+import math
 import textwrap
-from typing import Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from python_cnb.app.package_manager import (
     InvalidPackageManagerSetting,
@@ -32,7 +33,14 @@ from python_cnb.cnb.context import MissingContextError
 from python_cnb.config.forbidden_env import FORBIDDEN, ForbiddenEnvironment
 from python_cnb.config.index import VendorDirOutsideApp
 from python_cnb.config.secrets import InvalidBinding
-from python_cnb.config.settings import InvalidSetting
+from python_cnb.config.settings import (
+    Expected,
+    Flag,
+    InvalidSetting,
+    IsoDate,
+    NumberRange,
+    OneOf,
+)
 from python_cnb.dependencies.install import ServerNotInstalled
 from python_cnb.dependencies.installers import (
     DependencyConflict,
@@ -51,16 +59,27 @@ from python_cnb.python.distributions import InvalidManifest, InvalidMirror
 from python_cnb.python.version import (
     DEFAULT_ORIGIN,
     GRACE_MONTHS,
+    EmptyRequest,
     EndOfLifePythonVersion,
     InvalidPythonVersion,
     LineSupport,
     LockedPythonMismatch,
+    LongNumber,
+    NonAsciiCharacter,
+    NotASpecifier,
+    NotAVersionLine,
+    NotRuntimeTxtFormat,
+    NoVersion,
+    PreRelease,
     PythonVersion,
     RequestedPythonVersion,
+    SeveralVersions,
     Stage,
+    TooLong,
     UnavailablePythonLine,
     UnknownPythonPatch,
     UnknownPythonVersion,
+    VersionProblem,
 )
 from python_cnb.support.archive import UnsafeArchive
 from python_cnb.support.commands import CommandFailed, tail
@@ -95,14 +114,60 @@ def _(error: MissingContextError) -> tuple[str, str]:
     )
 
 
+def _number_range(expected: NumberRange) -> str:
+    bounds = (
+        f"a number from {expected.minimum:g} to {expected.maximum:g}"
+        if math.isfinite(expected.maximum)
+        else f"a number, at least {expected.minimum:g}"
+    )
+    return bounds + (f" ({expected.unit})" if expected.unit else "")
+
+
+_EXPECTED: dict[type[Any], Callable[[Any], str]] = {
+    Flag: lambda expected: "true or false (1/0, yes/no, on/off)",
+    NumberRange: _number_range,
+    OneOf: lambda expected: " or ".join(expected.choices),
+    IsoDate: lambda expected: "a date, YYYY-MM-DD",
+}
+
+
+def expected_value(expected: Expected) -> str:
+    """What a setting must be, as the error block says it (``a number from 1 to 100``)."""
+    return _EXPECTED[type(expected)](expected)
+
+
 @describe.register
 def _(error: InvalidSetting) -> tuple[str, str]:
     return f"Invalid value for {error.name}", _lines(
         f"The setting {error.name} is set to:\n{_quote(error.value)}",
-        f"It must be {error.expected}.",
+        f"It must be {expected_value(error.expected)}.",
         f"Change or remove {error.name} in the platform's environment "
         f"(e.g. `pack build --env {error.name}=...`).",
     )
+
+
+_VERSION_PROBLEMS: dict[type[Any], Callable[[Any], str]] = {
+    NoVersion: lambda problem: "it contains no version",
+    SeveralVersions: lambda problem: f"it contains {problem.count} versions; give exactly one",
+    TooLong: lambda problem: f"it is {problem.length} characters long",
+    NonAsciiCharacter: lambda problem: (
+        f"it contains the character {problem.character!r} (U+{ord(problem.character):04X}); "
+        "write versions with ASCII digits 0-9"
+    ),
+    LongNumber: lambda problem: f"a number in it has more than {problem.digits} digits",
+    NotAVersionLine: lambda problem: "it must be a version like 3.12 or 3.12.7",
+    NotRuntimeTxtFormat: lambda problem: (
+        "it must read python-X.Y.Z or python-X.Y, e.g. python-3.12.7"
+    ),
+    NotASpecifier: lambda problem: "it is neither a version (3.12, 3.12.7) nor a specifier",
+    EmptyRequest: lambda problem: "it is empty",
+    PreRelease: lambda problem: "pre-releases are not available",
+}
+
+
+def version_problem(problem: VersionProblem) -> str:
+    """Why a version request cannot be understood (``it is empty``)."""
+    return _VERSION_PROBLEMS[type(problem)](problem)
 
 
 @describe.register
@@ -122,7 +187,7 @@ def _(error: InvalidPythonVersion) -> tuple[str, str]:
     }
     return f"Invalid Python version in {error.origin}", _lines(
         f"{where}\n{_quote(error.text)}",
-        f"This is not a Python version python-cnb understands: {error.reason}.",
+        f"This is not a Python version python-cnb understands: {version_problem(error.problem)}.",
         "How to fix it:\n"
         + _steps(
             fixes.get(

@@ -22,15 +22,22 @@ from python_cnb.app.procfile import InvalidProcfile
 from python_cnb.app.requirements_files import MissingRequirementsFile
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.config.forbidden_env import FORBIDDEN, ForbiddenEnvironment
-from python_cnb.config.settings import InvalidSetting
+from python_cnb.config.settings import Flag, InvalidSetting
 from python_cnb.errors import ISSUES_URL, describe, internal_error_body
 from python_cnb.output import register_secret
 from python_cnb.python.distributions import InvalidManifest, InvalidMirror
 from python_cnb.python.version import (
+    EmptyRequest,
     EndOfLifePythonVersion,
     InvalidPythonVersion,
+    NonAsciiCharacter,
+    NotASpecifier,
+    NotAVersionLine,
+    NotRuntimeTxtFormat,
     PythonVersion,
     RequestedPythonVersion,
+    SeveralVersions,
+    TooLong,
     UnknownPythonVersion,
     line_support,
 )
@@ -66,10 +73,8 @@ def _error_classes() -> list[type[BuildpackError]]:
 
 
 SAMPLES: dict[type[BuildpackError], BuildpackError] = {
-    InvalidSetting: InvalidSetting("BP_PYTHON_ALLOW_EOL", "sure", "true or false"),
-    InvalidPythonVersion: InvalidPythonVersion(
-        "system", ".python-version", "it must be a version like 3.12 or 3.12.7"
-    ),
+    InvalidSetting: InvalidSetting("BP_PYTHON_ALLOW_EOL", "sure", Flag()),
+    InvalidPythonVersion: InvalidPythonVersion("system", ".python-version", NotAVersionLine()),
     UnknownPythonVersion: UnknownPythonVersion(
         RequestedPythonVersion("3.15", "BP_PYTHON_VERSION", "==3.15.*"), AVAILABLE, "linux/amd64"
     ),
@@ -158,6 +163,58 @@ def test_every_error_is_described(cls: type[BuildpackError]) -> None:
     assert body != str(error)
 
 
+KIND_SAMPLES: dict[type[Any], Any] = {
+    NonAsciiCharacter: NonAsciiCharacter("\uff13"),
+}
+"""Kinds whose fields need a value the generic samples cannot make."""
+
+
+def _kind_sample(kind: type[Any]) -> Any:
+    return KIND_SAMPLES.get(kind) or _sample(kind)
+
+
+def _kinds(hint: Any) -> list[type[Any]]:
+    """The dataclass kinds a field may hold: the members of ``Union[...]`` or of
+    ``tuple[Union[...], ...]`` (a field like ``problem``, ``expected`` or ``problems``)."""
+    if typing.get_origin(hint) is tuple:
+        args = typing.get_args(hint)
+        return _kinds(args[0]) if len(args) == 2 and args[1] is Ellipsis else []
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return [arg for arg in typing.get_args(hint) if dataclasses.is_dataclass(arg)]
+    return []
+
+
+KINDS = [
+    (cls, field.name, kind)
+    for cls in ERROR_CLASSES
+    for field in dataclasses.fields(cls)
+    for kind in _kinds(typing.get_type_hints(cls)[field.name])
+]
+
+
+def test_kinds_are_discovered() -> None:
+    assert {cls.__name__ for cls, _, _ in KINDS} >= {"InvalidSetting", "InvalidPythonVersion"}
+
+
+@pytest.mark.parametrize(("cls", "name", "kind"), KINDS, ids=lambda v: getattr(v, "__name__", v))
+def test_every_kind_of_failure_is_described(
+    cls: type[BuildpackError], name: str, kind: type[Any]
+) -> None:
+    """Errors carry kinds, not prose: each kind has its wording in errors.py."""
+    sample = _kind_sample(kind)
+    many = typing.get_origin(typing.get_type_hints(cls)[name]) is tuple
+    error = dataclasses.replace(
+        SAMPLES.get(cls) or _sample(cls), **{name: (sample,) if many else sample}
+    )
+    title, body = describe(error)
+    assert title and title != GENERIC_TITLE
+    others = [other for c, n, other in KINDS if (c, n) == (cls, name) and other is not kind]
+    for other in others:
+        value = _kind_sample(other)
+        replaced = dataclasses.replace(error, **{name: (value,) if many else value})
+        assert describe(replaced) != (title, body), f"{kind.__name__} reads as {other.__name__}"
+
+
 @pytest.mark.parametrize("cls", ERROR_CLASSES, ids=lambda cls: cls.__name__)
 def test_every_error_can_be_raised_through_a_context_manager(cls: type[BuildpackError]) -> None:
     @contextlib.contextmanager
@@ -200,11 +257,7 @@ def _body(error: Exception) -> str:
 
 
 def test_invalid_python_version_file() -> None:
-    title, body = describe(
-        InvalidPythonVersion(
-            "system", ".python-version", "it must be a version like 3.12 or 3.12.7"
-        )
-    )
+    title, body = describe(InvalidPythonVersion("system", ".python-version", NotAVersionLine()))
     assert title == "Invalid Python version in .python-version"
     assert 'The file .python-version contains:\n    "system"\n' in body
     assert (
@@ -219,27 +272,19 @@ def test_invalid_python_version_file() -> None:
 
 
 def test_invalid_python_version_file_with_several_lines() -> None:
-    body = _body(
-        InvalidPythonVersion(
-            "3.12\r\n3.11\n", ".python-version", "it contains 2 versions; give exactly one"
-        )
-    )
+    body = _body(InvalidPythonVersion("3.12\r\n3.11\n", ".python-version", SeveralVersions(2)))
     assert "The file .python-version contains:\n    | 3.12\\r\n    | 3.11\n" in body
     assert "understands: it contains 2 versions; give exactly one." in body
 
 
 def test_invisible_characters_are_shown() -> None:
-    body = _body(InvalidPythonVersion("\ufeff3.12\t", "BP_PYTHON_VERSION", "x"))
+    body = _body(InvalidPythonVersion("\ufeff3.12\t", "BP_PYTHON_VERSION", NotASpecifier()))
     assert '    "\\ufeff3.12\\t"' in body
-    assert '    ""' in _body(InvalidPythonVersion("", "BP_PYTHON_VERSION", "it is empty"))
+    assert '    ""' in _body(InvalidPythonVersion("", "BP_PYTHON_VERSION", EmptyRequest()))
 
 
 def test_invalid_runtime_txt() -> None:
-    title, body = describe(
-        InvalidPythonVersion(
-            "3.12.7", "runtime.txt", "it must read python-X.Y.Z or python-X.Y, e.g. python-3.12.7"
-        )
-    )
+    title, body = describe(InvalidPythonVersion("3.12.7", "runtime.txt", NotRuntimeTxtFormat()))
     assert title == "Invalid Python version in runtime.txt"
     assert 'The file runtime.txt contains:\n    "3.12.7"\n' in body
     assert (
@@ -253,13 +298,7 @@ def test_invalid_runtime_txt() -> None:
 
 
 def test_invalid_python_version_setting() -> None:
-    title, body = describe(
-        InvalidPythonVersion(
-            "pypy3.10",
-            "BP_PYTHON_VERSION",
-            "it is neither a version (3.12, 3.12.7) nor a specifier",
-        )
-    )
+    title, body = describe(InvalidPythonVersion("pypy3.10", "BP_PYTHON_VERSION", NotASpecifier()))
     assert title == "Invalid Python version in BP_PYTHON_VERSION"
     assert 'The BP_PYTHON_VERSION setting is:\n    "pypy3.10"\n' in body
     assert (
@@ -339,7 +378,7 @@ def test_other_errors() -> None:
     assert describe(SAMPLES[InvalidSetting]) == (
         "Invalid value for BP_PYTHON_ALLOW_EOL",
         'The setting BP_PYTHON_ALLOW_EOL is set to:\n    "sure"\n\n'
-        "It must be true or false.\n\n"
+        "It must be true or false (1/0, yes/no, on/off).\n\n"
         "Change or remove BP_PYTHON_ALLOW_EOL in the platform's environment "
         "(e.g. `pack build --env BP_PYTHON_ALLOW_EOL=...`).",
     )
@@ -432,7 +471,7 @@ def test_download_bounds_blocks() -> None:
 
 def test_quotes_are_clipped() -> None:
     """A 1 MB Procfile line or a 5000-digit version is quoted, not printed whole."""
-    _, body = describe(InvalidPythonVersion("3." + "9" * 5000, ".python-version", "too long"))
+    _, body = describe(InvalidPythonVersion("3." + "9" * 5000, ".python-version", TooLong(5002)))
     assert f'"3.{"9" * 198}… (5002 characters)"' in body
     _, body = describe(InvalidProcfile("Procfile", 1, "web: a\0b", "nul"))
     assert '"web: a\\x00b"' in body
