@@ -180,14 +180,18 @@ def _kinds(hint: Any) -> list[type[Any]]:
         args = typing.get_args(hint)
         return _kinds(args[0]) if len(args) == 2 and args[1] is Ellipsis else []
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        return [arg for arg in typing.get_args(hint) if dataclasses.is_dataclass(arg)]
+        return [
+            arg
+            for arg in typing.get_args(hint)
+            if isinstance(arg, type) and dataclasses.is_dataclass(arg)
+        ]
     return []
 
 
 KINDS = [
     (cls, field.name, kind)
     for cls in ERROR_CLASSES
-    for field in dataclasses.fields(cls)
+    for field in dataclasses.fields(cls)  # type: ignore[arg-type]
     for kind in _kinds(typing.get_type_hints(cls)[field.name])
 ]
 
@@ -203,9 +207,8 @@ def test_every_kind_of_failure_is_described(
     """Errors carry kinds, not prose: each kind has its wording in errors.py."""
     sample = _kind_sample(kind)
     many = typing.get_origin(typing.get_type_hints(cls)[name]) is tuple
-    error = dataclasses.replace(
-        SAMPLES.get(cls) or _sample(cls), **{name: (sample,) if many else sample}
-    )
+    error: Any = SAMPLES.get(cls) or _sample(cls)
+    error = dataclasses.replace(error, **{name: (sample,) if many else sample})
     title, body = describe(error)
     assert title and title != GENERIC_TITLE
     others = [other for c, n, other in KINDS if (c, n) == (cls, name) and other is not kind]
