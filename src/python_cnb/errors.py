@@ -32,7 +32,7 @@ from python_cnb.buildpack_error import FileSystemFault
 from python_cnb.cnb.context import MissingContextError
 from python_cnb.config.forbidden_env import FORBIDDEN, ForbiddenEnvironment
 from python_cnb.config.index import VendorDirOutsideApp
-from python_cnb.config.secrets import InvalidBinding
+from python_cnb.config.secrets import InvalidBinding, NoPemCertificate, UnreadablePipConf
 from python_cnb.config.settings import (
     Expected,
     Flag,
@@ -55,7 +55,19 @@ from python_cnb.notices import quote as _quote
 from python_cnb.notices import steps as _steps
 from python_cnb.notices import write_version as _write
 from python_cnb.output import mask
-from python_cnb.python.distributions import InvalidManifest, InvalidMirror
+from python_cnb.python.distributions import (
+    EntryChecksumInvalid,
+    EntryNotATable,
+    EntrySizeInvalid,
+    EntryVersionInvalid,
+    EntryWithoutUri,
+    InvalidManifest,
+    InvalidMirror,
+    ManifestTooDeep,
+    ManifestTooLarge,
+    ManifestUnreadable,
+    NoDistributions,
+)
 from python_cnb.python.version import (
     DEFAULT_ORIGIN,
     GRACE_MONTHS,
@@ -81,7 +93,14 @@ from python_cnb.python.version import (
     UnknownPythonVersion,
     VersionProblem,
 )
-from python_cnb.support.archive import UnsafeArchive
+from python_cnb.support.archive import (
+    AbsolutePath,
+    FilterRefused,
+    HardLinkToAbsolutePath,
+    HardLinkToTopDirectory,
+    SymlinkChainOutside,
+    UnsafeArchive,
+)
 from python_cnb.support.commands import CommandFailed, tail
 from python_cnb.support.download import (
     ChecksumMismatch,
@@ -382,11 +401,36 @@ def _(error: EndOfLifePythonVersion) -> tuple[str, str]:
 # --- end of: Which CPython ------------------------------------------------------------------------
 
 
+def _bytes_limit(limit: int) -> str:
+    return f"{limit // 1024 // 1024} MB" if limit % (1024 * 1024) == 0 else f"{limit} bytes"
+
+
+_MANIFEST_PROBLEMS: dict[type[Any], Callable[[Any], str]] = {
+    EntryNotATable: lambda problem: f"entry {problem.entry} is not a table",
+    EntryVersionInvalid: lambda problem: (
+        f"entry {problem.entry}: version {problem.value!r} is not X.Y.Z"
+    ),
+    EntryWithoutUri: lambda problem: f"entry {problem.entry} ({problem.version}): no uri",
+    EntryChecksumInvalid: lambda problem: (
+        f"entry {problem.entry} ({problem.version}): checksum must be sha256:<64 hex digits>"
+    ),
+    EntrySizeInvalid: lambda problem: (
+        f"entry {problem.entry} ({problem.version}): size must be a whole number of bytes"
+    ),
+    NoDistributions: lambda problem: "it lists no CPython distributions",
+    ManifestTooLarge: lambda problem: f"it is larger than {_bytes_limit(problem.limit)}",
+    ManifestUnreadable: lambda problem: f"it cannot be read: {problem.detail}",
+    ManifestTooDeep: lambda problem: "it is nested too deeply",
+}
+
+
 @describe.register
 def _(error: InvalidManifest) -> tuple[str, str]:
     return "Invalid CPython manifest", _lines(
         f"The CPython manifest {mask(error.source)} cannot be used:",
-        "\n".join(f"  - {problem}" for problem in error.problems),
+        "\n".join(
+            f"  - {_MANIFEST_PROBLEMS[type(problem)](problem)}" for problem in error.problems
+        ),
         "Each entry needs version (X.Y.Z), uri, checksum (sha256:<64 hex digits>), os and "
         "arch, as in buildpack.toml's [[metadata.dependencies]]. Fix the manifest, or unset "
         "BP_CPYTHON_MANIFEST to use the buildpack's own list.",
@@ -432,10 +476,20 @@ def _(error: ChecksumMismatch) -> tuple[str, str]:
     )
 
 
+_ARCHIVE_PROBLEMS: dict[type[Any], Callable[[Any], str]] = {
+    AbsolutePath: lambda problem: "an absolute path",
+    HardLinkToAbsolutePath: lambda problem: "a hard link to an absolute path",
+    HardLinkToTopDirectory: lambda problem: "a hard link to the top directory",
+    SymlinkChainOutside: lambda problem: "a chain of symlinks that leads outside the destination",
+    FilterRefused: lambda problem: problem.detail,
+}
+
+
 @describe.register
 def _(error: UnsafeArchive) -> tuple[str, str]:
+    reason = _ARCHIVE_PROBLEMS[type(error.problem)](error.problem)
     return "Unsafe archive", _lines(
-        f"The archive {error.archive} contains {error.member!r}: {error.reason}.",
+        f"The archive {error.archive} contains {error.member!r}: {reason}.",
         "It was not installed. Use a CPython archive in python-build-standalone's "
         "install_only layout.",
     )
@@ -626,11 +680,18 @@ def _(error: LockFileOutOfDate) -> tuple[str, str]:
     )
 
 
+_BINDING_PROBLEMS: dict[type[Any], Callable[[Any], str]] = {
+    NoPemCertificate: lambda problem: f"it holds no PEM certificate ({problem.detail})",
+    UnreadablePipConf: lambda problem: problem.detail,
+}
+
+
 @describe.register
 def _(error: InvalidBinding) -> tuple[str, str]:
+    reason = _BINDING_PROBLEMS[type(error.problem)](error.problem)
     return f"Invalid {error.binding_type} binding", _lines(
         f"The entry {error.entry!r} of the service binding {error.binding!r} (type "
-        f"{error.binding_type}) cannot be used: {error.reason}.",
+        f"{error.binding_type}) cannot be used: {reason}.",
         "Fix the binding's secret or config map (a ca-certificates binding holds PEM files; a "
         "pip binding holds a pip.conf in INI format), or remove the binding.",
     )

@@ -22,10 +22,23 @@ from python_cnb.app.procfile import InvalidProcfile
 from python_cnb.app.requirements_files import MissingRequirementsFile
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.config.forbidden_env import FORBIDDEN, ForbiddenEnvironment
+from python_cnb.config.secrets import InvalidBinding, NoPemCertificate, UnreadablePipConf
 from python_cnb.config.settings import Flag, InvalidSetting
 from python_cnb.errors import ISSUES_URL, describe, internal_error_body
 from python_cnb.output import register_secret
-from python_cnb.python.distributions import InvalidManifest, InvalidMirror
+from python_cnb.python.distributions import (
+    EntryChecksumInvalid,
+    EntryNotATable,
+    EntrySizeInvalid,
+    EntryVersionInvalid,
+    EntryWithoutUri,
+    InvalidManifest,
+    InvalidMirror,
+    ManifestTooDeep,
+    ManifestTooLarge,
+    ManifestUnreadable,
+    NoDistributions,
+)
 from python_cnb.python.version import (
     EmptyRequest,
     EndOfLifePythonVersion,
@@ -41,7 +54,14 @@ from python_cnb.python.version import (
     UnknownPythonVersion,
     line_support,
 )
-from python_cnb.support.archive import UnsafeArchive
+from python_cnb.support.archive import (
+    AbsolutePath,
+    FilterRefused,
+    HardLinkToAbsolutePath,
+    HardLinkToTopDirectory,
+    SymlinkChainOutside,
+    UnsafeArchive,
+)
 from python_cnb.support.commands import CommandFailed
 from python_cnb.support.download import ChecksumMismatch, DownloadFailed
 
@@ -84,11 +104,11 @@ SAMPLES: dict[type[BuildpackError], BuildpackError] = {
         AVAILABLE,
         line_support((3, 12), date(2026, 12, 1)),
     ),
-    InvalidManifest: InvalidManifest("manifest.toml", ("entry 1: version '3' is not X.Y.Z",)),
+    InvalidManifest: InvalidManifest("manifest.toml", (EntryVersionInvalid(1, "3"),)),
     InvalidMirror: InvalidMirror("BP_DEPENDENCY_MIRROR", "http://mirror.test"),
     DownloadFailed: DownloadFailed("https://x.test/cpython.tgz", "timed out", 4),
     ChecksumMismatch: ChecksumMismatch("https://x.test/cpython.tgz", "a" * 64, "b" * 64),
-    UnsafeArchive: UnsafeArchive("/tmp/cpython.tgz", "../x", "it would be outside"),
+    UnsafeArchive: UnsafeArchive("/tmp/cpython.tgz", "../x", FilterRefused("it would be outside")),
     MissingRequirementsFile: MissingRequirementsFile(
         "requirements.txt", 2, "-r base.txt", "base.txt"
     ),
@@ -165,6 +185,7 @@ def test_every_error_is_described(cls: type[BuildpackError]) -> None:
 
 KIND_SAMPLES: dict[type[Any], Any] = {
     NonAsciiCharacter: NonAsciiCharacter("\uff13"),
+    EntryVersionInvalid: EntryVersionInvalid(1, "3"),
 }
 """Kinds whose fields need a value the generic samples cannot make."""
 
@@ -388,10 +409,13 @@ def test_other_errors() -> None:
     title, body = describe(InvalidMirror("BP_DEPENDENCY_MIRROR", "http://u:p@mirror.test"))
     assert title == "Invalid dependency mirror"
     assert body.startswith('BP_DEPENDENCY_MIRROR is set to:\n    "http://****@mirror.test"\n')
-    title, body = describe(InvalidManifest("https://u:p@m.test/m.toml", ("a", "b")))
+    title, body = describe(
+        InvalidManifest("https://u:p@m.test/m.toml", (EntryNotATable(1), NoDistributions()))
+    )
     assert title == "Invalid CPython manifest"
     assert body.startswith(
-        "The CPython manifest https://****@m.test/m.toml cannot be used:\n\n  - a\n  - b\n"
+        "The CPython manifest https://****@m.test/m.toml cannot be used:\n\n"
+        "  - entry 1 is not a table\n  - it lists no CPython distributions\n"
     )
     title, body = describe(SAMPLES[MissingRequirementsFile])
     assert title == "A requirements file is missing"
@@ -519,3 +543,74 @@ def test_a_tools_traceback_gives_its_reason_first() -> None:
         "See the full output above."
     )
     assert 'File "' not in body
+
+
+# --- the wording of each kind, as it was when raise sites carried prose ----------------------
+
+M = "manifest.toml"
+A = "/tmp/cpython.tgz"
+
+
+@pytest.mark.parametrize(
+    ("error", "sentence"),
+    [
+        (InvalidManifest(M, (EntryNotATable(7),)), "  - entry 7 is not a table"),
+        (
+            InvalidManifest(M, (EntryVersionInvalid(1, None),)),
+            "  - entry 1: version None is not X.Y.Z",
+        ),
+        (
+            InvalidManifest(M, (EntryVersionInvalid(1, "3.12"),)),
+            "  - entry 1: version '3.12' is not X.Y.Z",
+        ),
+        (InvalidManifest(M, (EntryWithoutUri(2, "3.12.12"),)), "  - entry 2 (3.12.12): no uri"),
+        (
+            InvalidManifest(M, (EntryChecksumInvalid(4, "3.14.0"),)),
+            "  - entry 4 (3.14.0): checksum must be sha256:<64 hex digits>",
+        ),
+        (
+            InvalidManifest(M, (EntrySizeInvalid(1, "3.12.12"),)),
+            "  - entry 1 (3.12.12): size must be a whole number of bytes",
+        ),
+        (InvalidManifest(M, (NoDistributions(),)), "  - it lists no CPython distributions"),
+        (InvalidManifest(M, (ManifestTooLarge(1000),)), "  - it is larger than 1000 bytes"),
+        (InvalidManifest(M, (ManifestTooLarge(16 * 1024 * 1024),)), "  - it is larger than 16 MB"),
+        (
+            InvalidManifest(M, (ManifestUnreadable("HTTP Error 401: Unauthorized"),)),
+            "  - it cannot be read: HTTP Error 401: Unauthorized",
+        ),
+        (InvalidManifest(M, (ManifestTooDeep(),)), "  - it is nested too deeply"),
+        (
+            UnsafeArchive(A, "/etc/passwd", AbsolutePath()),
+            "contains '/etc/passwd': an absolute path.",
+        ),
+        (
+            UnsafeArchive(A, "x", HardLinkToAbsolutePath()),
+            "contains 'x': a hard link to an absolute path.",
+        ),
+        (
+            UnsafeArchive(A, "x", HardLinkToTopDirectory()),
+            "contains 'x': a hard link to the top directory.",
+        ),
+        (
+            UnsafeArchive(A, "a", SymlinkChainOutside()),
+            "contains 'a': a chain of symlinks that leads outside the destination.",
+        ),
+        (
+            UnsafeArchive(A, "x", FilterRefused("'x' is a device or a pipe")),
+            "contains 'x': 'x' is a device or a pipe.",
+        ),
+        (
+            InvalidBinding("ca", "ca-certificates", "x.pem", NoPemCertificate("[X509] no data")),
+            "The entry 'x.pem' of the service binding 'ca' (type ca-certificates) cannot be "
+            "used: it holds no PEM certificate ([X509] no data).",
+        ),
+        (
+            InvalidBinding("pip", "pip", "pip.conf", UnreadablePipConf("File contains no section")),
+            "The entry 'pip.conf' of the service binding 'pip' (type pip) cannot be used: File "
+            "contains no section.",
+        ),
+    ],
+)
+def test_kinds_are_worded_as_before(error: BuildpackError, sentence: str) -> None:
+    assert sentence in describe(error)[1]

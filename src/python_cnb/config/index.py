@@ -36,7 +36,7 @@ from python_cnb.app.pipfile_lock import is_pypi
 from python_cnb.app.requirements_files import FileOption
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.cnb.bindings import Binding, bindings_of_type
-from python_cnb.config.secrets import InvalidBinding
+from python_cnb.config.secrets import InvalidBinding, UnreadablePipConf
 
 _INDEX_SETTINGS = ("PIP_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX_URL", "BUILD_PIP_INDEX_URL")
 _EXTRA_SETTINGS = ("PIP_EXTRA_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX")
@@ -198,7 +198,8 @@ def _read_pip_conf(binding: Binding, path: Path) -> dict[str, str]:
     try:
         parser.read(path, encoding="utf-8")
     except (configparser.Error, UnicodeDecodeError) as error:
-        raise InvalidBinding(binding.name, binding.type, path.name, str(error).strip()) from None
+        problem = UnreadablePipConf(str(error).strip())
+        raise InvalidBinding(binding.name, binding.type, path.name, problem) from None
     values: dict[str, str] = {}
     for section in ("global", "install"):
         if parser.has_section(section):
