@@ -20,7 +20,15 @@ from python_cnb.app.package_manager import (
     MultiplePackageManagers,
     PackageManager,
 )
-from python_cnb.app.pipfile_lock import InvalidPipfileLock
+from python_cnb.app.pipfile_lock import (
+    InvalidPipfileLock,
+    MetaNotATable,
+    NotPinned,
+    PackageNotATable,
+    SectionNotATable,
+    SourcesNotAList,
+    SourceWithoutUrl,
+)
 from python_cnb.app.procfile import InvalidProcfile
 from python_cnb.app.project_files import InvalidProjectFile, OutsideApp
 from python_cnb.app.requirements_files import (
@@ -632,10 +640,32 @@ def _(error: ForbiddenEnvironment) -> tuple[str, str]:
     )
 
 
+def _json_kind(value: object) -> str:
+    """A JSON value's kind, in JSON's words."""
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return "a string" if isinstance(value, str) else "a number"
+
+
+_PIPFILE_LOCK_PROBLEMS: dict[type[Any], Callable[[Any], str]] = {
+    NotPinned: lambda problem: f"its version {problem.version!r} is not pinned with ==",
+    SectionNotATable: lambda problem: "the section is not a table of packages",
+    PackageNotATable: lambda problem: "it is not a table (version, hashes, markers)",
+    MetaNotATable: lambda problem: f"it is {_json_kind(problem.found)}, not a table",
+    SourcesNotAList: lambda problem: f"it is {_json_kind(problem.found)}, not a list of sources",
+    SourceWithoutUrl: lambda problem: f"source {problem.number} is not a table with a url string",
+}
+
+
 @describe.register
 def _(error: InvalidPipfileLock) -> tuple[str, str]:
+    reason = _PIPFILE_LOCK_PROBLEMS[type(error.problem)](error.problem)
     return "Invalid Pipfile.lock", _lines(
-        f"The entry {error.package!r} of Pipfile.lock cannot be installed: {error.reason}.",
+        f"The entry {error.package!r} of Pipfile.lock cannot be installed: {reason}.",
         "Regenerate the lock file with `pipenv lock` and commit it.",
     )
 

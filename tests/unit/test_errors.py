@@ -18,6 +18,15 @@ from typing import Any, Iterator
 import pytest
 
 import python_cnb
+from python_cnb.app.pipfile_lock import (
+    InvalidPipfileLock,
+    MetaNotATable,
+    NotPinned,
+    PackageNotATable,
+    SectionNotATable,
+    SourcesNotAList,
+    SourceWithoutUrl,
+)
 from python_cnb.app.procfile import InvalidProcfile
 from python_cnb.app.requirements_files import MissingRequirementsFile
 from python_cnb.buildpack_error import BuildpackError
@@ -125,6 +134,7 @@ def _sample_value(hint: Any, name: str) -> Any:
         return _sample_generic(origin, typing.get_args(hint), name)
     samples: dict[Any, Any] = {
         str: f"sample {name}",
+        object: f"sample {name}",
         int: 2,
         float: 1.5,
         bool: True,
@@ -186,6 +196,9 @@ def test_every_error_is_described(cls: type[BuildpackError]) -> None:
 KIND_SAMPLES: dict[type[Any], Any] = {
     NonAsciiCharacter: NonAsciiCharacter("\uff13"),
     EntryVersionInvalid: EntryVersionInvalid(1, "3"),
+    NotPinned: NotPinned("*"),
+    MetaNotATable: MetaNotATable([]),
+    SourcesNotAList: SourcesNotAList(None),
 }
 """Kinds whose fields need a value the generic samples cannot make."""
 
@@ -599,6 +612,39 @@ A = "/tmp/cpython.tgz"
         (
             UnsafeArchive(A, "x", FilterRefused("'x' is a device or a pipe")),
             "contains 'x': 'x' is a device or a pipe.",
+        ),
+        (
+            InvalidPipfileLock("lib", NotPinned(None)),
+            "The entry 'lib' of Pipfile.lock cannot be installed: its version None is not pinned "
+            "with ==.",
+        ),
+        (
+            InvalidPipfileLock("lib", NotPinned(">=1.0")),
+            "its version '>=1.0' is not pinned with ==",
+        ),
+        (InvalidPipfileLock("lib", NotPinned(1)), "its version 1 is not pinned with =="),
+        (
+            InvalidPipfileLock("default", SectionNotATable()),
+            "installed: the section is not a table of packages.",
+        ),
+        (
+            InvalidPipfileLock("requests", PackageNotATable()),
+            "installed: it is not a table (version, hashes, markers).",
+        ),
+        (InvalidPipfileLock("_meta", MetaNotATable([])), "installed: it is a list, not a table."),
+        (InvalidPipfileLock("_meta", MetaNotATable(None)), "installed: it is null, not a table."),
+        (
+            InvalidPipfileLock("_meta", MetaNotATable("x")),
+            "installed: it is a string, not a table.",
+        ),
+        (InvalidPipfileLock("_meta", MetaNotATable(3)), "installed: it is a number, not a table."),
+        (
+            InvalidPipfileLock("_meta.sources", SourcesNotAList({})),
+            "installed: it is a table, not a list of sources.",
+        ),
+        (
+            InvalidPipfileLock("_meta.sources", SourceWithoutUrl(1)),
+            "installed: source 1 is not a table with a url string.",
         ),
         (
             InvalidBinding("ca", "ca-certificates", "x.pem", NoPemCertificate("[X509] no data")),
