@@ -1,9 +1,11 @@
 """Every error message users see, in one place.
 
 Domain modules raise :class:`~python_cnb.buildpack_error.BuildpackError` subclasses that
-carry data. :func:`describe` turns one into a title and a body that says what was found
-(quoted), why it is wrong, and how to fix it. Anything else is a bug in the buildpack and is
-reported as an internal error with its traceback by ``__main__``.
+carry data: what was found, and the kind of problem (a small dataclass, never a sentence).
+:func:`describe` turns one into a title and a body that says what was found (quoted), why it
+is wrong, and how to fix it. Warning blocks and log notes are worded in
+:mod:`python_cnb.notices`, whose formatters this module shares. Anything else is a bug in
+the buildpack and is reported as an internal error with its traceback by ``__main__``.
 """
 
 from __future__ import annotations
