@@ -15,7 +15,7 @@ import pytest
 from python_cnb.cnb import toml_file
 from python_cnb_lifecycle.errors import BUILD_FAILED, EXPORT_FAILED, SPEC_VIOLATION
 from python_cnb_lifecycle.launcher import RUN_IMAGE_PATH
-from python_cnb_lifecycle.runner import BuildResult, build, launch_spec
+from python_cnb_lifecycle.runner import DEFAULT_BUILDPACK, BuildResult, build, launch_spec
 from python_cnb_lifecycle.workspace import Target, Workspace
 from tests.unit.buildpacks import write_buildpack
 
@@ -593,3 +593,9 @@ def test_a_cached_layer_lost_from_the_cache_is_rebuilt(runner: Runner) -> None:
     assert "both: toml=yes dir=no types=no" in _lines(result.output, "restored ")
     assert "reusing both" not in result.output.splitlines()
     assert (runner.ws.cache / BP_DIR / "both" / "bin" / "hello").is_file()
+
+
+def test_the_default_buildpack_is_this_checkout() -> None:
+    """`python -m python_cnb_lifecycle build APP` with no --buildpack builds with this repo."""
+    assert (DEFAULT_BUILDPACK / "buildpack.toml").is_file()
+    assert (DEFAULT_BUILDPACK / "src" / "python_cnb_lifecycle").is_dir()
