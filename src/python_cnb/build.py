@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Optional, cast
 
-from python_cnb import output
+from python_cnb import notices, output
 from python_cnb.app.package_manager import determine_package_manager
 from python_cnb.app.pipfile_lock import expand_variables
 from python_cnb.bytecode import (
@@ -21,12 +21,11 @@ from python_cnb.cnb.launch import Launch, Process
 from python_cnb.config.forbidden_env import check_forbidden_env
 from python_cnb.config.index import IndexSettings, read_index_settings, with_lock_sources
 from python_cnb.config.secrets import prepare_build_secrets
-from python_cnb.config.settings import Settings
+from python_cnb.config.settings import TODAY_HOOK, Settings
 from python_cnb.config.tool_env import tool_env
 from python_cnb.dependencies.install import ensure_server, install_dependencies
 from python_cnb.dependencies.plan import DependencyPlan, plan_dependencies, plan_hashes
 from python_cnb.django import collect_static_files, django_installed
-from python_cnb.errors import policy_date_note, python_support_warning
 from python_cnb.layers.python import InstalledPython, install_python
 from python_cnb.layers.runtime import cartridge_dir, write_runtime_layer
 from python_cnb.layers.venv import VenvState, write_venv_sbom
@@ -47,7 +46,12 @@ from python_cnb.python.distributions import (
     load_distributions,
 )
 from python_cnb.python.requested import check_locked_python, read_requested_python_version
-from python_cnb.python.version import choose, newer_patch, today_for_policy
+from python_cnb.python.version import (
+    choose,
+    newer_patch,
+    support_notice,
+    today_for_policy,
+)
 from python_cnb.support.commands import CommandFailed, run_quiet, tail
 from python_cnb.support.download import configure as download_limits
 from python_cnb.support.download import ssl_context
@@ -167,7 +171,7 @@ def determine_python(
     available = [d.version for d in distributions]
     today, hooked = today_for_policy(settings.policy_date)
     if hooked:
-        output.info(policy_date_note(today))
+        output.info(notices.policy_date(today, TODAY_HOOK))
     choice = choose(
         requested,
         available,
@@ -179,18 +183,16 @@ def determine_python(
     version = choice.version
     check_locked_python(ctx.app_dir, version, requested, [f.name for f in plan.files])
     output.info(f"Selected Python {version}")
-    support_warning = python_support_warning(choice, requested, max(available, default=None))
+    support_warning = support_notice(choice, requested, max(available, default=None))
     if support_warning is not None:
         output.warning(*support_warning)
     newer = newer_patch(version, available)
     if newer is not None:
         output.warning(
-            f"Python {version} is not the newest {version.line} release",
-            f"Python {newer} is available, with fixes {version} lacks. Ask for {version.line} "
-            f"instead of {version} ({requested.origin}) to get every patch release automatically.",
+            *notices.newer_patch(str(version), version.line, str(newer), requested.origin)
         )
     if requested.is_default:
-        output.info(f"Tip: pin the version with a .python-version file containing {version.line}")
+        output.info(notices.pin_tip(version.line))
     distribution = next(d for d in distributions if d.version == version)
     return distribution.with_uri(
         apply_mirror(distribution.uri, settings.dependency_mirrors, bindings)
@@ -216,14 +218,7 @@ def choose_processes(
         output.info(f"No Procfile: web runs '{command_line(inferred.processes[0])}'")
         output.detail(f"because of {inferred.reason}")
         return inferred
-    output.warning(
-        "No web process",
-        "python-cnb found no Procfile and nothing it knows how to serve (a Django project, a "
-        "WSGI or ASGI app in app.py, main.py or wsgi.py, a project script, a main.py or app.py "
-        'that runs as a script, with `if __name__ == "__main__":` or top-level code). '
-        "The image will have no default process.\n\nTo add one, write a Procfile such as\n"
-        "    web: gunicorn myapp:app\nor set BP_WEB_COMMAND.",
-    )
+    output.warning(*notices.no_web_process())
     return ProcessPlan((), "none")
 
 
@@ -256,18 +251,9 @@ def compile_app(ctx: BuildContext, python: InstalledPython, processes: ProcessPl
         output.info("Compiled the app's Python files")
     except CommandFailed as error:
         if only_not_written(error):
-            output.warning(
-                "The app's bytecode could not be written",
-                "Its Python files compile, but the .pyc files could not be saved (the app "
-                "directory is read-only, say). The app works: Python compiles those modules "
-                "in memory when it imports them, at every start.\n" + tail(error.output, 15),
-            )
+            output.warning(*notices.bytecode_not_written(tail(error.output, 15)))
             return
-        output.warning(
-            "Some of the app's Python files do not compile",
-            "They are left as they are; if the app imports them, it will fail at run time.\n"
-            + tail(error.output, 15),
-        )
+        output.warning(*notices.app_not_compiled(tail(error.output, 15)))
 
 
 def configure_processes(ctx: BuildContext, python: InstalledPython, plan: ProcessPlan) -> None:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Collection, Mapping, Optional
 
-from python_cnb import output
+from python_cnb import notices, output
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.cnb.context import BuildContext
 from python_cnb.installed import Distribution, snapshot
@@ -126,22 +126,8 @@ def warn_no_settings(manage_py: Path, app_dir: Path, said: str) -> None:
     relative = manage_py.relative_to(app_dir)
     candidates = settings_candidates(directory)
     example = candidates[0] if len(candidates) == 1 else "mysite.settings"
-    found = "\n".join(f"    | {line}" for line in tail(said, 10).splitlines())
     ran_in = in_directory(relative_directory(directory, app_dir))
-    output.warning(
-        "Static files were not collected: no Django settings module",
-        f"`python manage.py collectstatic --dry-run --noinput` ({ran_in}) said:\n{found}\n\n"
-        f"{relative} does not set DJANGO_SETTINGS_MODULE, and neither does the build's "
-        "environment, so Django cannot load the settings, and python-cnb cannot tell whether "
-        "django.contrib.staticfiles is enabled. If it is, the image has no static files.\n\n"
-        "How to fix it:\n"
-        f"  1. Name the settings in {relative}, as `django-admin startproject` does:\n"
-        f'       os.environ.setdefault("DJANGO_SETTINGS_MODULE", "{example}")\n'
-        f"  2. Or set DJANGO_SETTINGS_MODULE={example} in the build's environment\n"
-        "     (pack build --env, project.toml, the platform's build settings).\n"
-        "  3. If the app has no static files, set BUILD_DISABLE_COLLECTSTATIC=1\n"
-        "     (or DISABLE_COLLECTSTATIC=1) to skip this step.",
-    )
+    output.warning(*notices.no_django_settings(str(relative), ran_in, tail(said, 10), example))
 
 
 def _unknown_command(said: str) -> bool:

@@ -1,18 +1,20 @@
 """Every error message users see, in one place.
 
 Domain modules raise :class:`~python_cnb.buildpack_error.BuildpackError` subclasses that
-carry data. :func:`describe` turns one into a title and a body that says what was found
-(quoted), why it is wrong, and how to fix it. Anything else is a bug in the buildpack and is
-reported as an internal error with its traceback by ``__main__``.
+carry data: what was found, and the kind of problem (a small dataclass, never a sentence).
+:func:`describe` turns one into a title and a body that says what was found (quoted), why it
+is wrong, and how to fix it. Warning blocks and log notes are worded in
+:mod:`python_cnb.notices`, whose formatters this module shares. Anything else is a bug in
+the buildpack and is reported as an internal error with its traceback by ``__main__``.
 """
 
 from __future__ import annotations
 
 import errno
 import functools
+import math
 import textwrap
-from datetime import date
-from typing import Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from python_cnb.app.package_manager import (
     InvalidPackageManagerSetting,
@@ -20,7 +22,15 @@ from python_cnb.app.package_manager import (
     MultiplePackageManagers,
     PackageManager,
 )
-from python_cnb.app.pipfile_lock import InvalidPipfileLock
+from python_cnb.app.pipfile_lock import (
+    InvalidPipfileLock,
+    MetaNotATable,
+    NotPinned,
+    PackageNotATable,
+    SectionNotATable,
+    SourcesNotAList,
+    SourceWithoutUrl,
+)
 from python_cnb.app.procfile import InvalidProcfile
 from python_cnb.app.project_files import InvalidProjectFile, OutsideApp
 from python_cnb.app.requirements_files import (
@@ -32,8 +42,15 @@ from python_cnb.buildpack_error import FileSystemFault
 from python_cnb.cnb.context import MissingContextError
 from python_cnb.config.forbidden_env import FORBIDDEN, ForbiddenEnvironment
 from python_cnb.config.index import VendorDirOutsideApp
-from python_cnb.config.secrets import InvalidBinding
-from python_cnb.config.settings import TODAY_HOOK, InvalidSetting
+from python_cnb.config.secrets import InvalidBinding, NoPemCertificate, UnreadablePipConf
+from python_cnb.config.settings import (
+    Expected,
+    Flag,
+    InvalidSetting,
+    IsoDate,
+    NumberRange,
+    OneOf,
+)
 from python_cnb.dependencies.install import ServerNotInstalled
 from python_cnb.dependencies.installers import (
     DependencyConflict,
@@ -43,24 +60,57 @@ from python_cnb.dependencies.installers import (
 )
 from python_cnb.django import CollectstaticFailed, in_directory
 from python_cnb.layers.uv import ToolInstallFailed
+from python_cnb.notices import paragraphs as _lines
+from python_cnb.notices import quote as _quote
+from python_cnb.notices import steps as _steps
+from python_cnb.notices import write_version as _write
 from python_cnb.output import mask
-from python_cnb.python.distributions import InvalidManifest, InvalidMirror
+from python_cnb.python.distributions import (
+    EntryChecksumInvalid,
+    EntryNotATable,
+    EntrySizeInvalid,
+    EntryVersionInvalid,
+    EntryWithoutUri,
+    InvalidManifest,
+    InvalidMirror,
+    ManifestTooDeep,
+    ManifestTooLarge,
+    ManifestUnreadable,
+    NoDistributions,
+)
 from python_cnb.python.version import (
     DEFAULT_ORIGIN,
     GRACE_MONTHS,
+    EmptyRequest,
     EndOfLifePythonVersion,
     InvalidPythonVersion,
     LineSupport,
     LockedPythonMismatch,
-    PythonChoice,
+    LongNumber,
+    NonAsciiCharacter,
+    NotASpecifier,
+    NotAVersionLine,
+    NotRuntimeTxtFormat,
+    NoVersion,
+    PreRelease,
     PythonVersion,
     RequestedPythonVersion,
+    SeveralVersions,
     Stage,
+    TooLong,
     UnavailablePythonLine,
     UnknownPythonPatch,
     UnknownPythonVersion,
+    VersionProblem,
 )
-from python_cnb.support.archive import UnsafeArchive
+from python_cnb.support.archive import (
+    AbsolutePath,
+    FilterRefused,
+    HardLinkToAbsolutePath,
+    HardLinkToTopDirectory,
+    SymlinkChainOutside,
+    UnsafeArchive,
+)
 from python_cnb.support.commands import CommandFailed, tail
 from python_cnb.support.download import (
     ChecksumMismatch,
@@ -72,28 +122,9 @@ from python_cnb.support.download import (
 ISSUES_URL = "https://github.com/python-cnb/python-cnb/issues"
 
 
-def _quote(text: str) -> str:
-    """Show a user's text exactly, indented, with invisible characters made visible."""
-    shown = text.replace("\t", "\\t").replace("\r", "\\r").replace("\ufeff", "\\ufeff")
-    shown = shown.replace("\0", "\\x00")
-    lines = _clip(shown.splitlines() or [""])
-    return "\n".join(f'    "{line}"' if len(lines) == 1 else f"    | {line}" for line in lines)
-
-
-def _steps(*steps: str) -> str:
-    return "\n".join(
-        textwrap.indent(f"{index}. {step}", "  ").replace("\n", "\n     ")
-        for index, step in enumerate(steps, start=1)
-    )
-
-
 def _versions(versions: Iterable[PythonVersion]) -> str:
     listed = [str(v) for v in versions]
     return ", ".join(listed) if listed else "(none)"
-
-
-def _lines(*paragraphs: str) -> str:
-    return "\n\n".join(p for p in paragraphs if p)
 
 
 @functools.singledispatch
@@ -112,14 +143,60 @@ def _(error: MissingContextError) -> tuple[str, str]:
     )
 
 
+def _number_range(expected: NumberRange) -> str:
+    bounds = (
+        f"a number from {expected.minimum:g} to {expected.maximum:g}"
+        if math.isfinite(expected.maximum)
+        else f"a number, at least {expected.minimum:g}"
+    )
+    return bounds + (f" ({expected.unit})" if expected.unit else "")
+
+
+_EXPECTED: dict[type[Any], Callable[[Any], str]] = {
+    Flag: lambda expected: "true or false (1/0, yes/no, on/off)",
+    NumberRange: _number_range,
+    OneOf: lambda expected: " or ".join(expected.choices),
+    IsoDate: lambda expected: "a date, YYYY-MM-DD",
+}
+
+
+def expected_value(expected: Expected) -> str:
+    """What a setting must be, as the error block says it (``a number from 1 to 100``)."""
+    return _EXPECTED[type(expected)](expected)
+
+
 @describe.register
 def _(error: InvalidSetting) -> tuple[str, str]:
     return f"Invalid value for {error.name}", _lines(
         f"The setting {error.name} is set to:\n{_quote(error.value)}",
-        f"It must be {error.expected}.",
+        f"It must be {expected_value(error.expected)}.",
         f"Change or remove {error.name} in the platform's environment "
         f"(e.g. `pack build --env {error.name}=...`).",
     )
+
+
+_VERSION_PROBLEMS: dict[type[Any], Callable[[Any], str]] = {
+    NoVersion: lambda problem: "it contains no version",
+    SeveralVersions: lambda problem: f"it contains {problem.count} versions; give exactly one",
+    TooLong: lambda problem: f"it is {problem.length} characters long",
+    NonAsciiCharacter: lambda problem: (
+        f"it contains the character {problem.character!r} (U+{ord(problem.character):04X}); "
+        "write versions with ASCII digits 0-9"
+    ),
+    LongNumber: lambda problem: f"a number in it has more than {problem.digits} digits",
+    NotAVersionLine: lambda problem: "it must be a version like 3.12 or 3.12.7",
+    NotRuntimeTxtFormat: lambda problem: (
+        "it must read python-X.Y.Z or python-X.Y, e.g. python-3.12.7"
+    ),
+    NotASpecifier: lambda problem: "it is neither a version (3.12, 3.12.7) nor a specifier",
+    EmptyRequest: lambda problem: "it is empty",
+    PreRelease: lambda problem: "pre-releases are not available",
+}
+
+
+def version_problem(problem: VersionProblem) -> str:
+    """Why a version request cannot be understood (``it is empty``)."""
+    return _VERSION_PROBLEMS[type(problem)](problem)
 
 
 @describe.register
@@ -139,7 +216,7 @@ def _(error: InvalidPythonVersion) -> tuple[str, str]:
     }
     return f"Invalid Python version in {error.origin}", _lines(
         f"{where}\n{_quote(error.text)}",
-        f"This is not a Python version python-cnb understands: {error.reason}.",
+        f"This is not a Python version python-cnb understands: {version_problem(error.problem)}.",
         "How to fix it:\n"
         + _steps(
             fixes.get(
@@ -159,17 +236,6 @@ def _asked(requested: RequestedPythonVersion) -> str:
     if requested.is_default:
         return "No Python version was requested."
     return f"{requested.origin} asks for Python:\n{_quote(requested.text)}"
-
-
-def _write(origin: str, version: str) -> str:
-    """What to write, and where, to ask for ``version`` instead."""
-    if origin == "runtime.txt":
-        return f"Write in runtime.txt:\n    python-{version}"
-    if origin == ".python-version":
-        return f"Write in .python-version:\n    {version}"
-    if origin.isupper():
-        return f"Set {origin}={version}."
-    return f"Write a .python-version file containing:\n    {version}"
 
 
 def _newest_of_each_line(versions: Iterable[PythonVersion]) -> str:
@@ -342,63 +408,39 @@ def _(error: EndOfLifePythonVersion) -> tuple[str, str]:
     )
 
 
-def python_support_warning(
-    choice: PythonChoice, requested: RequestedPythonVersion, newest: Optional[PythonVersion]
-) -> Optional[tuple[str, str]]:
-    """The warning block (title, body) for a Python line near or past its end-of-life."""
-    support = choice.support
-    if support.stage is Stage.SUPPORTED or support.end_of_life is None:
-        return None
-    line = support.name
-    eol = support.end_of_life.isoformat()
-    until = support.builds_until.isoformat() if support.builds_until else "?"
-    origin = ".python-version" if requested.is_default else requested.origin
-    upgrade = (
-        f"Upgrade to a newer Python, e.g. {newest.line}. " + _write(origin, newest.line)
-        if newest is not None and newest.line != line
-        else "Upgrade to a newer Python as soon as one is available."
-    )
-    if support.stage is Stage.ENDING:
-        return f"Python {line} reaches end-of-life on {eol}", _lines(
-            f"After {eol}, Python {line} gets no more security fixes. python-cnb will go on "
-            f"building it, with a warning, for {GRACE_MONTHS} months (until {until}); after "
-            "that, builds fail.",
-            upgrade,
-        )
-    if support.stage is Stage.GRACE:
-        return f"Python {line} has reached end-of-life: builds fail after {until}", _lines(
-            f"Python {line} stopped receiving security fixes on {eol}: this image gets none. "
-            f"python-cnb still builds it for a grace period that ends on {until}; from then on "
-            f"builds of Python {line} fail (unless BP_PYTHON_ALLOW_EOL=true). Do not wait.",
-            upgrade,
-        )
-    return f"Python {line} is past end-of-life: built only because BP_PYTHON_ALLOW_EOL=true", (
-        _lines(
-            f"Python {line} stopped receiving security fixes on {eol}, and python-cnb's grace "
-            f"period for it ended on {until}. This image runs a Python that gets no security "
-            "fixes.",
-            upgrade,
-            "Then unset BP_PYTHON_ALLOW_EOL.",
-        )
-    )
-
-
-def policy_date_note(today: date) -> str:
-    """The log line when the test hook chose the day the end-of-life policy applies on."""
-    return (
-        f"End-of-life dates are checked against {today.isoformat()}, from {TODAY_HOOK} "
-        "(a hook for python-cnb's tests, not a setting)"
-    )
-
-
 # --- end of: Which CPython ------------------------------------------------------------------------
+
+
+def _bytes_limit(limit: int) -> str:
+    return f"{limit // 1024 // 1024} MB" if limit % (1024 * 1024) == 0 else f"{limit} bytes"
+
+
+_MANIFEST_PROBLEMS: dict[type[Any], Callable[[Any], str]] = {
+    EntryNotATable: lambda problem: f"entry {problem.entry} is not a table",
+    EntryVersionInvalid: lambda problem: (
+        f"entry {problem.entry}: version {problem.value!r} is not X.Y.Z"
+    ),
+    EntryWithoutUri: lambda problem: f"entry {problem.entry} ({problem.version}): no uri",
+    EntryChecksumInvalid: lambda problem: (
+        f"entry {problem.entry} ({problem.version}): checksum must be sha256:<64 hex digits>"
+    ),
+    EntrySizeInvalid: lambda problem: (
+        f"entry {problem.entry} ({problem.version}): size must be a whole number of bytes"
+    ),
+    NoDistributions: lambda problem: "it lists no CPython distributions",
+    ManifestTooLarge: lambda problem: f"it is larger than {_bytes_limit(problem.limit)}",
+    ManifestUnreadable: lambda problem: f"it cannot be read: {problem.detail}",
+    ManifestTooDeep: lambda problem: "it is nested too deeply",
+}
 
 
 @describe.register
 def _(error: InvalidManifest) -> tuple[str, str]:
     return "Invalid CPython manifest", _lines(
         f"The CPython manifest {mask(error.source)} cannot be used:",
-        "\n".join(f"  - {problem}" for problem in error.problems),
+        "\n".join(
+            f"  - {_MANIFEST_PROBLEMS[type(problem)](problem)}" for problem in error.problems
+        ),
         "Each entry needs version (X.Y.Z), uri, checksum (sha256:<64 hex digits>), os and "
         "arch, as in buildpack.toml's [[metadata.dependencies]]. Fix the manifest, or unset "
         "BP_CPYTHON_MANIFEST to use the buildpack's own list.",
@@ -444,10 +486,20 @@ def _(error: ChecksumMismatch) -> tuple[str, str]:
     )
 
 
+_ARCHIVE_PROBLEMS: dict[type[Any], Callable[[Any], str]] = {
+    AbsolutePath: lambda problem: "an absolute path",
+    HardLinkToAbsolutePath: lambda problem: "a hard link to an absolute path",
+    HardLinkToTopDirectory: lambda problem: "a hard link to the top directory",
+    SymlinkChainOutside: lambda problem: "a chain of symlinks that leads outside the destination",
+    FilterRefused: lambda problem: problem.detail,
+}
+
+
 @describe.register
 def _(error: UnsafeArchive) -> tuple[str, str]:
+    reason = _ARCHIVE_PROBLEMS[type(error.problem)](error.problem)
     return "Unsafe archive", _lines(
-        f"The archive {error.archive} contains {error.member!r}: {error.reason}.",
+        f"The archive {error.archive} contains {error.member!r}: {reason}.",
         "It was not installed. Use a CPython archive in python-build-standalone's "
         "install_only layout.",
     )
@@ -590,10 +642,32 @@ def _(error: ForbiddenEnvironment) -> tuple[str, str]:
     )
 
 
+def _json_kind(value: object) -> str:
+    """A JSON value's kind, in JSON's words."""
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return "a string" if isinstance(value, str) else "a number"
+
+
+_PIPFILE_LOCK_PROBLEMS: dict[type[Any], Callable[[Any], str]] = {
+    NotPinned: lambda problem: f"its version {problem.version!r} is not pinned with ==",
+    SectionNotATable: lambda problem: "the section is not a table of packages",
+    PackageNotATable: lambda problem: "it is not a table (version, hashes, markers)",
+    MetaNotATable: lambda problem: f"it is {_json_kind(problem.found)}, not a table",
+    SourcesNotAList: lambda problem: f"it is {_json_kind(problem.found)}, not a list of sources",
+    SourceWithoutUrl: lambda problem: f"source {problem.number} is not a table with a url string",
+}
+
+
 @describe.register
 def _(error: InvalidPipfileLock) -> tuple[str, str]:
+    reason = _PIPFILE_LOCK_PROBLEMS[type(error.problem)](error.problem)
     return "Invalid Pipfile.lock", _lines(
-        f"The entry {error.package!r} of Pipfile.lock cannot be installed: {error.reason}.",
+        f"The entry {error.package!r} of Pipfile.lock cannot be installed: {reason}.",
         "Regenerate the lock file with `pipenv lock` and commit it.",
     )
 
@@ -638,11 +712,18 @@ def _(error: LockFileOutOfDate) -> tuple[str, str]:
     )
 
 
+_BINDING_PROBLEMS: dict[type[Any], Callable[[Any], str]] = {
+    NoPemCertificate: lambda problem: f"it holds no PEM certificate ({problem.detail})",
+    UnreadablePipConf: lambda problem: problem.detail,
+}
+
+
 @describe.register
 def _(error: InvalidBinding) -> tuple[str, str]:
+    reason = _BINDING_PROBLEMS[type(error.problem)](error.problem)
     return f"Invalid {error.binding_type} binding", _lines(
         f"The entry {error.entry!r} of the service binding {error.binding!r} (type "
-        f"{error.binding_type}) cannot be used: {error.reason}.",
+        f"{error.binding_type}) cannot be used: {reason}.",
         "Fix the binding's secret or config map (a ca-certificates binding holds PEM files; a "
         "pip binding holds a pip.conf in INI format), or remove the binding.",
     )
@@ -684,22 +765,6 @@ def _(error: ServerNotInstalled) -> tuple[str, str]:
 
 
 # --- Bad input and faults: files the OS refuses, files outside the app, hostile sizes ------
-
-_QUOTED_LINES = 20
-_QUOTED_WIDTH = 200
-
-
-def _clip(lines: list[str]) -> list[str]:
-    """At most :data:`_QUOTED_LINES` lines of :data:`_QUOTED_WIDTH` characters: a quote
-    shows what is wrong, not a megabyte of it."""
-    clipped = [
-        f"{line[:_QUOTED_WIDTH]}… ({len(line)} characters)" if len(line) > _QUOTED_WIDTH else line
-        for line in lines[:_QUOTED_LINES]
-    ]
-    if len(lines) > _QUOTED_LINES:
-        clipped.append(f"… ({len(lines) - _QUOTED_LINES} more lines)")
-    return clipped
-
 
 _FAULT_FIXES = {
     errno.EACCES: "Make it readable (and its directories searchable) by the user the build "

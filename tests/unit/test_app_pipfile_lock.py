@@ -6,7 +6,20 @@ from typing import Any
 
 import pytest
 
-from python_cnb.app.pipfile_lock import PYPI_URLS, InvalidPipfileLock, LockedSet, convert, is_pypi
+from python_cnb.app.pipfile_lock import (
+    PYPI_URLS,
+    InvalidPipfileLock,
+    LockedSet,
+    MetaNotATable,
+    NotPinned,
+    PackageNotATable,
+    PipfileLockProblem,
+    SectionNotATable,
+    SourcesNotAList,
+    SourceWithoutUrl,
+    convert,
+    is_pypi,
+)
 
 HASH_A = "sha256:" + "a" * 64
 HASH_B = "sha256:" + "b" * 64
@@ -145,35 +158,29 @@ def test_file_entries_keep_their_hashes() -> None:
 @pytest.mark.parametrize(
     ("entry", "reason"),
     [
-        ({"version": "*"}, "its version '*' is not pinned with =="),
-        ({"version": ">=1.0"}, "its version '>=1.0' is not pinned with =="),
-        ({"version": "1.0"}, "its version '1.0' is not pinned with =="),
-        ({"hashes": [HASH_A]}, "its version None is not pinned with =="),
-        ({"version": 1}, "its version 1 is not pinned with =="),
+        ({"version": "*"}, NotPinned("*")),
+        ({"version": ">=1.0"}, NotPinned(">=1.0")),
+        ({"version": "1.0"}, NotPinned("1.0")),
+        ({"hashes": [HASH_A]}, NotPinned(None)),
+        ({"version": 1}, NotPinned(1)),
     ],
 )
-def test_unpinned_versions(entry: dict[str, Any], reason: str) -> None:
+def test_unpinned_versions(entry: dict[str, Any], reason: PipfileLockProblem) -> None:
     with pytest.raises(InvalidPipfileLock) as caught:
         _lines({"flask": {"version": "==3.1.3"}, "lib": entry})
-    assert (caught.value.package, caught.value.reason) == ("lib", reason)
+    assert (caught.value.package, caught.value.problem) == ("lib", reason)
 
 
 def test_entries_that_are_not_tables() -> None:
     with pytest.raises(InvalidPipfileLock) as caught:
         _lines({"flask": {"version": "==3.1.3"}, "requests": "*"})
-    assert (caught.value.package, caught.value.reason) == (
-        "requests",
-        "it is not a table (version, hashes, markers)",
-    )
+    assert (caught.value.package, caught.value.problem) == ("requests", PackageNotATable())
 
 
 def test_default_that_is_not_a_table() -> None:
     with pytest.raises(InvalidPipfileLock) as caught:
         convert({"default": ["flask"]})
-    assert (caught.value.package, caught.value.reason) == (
-        "default",
-        "the section is not a table of packages",
-    )
+    assert (caught.value.package, caught.value.problem) == ("default", SectionNotATable())
 
 
 @pytest.mark.parametrize("lock", [{}, {"default": {}}, {"default": None}])
@@ -225,30 +232,22 @@ def test_pypi_urls() -> None:
 @pytest.mark.parametrize(
     ("meta", "package", "reason"),
     [
-        ([], "_meta", "it is a list, not a table"),
-        (None, "_meta", "it is null, not a table"),
-        ("x", "_meta", "it is a string, not a table"),
-        ({"sources": None}, "_meta.sources", "it is null, not a list of sources"),
-        (
-            {"sources": [{"name": "nameless"}]},
-            "_meta.sources",
-            "source 1 is not a table with a url string",
-        ),
+        ([], "_meta", MetaNotATable([])),
+        (None, "_meta", MetaNotATable(None)),
+        ("x", "_meta", MetaNotATable("x")),
+        ({"sources": None}, "_meta.sources", SourcesNotAList(None)),
+        ({"sources": [{"name": "nameless"}]}, "_meta.sources", SourceWithoutUrl(1)),
         (
             {"sources": {"url": "https://pypi.org/simple"}},
             "_meta.sources",
-            "it is a table, not a list of sources",
+            SourcesNotAList({"url": "https://pypi.org/simple"}),
         ),
-        (
-            {"sources": ["https://pypi.org/simple"]},
-            "_meta.sources",
-            "source 1 is not a table with a url string",
-        ),
-        ({"sources": [{"url": 3}]}, "_meta.sources", "source 1 is not a table with a url string"),
+        ({"sources": ["https://pypi.org/simple"]}, "_meta.sources", SourceWithoutUrl(1)),
+        ({"sources": [{"url": 3}]}, "_meta.sources", SourceWithoutUrl(1)),
     ],
 )
-def test_wrong_typed_meta_is_reported(meta: Any, package: str, reason: str) -> None:
+def test_wrong_typed_meta_is_reported(meta: Any, package: str, reason: PipfileLockProblem) -> None:
     """LOW-6: these were ignored, so the lock's own index was silently not used."""
     with pytest.raises(InvalidPipfileLock) as caught:
         convert({"_meta": meta, "default": {}})
-    assert (caught.value.package, caught.value.reason) == (package, reason)
+    assert (caught.value.package, caught.value.problem) == (package, reason)

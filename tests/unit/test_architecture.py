@@ -15,6 +15,7 @@ LEVELS: tuple[frozenset[str], ...] = tuple(
     frozenset(level.split())
     for level in (
         "cnb programs output buildpack_error installed",
+        "notices",
         "app",
         "config",
         "support",

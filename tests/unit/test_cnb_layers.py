@@ -10,10 +10,18 @@ import pytest
 
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.layers import (
+    CleanBuild,
+    ContentsMissing,
+    FieldChanged,
     InvalidMetadata,
     Layer,
     LayerDecision,
     LayerTypes,
+    MetadataDecodeError,
+    NewlyCreated,
+    Rejected,
+    Unfinished,
+    UnreadableMetadata,
     cached_layer,
     changed_fields,
     decode_metadata,
@@ -69,33 +77,35 @@ def test_decode_metadata_makes_tuples() -> None:
 def test_decode_metadata_unknown_and_missing_keys() -> None:
     raw = {**RAW, "extra": 1, "other": 2}
     del raw["size"]
-    with pytest.raises(InvalidMetadata) as caught:
+    with pytest.raises(MetadataDecodeError) as caught:
         decode_metadata(Meta, raw)
-    assert str(caught.value) == "unknown keys ['extra', 'other'], missing keys ['size']"
-    with pytest.raises(InvalidMetadata, match=r"^unknown keys \['extra'\]$"):
+    assert caught.value.cause == InvalidMetadata(unknown=("extra", "other"), missing=("size",))
+    with pytest.raises(MetadataDecodeError) as caught:
         decode_metadata(Meta, {**RAW, "extra": 1})
-    with pytest.raises(InvalidMetadata, match=r"^missing keys \['files', 'pinned'\]$"):
+    assert caught.value.cause == InvalidMetadata(unknown=("extra",))
+    with pytest.raises(MetadataDecodeError) as caught:
         decode_metadata(Meta, {k: v for k, v in RAW.items() if k not in ("files", "pinned")})
+    assert caught.value.cause == InvalidMetadata(missing=("files", "pinned"))
 
 
 @pytest.mark.parametrize(
-    ("key", "value", "message"),
+    ("key", "value", "expected"),
     [
-        ("version", 3, "'version' is not a str"),
-        ("size", True, "'size' is not a int"),
-        ("size", "3", "'size' is not a int"),
-        ("size", 3.5, "'size' is not a int"),
-        ("size", float("inf"), "'size' is not a int"),
-        ("size", float("nan"), "'size' is not a int"),
-        ("pinned", 1, "'pinned' is not a bool"),
-        ("files", ["a", 1], "'files' is not a tuple[str, ...]"),
-        ("files", "ab", "'files' is not a tuple[str, ...]"),
+        ("version", 3, "str"),
+        ("size", True, "int"),
+        ("size", "3", "int"),
+        ("size", 3.5, "int"),
+        ("size", float("inf"), "int"),
+        ("size", float("nan"), "int"),
+        ("pinned", 1, "bool"),
+        ("files", ["a", 1], "tuple[str, ...]"),
+        ("files", "ab", "tuple[str, ...]"),
     ],
 )
-def test_decode_metadata_mistyped(key: str, value: object, message: str) -> None:
-    with pytest.raises(InvalidMetadata) as caught:
+def test_decode_metadata_mistyped(key: str, value: object, expected: str) -> None:
+    with pytest.raises(MetadataDecodeError) as caught:
         decode_metadata(Meta, {**RAW, key: value})
-    assert str(caught.value) == message
+    assert caught.value.cause == InvalidMetadata(mistyped=(key, expected))
 
 
 def test_decode_metadata_takes_an_integral_float_for_an_int() -> None:
@@ -110,7 +120,7 @@ def test_cached_layer_kept_when_the_lifecycle_restored_an_int_as_a_float(tmp_pat
     layer = _restore(tmp_path, {**RAW, "size": 3.0})
     assert "size = 3.0" in layer.toml_path.read_text().splitlines()
     decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
-    assert (decision.reused, decision.previous, decision.reasons) == (True, META, ())
+    assert (decision.reused, decision.previous, decision.causes) == (True, META, ())
     assert toml_file.read(layer.toml_path)["metadata"]["size"] == 3  # written back as an int
 
 
@@ -121,20 +131,21 @@ def test_decode_metadata_with_evaluated_annotations() -> None:
     )
     decoded: object = decode_metadata(evaluated, {"name": "n", "count": 1, "items": ["x"]})
     assert decoded == evaluated(name="n", count=1, items=("x",))
-    with pytest.raises(InvalidMetadata, match=r"^'items' is not a tuple\[str, \.\.\.\]$"):
+    with pytest.raises(MetadataDecodeError) as caught:
         decode_metadata(evaluated, {"name": "n", "count": 1, "items": [1]})
+    assert caught.value.cause == InvalidMetadata(mistyped=("items", "tuple[str, ...]"))
 
 
 # --- changed_fields ------------------------------------------------------------------------
 
 
-def test_changed_fields_one_sentence_per_field() -> None:
+def test_changed_fields_one_change_per_field() -> None:
     new = dataclasses.replace(META, version="3.13.0", size=4, pinned=False, files=("c",))
     assert changed_fields(META, new) == [
-        "The version changed from 3.12.1 to 3.13.0",
-        "The size changed from 3 to 4",
-        "The pinned changed from True to False",
-        "The files changed from a, b to c",
+        FieldChanged("version", "3.12.1", "3.13.0"),
+        FieldChanged("size", 3, 4),
+        FieldChanged("pinned", True, False),
+        FieldChanged("files", ("a", "b"), ("c",)),
     ]
 
 
@@ -146,15 +157,11 @@ def test_changed_fields_ignores_non_invalidating_fields() -> None:
     assert changed_fields(META, dataclasses.replace(META, built_at="2024-01-01")) == []
 
 
-def test_changed_fields_uses_label_and_shortens_long_values() -> None:
+def test_changed_fields_uses_the_label() -> None:
     old = dataclasses.replace(META, checksum="sha256:" + "a" * 64)
     new = dataclasses.replace(META, checksum="sha256:" + "b" * 64)
     assert changed_fields(old, new) == [
-        "The download checksum changed from sha256:aaaaa… to sha256:bbbbb…"
-    ]
-    forty = "x" * 40
-    assert changed_fields(META, dataclasses.replace(META, version=forty)) == [
-        f"The version changed from 3.12.1 to {forty}"
+        FieldChanged("download checksum", "sha256:" + "a" * 64, "sha256:" + "b" * 64)
     ]
 
 
@@ -291,7 +298,7 @@ def _assert_discarded(layer: Layer) -> None:
 
 def test_cached_layer_new(tmp_path: Path) -> None:
     decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
-    assert decision == LayerDecision(decision.layer, False, None, ())
+    assert decision == LayerDecision(decision.layer, False, None, (NewlyCreated(),))
     assert decision.layer.path == tmp_path / "python"
     assert not decision.restored
     assert decision.layer.path.is_dir()
@@ -302,7 +309,7 @@ def test_cached_layer_new(tmp_path: Path) -> None:
 def test_cached_layer_kept(tmp_path: Path) -> None:
     layer = _restore(tmp_path, RAW)
     decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
-    assert (decision.reused, decision.previous, decision.reasons) == (True, META, ())
+    assert (decision.reused, decision.previous, decision.causes) == (True, META, ())
     assert decision.restored
     assert (layer.path / "bin" / "python").read_text() == "old"
     assert layer.sbom_path("cdx.json").exists()
@@ -326,9 +333,9 @@ def test_cached_layer_discarded_with_one_reason_per_changed_field(tmp_path: Path
     new = dataclasses.replace(META, version="3.13.0", files=("a",))
     decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=new)
     assert (decision.reused, decision.previous) == (False, META)
-    assert decision.reasons == (
-        "The version changed from 3.12.1 to 3.13.0",
-        "The files changed from a, b to a",
+    assert decision.causes == (
+        FieldChanged("version", "3.12.1", "3.13.0"),
+        FieldChanged("files", ("a", "b"), ("a",)),
     )
     assert decision.restored
     _assert_discarded(layer)
@@ -338,9 +345,7 @@ def test_cached_layer_unknown_keys(tmp_path: Path) -> None:
     layer = _restore(tmp_path, {**RAW, "python": "3.12"})
     decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
     assert (decision.reused, decision.previous) == (False, None)
-    assert decision.reasons == (
-        "Its metadata is not what this buildpack version writes (unknown keys ['python'])",
-    )
+    assert decision.causes == (InvalidMetadata(unknown=("python",)),)
     _assert_discarded(layer)
 
 
@@ -348,9 +353,7 @@ def test_cached_layer_missing_keys(tmp_path: Path) -> None:
     raw = {k: v for k, v in RAW.items() if k != "checksum"}
     layer = _restore(tmp_path, raw)
     decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
-    assert decision.reasons == (
-        "Its metadata is not what this buildpack version writes (missing keys ['checksum'])",
-    )
+    assert decision.causes == (InvalidMetadata(missing=("checksum",)),)
     _assert_discarded(layer)
 
 
@@ -360,18 +363,15 @@ def test_cached_layer_without_metadata_table(tmp_path: Path) -> None:
     layer.path.mkdir()
     layer.toml_path.write_text("")
     decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
-    assert decision.reasons == (
-        "Its metadata is not what this buildpack version writes (missing keys "
-        "['built_at', 'checksum', 'files', 'pinned', 'size', 'version'])",
+    assert decision.causes == (
+        InvalidMetadata(missing=("built_at", "checksum", "files", "pinned", "size", "version")),
     )
 
 
 def test_cached_layer_mistyped_metadata(tmp_path: Path) -> None:
     _restore(tmp_path, {**RAW, "size": "3"})
     decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
-    assert decision.reasons == (
-        "Its metadata is not what this buildpack version writes ('size' is not a int)",
-    )
+    assert decision.causes == (InvalidMetadata(mistyped=("size", "int")),)
 
 
 def test_cached_layer_unparseable_toml(tmp_path: Path) -> None:
@@ -379,9 +379,8 @@ def test_cached_layer_unparseable_toml(tmp_path: Path) -> None:
     layer.toml_path.write_text("[metadata\nversion = ")
     decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
     assert (decision.reused, decision.previous) == (False, None)
-    assert decision.reasons == (
-        "Its metadata could not be read (Expected ']' at the end of a table declaration "
-        "(at line 1, column 10))",
+    assert decision.causes == (
+        UnreadableMetadata("Expected ']' at the end of a table declaration (at line 1, column 10)"),
     )
     _assert_discarded(layer)
 
@@ -390,7 +389,7 @@ def test_cached_layer_metadata_without_contents(tmp_path: Path) -> None:
     layer = _restore(tmp_path, RAW, contents=False)
     decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
     assert (decision.reused, decision.previous) == (False, META)
-    assert decision.reasons == ("Its contents were not restored",)
+    assert decision.causes == (ContentsMissing(),)
     _assert_discarded(layer)
 
 
@@ -399,7 +398,7 @@ def test_cached_layer_contents_without_metadata(tmp_path: Path) -> None:
     (layer.path / "bin").mkdir(parents=True)
     decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META)
     assert (decision.reused, decision.previous) == (False, None)
-    assert decision.reasons == ("It has no metadata (an earlier build did not finish it)",)
+    assert decision.causes == (Unfinished(),)
     _assert_discarded(layer)
 
 
@@ -407,7 +406,7 @@ def test_cached_layer_keep_false(tmp_path: Path) -> None:
     layer = _restore(tmp_path, RAW)
     decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META, keep=False)
     assert (decision.reused, decision.previous) == (False, META)
-    assert decision.reasons == ("A clean build was requested",)
+    assert decision.causes == (CleanBuild(),)
     _assert_discarded(layer)
 
 
@@ -415,12 +414,16 @@ def test_cached_layer_keep_false_adds_to_other_reasons(tmp_path: Path) -> None:
     _restore(tmp_path, RAW)
     new = dataclasses.replace(META, size=5)
     decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=new, keep=False)
-    assert decision.reasons == ("The size changed from 3 to 5", "A clean build was requested")
+    assert decision.causes == (FieldChanged("size", 3, 5), CleanBuild())
 
 
 def test_cached_layer_keep_false_with_nothing_restored(tmp_path: Path) -> None:
     decision = cached_layer(tmp_path, "python", types=LAUNCH_CACHE, metadata=META, keep=False)
-    assert (decision.reused, decision.reasons, decision.restored) == (False, (), False)
+    assert (decision.reused, decision.causes, decision.restored) == (
+        False,
+        (NewlyCreated(),),
+        False,
+    )
 
 
 def test_cached_layer_extra_reasons(tmp_path: Path) -> None:
@@ -435,7 +438,7 @@ def test_cached_layer_extra_reasons(tmp_path: Path) -> None:
         tmp_path, "python", types=LAUNCH_CACHE, metadata=META, extra_reasons=broken
     )
     assert calls == [(META, tmp_path / "python")]
-    assert decision.reasons == ("Its interpreter does not start",)
+    assert decision.causes == (Rejected("Its interpreter does not start"),)
     assert decision.previous == META
     _assert_discarded(layer)
 
@@ -465,4 +468,4 @@ def test_cached_layer_extra_reasons_not_asked_once_discarded(tmp_path: Path) -> 
         tmp_path, "python", types=LAUNCH_CACHE, metadata=new, extra_reasons=extra
     )
     assert calls == []
-    assert decision.reasons == ("The version changed from 3.12.1 to 3.13.0",)
+    assert decision.causes == (FieldChanged("version", "3.12.1", "3.13.0"),)

@@ -191,4 +191,4 @@ def test_a_file_that_is_not_a_certificate_is_refused(tmp_path: Path) -> None:
     with pytest.raises(build_secrets.InvalidBinding) as raised:
         prepare_build_secrets(read_bindings(tmp_path, {}))
     assert (raised.value.binding, raised.value.entry) == ("ca", "ca.pem")
-    assert raised.value.reason.startswith("it holds no PEM certificate")
+    assert isinstance(raised.value.problem, build_secrets.NoPemCertificate)

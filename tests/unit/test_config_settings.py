@@ -11,10 +11,13 @@ import pytest
 
 from python_cnb.config.settings import (
     COLLECTSTATIC_OPT_OUTS,
+    DAY,
     PACKAGE_MANAGER_SETTINGS,
     PYTHON_VERSION_SETTINGS,
     TODAY_HOOK,
+    Flag,
     InvalidSetting,
+    NumberRange,
     Settings,
     flag,
     mirror_settings,
@@ -102,7 +105,7 @@ def test_flag_invalid(value: str) -> None:
         flag({"BP_PYTHON_ALLOW_EOL": value}, "BP_PYTHON_ALLOW_EOL")
     error = caught.value
     assert (error.name, error.value) == ("BP_PYTHON_ALLOW_EOL", value)
-    assert error.expected == "true or false (1/0, yes/no, on/off)"
+    assert error.expected == Flag()
 
 
 @pytest.mark.parametrize(
@@ -117,16 +120,16 @@ def test_number(value: str, expected: float) -> None:
 @pytest.mark.parametrize(
     ("value", "minimum", "expected"),
     [
-        ("abc", 1, "a number, at least 1"),
-        ("0.5", 1, "a number, at least 1"),
-        ("-1", 0, "a number, at least 0"),
-        ("nan", 0, "a number, at least 0"),
-        ("inf", 1, "a number, at least 1"),
-        ("-inf", 0, "a number, at least 0"),
-        ("0,5", 0.5, "a number, at least 0.5"),
+        ("abc", 1, NumberRange(1)),
+        ("0.5", 1, NumberRange(1)),
+        ("-1", 0, NumberRange(0)),
+        ("nan", 0, NumberRange(0)),
+        ("inf", 1, NumberRange(1)),
+        ("-inf", 0, NumberRange(0)),
+        ("0,5", 0.5, NumberRange(0.5)),
     ],
 )
-def test_number_invalid(value: str, minimum: float, expected: str) -> None:
+def test_number_invalid(value: str, minimum: float, expected: NumberRange) -> None:
     with pytest.raises(InvalidSetting) as caught:
         number({"N": value}, "N", 60, minimum=minimum)
     assert (caught.value.name, caught.value.value, caught.value.expected) == ("N", value, expected)
@@ -172,20 +175,20 @@ def test_debug(value: str, debug: bool) -> None:
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
     [
-        ("BP_PYTHON_DOWNLOAD_TIMEOUT", "1e300", "a number from 1 to 86400 (seconds)"),
-        ("BP_PYTHON_DOWNLOAD_TIMEOUT", "-5", "a number from 1 to 86400 (seconds)"),
-        ("BP_PYTHON_DOWNLOAD_TIMEOUT", "NaN", "a number from 1 to 86400 (seconds)"),
-        ("BP_PYTHON_DOWNLOAD_TIMEOUT", "86401", "a number from 1 to 86400 (seconds)"),
-        ("BP_PYTHON_DOWNLOAD_RETRIES", "1e9", "a number from 0 to 100"),
-        ("BP_PYTHON_DOWNLOAD_DEADLINE", "1e300", "a number from 1 to 86400 (seconds)"),
-        ("BP_PYTHON_DOWNLOAD_DEADLINE", "0", "a number from 1 to 86400 (seconds)"),
-        ("BP_PYTHON_DOWNLOAD_MAX_SIZE", "1e12", "a number from 1 to 65536 (MB)"),
-        ("BP_PYTHON_DOWNLOAD_MAX_SIZE", "-1", "a number from 1 to 65536 (MB)"),
-        ("BP_PYTHON_DOWNLOAD_MAX_SIZE", "lots", "a number from 1 to 65536 (MB)"),
+        ("BP_PYTHON_DOWNLOAD_TIMEOUT", "1e300", NumberRange(1, DAY, "seconds")),
+        ("BP_PYTHON_DOWNLOAD_TIMEOUT", "-5", NumberRange(1, DAY, "seconds")),
+        ("BP_PYTHON_DOWNLOAD_TIMEOUT", "NaN", NumberRange(1, DAY, "seconds")),
+        ("BP_PYTHON_DOWNLOAD_TIMEOUT", "86401", NumberRange(1, DAY, "seconds")),
+        ("BP_PYTHON_DOWNLOAD_RETRIES", "1e9", NumberRange(0, 100)),
+        ("BP_PYTHON_DOWNLOAD_DEADLINE", "1e300", NumberRange(1, DAY, "seconds")),
+        ("BP_PYTHON_DOWNLOAD_DEADLINE", "0", NumberRange(1, DAY, "seconds")),
+        ("BP_PYTHON_DOWNLOAD_MAX_SIZE", "1e12", NumberRange(1, 65536, "MB")),
+        ("BP_PYTHON_DOWNLOAD_MAX_SIZE", "-1", NumberRange(1, 65536, "MB")),
+        ("BP_PYTHON_DOWNLOAD_MAX_SIZE", "lots", NumberRange(1, 65536, "MB")),
     ],
 )
 def test_garbage_numbers_rejected_by_name_with_their_range(
-    name: str, value: str, expected: str
+    name: str, value: str, expected: NumberRange
 ) -> None:
     """LOW-1: 1e300 seconds passed the finite check, then overflowed the socket timeout."""
     with pytest.raises(InvalidSetting) as caught:

@@ -18,23 +18,59 @@ from typing import Any, Iterator
 import pytest
 
 import python_cnb
+from python_cnb.app.pipfile_lock import (
+    InvalidPipfileLock,
+    MetaNotATable,
+    NotPinned,
+    PackageNotATable,
+    SectionNotATable,
+    SourcesNotAList,
+    SourceWithoutUrl,
+)
 from python_cnb.app.procfile import InvalidProcfile
 from python_cnb.app.requirements_files import MissingRequirementsFile
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.config.forbidden_env import FORBIDDEN, ForbiddenEnvironment
-from python_cnb.config.settings import InvalidSetting
+from python_cnb.config.secrets import InvalidBinding, NoPemCertificate, UnreadablePipConf
+from python_cnb.config.settings import Flag, InvalidSetting
 from python_cnb.errors import ISSUES_URL, describe, internal_error_body
 from python_cnb.output import register_secret
-from python_cnb.python.distributions import InvalidManifest, InvalidMirror
+from python_cnb.python.distributions import (
+    EntryChecksumInvalid,
+    EntryNotATable,
+    EntrySizeInvalid,
+    EntryVersionInvalid,
+    EntryWithoutUri,
+    InvalidManifest,
+    InvalidMirror,
+    ManifestTooDeep,
+    ManifestTooLarge,
+    ManifestUnreadable,
+    NoDistributions,
+)
 from python_cnb.python.version import (
+    EmptyRequest,
     EndOfLifePythonVersion,
     InvalidPythonVersion,
+    NonAsciiCharacter,
+    NotASpecifier,
+    NotAVersionLine,
+    NotRuntimeTxtFormat,
     PythonVersion,
     RequestedPythonVersion,
+    SeveralVersions,
+    TooLong,
     UnknownPythonVersion,
     line_support,
 )
-from python_cnb.support.archive import UnsafeArchive
+from python_cnb.support.archive import (
+    AbsolutePath,
+    FilterRefused,
+    HardLinkToAbsolutePath,
+    HardLinkToTopDirectory,
+    SymlinkChainOutside,
+    UnsafeArchive,
+)
 from python_cnb.support.commands import CommandFailed
 from python_cnb.support.download import ChecksumMismatch, DownloadFailed
 
@@ -66,10 +102,8 @@ def _error_classes() -> list[type[BuildpackError]]:
 
 
 SAMPLES: dict[type[BuildpackError], BuildpackError] = {
-    InvalidSetting: InvalidSetting("BP_PYTHON_ALLOW_EOL", "sure", "true or false"),
-    InvalidPythonVersion: InvalidPythonVersion(
-        "system", ".python-version", "it must be a version like 3.12 or 3.12.7"
-    ),
+    InvalidSetting: InvalidSetting("BP_PYTHON_ALLOW_EOL", "sure", Flag()),
+    InvalidPythonVersion: InvalidPythonVersion("system", ".python-version", NotAVersionLine()),
     UnknownPythonVersion: UnknownPythonVersion(
         RequestedPythonVersion("3.15", "BP_PYTHON_VERSION", "==3.15.*"), AVAILABLE, "linux/amd64"
     ),
@@ -79,11 +113,11 @@ SAMPLES: dict[type[BuildpackError], BuildpackError] = {
         AVAILABLE,
         line_support((3, 12), date(2026, 12, 1)),
     ),
-    InvalidManifest: InvalidManifest("manifest.toml", ("entry 1: version '3' is not X.Y.Z",)),
+    InvalidManifest: InvalidManifest("manifest.toml", (EntryVersionInvalid(1, "3"),)),
     InvalidMirror: InvalidMirror("BP_DEPENDENCY_MIRROR", "http://mirror.test"),
     DownloadFailed: DownloadFailed("https://x.test/cpython.tgz", "timed out", 4),
     ChecksumMismatch: ChecksumMismatch("https://x.test/cpython.tgz", "a" * 64, "b" * 64),
-    UnsafeArchive: UnsafeArchive("/tmp/cpython.tgz", "../x", "it would be outside"),
+    UnsafeArchive: UnsafeArchive("/tmp/cpython.tgz", "../x", FilterRefused("it would be outside")),
     MissingRequirementsFile: MissingRequirementsFile(
         "requirements.txt", 2, "-r base.txt", "base.txt"
     ),
@@ -100,6 +134,7 @@ def _sample_value(hint: Any, name: str) -> Any:
         return _sample_generic(origin, typing.get_args(hint), name)
     samples: dict[Any, Any] = {
         str: f"sample {name}",
+        object: f"sample {name}",
         int: 2,
         float: 1.5,
         bool: True,
@@ -158,6 +193,65 @@ def test_every_error_is_described(cls: type[BuildpackError]) -> None:
     assert body != str(error)
 
 
+KIND_SAMPLES: dict[type[Any], Any] = {
+    NonAsciiCharacter: NonAsciiCharacter("\uff13"),
+    EntryVersionInvalid: EntryVersionInvalid(1, "3"),
+    NotPinned: NotPinned("*"),
+    MetaNotATable: MetaNotATable([]),
+    SourcesNotAList: SourcesNotAList(None),
+}
+"""Kinds whose fields need a value the generic samples cannot make."""
+
+
+def _kind_sample(kind: type[Any]) -> Any:
+    return KIND_SAMPLES.get(kind) or _sample(kind)
+
+
+def _kinds(hint: Any) -> list[type[Any]]:
+    """The dataclass kinds a field may hold: the members of ``Union[...]`` or of
+    ``tuple[Union[...], ...]`` (a field like ``problem``, ``expected`` or ``problems``)."""
+    if typing.get_origin(hint) is tuple:
+        args = typing.get_args(hint)
+        return _kinds(args[0]) if len(args) == 2 and args[1] is Ellipsis else []
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return [
+            arg
+            for arg in typing.get_args(hint)
+            if isinstance(arg, type) and dataclasses.is_dataclass(arg)
+        ]
+    return []
+
+
+KINDS = [
+    (cls, field.name, kind)
+    for cls in ERROR_CLASSES
+    for field in dataclasses.fields(cls)  # type: ignore[arg-type]
+    for kind in _kinds(typing.get_type_hints(cls)[field.name])
+]
+
+
+def test_kinds_are_discovered() -> None:
+    assert {cls.__name__ for cls, _, _ in KINDS} >= {"InvalidSetting", "InvalidPythonVersion"}
+
+
+@pytest.mark.parametrize(("cls", "name", "kind"), KINDS, ids=lambda v: getattr(v, "__name__", v))
+def test_every_kind_of_failure_is_described(
+    cls: type[BuildpackError], name: str, kind: type[Any]
+) -> None:
+    """Errors carry kinds, not prose: each kind has its wording in errors.py."""
+    sample = _kind_sample(kind)
+    many = typing.get_origin(typing.get_type_hints(cls)[name]) is tuple
+    error: Any = SAMPLES.get(cls) or _sample(cls)
+    error = dataclasses.replace(error, **{name: (sample,) if many else sample})
+    title, body = describe(error)
+    assert title and title != GENERIC_TITLE
+    others = [other for c, n, other in KINDS if (c, n) == (cls, name) and other is not kind]
+    for other in others:
+        value = _kind_sample(other)
+        replaced = dataclasses.replace(error, **{name: (value,) if many else value})
+        assert describe(replaced) != (title, body), f"{kind.__name__} reads as {other.__name__}"
+
+
 @pytest.mark.parametrize("cls", ERROR_CLASSES, ids=lambda cls: cls.__name__)
 def test_every_error_can_be_raised_through_a_context_manager(cls: type[BuildpackError]) -> None:
     @contextlib.contextmanager
@@ -200,11 +294,7 @@ def _body(error: Exception) -> str:
 
 
 def test_invalid_python_version_file() -> None:
-    title, body = describe(
-        InvalidPythonVersion(
-            "system", ".python-version", "it must be a version like 3.12 or 3.12.7"
-        )
-    )
+    title, body = describe(InvalidPythonVersion("system", ".python-version", NotAVersionLine()))
     assert title == "Invalid Python version in .python-version"
     assert 'The file .python-version contains:\n    "system"\n' in body
     assert (
@@ -219,27 +309,19 @@ def test_invalid_python_version_file() -> None:
 
 
 def test_invalid_python_version_file_with_several_lines() -> None:
-    body = _body(
-        InvalidPythonVersion(
-            "3.12\r\n3.11\n", ".python-version", "it contains 2 versions; give exactly one"
-        )
-    )
+    body = _body(InvalidPythonVersion("3.12\r\n3.11\n", ".python-version", SeveralVersions(2)))
     assert "The file .python-version contains:\n    | 3.12\\r\n    | 3.11\n" in body
     assert "understands: it contains 2 versions; give exactly one." in body
 
 
 def test_invisible_characters_are_shown() -> None:
-    body = _body(InvalidPythonVersion("\ufeff3.12\t", "BP_PYTHON_VERSION", "x"))
+    body = _body(InvalidPythonVersion("\ufeff3.12\t", "BP_PYTHON_VERSION", NotASpecifier()))
     assert '    "\\ufeff3.12\\t"' in body
-    assert '    ""' in _body(InvalidPythonVersion("", "BP_PYTHON_VERSION", "it is empty"))
+    assert '    ""' in _body(InvalidPythonVersion("", "BP_PYTHON_VERSION", EmptyRequest()))
 
 
 def test_invalid_runtime_txt() -> None:
-    title, body = describe(
-        InvalidPythonVersion(
-            "3.12.7", "runtime.txt", "it must read python-X.Y.Z or python-X.Y, e.g. python-3.12.7"
-        )
-    )
+    title, body = describe(InvalidPythonVersion("3.12.7", "runtime.txt", NotRuntimeTxtFormat()))
     assert title == "Invalid Python version in runtime.txt"
     assert 'The file runtime.txt contains:\n    "3.12.7"\n' in body
     assert (
@@ -253,13 +335,7 @@ def test_invalid_runtime_txt() -> None:
 
 
 def test_invalid_python_version_setting() -> None:
-    title, body = describe(
-        InvalidPythonVersion(
-            "pypy3.10",
-            "BP_PYTHON_VERSION",
-            "it is neither a version (3.12, 3.12.7) nor a specifier",
-        )
-    )
+    title, body = describe(InvalidPythonVersion("pypy3.10", "BP_PYTHON_VERSION", NotASpecifier()))
     assert title == "Invalid Python version in BP_PYTHON_VERSION"
     assert 'The BP_PYTHON_VERSION setting is:\n    "pypy3.10"\n' in body
     assert (
@@ -339,17 +415,20 @@ def test_other_errors() -> None:
     assert describe(SAMPLES[InvalidSetting]) == (
         "Invalid value for BP_PYTHON_ALLOW_EOL",
         'The setting BP_PYTHON_ALLOW_EOL is set to:\n    "sure"\n\n'
-        "It must be true or false.\n\n"
+        "It must be true or false (1/0, yes/no, on/off).\n\n"
         "Change or remove BP_PYTHON_ALLOW_EOL in the platform's environment "
         "(e.g. `pack build --env BP_PYTHON_ALLOW_EOL=...`).",
     )
     title, body = describe(InvalidMirror("BP_DEPENDENCY_MIRROR", "http://u:p@mirror.test"))
     assert title == "Invalid dependency mirror"
     assert body.startswith('BP_DEPENDENCY_MIRROR is set to:\n    "http://****@mirror.test"\n')
-    title, body = describe(InvalidManifest("https://u:p@m.test/m.toml", ("a", "b")))
+    title, body = describe(
+        InvalidManifest("https://u:p@m.test/m.toml", (EntryNotATable(1), NoDistributions()))
+    )
     assert title == "Invalid CPython manifest"
     assert body.startswith(
-        "The CPython manifest https://****@m.test/m.toml cannot be used:\n\n  - a\n  - b\n"
+        "The CPython manifest https://****@m.test/m.toml cannot be used:\n\n"
+        "  - entry 1 is not a table\n  - it lists no CPython distributions\n"
     )
     title, body = describe(SAMPLES[MissingRequirementsFile])
     assert title == "A requirements file is missing"
@@ -429,7 +508,7 @@ def test_download_bounds_blocks() -> None:
 
 def test_quotes_are_clipped() -> None:
     """A 1 MB Procfile line or a 5000-digit version is quoted, not printed whole."""
-    _, body = describe(InvalidPythonVersion("3." + "9" * 5000, ".python-version", "too long"))
+    _, body = describe(InvalidPythonVersion("3." + "9" * 5000, ".python-version", TooLong(5002)))
     assert f'"3.{"9" * 198}… (5002 characters)"' in body
     _, body = describe(InvalidProcfile("Procfile", 1, "web: a\0b", "nul"))
     assert '"web: a\\x00b"' in body
@@ -474,3 +553,107 @@ def test_a_tools_traceback_gives_its_reason_first() -> None:
         "See the full output above."
     )
     assert 'File "' not in body
+
+
+# --- the wording of each kind, as it was when raise sites carried prose ----------------------
+
+M = "manifest.toml"
+A = "/tmp/cpython.tgz"
+
+
+@pytest.mark.parametrize(
+    ("error", "sentence"),
+    [
+        (InvalidManifest(M, (EntryNotATable(7),)), "  - entry 7 is not a table"),
+        (
+            InvalidManifest(M, (EntryVersionInvalid(1, None),)),
+            "  - entry 1: version None is not X.Y.Z",
+        ),
+        (
+            InvalidManifest(M, (EntryVersionInvalid(1, "3.12"),)),
+            "  - entry 1: version '3.12' is not X.Y.Z",
+        ),
+        (InvalidManifest(M, (EntryWithoutUri(2, "3.12.12"),)), "  - entry 2 (3.12.12): no uri"),
+        (
+            InvalidManifest(M, (EntryChecksumInvalid(4, "3.14.0"),)),
+            "  - entry 4 (3.14.0): checksum must be sha256:<64 hex digits>",
+        ),
+        (
+            InvalidManifest(M, (EntrySizeInvalid(1, "3.12.12"),)),
+            "  - entry 1 (3.12.12): size must be a whole number of bytes",
+        ),
+        (InvalidManifest(M, (NoDistributions(),)), "  - it lists no CPython distributions"),
+        (InvalidManifest(M, (ManifestTooLarge(1000),)), "  - it is larger than 1000 bytes"),
+        (InvalidManifest(M, (ManifestTooLarge(16 * 1024 * 1024),)), "  - it is larger than 16 MB"),
+        (
+            InvalidManifest(M, (ManifestUnreadable("HTTP Error 401: Unauthorized"),)),
+            "  - it cannot be read: HTTP Error 401: Unauthorized",
+        ),
+        (InvalidManifest(M, (ManifestTooDeep(),)), "  - it is nested too deeply"),
+        (
+            UnsafeArchive(A, "/etc/passwd", AbsolutePath()),
+            "contains '/etc/passwd': an absolute path.",
+        ),
+        (
+            UnsafeArchive(A, "x", HardLinkToAbsolutePath()),
+            "contains 'x': a hard link to an absolute path.",
+        ),
+        (
+            UnsafeArchive(A, "x", HardLinkToTopDirectory()),
+            "contains 'x': a hard link to the top directory.",
+        ),
+        (
+            UnsafeArchive(A, "a", SymlinkChainOutside()),
+            "contains 'a': a chain of symlinks that leads outside the destination.",
+        ),
+        (
+            UnsafeArchive(A, "x", FilterRefused("'x' is a device or a pipe")),
+            "contains 'x': 'x' is a device or a pipe.",
+        ),
+        (
+            InvalidPipfileLock("lib", NotPinned(None)),
+            "The entry 'lib' of Pipfile.lock cannot be installed: its version None is not pinned "
+            "with ==.",
+        ),
+        (
+            InvalidPipfileLock("lib", NotPinned(">=1.0")),
+            "its version '>=1.0' is not pinned with ==",
+        ),
+        (InvalidPipfileLock("lib", NotPinned(1)), "its version 1 is not pinned with =="),
+        (
+            InvalidPipfileLock("default", SectionNotATable()),
+            "installed: the section is not a table of packages.",
+        ),
+        (
+            InvalidPipfileLock("requests", PackageNotATable()),
+            "installed: it is not a table (version, hashes, markers).",
+        ),
+        (InvalidPipfileLock("_meta", MetaNotATable([])), "installed: it is a list, not a table."),
+        (InvalidPipfileLock("_meta", MetaNotATable(None)), "installed: it is null, not a table."),
+        (
+            InvalidPipfileLock("_meta", MetaNotATable("x")),
+            "installed: it is a string, not a table.",
+        ),
+        (InvalidPipfileLock("_meta", MetaNotATable(3)), "installed: it is a number, not a table."),
+        (
+            InvalidPipfileLock("_meta.sources", SourcesNotAList({})),
+            "installed: it is a table, not a list of sources.",
+        ),
+        (
+            InvalidPipfileLock("_meta.sources", SourceWithoutUrl(1)),
+            "installed: source 1 is not a table with a url string.",
+        ),
+        (
+            InvalidBinding("ca", "ca-certificates", "x.pem", NoPemCertificate("[X509] no data")),
+            "The entry 'x.pem' of the service binding 'ca' (type ca-certificates) cannot be "
+            "used: it holds no PEM certificate ([X509] no data).",
+        ),
+        (
+            InvalidBinding("pip", "pip", "pip.conf", UnreadablePipConf("File contains no section")),
+            "The entry 'pip.conf' of the service binding 'pip' (type pip) cannot be used: File "
+            "contains no section.",
+        ),
+    ],
+)
+def test_kinds_are_worded_as_before(error: BuildpackError, sentence: str) -> None:
+    assert sentence in describe(error)[1]

@@ -12,7 +12,7 @@ from python_cnb.app.package_manager import (
     MultiplePackageManagers,
     PackageManager,
 )
-from python_cnb.app.pipfile_lock import InvalidPipfileLock
+from python_cnb.app.pipfile_lock import InvalidPipfileLock, NotPinned
 from python_cnb.app.project_files import InvalidProjectFile
 from python_cnb.app.requirements_files import InvalidRequirementsLine, LocalPathOutsideApp
 from python_cnb.config.forbidden_env import FORBIDDEN, ForbiddenEnvironment
@@ -176,7 +176,7 @@ def test_forbidden_environment_masks_credentials() -> None:
 
 
 def test_invalid_pipfile_lock() -> None:
-    assert describe(InvalidPipfileLock("flask", "its version '*' is not pinned with ==")) == (
+    assert describe(InvalidPipfileLock("flask", NotPinned("*"))) == (
         "Invalid Pipfile.lock",
         "The entry 'flask' of Pipfile.lock cannot be installed: its version '*' is not pinned "
         "with ==.\n\nRegenerate the lock file with `pipenv lock` and commit it.",

@@ -7,8 +7,10 @@ from datetime import date
 
 import pytest
 
+from python_cnb import notices
 from python_cnb.buildpack_error import BuildpackError
-from python_cnb.errors import describe, policy_date_note, python_support_warning
+from python_cnb.config.settings import TODAY_HOOK
+from python_cnb.errors import describe
 from python_cnb.python.distributions import for_target, load_distributions
 from python_cnb.python.version import (
     PythonVersion,
@@ -17,6 +19,7 @@ from python_cnb.python.version import (
     choose,
     default_request,
     request,
+    support_notice,
 )
 
 V = PythonVersion.parse
@@ -50,7 +53,7 @@ def _warning(
 ) -> tuple[str, str] | None:
     requested = request(text, origin)
     choice = choose(requested, OFFERED, target="linux/amd64", today=today, allow_end_of_life=allow)
-    return python_support_warning(choice, requested, max(OFFERED))
+    return support_notice(choice, requested, max(OFFERED))
 
 
 # --- a patch that does not exist -----------------------------------------------------------------
@@ -252,13 +255,13 @@ def test_warning_for_the_default_points_at_python_version() -> None:
     requested = default_request()
     old = [V("3.10.21"), V("3.9.25")]
     choice = choose(requested, old, target="t", today=TODAY)
-    warning = python_support_warning(choice, requested, max(old))
+    warning = support_notice(choice, requested, max(old))
     assert warning is not None
     assert warning[1].endswith("Upgrade to a newer Python as soon as one is available.")
 
 
 def test_policy_date_note() -> None:
-    assert policy_date_note(date(2027, 2, 1)) == (
+    assert notices.policy_date(date(2027, 2, 1), TODAY_HOOK) == (
         "End-of-life dates are checked against 2027-02-01, from PYTHON_CNB_TODAY (a hook for "
         "python-cnb's tests, not a setting)"
     )

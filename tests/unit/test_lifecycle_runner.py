@@ -15,7 +15,7 @@ import pytest
 from python_cnb.cnb import toml_file
 from python_cnb_lifecycle.errors import BUILD_FAILED, EXPORT_FAILED, SPEC_VIOLATION
 from python_cnb_lifecycle.launcher import RUN_IMAGE_PATH
-from python_cnb_lifecycle.runner import BuildResult, build, launch_spec
+from python_cnb_lifecycle.runner import DEFAULT_BUILDPACK, BuildResult, build, launch_spec
 from python_cnb_lifecycle.workspace import Target, Workspace
 from tests.unit.buildpacks import write_buildpack
 
@@ -493,7 +493,7 @@ decision = cached_layer(
 if decision.reused:
     print("Using cached counter")
 else:
-    print("Building counter: " + "; ".join(decision.reasons))
+    print("Building counter: " + ", ".join(type(c).__name__ for c in decision.causes))
     (decision.layer.path / "count").write_text("1")
     decision.layer.write(LayerTypes(launch=True, cache=True), Counter(1, "c"))
 """
@@ -513,7 +513,7 @@ def test_an_int_metadata_field_survives_the_json_round_trip(runner: Runner, tmp_
     (buildpack / "build.py").write_text(INT_METADATA_BUILD.format(src=str(src)))
     first = runner.build(buildpacks=[buildpack])
     assert first.success, first.output
-    assert "Building counter: " in first.output.splitlines()
+    assert "Building counter: NewlyCreated" in first.output.splitlines()
     second = runner.build(buildpacks=[buildpack])
     assert second.success, second.output
     assert _lines(second.output, "restored: ") == ["[metadata]", "layout = 1.0", 'name = "c"']
@@ -593,3 +593,9 @@ def test_a_cached_layer_lost_from_the_cache_is_rebuilt(runner: Runner) -> None:
     assert "both: toml=yes dir=no types=no" in _lines(result.output, "restored ")
     assert "reusing both" not in result.output.splitlines()
     assert (runner.ws.cache / BP_DIR / "both" / "bin" / "hello").is_file()
+
+
+def test_the_default_buildpack_is_this_checkout() -> None:
+    """`python -m python_cnb_lifecycle build APP` with no --buildpack builds with this repo."""
+    assert (DEFAULT_BUILDPACK / "buildpack.toml").is_file()
+    assert (DEFAULT_BUILDPACK / "src" / "python_cnb_lifecycle").is_dir()

@@ -11,7 +11,7 @@ import pytest
 import python_cnb.detect
 from python_cnb.__main__ import main, run
 from python_cnb.cnb import toml_file
-from python_cnb.config.settings import InvalidSetting
+from python_cnb.config.settings import Flag, InvalidSetting
 
 REPO = Path(__file__).resolve().parents[2]
 CNB_VARIABLES = (
@@ -66,7 +66,7 @@ def test_buildpack_error_prints_one_error_block(
     app: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def fail(ctx: object) -> int:
-        raise InvalidSetting("BP_X", "https://user:pass@x.test", "a boolean")
+        raise InvalidSetting("BP_X", "https://user:pass@x.test", Flag())
 
     monkeypatch.setattr(python_cnb.detect, "detect", fail)
     assert run(["detect"]) == 1
@@ -76,7 +76,7 @@ def test_buildpack_error_prints_one_error_block(
         "\n[Error: Invalid value for BP_X]\n"
         "The setting BP_X is set to:\n"
         '    "https://****@x.test"\n\n'
-        "It must be a boolean.\n\n"
+        "It must be true or false (1/0, yes/no, on/off).\n\n"
         "Change or remove BP_X in the platform's environment "
         "(e.g. `pack build --env BP_X=...`).\n\n"
     )

@@ -17,8 +17,17 @@ from python_cnb.python import distributions as distributions_module
 from python_cnb.python.distributions import (
     DATA_FILE,
     Distribution,
+    EntryChecksumInvalid,
+    EntryNotATable,
+    EntrySizeInvalid,
+    EntryVersionInvalid,
+    EntryWithoutUri,
     InvalidManifest,
     InvalidMirror,
+    ManifestProblem,
+    ManifestTooLarge,
+    ManifestUnreadable,
+    NoDistributions,
     apply_mirror,
     find_mirror,
     for_target,
@@ -50,7 +59,7 @@ def _dependency(version: str = "3.12.12", **fields: Any) -> dict[str, Any]:
     }
 
 
-def _problems(data: dict[str, Any]) -> tuple[str, ...]:
+def _problems(data: dict[str, Any]) -> tuple[ManifestProblem, ...]:
     with pytest.raises(InvalidManifest) as caught:
         parse_manifest(data, "manifest.toml")
     assert caught.value.source == "manifest.toml"
@@ -134,19 +143,19 @@ def test_every_problem_is_listed_at_once() -> None:
         ]
     }
     assert _problems(data) == (
-        "entry 1: version '3.12' is not X.Y.Z",
-        "entry 2 (3.12.12): no uri",
-        "entry 3 (3.13.9): no uri",
-        "entry 4 (3.14.0): checksum must be sha256:<64 hex digits>",
-        "entry 5 (3.14.1): checksum must be sha256:<64 hex digits>",
-        "entry 6 (3.14.2): checksum must be sha256:<64 hex digits>",
-        "entry 7 is not a table",
+        EntryVersionInvalid(1, "3.12"),
+        EntryWithoutUri(2, "3.12.12"),
+        EntryWithoutUri(3, "3.13.9"),
+        EntryChecksumInvalid(4, "3.14.0"),
+        EntryChecksumInvalid(5, "3.14.1"),
+        EntryChecksumInvalid(6, "3.14.2"),
+        EntryNotATable(7),
     )
 
 
 def test_missing_version() -> None:
     entry = {k: v for k, v in _dependency().items() if k != "version"}
-    assert _problems({"dependencies": [entry]}) == ("entry 1: version None is not X.Y.Z",)
+    assert _problems({"dependencies": [entry]}) == (EntryVersionInvalid(1, None),)
 
 
 @pytest.mark.parametrize(
@@ -159,7 +168,7 @@ def test_missing_version() -> None:
     ],
 )
 def test_empty_manifest(data: dict[str, Any]) -> None:
-    assert _problems(data) == ("it lists no CPython distributions",)
+    assert _problems(data) == (NoDistributions(),)
 
 
 def test_upper_case_checksum_is_accepted_and_normalised() -> None:
@@ -271,10 +280,10 @@ def test_unreadable_manifests(tmp_path: Path) -> None:
             load_manifest(location, timeout=5)
         assert caught.value.source == location
         [problem] = caught.value.problems
-        assert problem.startswith("it cannot be read: ")
+        assert isinstance(problem, ManifestUnreadable)
     with pytest.raises(InvalidManifest) as caught:
         load_manifest(Path(missing).as_uri(), timeout=5)
-    assert caught.value.problems[0].startswith("it cannot be read: ")
+    assert isinstance(caught.value.problems[0], ManifestUnreadable)
 
 
 def test_unreachable_manifest_over_http(tmp_path: Path) -> None:
@@ -284,7 +293,9 @@ def test_unreachable_manifest_over_http(tmp_path: Path) -> None:
             with pytest.raises(InvalidManifest) as caught:
                 load_manifest(server.url(path), timeout=5)
             assert caught.value.source == server.url(path)
-            assert caught.value.problems[0].startswith("it cannot be read: HTTP Error")
+            [problem] = caught.value.problems
+            assert isinstance(problem, ManifestUnreadable)
+            assert problem.detail.startswith("HTTP Error")
 
 
 def test_for_target() -> None:
@@ -603,7 +614,7 @@ def test_manifest_over_http_with_credentials(tmp_path: Path) -> None:
         )
         with pytest.raises(InvalidManifest) as caught:
             load_manifest(server.url("cpython/manifest.toml"), timeout=5)
-        assert caught.value.problems == ("it cannot be read: HTTP Error 401: Unauthorized",)
+        assert caught.value.problems == (ManifestUnreadable("HTTP Error 401: Unauthorized"),)
 
 
 def test_manifests_are_read_with_a_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -615,7 +626,7 @@ def test_manifests_are_read_with_a_cap(tmp_path: Path, monkeypatch: pytest.Monke
         for location in (str(path), path.as_uri(), server.url("manifest.toml")):
             with pytest.raises(InvalidManifest) as caught:
                 load_manifest(location, timeout=5)
-            assert caught.value.problems == ("it is larger than 1000 bytes",)
+            assert caught.value.problems == (ManifestTooLarge(1000),)
 
 
 def test_manifest_size_pins_the_download(tmp_path: Path) -> None:
@@ -626,5 +637,5 @@ def test_manifest_size_pins_the_download(tmp_path: Path) -> None:
     assert unpinned.size is None
     for size in (0, -1, "12", 1.5, True):
         assert _problems({"dependencies": [_dependency(size=size)]}) == (
-            "entry 1 (3.12.12): size must be a whole number of bytes",
+            EntrySizeInvalid(1, "3.12.12"),
         )

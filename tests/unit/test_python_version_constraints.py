@@ -17,6 +17,7 @@ from python_cnb.python.requested import (
 from python_cnb.python.version import (
     InvalidPythonVersion,
     LockedPythonMismatch,
+    NotASpecifier,
     PythonVersion,
     RequestedPythonVersion,
     constraint_matches,
@@ -84,10 +85,10 @@ def test_garbled_constraints(constraint: str) -> None:
     with pytest.raises(InvalidPythonVersion) as caught:
         constraint_matches(f" {constraint} ", V("3.12.1"), origin="uv.lock")
     error = caught.value
-    assert (error.text, error.origin, error.reason) == (
+    assert (error.text, error.origin, error.problem) == (
         constraint,
         "uv.lock",
-        "it is neither a version (3.12, 3.12.7) nor a specifier",
+        NotASpecifier(),
     )
 
 

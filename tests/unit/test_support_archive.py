@@ -13,7 +13,13 @@ from typing import Optional, Sequence
 import pytest
 
 from python_cnb.buildpack_error import FileSystemFault
-from python_cnb.support.archive import UnsafeArchive, _fallback_filter, extract
+from python_cnb.support.archive import (
+    HardLinkToTopDirectory,
+    SymlinkChainOutside,
+    UnsafeArchive,
+    _fallback_filter,
+    extract,
+)
 
 Member = tuple[tarfile.TarInfo, Optional[bytes]]
 
@@ -182,7 +188,7 @@ def test_hard_link_to_the_top_directory(tmp_path: Path, filtering: str) -> None:
         extract(archive, tmp_path / "out", strip_components=1)
     error = caught.value
     assert (error.archive, error.member) == (str(archive), "y")
-    assert error.reason == "a hard link to the top directory"
+    assert error.problem == HardLinkToTopDirectory()
 
 
 @pytest.mark.parametrize(
@@ -211,7 +217,7 @@ def test_unsafe_members(
     with pytest.raises(UnsafeArchive) as caught:
         extract(archive, destination, strip_components=strip)
     assert (caught.value.archive, caught.value.member) == (str(archive), member)
-    assert caught.value.reason
+    assert caught.value.problem
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a.tgz", "root"]
     assert [path.name for path in (tmp_path / "root").iterdir()] == ["out"]
 
@@ -301,7 +307,7 @@ def test_link_chains_out_of_the_destination_are_refused(
         extract(archive, destination)
     assert caught.value.member == "a/link"
     if order == "link first":
-        assert caught.value.reason == "a chain of symlinks that leads outside the destination"
+        assert caught.value.problem == SymlinkChainOutside()
     assert list((tmp_path / "outside").iterdir()) == []
 
 

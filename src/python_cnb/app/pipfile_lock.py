@@ -10,11 +10,54 @@ from __future__ import annotations
 import re
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Union
 
 from python_cnb.buildpack_error import BuildpackError
 
 PYPI_URLS = ("https://pypi.org/simple", "https://pypi.python.org/simple")
+
+
+@dataclass(frozen=True)
+class NotPinned:
+    """A package's version (as the lock has it) is not ``==X``."""
+
+    version: object
+
+
+@dataclass(frozen=True)
+class SectionNotATable:
+    """``default`` is not a table of packages."""
+
+
+@dataclass(frozen=True)
+class PackageNotATable:
+    """A package's entry is not a table."""
+
+
+@dataclass(frozen=True)
+class MetaNotATable:
+    """``_meta`` is not a table (``found``: what it is)."""
+
+    found: object
+
+
+@dataclass(frozen=True)
+class SourcesNotAList:
+    """``_meta.sources`` is not a list (``found``: what it is)."""
+
+    found: object
+
+
+@dataclass(frozen=True)
+class SourceWithoutUrl:
+    """Source ``number`` (from 1) is not a table with a url string."""
+
+    number: int
+
+
+PipfileLockProblem = Union[
+    NotPinned, SectionNotATable, PackageNotATable, MetaNotATable, SourcesNotAList, SourceWithoutUrl
+]
 
 
 @dataclass(eq=False)
@@ -22,7 +65,7 @@ class InvalidPipfileLock(BuildpackError):
     """A Pipfile.lock entry that cannot be turned into a requirement."""
 
     package: str
-    reason: str
+    problem: PipfileLockProblem
 
 
 @dataclass(frozen=True)
@@ -43,17 +86,6 @@ class LockedSet:
 
 
 _VCS = ("git", "hg", "svn", "bzr")
-
-
-def _kind(value: Any) -> str:
-    """A JSON value's kind, in JSON's words."""
-    if value is None:
-        return "null"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    return "a string" if isinstance(value, str) else "a number"
 
 
 def is_pypi(url: str) -> bool:
@@ -92,7 +124,7 @@ def _line(name: str, entry: Mapping[str, Any], with_hashes: bool) -> str:
         return f"{requirement} @ {entry['file']}{markers}{hashes}"
     version = entry.get("version")
     if not isinstance(version, str) or not version.startswith("=="):
-        raise InvalidPipfileLock(name, f"its version {version!r} is not pinned with ==")
+        raise InvalidPipfileLock(name, NotPinned(version))
     return f"{requirement}{version}{markers}{hashes}"
 
 
@@ -100,24 +132,22 @@ def convert(lock: Mapping[str, Any]) -> LockedSet:
     """The ``default`` section of a parsed Pipfile.lock as requirement lines."""
     packages = lock.get("default") or {}
     if not isinstance(packages, dict):
-        raise InvalidPipfileLock("default", "the section is not a table of packages")
+        raise InvalidPipfileLock("default", SectionNotATable())
     entries = sorted(packages.items())
     for name, entry in entries:
         if not isinstance(entry, dict):
-            raise InvalidPipfileLock(name, "it is not a table (version, hashes, markers)")
+            raise InvalidPipfileLock(name, PackageNotATable())
     hashed = bool(entries) and all(_hashable(e) and e.get("hashes") for _, e in entries)
     lines = tuple(_line(name, entry, hashed) for name, entry in entries)
     meta = lock.get("_meta", {})
     if not isinstance(meta, dict):
-        raise InvalidPipfileLock("_meta", f"it is {_kind(meta)}, not a table")
+        raise InvalidPipfileLock("_meta", MetaNotATable(meta))
     listed = meta.get("sources", [])
     if not isinstance(listed, list):
-        raise InvalidPipfileLock("_meta.sources", f"it is {_kind(listed)}, not a list of sources")
+        raise InvalidPipfileLock("_meta.sources", SourcesNotAList(listed))
     for number, source in enumerate(listed, start=1):
         if not isinstance(source, dict) or not isinstance(source.get("url"), str):
-            raise InvalidPipfileLock(
-                "_meta.sources", f"source {number} is not a table with a url string"
-            )
+            raise InvalidPipfileLock("_meta.sources", SourceWithoutUrl(number))
     valid = listed
     sources = tuple(str(source["url"]).rstrip("/") for source in valid)
     insecure = tuple(

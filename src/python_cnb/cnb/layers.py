@@ -19,7 +19,7 @@ import dataclasses
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Generic, Mapping, Optional, TypeVar, get_origin
+from typing import Any, Callable, Generic, Mapping, Optional, TypeVar, Union, get_origin
 
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.validate import (
@@ -46,8 +46,83 @@ class LayerTypes:
         return {"build": self.build, "launch": self.launch, "cache": self.cache}
 
 
-class InvalidMetadata(Exception):
+# --- Why a restored layer was not kept: data, worded by the buildpack ---------------------
+
+
+@dataclass(frozen=True)
+class NewlyCreated:
+    """Nothing was restored for the layer: it is new in this build."""
+
+
+@dataclass(frozen=True)
+class UnreadableMetadata:
+    """The restored TOML could not be read or parsed."""
+
+    detail: str
+    """The parser's or the operating system's message."""
+
+
+@dataclass(frozen=True)
+class InvalidMetadata:
+    """The restored ``[metadata]`` does not decode into the layer's metadata type (another
+    buildpack version wrote it)."""
+
+    unknown: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    mistyped: Optional[tuple[str, str]] = None
+    """``(key, expected type)`` of the first value of the wrong type."""
+
+
+@dataclass(frozen=True)
+class FieldChanged:
+    """A field of the key changed since the layer was made."""
+
+    label: str
+    before: object
+    after: object
+
+
+@dataclass(frozen=True)
+class ContentsMissing:
+    """The metadata was restored but the directory was not."""
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """The directory exists without its TOML: an earlier build did not finish the layer."""
+
+
+@dataclass(frozen=True)
+class CleanBuild:
+    """The buildpack asked to discard whatever was restored."""
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """The layer's own check (``extra_reasons``) rejected it, with the buildpack's words."""
+
+    reason: str
+
+
+LayerCause = Union[
+    NewlyCreated,
+    UnreadableMetadata,
+    InvalidMetadata,
+    FieldChanged,
+    ContentsMissing,
+    Unfinished,
+    CleanBuild,
+    Rejected,
+]
+"""Why a layer starts empty. The spec package says what happened; the buildpack words it."""
+
+
+class MetadataDecodeError(Exception):
     """Restored ``[metadata]`` that does not decode into the layer's metadata type."""
+
+    def __init__(self, cause: InvalidMetadata) -> None:
+        super().__init__(cause)
+        self.cause = cause
 
 
 def encode_metadata(metadata: Any) -> dict[str, Any]:
@@ -88,10 +163,7 @@ def decode_metadata(metadata_type: type[M], raw: Mapping[str, Any]) -> M:
     unknown = sorted(set(raw) - set(fields))
     missing = sorted(set(fields) - set(raw))
     if unknown or missing:
-        parts = [f"unknown keys {unknown}"] * bool(unknown) + [f"missing keys {missing}"] * bool(
-            missing
-        )
-        raise InvalidMetadata(", ".join(parts))
+        raise MetadataDecodeError(InvalidMetadata(tuple(unknown), tuple(missing)))
     values: dict[str, Any] = {}
     for name, spec in fields.items():
         annotation = _annotation(spec.type)
@@ -99,7 +171,7 @@ def decode_metadata(metadata_type: type[M], raw: Mapping[str, Any]) -> M:
         if check is None:  # pragma: no cover - a programming error in a metadata class
             raise TypeError(f"unsupported metadata field type {annotation!r} for {name}")
         if not check(raw[name]):
-            raise InvalidMetadata(f"{name!r} is not a {annotation}")
+            raise MetadataDecodeError(InvalidMetadata(mistyped=(name, annotation)))
         value = raw[name]
         if isinstance(value, list):
             value = tuple(value)
@@ -109,26 +181,21 @@ def decode_metadata(metadata_type: type[M], raw: Mapping[str, Any]) -> M:
     return metadata_type(**values)
 
 
-def _shorten(value: Any) -> str:
-    text = ", ".join(value) if isinstance(value, tuple) else str(value)
-    return text if len(text) <= 40 else text[:12] + "…"
-
-
-def changed_fields(old: Any, new: Any) -> list[str]:
-    """One sentence for every key field whose value differs between two metadata objects.
+def changed_fields(old: Any, new: Any) -> list[FieldChanged]:
+    """Every key field whose value differs between two metadata objects.
 
     A field declared with ``field(metadata={"invalidates": False})`` is recorded but is
     not part of the key (the layer's own code decides what a change in it means).
     """
-    reasons = []
+    changes = []
     for f in dataclasses.fields(new):
         if not f.metadata.get("invalidates", True):
             continue
         before, after = getattr(old, f.name), getattr(new, f.name)
         if before != after:
             label = f.metadata.get("label", f.name.replace("_", " "))
-            reasons.append(f"The {label} changed from {_shorten(before)} to {_shorten(after)}")
-    return reasons
+            changes.append(FieldChanged(label, before, after))
+    return changes
 
 
 class Layer:
@@ -202,13 +269,14 @@ class LayerDecision(Generic[M]):
     """True when the restored layer was kept as it is."""
     previous: Optional[M]
     """The restored metadata, when it could be decoded."""
-    reasons: tuple[str, ...]
-    """Why a restored layer was discarded (empty when reused or when nothing was restored)."""
+    causes: tuple[LayerCause, ...]
+    """Why the layer starts empty (empty when reused; ``NewlyCreated()`` alone when nothing
+    was restored)."""
 
     @property
     def restored(self) -> bool:
         """Whether the lifecycle restored anything for this layer."""
-        return self.reused or bool(self.reasons)
+        return self.reused or self.causes != (NewlyCreated(),)
 
 
 def cached_layer(
@@ -222,35 +290,36 @@ def cached_layer(
 ) -> LayerDecision[M]:
     """Keep the restored layer ``name`` if its metadata equals ``metadata``, else empty it.
 
-    ``extra_reasons`` may add reasons of its own (a broken interpreter, say); ``keep=False``
-    discards whatever was restored (a clean build). A kept layer gets its TOML rewritten
-    with ``types``; a discarded or new one is an empty directory with no TOML yet.
+    ``extra_reasons`` may reject a layer for reasons of its own, worded by the buildpack (a
+    broken interpreter, say); ``keep=False`` discards whatever was restored (a clean build).
+    A kept layer gets its TOML rewritten with ``types``; a discarded or new one is an empty
+    directory with no TOML yet.
     """
     layer = Layer(layers_dir, name)
     raw = None
-    reasons: list[str] = []
+    causes: list[LayerCause] = []
     previous: Optional[M] = None
     try:
         raw = layer.read_toml()
     except (toml_file.TOMLDecodeError, OSError) as error:
-        reasons.append(f"Its metadata could not be read ({error})")
+        causes.append(UnreadableMetadata(str(error)))
     if raw is not None:
         try:
             previous = decode_metadata(type(metadata), raw.get("metadata", {}))
-        except InvalidMetadata as error:
-            reasons.append(f"Its metadata is not what this buildpack version writes ({error})")
+        except MetadataDecodeError as error:
+            causes.append(error.cause)
         if previous is not None:
-            reasons += changed_fields(previous, metadata)
+            causes += changed_fields(previous, metadata)
             if not layer.path.is_dir():
-                reasons.append("Its contents were not restored")
-            if not reasons and extra_reasons is not None:
-                reasons += extra_reasons(previous, layer)
+                causes.append(ContentsMissing())
+            if not causes and extra_reasons is not None:
+                causes += [Rejected(reason) for reason in extra_reasons(previous, layer)]
         if not keep:
-            reasons.append("A clean build was requested")
-    elif layer.path.exists() and not reasons:
-        reasons.append("It has no metadata (an earlier build did not finish it)")
-    if raw is not None and not reasons:
+            causes.append(CleanBuild())
+    elif layer.path.exists() and not causes:
+        causes.append(Unfinished())
+    if raw is not None and not causes:
         layer.write(types, metadata)
         return LayerDecision(layer, True, previous, ())
     layer.reset()
-    return LayerDecision(layer, False, previous, tuple(reasons))
+    return LayerDecision(layer, False, previous, tuple(causes) or (NewlyCreated(),))

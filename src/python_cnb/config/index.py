@@ -31,12 +31,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
-from python_cnb import output
+from python_cnb import notices, output
 from python_cnb.app.pipfile_lock import is_pypi
 from python_cnb.app.requirements_files import FileOption
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.cnb.bindings import Binding, bindings_of_type
-from python_cnb.config.secrets import InvalidBinding
+from python_cnb.config.secrets import InvalidBinding, UnreadablePipConf
 from python_cnb.config.settings import flag
 
 _INDEX_SETTINGS = ("PIP_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX_URL", "BUILD_PIP_INDEX_URL")
@@ -199,7 +199,8 @@ def _read_pip_conf(binding: Binding, path: Path) -> dict[str, str]:
     try:
         parser.read(path, encoding="utf-8")
     except (configparser.Error, UnicodeDecodeError) as error:
-        raise InvalidBinding(binding.name, binding.type, path.name, str(error).strip()) from None
+        problem = UnreadablePipConf(str(error).strip())
+        raise InvalidBinding(binding.name, binding.type, path.name, problem) from None
     values: dict[str, str] = {}
     for section in ("global", "install"):
         if parser.has_section(section):
@@ -282,11 +283,7 @@ def read_index_settings(
                 break
     given = [(name, env[name].strip()) for name in _INDEX_SETTINGS if env.get(name, "").strip()]
     if len({value.rstrip("/") for _, value in given}) > 1:
-        output.warning(
-            "Several package index settings disagree",
-            "\n".join(f"  {name}={value}" for name, value in given)
-            + f"\nUsing {given[0][0]}, the first in the order {', '.join(_INDEX_SETTINGS)}.",
-        )
+        output.warning(*notices.index_settings_disagree(given, _INDEX_SETTINGS))
     if not given and conf.get("index-url"):
         given = [("the pip binding", conf["index-url"].strip())]
     extras: list[str] = []

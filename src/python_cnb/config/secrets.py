@@ -13,7 +13,7 @@ import ssl
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Union
 
 from python_cnb import output
 from python_cnb.buildpack_error import BuildpackError
@@ -26,6 +26,25 @@ SYSTEM_CA_BUNDLES = (
 )
 
 
+@dataclass(frozen=True)
+class NoPemCertificate:
+    """A ca-certificates entry that OpenSSL cannot load."""
+
+    detail: str
+    """OpenSSL's (or the operating system's) message."""
+
+
+@dataclass(frozen=True)
+class UnreadablePipConf:
+    """A pip binding's pip.conf that is not INI."""
+
+    detail: str
+    """configparser's message."""
+
+
+BindingProblem = Union[NoPemCertificate, UnreadablePipConf]
+
+
 @dataclass(eq=False)
 class InvalidBinding(BuildpackError):
     """A service binding entry that cannot be used."""
@@ -33,7 +52,7 @@ class InvalidBinding(BuildpackError):
     binding: str
     binding_type: str
     entry: str
-    reason: str
+    problem: BindingProblem
 
 
 def _check_certificates(binding: Binding, path: Path) -> None:
@@ -41,7 +60,7 @@ def _check_certificates(binding: Binding, path: Path) -> None:
         ssl.create_default_context().load_verify_locations(cafile=str(path))
     except (ssl.SSLError, OSError, ValueError) as error:
         raise InvalidBinding(
-            binding.name, binding.type, path.name, f"it holds no PEM certificate ({error})"
+            binding.name, binding.type, path.name, NoPemCertificate(str(error))
         ) from None
 
 

@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Union
 
 from python_cnb.buildpack_error import BuildpackError
 
@@ -40,13 +40,43 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
 
+@dataclass(frozen=True)
+class Flag:
+    """A setting that must be true or false."""
+
+
+@dataclass(frozen=True)
+class NumberRange:
+    """A setting that must be a number from ``minimum`` to ``maximum``, in ``unit``."""
+
+    minimum: float
+    maximum: float = math.inf
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """A setting that must be one of ``choices``."""
+
+    choices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IsoDate:
+    """A setting that must be a date, YYYY-MM-DD."""
+
+
+Expected = Union[Flag, NumberRange, OneOf, IsoDate]
+"""What a setting's value must be (errors.py words it)."""
+
+
 @dataclass(eq=False)
 class InvalidSetting(BuildpackError):
     """A setting whose value cannot be understood."""
 
     name: str
     value: str
-    expected: str
+    expected: Expected
 
 
 def flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
@@ -58,7 +88,7 @@ def flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise InvalidSetting(name, env[name], "true or false (1/0, yes/no, on/off)")
+    raise InvalidSetting(name, env[name], Flag())
 
 
 def number(
@@ -74,11 +104,7 @@ def number(
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    expected = (
-        f"a number from {minimum:g} to {maximum:g}"
-        if math.isfinite(maximum)
-        else f"a number, at least {minimum:g}"
-    ) + (f" ({unit})" if unit else "")
+    expected = NumberRange(minimum, maximum, unit)
     try:
         value = float(raw)
     except ValueError:
@@ -94,7 +120,7 @@ def choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default:
     if not value:
         return default
     if value not in choices:
-        raise InvalidSetting(name, env[name], " or ".join(choices))
+        raise InvalidSetting(name, env[name], OneOf(choices))
     return value
 
 
@@ -114,7 +140,7 @@ def day(env: Mapping[str, str], name: str) -> Optional[date]:
             raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidSetting(name, env[name], "a date, YYYY-MM-DD") from None
+        raise InvalidSetting(name, env[name], IsoDate()) from None
 
 
 def raw_text(env: Mapping[str, str], name: str) -> Optional[str]:

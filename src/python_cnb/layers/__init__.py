@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from python_cnb import output
+from python_cnb import notices, output
 from python_cnb.cnb.layers import LayerDecision
 
 
 def log_decision(decision: LayerDecision[object], what: str) -> None:
     """Log ``Using cached <what>`` or ``Discarding cached <what> since:`` with every reason."""
     if decision.reused:
-        output.info(f"Using cached {what}")
-    elif decision.reasons:
-        output.info(f"Discarding cached {what} since:")
-        for reason in decision.reasons:
+        output.info(notices.layer_reused(what))
+        return
+    reasons = [reason for reason in map(notices.layer_cause, decision.causes) if reason]
+    if reasons:
+        output.info(notices.layer_discarded(what))
+        for reason in reasons:
             output.detail(f"- {reason}")

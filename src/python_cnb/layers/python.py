@@ -7,7 +7,7 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from python_cnb import output
+from python_cnb import notices, output
 from python_cnb.bytecode import SOURCE_DATE_EPOCH, compile_bytecode, interpreter_command
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layer_env import LayerEnv, Scope
@@ -210,11 +210,7 @@ def _compile_stdlib(home: Path, version: PythonVersion) -> None:
             display="compile bytecode (standard library)",
         )
     except CommandFailed as error:
-        output.warning(
-            "Some of the standard library was not compiled to bytecode",
-            "The app still works; those modules are compiled when first imported.\n"
-            + tail(error.output, 10),
-        )
+        output.warning(*notices.stdlib_not_compiled(tail(error.output, 10)))
 
 
 def _environment(python: InstalledPython) -> LayerEnv:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
-from python_cnb import output
+from python_cnb import notices, output
 from python_cnb.app.procfile import ProcfileEntry, parse_procfile
 from python_cnb.app.project_files import (
     read_app_text,
@@ -123,11 +123,7 @@ def declared_processes(app_dir: Path, settings: Settings) -> Optional[ProcessPla
         else:
             entries = parse_procfile(text, source)
         if not entries:
-            output.warning(
-                f"{source} defines no processes",
-                f"{source} is empty (or only comments), so python-cnb chooses the web process "
-                "itself. Add a line like `web: gunicorn app:app` to choose it yourself.",
-            )
+            output.warning(*notices.empty_procfile(source))
             continue
         for later, _ in sources[sources.index((source, text)) + 1 :]:
             if later == "Procfile" and (app_dir / "Procfile").is_file():

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
-from python_cnb import output
+from python_cnb import notices, output
 from python_cnb.app.project_files import (
     PYPROJECT,
     poetry_table,
@@ -81,24 +81,10 @@ def _kind_label(kind: str) -> str:
 
 def _warn_ambiguous(name: str, module_file: str, frameworks: Sequence[str]) -> None:
     """The module imports ASGI and WSGI frameworks, and nothing says which ``name`` is."""
-    asgi = ", ".join(f for f in frameworks if f in ASGI_FRAMEWORKS)
-    wsgi = ", ".join(f for f in frameworks if f in WSGI_FRAMEWORKS)
+    asgi = [f for f in frameworks if f in ASGI_FRAMEWORKS]
+    wsgi = [f for f in frameworks if f in WSGI_FRAMEWORKS]
     spec = f"{module_file.removesuffix('.py').replace('/', '.')}:{name}"
-    output.warning(
-        f"Cannot tell whether `{name}` in {module_file} is an ASGI or a WSGI app",
-        f"{module_file} imports ASGI frameworks ({asgi}) and WSGI frameworks ({wsgi}), and "
-        f"nothing in it says which kind `{name}` is: it is not made by a framework's app "
-        "class that python-cnb knows, nor by a function of that module that makes one.\n\n"
-        "python-cnb serves it with uvicorn (ASGI): where both are imported, the WSGI "
-        "framework is most often used inside an ASGI app (a Flask app mounted with "
-        "WSGIMiddleware, Django's ORM, Werkzeug's helpers). If it is a WSGI app, every "
-        "request will fail.\n\n"
-        "To choose the server yourself, write a Procfile with, for a WSGI app,\n"
-        f"    web: gunicorn {spec}\n"
-        "or, for an ASGI app,\n"
-        f"    web: uvicorn {spec}\n"
-        "or set BP_WEB_COMMAND.",
-    )
+    output.warning(*notices.ambiguous_app(name, module_file, asgi, wsgi, spec))
 
 
 def project_scripts(app_dir: Path) -> list[str]:

@@ -21,7 +21,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional, Union
 
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.cnb import toml_file
@@ -57,12 +57,89 @@ class Distribution:
         return dataclasses.replace(self, uri=uri)
 
 
+# --- What is wrong with a manifest: data, worded in errors.py ----------------------------
+
+
+@dataclass(frozen=True)
+class EntryNotATable:
+    """Entry number ``entry`` (from 1) is not a table."""
+
+    entry: int
+
+
+@dataclass(frozen=True)
+class EntryVersionInvalid:
+    """An entry's version is not X.Y.Z (``value`` as the manifest has it)."""
+
+    entry: int
+    value: object
+
+
+@dataclass(frozen=True)
+class EntryWithoutUri:
+    entry: int
+    version: str
+
+
+@dataclass(frozen=True)
+class EntryChecksumInvalid:
+    """The checksum is not ``sha256:`` and 64 hex digits."""
+
+    entry: int
+    version: str
+
+
+@dataclass(frozen=True)
+class EntrySizeInvalid:
+    """The size is not a positive whole number of bytes."""
+
+    entry: int
+    version: str
+
+
+@dataclass(frozen=True)
+class NoDistributions:
+    """The manifest lists no CPython at all."""
+
+
+@dataclass(frozen=True)
+class ManifestTooLarge:
+    """Larger than ``limit`` bytes."""
+
+    limit: int
+
+
+@dataclass(frozen=True)
+class ManifestUnreadable:
+    """Not read or not parsed (``detail``: the OS's, HTTP's or the parser's message)."""
+
+    detail: str
+
+
+@dataclass(frozen=True)
+class ManifestTooDeep:
+    """Nested beyond what the TOML parser recurses into."""
+
+
+ManifestProblem = Union[
+    EntryNotATable,
+    EntryVersionInvalid,
+    EntryWithoutUri,
+    EntryChecksumInvalid,
+    EntrySizeInvalid,
+    NoDistributions,
+    ManifestTooLarge,
+    ManifestUnreadable,
+    ManifestTooDeep,
+]
+
+
 @dataclass(eq=False)
 class InvalidManifest(BuildpackError):
     """A CPython manifest that cannot be used."""
 
     source: str
-    problems: tuple[str, ...]
+    problems: tuple[ManifestProblem, ...]
 
 
 def _entries(data: Mapping[str, Any]) -> list[Any]:
@@ -93,12 +170,12 @@ def parse_manifest(
     data: Mapping[str, Any], source: str, base: Optional[str] = None
 ) -> tuple[Distribution, ...]:
     """Read every CPython entry of a manifest; raise InvalidManifest listing all problems."""
-    problems: list[str] = []
+    problems: list[ManifestProblem] = []
     distributions = []
     for index, entry in enumerate(_entries(data)):
-        where = f"entry {index + 1}"
+        where = index + 1
         if not isinstance(entry, dict):
-            problems.append(f"{where} is not a table")
+            problems.append(EntryNotATable(where))
             continue
         if entry.get("id", CPYTHON_ID) not in (CPYTHON_ID, "python"):
             continue
@@ -108,17 +185,17 @@ def parse_manifest(
         try:
             version = PythonVersion.parse(str(entry.get("version", "")))
         except ValueError:
-            problems.append(f"{where}: version {entry.get('version')!r} is not X.Y.Z")
+            problems.append(EntryVersionInvalid(where, entry.get("version")))
             continue
         if not isinstance(uri, str) or not uri:
-            problems.append(f"{where} ({version}): no uri")
+            problems.append(EntryWithoutUri(where, str(version)))
             continue
         if not _SHA256.fullmatch(sha256):
-            problems.append(f"{where} ({version}): checksum must be sha256:<64 hex digits>")
+            problems.append(EntryChecksumInvalid(where, str(version)))
             continue
         size = entry.get("size")
         if size is not None and (type(size) is not int or size <= 0):
-            problems.append(f"{where} ({version}): size must be a whole number of bytes")
+            problems.append(EntrySizeInvalid(where, str(version)))
             continue
         distributions.append(
             Distribution(
@@ -135,7 +212,7 @@ def parse_manifest(
             )
         )
     if not distributions and not problems:
-        problems.append("it lists no CPython distributions")
+        problems.append(NoDistributions())
     if problems:
         raise InvalidManifest(source, tuple(problems))
     return tuple(distributions)
@@ -168,16 +245,14 @@ def load_manifest(
         text = data.decode("utf-8")
         parsed = toml_file.loads(text)
     except DownloadTooLarge as error:
-        limit = error.limit
-        shown = f"{limit // 1024 // 1024} MB" if limit % (1024 * 1024) == 0 else f"{limit} bytes"
-        raise InvalidManifest(location, (f"it is larger than {shown}",)) from None
+        raise InvalidManifest(location, (ManifestTooLarge(error.limit),)) from None
     except urllib.error.HTTPError as error:
         error.close()  # it holds the connection
-        raise InvalidManifest(location, (f"it cannot be read: {error}",)) from None
+        raise InvalidManifest(location, (ManifestUnreadable(str(error)),)) from None
     except (OSError, UnicodeDecodeError, toml_file.TOMLDecodeError, ValueError) as error:
-        raise InvalidManifest(location, (f"it cannot be read: {error}",)) from None
+        raise InvalidManifest(location, (ManifestUnreadable(str(error)),)) from None
     except RecursionError:
-        raise InvalidManifest(location, ("it is nested too deeply",)) from None
+        raise InvalidManifest(location, (ManifestTooDeep(),)) from None
     return parse_manifest(parsed, location, base)
 
 

@@ -12,11 +12,12 @@ import enum
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
+from python_cnb import notices
 from python_cnb.buildpack_error import BuildpackError
 
 END_OF_LIFE: dict[tuple[int, int], date] = {
@@ -117,13 +118,96 @@ class RequestedPythonVersion:
 DEFAULT_ORIGIN = "the default"
 
 
+# --- Why a version request cannot be understood: data, worded in errors.py ---------------
+
+
+@dataclass(frozen=True)
+class NoVersion:
+    """A version file with no version line."""
+
+
+@dataclass(frozen=True)
+class SeveralVersions:
+    """A version file with more than one version line."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class TooLong:
+    """Longer than :data:`MAX_REQUEST_LENGTH`."""
+
+    length: int
+
+
+@dataclass(frozen=True)
+class NonAsciiCharacter:
+    """A character that is not printable ASCII (a fullwidth digit, a control character)."""
+
+    character: str
+
+
+@dataclass(frozen=True)
+class LongNumber:
+    """A number of more than ``digits`` digits."""
+
+    digits: int
+
+
+@dataclass(frozen=True)
+class NotAVersionLine:
+    """A ``.python-version`` line that is not ``X.Y`` or ``X.Y.Z``."""
+
+
+@dataclass(frozen=True)
+class NotRuntimeTxtFormat:
+    """A runtime.txt that does not read ``python-X.Y.Z`` or ``python-X.Y``."""
+
+
+@dataclass(frozen=True)
+class NotASpecifier:
+    """Neither a version nor a PEP 440 (or Poetry) specifier."""
+
+
+@dataclass(frozen=True)
+class EmptyRequest:
+    """Only blanks."""
+
+
+@dataclass(frozen=True)
+class PreRelease:
+    """A request for a pre-release, which python-cnb does not offer."""
+
+
+VersionProblem = Union[
+    NoVersion,
+    SeveralVersions,
+    TooLong,
+    NonAsciiCharacter,
+    LongNumber,
+    NotAVersionLine,
+    NotRuntimeTxtFormat,
+    NotASpecifier,
+    EmptyRequest,
+    PreRelease,
+]
+
+
+class UnusableVersionText(ValueError):
+    """Text that is no version request, and why (:func:`to_specifier`)."""
+
+    def __init__(self, problem: VersionProblem) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
 @dataclass(eq=False)
 class InvalidPythonVersion(BuildpackError):
     """A version request that cannot be understood."""
 
     text: str
     origin: str
-    reason: str
+    problem: VersionProblem
 
 
 _PLAIN = re.compile(r"(?P<major>[0-9]+)(\.(?P<minor>[0-9]+))?(\.(?P<patch>[0-9]+|\*|x))?")
@@ -134,22 +218,19 @@ MAX_NUMBER_DIGITS = 4
 _LONG_NUMBER = re.compile(rf"[0-9]{{{MAX_NUMBER_DIGITS + 1},}}")
 
 
-def garbled(text: str) -> Optional[str]:
+def garbled(text: str) -> Optional[VersionProblem]:
     """Why ``text`` cannot be a Python version request whatever its syntax, or None.
 
     Checked before any parsing: ``\\d`` and ``int()`` take fullwidth and Arabic-Indic digits
     (U+FF13, U+0663), which no tool downstream accepts, and a 5000-digit number is beyond
     ``int()``'s limit; no Python version has a part of more than a few digits."""
     if len(text) > MAX_REQUEST_LENGTH:
-        return f"it is {len(text)} characters long"
+        return TooLong(len(text))
     odd = next((c for c in text if not (c.isascii() and (c.isprintable() or c.isspace()))), None)
     if odd is not None:
-        return (
-            f"it contains the character {odd!r} (U+{ord(odd):04X}); write versions with "
-            "ASCII digits 0-9"
-        )
+        return NonAsciiCharacter(odd)
     if _LONG_NUMBER.search(text):
-        return f"a number in it has more than {MAX_NUMBER_DIGITS} digits"
+        return LongNumber(MAX_NUMBER_DIGITS)
     return None
 
 
@@ -161,9 +242,9 @@ def to_specifier(text: str) -> str:
     and any PEP 440 specifier set (``>=3.11,<3.13``, ``~=3.12``).
     """
     value = text.strip()
-    reason = garbled(value)
-    if reason is not None:
-        raise ValueError(reason)
+    problem = garbled(value)
+    if problem is not None:
+        raise UnusableVersionText(problem)
     value = value[len("python-") :] if value.lower().startswith("python-") else value
     value = value[1:] if value.startswith("=") and not value.startswith("==") else value
     plain = _PLAIN.fullmatch(value)
@@ -187,12 +268,12 @@ def to_specifier(text: str) -> str:
     try:
         specifiers = SpecifierSet(value)
     except InvalidSpecifier:
-        raise ValueError("it is neither a version (3.12, 3.12.7) nor a specifier") from None
+        raise UnusableVersionText(NotASpecifier()) from None
     if not str(specifiers):
-        raise ValueError("it is empty")
+        raise UnusableVersionText(EmptyRequest())
     for specifier in specifiers:
         if Version(specifier.version.rstrip(".*")).pre is not None:
-            raise ValueError("pre-releases are not available")
+            raise UnusableVersionText(PreRelease())
     return str(specifiers)
 
 
@@ -200,8 +281,8 @@ def request(text: str, origin: str) -> RequestedPythonVersion:
     """A request from free-form text (a setting, a specifier); raise InvalidPythonVersion."""
     try:
         specifier = to_specifier(text)
-    except ValueError as error:
-        raise InvalidPythonVersion(text, origin, str(error)) from None
+    except UnusableVersionText as error:
+        raise InvalidPythonVersion(text, origin, error.problem) from None
     return RequestedPythonVersion(text.strip(), origin, specifier)
 
 
@@ -467,6 +548,22 @@ def newer_patch(
     return newest if newest > version else None
 
 
+def support_notice(
+    choice: PythonChoice, requested: RequestedPythonVersion, newest: Optional[PythonVersion]
+) -> Optional[notices.Notice]:
+    """The warning for a chosen line near or past its end-of-life (None while supported)."""
+    support = choice.support
+    return notices.python_line_support(
+        support.name,
+        support.stage.value,
+        support.end_of_life,
+        support.builds_until,
+        None if requested.is_default else requested.origin,
+        newest.line if newest is not None else None,
+        GRACE_MONTHS,
+    )
+
+
 _OPERATORS = ("===", "==", "!=", ">=", "<=", ">", "<", "~=", "~", "^", "=")
 
 
@@ -488,9 +585,9 @@ def constraint_matches(constraint: str, version: PythonVersion, origin: str = "c
     """Whether ``version`` satisfies a PEP 440 or Poetry constraint (``^3.12``, ``~3.11``,
     ``>=3.10,<4.0``, ``>=3.10 <4``, ``3.11.* || 3.12.*``, ``*``); raise InvalidPythonVersion
     (from ``origin``) when it is neither."""
-    reason = garbled(constraint.strip())
-    if reason is not None:
-        raise InvalidPythonVersion(constraint.strip(), origin, reason)
+    problem = garbled(constraint.strip())
+    if problem is not None:
+        raise InvalidPythonVersion(constraint.strip(), origin, problem)
     alternatives: list[list[SpecifierSet]] = []
     for alternative in re.split(r"\|\|?", constraint):
         merged: list[str] = []
@@ -503,9 +600,7 @@ def constraint_matches(constraint: str, version: PythonVersion, origin: str = "c
         try:
             alternatives.append([SpecifierSet(_constraint_specifier(c)) for c in merged])
         except InvalidSpecifier:
-            raise InvalidPythonVersion(
-                constraint.strip(), origin, "it is neither a version (3.12, 3.12.7) nor a specifier"
-            ) from None
+            raise InvalidPythonVersion(constraint.strip(), origin, NotASpecifier()) from None
     candidate = Version(str(version))
     return any(all(candidate in spec for spec in specs) for specs in alternatives)
 

@@ -9,7 +9,11 @@ from typing import Optional
 from python_cnb.app.project_files import read_app_bytes
 from python_cnb.python.version import (
     InvalidPythonVersion,
+    NotAVersionLine,
+    NotRuntimeTxtFormat,
+    NoVersion,
     RequestedPythonVersion,
+    SeveralVersions,
     garbled,
     request,
 )
@@ -43,33 +47,27 @@ def parse_python_version_file(text: str) -> RequestedPythonVersion:
     lines = [line.strip() for line in text.splitlines()]
     versions = [line for line in lines if line and not line.startswith("#")]
     if not versions:
-        raise InvalidPythonVersion(text, PYTHON_VERSION_FILE, "it contains no version")
+        raise InvalidPythonVersion(text, PYTHON_VERSION_FILE, NoVersion())
     if len(versions) > 1:
-        raise InvalidPythonVersion(
-            text, PYTHON_VERSION_FILE, f"it contains {len(versions)} versions; give exactly one"
-        )
+        raise InvalidPythonVersion(text, PYTHON_VERSION_FILE, SeveralVersions(len(versions)))
     version = versions[0]
-    reason = garbled(version)
-    if reason is not None:
-        raise InvalidPythonVersion(version, PYTHON_VERSION_FILE, reason)
+    problem = garbled(version)
+    if problem is not None:
+        raise InvalidPythonVersion(version, PYTHON_VERSION_FILE, problem)
     if not _VERSION_LINE.fullmatch(version):
-        raise InvalidPythonVersion(
-            version, PYTHON_VERSION_FILE, "it must be a version like 3.12 or 3.12.7"
-        )
+        raise InvalidPythonVersion(version, PYTHON_VERSION_FILE, NotAVersionLine())
     return request(version, PYTHON_VERSION_FILE)
 
 
 def parse_runtime_txt(text: str) -> RequestedPythonVersion:
     """Parse ``runtime.txt``: ``python-3.12.7`` or ``python-3.12`` (the Heroku/Kato format)."""
     value = text.strip()
-    reason = garbled(value)
-    if reason is not None:
-        raise InvalidPythonVersion(value, RUNTIME_TXT, reason)
+    problem = garbled(value)
+    if problem is not None:
+        raise InvalidPythonVersion(value, RUNTIME_TXT, problem)
     match = _RUNTIME.fullmatch(value)
     if not match:
-        raise InvalidPythonVersion(
-            value, RUNTIME_TXT, "it must read python-X.Y.Z or python-X.Y, e.g. python-3.12.7"
-        )
+        raise InvalidPythonVersion(value, RUNTIME_TXT, NotRuntimeTxtFormat())
     return request(match[1], RUNTIME_TXT)
 
 

@@ -6,9 +6,42 @@ import os
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Optional
+from typing import Optional, Union
 
 from python_cnb.buildpack_error import BuildpackError, file_system_fault
+
+
+@dataclass(frozen=True)
+class AbsolutePath:
+    """A member named by an absolute path."""
+
+
+@dataclass(frozen=True)
+class HardLinkToAbsolutePath:
+    """A hard link whose target is an absolute path."""
+
+
+@dataclass(frozen=True)
+class HardLinkToTopDirectory:
+    """A hard link to the directory that stripping removes."""
+
+
+@dataclass(frozen=True)
+class SymlinkChainOutside:
+    """Symlinks that, resolved in the extracted tree, lead outside the destination."""
+
+
+@dataclass(frozen=True)
+class FilterRefused:
+    """The standard library's ``data`` filter refused the member."""
+
+    detail: str
+    """tarfile's message."""
+
+
+ArchiveProblem = Union[
+    AbsolutePath, HardLinkToAbsolutePath, HardLinkToTopDirectory, SymlinkChainOutside, FilterRefused
+]
 
 
 @dataclass(eq=False)
@@ -17,7 +50,7 @@ class UnsafeArchive(BuildpackError):
 
     archive: str
     member: str
-    reason: str
+    problem: ArchiveProblem
 
 
 def _strip(name: str, components: int) -> Optional[str]:
@@ -32,9 +65,9 @@ def _strip_member(member: tarfile.TarInfo, components: int, archive: Path) -> bo
     nothing is left of its name (the top directory itself)."""
     # Checked before stripping, which would turn "/etc/passwd" into "etc/passwd".
     if PurePosixPath(member.name).is_absolute():
-        raise UnsafeArchive(str(archive), member.name, "an absolute path")
+        raise UnsafeArchive(str(archive), member.name, AbsolutePath())
     if member.islnk() and PurePosixPath(member.linkname).is_absolute():
-        raise UnsafeArchive(str(archive), member.name, "a hard link to an absolute path")
+        raise UnsafeArchive(str(archive), member.name, HardLinkToAbsolutePath())
     name = _strip(member.name, components)
     if name is None:
         return False
@@ -42,7 +75,7 @@ def _strip_member(member: tarfile.TarInfo, components: int, archive: Path) -> bo
     if member.islnk():
         linkname = _strip(member.linkname, components)
         if linkname is None:
-            raise UnsafeArchive(str(archive), member.name, "a hard link to the top directory")
+            raise UnsafeArchive(str(archive), member.name, HardLinkToTopDirectory())
         member.linkname = linkname
     return True
 
@@ -91,9 +124,7 @@ def extract(archive: Path, destination: Path, *, strip_components: int = 0) -> N
     for name in links:
         target = os.path.realpath(destination / name)
         if target != root and not target.startswith(root + os.sep):
-            raise UnsafeArchive(
-                str(archive), name, "a chain of symlinks that leads outside the destination"
-            )
+            raise UnsafeArchive(str(archive), name, SymlinkChainOutside())
 
 
 def _extract_members(archive: Path, destination: Path, strip_components: int) -> list[str]:
@@ -110,7 +141,7 @@ def _extract_members(archive: Path, destination: Path, strip_components: int) ->
                 else:  # pragma: no cover - older bootstrap interpreters
                     filtered = _fallback_filter(member, str(destination))
             except tarfile.TarError as error:
-                raise UnsafeArchive(str(archive), member.name, str(error)) from None
+                raise UnsafeArchive(str(archive), member.name, FilterRefused(str(error))) from None
             if filtered is None:  # pragma: no cover - the data filter never skips
                 continue
             if filtered.isdir():

@@ -1,0 +1,307 @@
+"""Every warning block and policy note users see, in one place (errors are in errors.py).
+
+The modules that notice something call a function here with the facts and pass the
+``(title, body)`` it returns to :func:`python_cnb.output.warning`. This module sits low in
+the import levels, so every step can use it; it takes plain data, never the types of the
+modules above it. errors.py builds its blocks with the same formatters (:func:`quote`,
+:func:`steps`, :func:`paragraphs`).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import date
+from typing import Any, Callable, Optional, Sequence
+
+from python_cnb.cnb.layers import (
+    CleanBuild,
+    ContentsMissing,
+    FieldChanged,
+    InvalidMetadata,
+    LayerCause,
+    NewlyCreated,
+    Rejected,
+    Unfinished,
+    UnreadableMetadata,
+)
+
+Notice = tuple[str, str]
+"""A warning block's title and body."""
+
+# --- Formatters shared with errors.py ------------------------------------------------------
+
+_QUOTED_LINES = 20
+_QUOTED_WIDTH = 200
+
+
+def clip(lines: list[str]) -> list[str]:
+    """At most :data:`_QUOTED_LINES` lines of :data:`_QUOTED_WIDTH` characters: a quote
+    shows what is wrong, not a megabyte of it."""
+    clipped = [
+        f"{line[:_QUOTED_WIDTH]}… ({len(line)} characters)" if len(line) > _QUOTED_WIDTH else line
+        for line in lines[:_QUOTED_LINES]
+    ]
+    if len(lines) > _QUOTED_LINES:
+        clipped.append(f"… ({len(lines) - _QUOTED_LINES} more lines)")
+    return clipped
+
+
+def quote(text: str) -> str:
+    """Show a user's text exactly, indented, with invisible characters made visible."""
+    shown = text.replace("\t", "\\t").replace("\r", "\\r").replace("\ufeff", "\\ufeff")
+    shown = shown.replace("\0", "\\x00")
+    lines = clip(shown.splitlines() or [""])
+    return "\n".join(f'    "{line}"' if len(lines) == 1 else f"    | {line}" for line in lines)
+
+
+def steps(*items: str, hang: int = 5) -> str:
+    """Numbered steps; a step's later lines are indented ``hang`` spaces more than its
+    number (5 in error blocks; 3 lines them up with the step's text)."""
+    return "\n".join(
+        textwrap.indent(f"{index}. {step}", "  ").replace("\n", "\n" + " " * hang)
+        for index, step in enumerate(items, start=1)
+    )
+
+
+def paragraphs(*texts: str) -> str:
+    """The non-empty ``texts``, a blank line between them."""
+    return "\n\n".join(p for p in texts if p)
+
+
+def write_version(origin: str, version: str) -> str:
+    """What to write, and where, to ask for ``version`` instead."""
+    if origin == "runtime.txt":
+        return f"Write in runtime.txt:\n    python-{version}"
+    if origin == ".python-version":
+        return f"Write in .python-version:\n    {version}"
+    if origin.isupper():
+        return f"Set {origin}={version}."
+    return f"Write a .python-version file containing:\n    {version}"
+
+
+# --- Which CPython: the end-of-life policy and newer patches ------------------------------
+
+
+def python_line_support(
+    line: str,
+    stage: str,
+    end_of_life: Optional[date],
+    builds_until: Optional[date],
+    origin: Optional[str],
+    newest_line: Optional[str],
+    grace_months: int,
+) -> Optional[Notice]:
+    """The warning for a Python line near or past its end-of-life.
+
+    ``stage`` is the value of :class:`python_cnb.python.version.Stage` (``ending``,
+    ``grace``, ``ended``; anything else warns of nothing); ``origin`` is where the version
+    was asked for (None when it was not); ``newest_line`` the newest line available.
+    """
+    if stage not in ("ending", "grace", "ended") or end_of_life is None:
+        return None
+    eol = end_of_life.isoformat()
+    until = builds_until.isoformat() if builds_until else "?"
+    upgrade = (
+        f"Upgrade to a newer Python, e.g. {newest_line}. "
+        + write_version(origin or ".python-version", newest_line)
+        if newest_line is not None and newest_line != line
+        else "Upgrade to a newer Python as soon as one is available."
+    )
+    if stage == "ending":
+        return f"Python {line} reaches end-of-life on {eol}", paragraphs(
+            f"After {eol}, Python {line} gets no more security fixes. python-cnb will go on "
+            f"building it, with a warning, for {grace_months} months (until {until}); after "
+            "that, builds fail.",
+            upgrade,
+        )
+    if stage == "grace":
+        return f"Python {line} has reached end-of-life: builds fail after {until}", paragraphs(
+            f"Python {line} stopped receiving security fixes on {eol}: this image gets none. "
+            f"python-cnb still builds it for a grace period that ends on {until}; from then on "
+            f"builds of Python {line} fail (unless BP_PYTHON_ALLOW_EOL=true). Do not wait.",
+            upgrade,
+        )
+    return f"Python {line} is past end-of-life: built only because BP_PYTHON_ALLOW_EOL=true", (
+        paragraphs(
+            f"Python {line} stopped receiving security fixes on {eol}, and python-cnb's grace "
+            f"period for it ended on {until}. This image runs a Python that gets no security "
+            "fixes.",
+            upgrade,
+            "Then unset BP_PYTHON_ALLOW_EOL.",
+        )
+    )
+
+
+def policy_date(today: date, hook: str) -> str:
+    """The log line when the test hook ``hook`` chose the day the end-of-life policy applies on."""
+    return (
+        f"End-of-life dates are checked against {today.isoformat()}, from {hook} "
+        "(a hook for python-cnb's tests, not a setting)"
+    )
+
+
+def newer_patch(version: str, line: str, newer: str, origin: str) -> Notice:
+    """A pinned patch release when a newer one of its line is available."""
+    return (
+        f"Python {version} is not the newest {line} release",
+        f"Python {newer} is available, with fixes {version} lacks. Ask for {line} "
+        f"instead of {version} ({origin}) to get every patch release automatically.",
+    )
+
+
+def pin_tip(line: str) -> str:
+    """The log line when no Python version was requested."""
+    return f"Tip: pin the version with a .python-version file containing {line}"
+
+
+def stdlib_not_compiled(output: str) -> Notice:
+    """compileall failed on part of the standard library (``output`` is its tail)."""
+    return (
+        "Some of the standard library was not compiled to bytecode",
+        "The app still works; those modules are compiled when first imported.\n" + output,
+    )
+
+
+# --- The package index -------------------------------------------------------------------
+
+
+def index_settings_disagree(given: Sequence[tuple[str, str]], order: Sequence[str]) -> Notice:
+    """Several index settings are set to different URLs; the first of ``given`` is used."""
+    return (
+        "Several package index settings disagree",
+        "\n".join(f"  {name}={value}" for name, value in given)
+        + f"\nUsing {given[0][0]}, the first in the order {', '.join(order)}.",
+    )
+
+
+# --- Processes and the app's files -------------------------------------------------------
+
+
+def empty_procfile(source: str) -> Notice:
+    """A Procfile (or a setting holding one) that declares nothing."""
+    return (
+        f"{source} defines no processes",
+        f"{source} is empty (or only comments), so python-cnb chooses the web process "
+        "itself. Add a line like `web: gunicorn app:app` to choose it yourself.",
+    )
+
+
+def ambiguous_app(
+    name: str, module_file: str, asgi: Sequence[str], wsgi: Sequence[str], spec: str
+) -> Notice:
+    """A module imports ASGI and WSGI frameworks, and nothing says which ``name`` is."""
+    return (
+        f"Cannot tell whether `{name}` in {module_file} is an ASGI or a WSGI app",
+        f"{module_file} imports ASGI frameworks ({', '.join(asgi)}) and WSGI frameworks "
+        f"({', '.join(wsgi)}), and "
+        f"nothing in it says which kind `{name}` is: it is not made by a framework's app "
+        "class that python-cnb knows, nor by a function of that module that makes one.\n\n"
+        "python-cnb serves it with uvicorn (ASGI): where both are imported, the WSGI "
+        "framework is most often used inside an ASGI app (a Flask app mounted with "
+        "WSGIMiddleware, Django's ORM, Werkzeug's helpers). If it is a WSGI app, every "
+        "request will fail.\n\n"
+        "To choose the server yourself, write a Procfile with, for a WSGI app,\n"
+        f"    web: gunicorn {spec}\n"
+        "or, for an ASGI app,\n"
+        f"    web: uvicorn {spec}\n"
+        "or set BP_WEB_COMMAND.",
+    )
+
+
+def no_web_process() -> Notice:
+    """Nothing declares a process and nothing could be inferred."""
+    return (
+        "No web process",
+        "python-cnb found no Procfile and nothing it knows how to serve (a Django project, a "
+        "WSGI or ASGI app in app.py, main.py or wsgi.py, a project script, a main.py or app.py "
+        'that runs as a script, with `if __name__ == "__main__":` or top-level code). '
+        "The image will have no default process.\n\nTo add one, write a Procfile such as\n"
+        "    web: gunicorn myapp:app\nor set BP_WEB_COMMAND.",
+    )
+
+
+def bytecode_not_written(output: str) -> Notice:
+    """The app compiles, but its .pyc files could not be saved (``output`` is the tail)."""
+    return (
+        "The app's bytecode could not be written",
+        "Its Python files compile, but the .pyc files could not be saved (the app "
+        "directory is read-only, say). The app works: Python compiles those modules "
+        "in memory when it imports them, at every start.\n" + output,
+    )
+
+
+def app_not_compiled(output: str) -> Notice:
+    """Some of the app's files have syntax errors (``output`` is compileall's tail)."""
+    return (
+        "Some of the app's Python files do not compile",
+        "They are left as they are; if the app imports them, it will fail at run time.\n" + output,
+    )
+
+
+def no_django_settings(manage_py: str, ran_in: str, said: str, example: str) -> Notice:
+    """collectstatic skipped: nothing names the settings module (``said``: Django's output,
+    quoted; ``ran_in``: ``in the app root`` or ``in backend``)."""
+    found = "\n".join(f"    | {line}" for line in said.splitlines())
+    return (
+        "Static files were not collected: no Django settings module",
+        f"`python manage.py collectstatic --dry-run --noinput` ({ran_in}) said:\n{found}\n\n"
+        f"{manage_py} does not set DJANGO_SETTINGS_MODULE, and neither does the build's "
+        "environment, so Django cannot load the settings, and python-cnb cannot tell whether "
+        "django.contrib.staticfiles is enabled. If it is, the image has no static files.\n\n"
+        "How to fix it:\n"
+        + steps(
+            f"Name the settings in {manage_py}, as `django-admin startproject` does:\n"
+            f'  os.environ.setdefault("DJANGO_SETTINGS_MODULE", "{example}")',
+            f"Or set DJANGO_SETTINGS_MODULE={example} in the build's environment\n"
+            "(pack build --env, project.toml, the platform's build settings).",
+            "If the app has no static files, set BUILD_DISABLE_COLLECTSTATIC=1\n"
+            "(or DISABLE_COLLECTSTATIC=1) to skip this step.",
+            hang=3,
+        ),
+    )
+
+
+# --- What happened to a cached layer -----------------------------------------------------
+
+
+def _shorten(value: object) -> str:
+    text = ", ".join(value) if isinstance(value, tuple) else str(value)
+    return text if len(text) <= 40 else text[:12] + "…"
+
+
+def _invalid_metadata(cause: InvalidMetadata) -> str:
+    if cause.mistyped is not None:
+        detail = f"{cause.mistyped[0]!r} is not a {cause.mistyped[1]}"
+    else:
+        parts = [f"unknown keys {list(cause.unknown)}"] * bool(cause.unknown)
+        detail = ", ".join(parts + [f"missing keys {list(cause.missing)}"] * bool(cause.missing))
+    return f"Its metadata is not what this buildpack version writes ({detail})"
+
+
+_LAYER_CAUSES: dict[type[Any], Callable[[Any], Optional[str]]] = {
+    NewlyCreated: lambda cause: None,
+    UnreadableMetadata: lambda cause: f"Its metadata could not be read ({cause.detail})",
+    InvalidMetadata: _invalid_metadata,
+    FieldChanged: lambda cause: (
+        f"The {cause.label} changed from {_shorten(cause.before)} to {_shorten(cause.after)}"
+    ),
+    ContentsMissing: lambda cause: "Its contents were not restored",
+    Unfinished: lambda cause: "It has no metadata (an earlier build did not finish it)",
+    CleanBuild: lambda cause: "A clean build was requested",
+    Rejected: lambda cause: cause.reason,
+}
+
+
+def layer_cause(cause: LayerCause) -> Optional[str]:
+    """The sentence for why a restored layer was discarded (None: nothing was restored)."""
+    return _LAYER_CAUSES[type(cause)](cause)
+
+
+def layer_reused(what: str) -> str:
+    """The log line for a kept layer."""
+    return f"Using cached {what}"
+
+
+def layer_discarded(what: str) -> str:
+    """The log line before the reasons a restored layer was discarded."""
+    return f"Discarding cached {what} since:"
