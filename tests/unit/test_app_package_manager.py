@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from python_cnb.app.files import AppFiles
 from python_cnb.app.package_manager import (
     Candidate,
     Choice,
@@ -32,7 +33,7 @@ def _app(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def _choose(tmp_path: Path, files: dict[str, str], env: dict[str, str] | None = None) -> Choice:
-    return determine_package_manager(_app(tmp_path, files), env or {})
+    return determine_package_manager(AppFiles(_app(tmp_path, files)), env or {})
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from typing import Any, Callable, Optional
 
 import pytest
 
+from python_cnb.app.files import AppFiles
 from python_cnb.app.procfile import InvalidProcfile
 from python_cnb.cnb.launch import Process
 from python_cnb.processes.declared import (
@@ -17,7 +18,7 @@ from python_cnb.processes.declared import (
     declared_processes,
     with_web_command,
 )
-from python_cnb.processes.inference import CARTRIDGE_SHIM, infer_web, project_scripts
+from python_cnb.processes.inference import CARTRIDGE_SHIM, infer_web
 
 SH = ("bash", "-c")
 IGNORING = "Ignoring the app's Procfile"
@@ -214,7 +215,7 @@ def test_no_web_command_changes_nothing(tmp_path: Path, command: Optional[str]) 
 def infer(
     inspection: dict[str, Any], app_dir: Path, venv_bin: Optional[Path] = None
 ) -> Optional[ProcessPlan]:
-    return infer_web(inspection, app_dir, venv_bin or app_dir / "no-venv", CARTRIDGE)
+    return infer_web(inspection, AppFiles(app_dir), venv_bin or app_dir / "no-venv", CARTRIDGE)
 
 
 def django(
@@ -550,7 +551,7 @@ def test_the_only_project_script(tmp_path: Path, text: str) -> None:
     app_dir.mkdir()
     pyproject(app_dir, text)
     (app_dir / "main.py").write_text("print(1)\n", encoding="utf-8")
-    assert project_scripts(app_dir) == ["serve"]
+    assert AppFiles(app_dir).project_scripts == ["serve"]
     plan = infer(modules(), app_dir, venv_bin(tmp_path, "serve"))
     assert plan == ProcessPlan(
         (Process("web", ("serve",), default=True),),
@@ -575,7 +576,7 @@ def test_two_project_scripts(tmp_path: Path) -> None:
         '[project]\nname = "svc"\n[project.scripts]\nserve = "svc:main"\n'
         '[tool.poetry.scripts]\nmigrate = "svc:migrate"\n',
     )
-    assert project_scripts(app_dir) == ["serve", "migrate"]
+    assert AppFiles(app_dir).project_scripts == ["serve", "migrate"]
     assert infer(modules(), app_dir, venv_bin(tmp_path, "serve", "migrate")) is None
 
 

@@ -32,12 +32,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
 from python_cnb import output
-from python_cnb.app.project_files import (
-    PYPROJECT,
-    poetry_table,
-    project_table,
-    read_toml,
-)
+from python_cnb.app.files import AppFiles
 from python_cnb.cnb.launch import Process
 from python_cnb.processes.declared import CARTRIDGE_MODULE, ProcessPlan
 from python_cnb.programs.app_inspect import ASGI_FRAMEWORKS, CALLABLE_NAMES, WSGI_FRAMEWORKS
@@ -92,19 +87,6 @@ def _warn_ambiguous(name: str, module_file: str, frameworks: Sequence[str]) -> N
         f"    web: uvicorn {spec}\n"
         "or set BP_WEB_COMMAND.",
     )
-
-
-def project_scripts(app_dir: Path) -> list[str]:
-    """Names of the project's console scripts (``[project.scripts]``, Poetry scripts)."""
-    pyproject = read_toml(app_dir, PYPROJECT)
-    names: list[str] = []
-    for table in (
-        (project_table(pyproject) or {}).get("scripts"),
-        (poetry_table(pyproject) or {}).get("scripts"),
-    ):
-        if isinstance(table, dict):
-            names += [name for name in table if name not in names]
-    return names
 
 
 def _django_reason(django: Mapping[str, Any], asgi: bool, dotted: str) -> str:
@@ -187,7 +169,7 @@ def _framework_modules(inspection: Mapping[str, Any], context: _Context) -> Opti
 
 
 def _project_script(inspection: Mapping[str, Any], context: _Context) -> Optional[ProcessPlan]:
-    scripts = project_scripts(context.app_dir)
+    scripts = context.files.project_scripts
     if len(scripts) == 1 and (context.venv_bin / scripts[0]).is_file():
         process = Process("web", (scripts[0],), default=True)
         return ProcessPlan(
@@ -218,7 +200,7 @@ def _plain_script(inspection: Mapping[str, Any], context: _Context) -> Optional[
 
 @dataclass(frozen=True)
 class _Context:
-    app_dir: Path
+    files: AppFiles
     venv_bin: Path
     cartridge_dir: Path
 
@@ -228,10 +210,10 @@ STRATEGIES = (_django, _wsgi_conventions, _framework_modules, _project_script, _
 
 
 def infer_web(
-    inspection: Mapping[str, Any], app_dir: Path, venv_bin: Path, cartridge_dir: Path
+    inspection: Mapping[str, Any], files: AppFiles, venv_bin: Path, cartridge_dir: Path
 ) -> Optional[ProcessPlan]:
     """The web process python-cnb generates: the first strategy that finds one."""
-    context = _Context(app_dir, venv_bin, cartridge_dir)
+    context = _Context(files, venv_bin, cartridge_dir)
     for strategy in STRATEGIES:
         plan = strategy(inspection, context)
         if plan is not None:
