@@ -34,7 +34,7 @@ Executor = Callable[[list[str], Path, Mapping[str, str]], tuple[int, str]]
 
 __all__ = ["BuildResult", "LaunchSpec", "Workspace", "build", "launch_spec"]
 
-DEFAULT_BUILDPACK = Path(__file__).resolve().parents[3]
+DEFAULT_BUILDPACK = Path(__file__).resolve().parents[2]
 """The python-cnb checkout this module belongs to (its buildpack.toml and bin/)."""
 
 
