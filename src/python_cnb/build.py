@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Optional, cast
 
 from python_cnb import notices, output
+from python_cnb.app.files import AppFiles
+from python_cnb.app.lock_hashes import recorded_hashes
 from python_cnb.app.package_manager import determine_package_manager
 from python_cnb.app.pipfile_lock import expand_variables
 from python_cnb.bytecode import (
@@ -24,7 +26,7 @@ from python_cnb.config.secrets import prepare_build_secrets
 from python_cnb.config.settings import TODAY_HOOK, Settings
 from python_cnb.config.tool_env import tool_env
 from python_cnb.dependencies.install import ensure_server, install_dependencies
-from python_cnb.dependencies.plan import DependencyPlan, plan_dependencies, plan_hashes
+from python_cnb.dependencies.plan import DependencyPlan, plan_dependencies
 from python_cnb.django import collect_static_files, django_installed
 from python_cnb.layers.python import InstalledPython, install_python
 from python_cnb.layers.runtime import cartridge_dir, write_runtime_layer
@@ -68,11 +70,12 @@ def build(ctx: BuildContext) -> None:
     secrets = prepare_build_secrets(bindings)
     for note in secrets.notes:
         output.info(note)
+    files = AppFiles(ctx.app_dir, ctx.env)
     try:
         with output.step("Determining package manager"):
-            plan, index = determine_dependencies(ctx, settings, bindings)
+            plan, index = determine_dependencies(ctx, files, settings, bindings)
         with output.step("Determining Python version"):
-            distribution = determine_python(ctx, settings, bindings, plan, secrets.ca_files)
+            distribution = determine_python(ctx, files, settings, bindings, plan, secrets.ca_files)
         declared = declared_processes(ctx.app_dir, settings)
         with output.step("Installing Python"):
             python = install_python(
@@ -86,7 +89,7 @@ def build(ctx: BuildContext) -> None:
         with output.step(f"Installing dependencies ({plan.manager.label})"):
             venv, installer = install_dependencies(ctx, python, plan, settings, index, secrets.env)
         with output.step("Choosing processes"):
-            processes = choose_processes(ctx, settings, python, venv, declared)
+            processes = choose_processes(ctx, files, settings, python, venv, declared)
             if processes.server is not None:
                 ensure_server(
                     ctx,
@@ -99,7 +102,7 @@ def build(ctx: BuildContext) -> None:
                     index,
                     secrets.env,
                 )
-        write_venv_sbom(venv, plan_hashes(plan, ctx.app_dir), ctx.buildpack.sbom_formats)
+        write_venv_sbom(venv, recorded_hashes(files, plan.manager), ctx.buildpack.sbom_formats)
         if django_installed(venv.site_packages):
             with output.step("Collecting Django static files"):
                 collect_static_files(
@@ -122,14 +125,14 @@ def build(ctx: BuildContext) -> None:
 
 
 def determine_dependencies(
-    ctx: BuildContext, settings: Settings, bindings: tuple[Binding, ...]
+    ctx: BuildContext, files: AppFiles, settings: Settings, bindings: tuple[Binding, ...]
 ) -> tuple[DependencyPlan, IndexSettings]:
     """The package manager, what it installs from, and the package index."""
     if settings.no_cache:
         output.info("Clean build requested (BUILD_NO_CACHE): no cached layer is reused")
-    choice = determine_package_manager(ctx.app_dir, settings.package_manager)
+    choice = determine_package_manager(files, settings.package_manager)
     output.info(f"Using {choice.manager.label}: {choice.reason}")
-    plan = plan_dependencies(ctx.app_dir, choice.manager, ctx.env)
+    plan = plan_dependencies(files, choice.manager)
     if plan.files:
         output.info(f"Dependencies from {plan.describe(ctx.app_dir)}")
     if plan.manager.requirements_style:
@@ -148,13 +151,14 @@ def determine_dependencies(
 
 def determine_python(
     ctx: BuildContext,
+    files: AppFiles,
     settings: Settings,
     bindings: tuple[Binding, ...],
     plan: DependencyPlan,
     ca_files: tuple[Path, ...] = (),
 ) -> Distribution:
     """The CPython distribution to install, from the requested version and the manifest."""
-    requested = read_requested_python_version(ctx.app_dir, settings.python_version_settings)
+    requested = read_requested_python_version(files, settings.python_version_settings)
     if requested.is_default:
         output.info("No Python version requested: using the newest available")
     else:
@@ -181,7 +185,7 @@ def determine_python(
         custom_manifest=settings.cpython_manifest is not None,
     )
     version = choice.version
-    check_locked_python(ctx.app_dir, version, requested, [f.name for f in plan.files])
+    check_locked_python(files, version, requested, [f.name for f in plan.files])
     output.info(f"Selected Python {version}")
     support_warning = support_notice(choice, requested, max(available, default=None))
     if support_warning is not None:
@@ -201,6 +205,7 @@ def determine_python(
 
 def choose_processes(
     ctx: BuildContext,
+    files: AppFiles,
     settings: Settings,
     python: InstalledPython,
     venv: VenvState,
@@ -213,7 +218,7 @@ def choose_processes(
         output.info(f"Processes from {plan.source}: {types}")
         return plan
     inspection = run_app_inspect(python, ctx.app_dir)
-    inferred = infer_web(inspection, ctx.app_dir, venv.path / "bin", cartridge_dir(ctx))
+    inferred = infer_web(inspection, files, venv.path / "bin", cartridge_dir(ctx))
     if inferred is not None:
         output.info(f"No Procfile: web runs '{command_line(inferred.processes[0])}'")
         output.detail(f"because of {inferred.reason}")

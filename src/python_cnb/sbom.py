@@ -5,7 +5,7 @@
 * ``venv.sbom.cdx.json``: every distribution installed in the virtualenv, read from its
   ``*.dist-info/METADATA`` (name, version, ``pkg:pypi`` purl, licence), with the hashes
   the lock file records for it where there is one (uv.lock, poetry.lock, Pipfile.lock, a
-  hashed requirements file).
+  hashed requirements file: see :mod:`python_cnb.app.lock_hashes`).
 
 The documents are deterministic (no timestamp; the serial number derives from the content),
 so an unchanged layer keeps a byte-identical SBOM, and an SBOM written after an incremental
@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
 from email.message import Message
 from email.parser import HeaderParser
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping
 
 from python_cnb.installed import Distribution, normalize, snapshot
 
@@ -115,41 +114,3 @@ def venv_sbom(site_packages: Path, locked_hashes: Mapping[tuple[str, str], tuple
     ]
     subject = {"type": "container", "name": "venv layer", "bom-ref": "layer:venv"}
     return document(subject, components)
-
-
-# --- hashes recorded by lock files ---------------------------------------------------------------
-
-_SHA256 = re.compile(r"sha256[:=]([0-9a-f]{64})")
-
-
-def _add(found: dict[tuple[str, str], tuple[str, ...]], name: str, version: str, text: str) -> None:
-    key = (normalize(name), version.lstrip("="))
-    found[key] = tuple(sorted({*found.get(key, ()), *_SHA256.findall(text)}))
-
-
-def locked_hashes(
-    uv_lock: Optional[Mapping[str, Any]] = None,
-    poetry_lock: Optional[Mapping[str, Any]] = None,
-    pipfile_lock: Optional[Mapping[str, Any]] = None,
-    requirement_lines: Iterable[str] = (),
-) -> dict[tuple[str, str], tuple[str, ...]]:
-    """``(normalized name, version) -> sha256 digests`` from whichever lock is given."""
-    found: dict[tuple[str, str], tuple[str, ...]] = {}
-    for package in (uv_lock or {}).get("package", []):
-        files = [package.get("sdist", {}), *package.get("wheels", [])]
-        _add(found, package.get("name", ""), str(package.get("version", "")), json.dumps(files))
-    for package in (poetry_lock or {}).get("package", []):
-        _add(
-            found,
-            package.get("name", ""),
-            str(package.get("version", "")),
-            json.dumps(package.get("files", [])),
-        )
-    for name, entry in ((pipfile_lock or {}).get("default") or {}).items():
-        if isinstance(entry, dict) and isinstance(entry.get("version"), str):
-            _add(found, name, entry["version"], json.dumps(entry.get("hashes", [])))
-    for line in requirement_lines:
-        match = re.match(r"\s*([A-Za-z0-9._-]+)(?:\[[^\]]*\])?==([^\s;\\]+)", line)
-        if match and "--hash" in line:
-            _add(found, match[1], match[2], line)
-    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -103,3 +104,19 @@ def test_unlocked_requirements_have_no_hashes(lifecycle: Lifecycle) -> None:
     lifecycle.build(lifecycle.app("flask-app"))
     venv = components(sbom(lifecycle, "venv"))
     assert "gunicorn" in venv and "hashes" not in venv["flask"]
+
+
+def test_a_hashed_requirements_file_gives_every_package_its_hashes(lifecycle: Lifecycle) -> None:
+    """pip-compile --generate-hashes output (a comment ending in ``\\``, ``click == 8.5.1``):
+    the install is hash-checked, and the SBOM carries the hash of each installed file."""
+    lifecycle.build(lifecycle.app("hashed_requirements"))
+    venv = components(sbom(lifecycle, "venv"))
+    assert {(c["name"], c["version"]) for c in venv.values()} == installed(lifecycle)
+    index = CACHE / "index" / "files"
+    for name, component in venv.items():
+        served = [
+            hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in index.glob(f"{name}-{component['version']}-*.whl")
+        ]
+        digests = [h["content"] for h in component.get("hashes", [])]
+        assert digests and set(digests) <= set(served), name

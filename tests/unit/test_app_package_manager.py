@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from python_cnb.app.files import AppFiles
 from python_cnb.app.package_manager import (
     Candidate,
     Choice,
@@ -34,7 +35,7 @@ def _app(tmp_path: Path, files: dict[str, str]) -> Path:
 
 def _choose(tmp_path: Path, files: dict[str, str], env: dict[str, str] | None = None) -> Choice:
     setting = Settings.from_env(env or {}).package_manager
-    return determine_package_manager(_app(tmp_path, files), setting)
+    return determine_package_manager(AppFiles(_app(tmp_path, files)), setting)
 
 
 @pytest.mark.parametrize(

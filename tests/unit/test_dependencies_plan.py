@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from python_cnb.app.files import AppFiles
 from python_cnb.app.package_manager import PackageManager
 from python_cnb.app.pipfile_lock import InvalidPipfileLock
 from python_cnb.app.project_files import InvalidProjectFile, OutsideApp
@@ -49,7 +50,7 @@ def test_pip(tmp_path: Path) -> None:
         tmp_path,
         {"requirements.txt": "-r requirements/base.txt\nflask\n", "requirements/base.txt": "six\n"},
     )
-    plan = plan_dependencies(app, PackageManager.PIP)
+    plan = plan_dependencies(AppFiles(app), PackageManager.PIP)
     assert _names(plan, app) == ["requirements.txt", "requirements/base.txt"]
     assert plan == DependencyPlan(
         PackageManager.PIP,
@@ -71,7 +72,7 @@ def test_pip_with_a_fully_hashed_requirements_txt(tmp_path: Path) -> None:
             "base.txt": f"six==1.17.0 --hash={HASH_B}\n",
         },
     )
-    plan = plan_dependencies(app, PackageManager.PIP)
+    plan = plan_dependencies(AppFiles(app), PackageManager.PIP)
     assert _names(plan, app) == ["requirements.txt", "base.txt"]
     assert plan.hashed
     assert plan.requirements is not None and not plan.requirements.unhashed()
@@ -84,7 +85,7 @@ def test_pip_with_a_partly_hashed_requirements_txt(tmp_path: Path) -> None:
         tmp_path,
         {"requirements.txt": f"flask==3.1.3 --hash={HASH_A}\n-r base.txt\n", "base.txt": "six\n"},
     )
-    plan = plan_dependencies(app, PackageManager.PIP)
+    plan = plan_dependencies(AppFiles(app), PackageManager.PIP)
     assert plan.hashed
     assert plan.requirements is not None
     assert [line.text for line in plan.requirements.unhashed()] == ["six"]
@@ -93,12 +94,12 @@ def test_pip_with_a_partly_hashed_requirements_txt(tmp_path: Path) -> None:
 def test_pip_with_a_missing_nested_file(tmp_path: Path) -> None:
     app = _app(tmp_path, {"requirements.txt": "-r missing.txt\n"})
     with pytest.raises(MissingRequirementsFile):
-        plan_dependencies(app, PackageManager.PIP)
+        plan_dependencies(AppFiles(app), PackageManager.PIP)
 
 
 def test_pip_tools(tmp_path: Path) -> None:
     app = _app(tmp_path, {"requirements.in": "-c constraints.txt\nflask\n", "constraints.txt": ""})
-    plan = plan_dependencies(app, PackageManager.PIP_TOOLS)
+    plan = plan_dependencies(AppFiles(app), PackageManager.PIP_TOOLS)
     assert _names(plan, app) == ["requirements.in", "constraints.txt"]
     assert plan == DependencyPlan(
         PackageManager.PIP_TOOLS,
@@ -110,7 +111,7 @@ def test_pip_tools(tmp_path: Path) -> None:
 
 def test_pipenv(tmp_path: Path) -> None:
     app = _app(tmp_path, {"Pipfile": "", "Pipfile.lock": json.dumps(PIPFILE_LOCK)})
-    plan = plan_dependencies(app, PackageManager.PIPENV)
+    plan = plan_dependencies(AppFiles(app), PackageManager.PIPENV)
     assert _names(plan, app) == ["Pipfile.lock"]
     assert plan == DependencyPlan(
         PackageManager.PIPENV,
@@ -128,7 +129,7 @@ def test_pipenv(tmp_path: Path) -> None:
 def test_pipenv_without_hashes(tmp_path: Path) -> None:
     lock = {"default": {"flask": {"version": "==3.1.3"}, "six": {"version": "==1.17.0"}}}
     app = _app(tmp_path, {"Pipfile.lock": json.dumps(lock)})
-    plan = plan_dependencies(app, PackageManager.PIPENV)
+    plan = plan_dependencies(AppFiles(app), PackageManager.PIPENV)
     assert (plan.pinned_text, plan.hashed, plan.lock_sources) == (
         "flask==3.1.3\nsix==1.17.0\n",
         False,
@@ -139,15 +140,15 @@ def test_pipenv_without_hashes(tmp_path: Path) -> None:
 def test_pipenv_with_an_invalid_lock(tmp_path: Path) -> None:
     app = _app(tmp_path, {"Pipfile.lock": "{"})
     with pytest.raises(InvalidProjectFile):
-        plan_dependencies(app, PackageManager.PIPENV)
+        plan_dependencies(AppFiles(app), PackageManager.PIPENV)
     app = _app(tmp_path, {"Pipfile.lock": '{"default": {"flask": {"version": "*"}}}'})
     with pytest.raises(InvalidPipfileLock):
-        plan_dependencies(app, PackageManager.PIPENV)
+        plan_dependencies(AppFiles(app), PackageManager.PIPENV)
 
 
 def test_pyproject(tmp_path: Path) -> None:
     app = _app(tmp_path, {"pyproject.toml": "[project]\nname = 'app'\n", "setup.py": ""})
-    plan = plan_dependencies(app, PackageManager.PYPROJECT)
+    plan = plan_dependencies(AppFiles(app), PackageManager.PYPROJECT)
     assert _names(plan, app) == ["pyproject.toml"]
     assert plan == DependencyPlan(
         PackageManager.PYPROJECT,
@@ -171,7 +172,7 @@ def test_pyproject(tmp_path: Path) -> None:
 )
 def test_setuptools(tmp_path: Path, files: tuple[str, ...], names: list[str], entry: str) -> None:
     app = _app(tmp_path, dict.fromkeys(files, ""))
-    plan = plan_dependencies(app, PackageManager.SETUPTOOLS)
+    plan = plan_dependencies(AppFiles(app), PackageManager.SETUPTOOLS)
     assert _names(plan, app) == names
     assert plan == DependencyPlan(
         PackageManager.SETUPTOOLS, plan.files, resolve_inputs=(entry,), editable_project=True
@@ -189,7 +190,7 @@ def test_setuptools(tmp_path: Path, files: tuple[str, ...], names: list[str], en
 def test_locked_projects(tmp_path: Path, manager: PackageManager, files: tuple[str, ...]) -> None:
     app = _app(tmp_path, dict.fromkeys(files, ""))
     (app / "requirements.txt").write_text("flask\n", encoding="utf-8")
-    plan = plan_dependencies(app, manager)
+    plan = plan_dependencies(AppFiles(app), manager)
     assert _names(plan, app) == list(files)
     assert plan == DependencyPlan(manager, plan.files)
     assert plan.describe(app) == ", ".join(files)
@@ -197,7 +198,7 @@ def test_locked_projects(tmp_path: Path, manager: PackageManager, files: tuple[s
 
 def test_no_dependencies(tmp_path: Path) -> None:
     app = _app(tmp_path, {"requirements.txt": "flask\n"})
-    plan = plan_dependencies(app, PackageManager.NONE)
+    plan = plan_dependencies(AppFiles(app), PackageManager.NONE)
     assert plan == DependencyPlan(PackageManager.NONE, ())
     assert plan.fingerprint(app) == "no dependencies"
     assert plan.describe(app) == ""
@@ -205,8 +206,8 @@ def test_no_dependencies(tmp_path: Path) -> None:
 
 def test_fingerprint_is_stable(tmp_path: Path) -> None:
     files = {"requirements.txt": "-r base.txt\nflask\n", "base.txt": "six\n"}
-    first = plan_dependencies(_app(tmp_path / "a", files), PackageManager.PIP)
-    second = plan_dependencies(_app(tmp_path / "b", files), PackageManager.PIP)
+    first = plan_dependencies(AppFiles(_app(tmp_path / "a", files)), PackageManager.PIP)
+    second = plan_dependencies(AppFiles(_app(tmp_path / "b", files)), PackageManager.PIP)
     fingerprint = first.fingerprint(tmp_path / "a" / "app")
     assert fingerprint.startswith("fp2;files=")
     assert fingerprint == first.fingerprint(tmp_path / "a" / "app")
@@ -223,10 +224,10 @@ def test_fingerprint_changes_with_any_file(tmp_path: Path, changed: str) -> None
             "nested.txt": "six==1.17.0\n",
         },
     )
-    before = plan_dependencies(app, PackageManager.PIP).fingerprint(app)
+    before = plan_dependencies(AppFiles(app), PackageManager.PIP).fingerprint(app)
     with (app / changed).open("a", encoding="utf-8") as stream:
         stream.write("# changed\n")
-    assert plan_dependencies(app, PackageManager.PIP).fingerprint(app) != before
+    assert plan_dependencies(AppFiles(app), PackageManager.PIP).fingerprint(app) != before
 
 
 @pytest.mark.parametrize(
@@ -249,30 +250,30 @@ def test_fingerprint_changes_with_each_planned_file(
 ) -> None:
     names = ("uv.lock", "uv.toml", "poetry.lock", "pyproject.toml", "setup.py", "setup.cfg")
     app = _app(tmp_path, {**dict.fromkeys(names, "# a\n"), "requirements.in": "flask\n"})
-    before = plan_dependencies(app, manager).fingerprint(app)
+    before = plan_dependencies(AppFiles(app), manager).fingerprint(app)
     (app / changed).write_text("# b\n", encoding="utf-8")
-    assert plan_dependencies(app, manager).fingerprint(app) != before
+    assert plan_dependencies(AppFiles(app), manager).fingerprint(app) != before
 
 
 def test_fingerprint_ignores_files_outside_the_plan(tmp_path: Path) -> None:
     app = _app(tmp_path, {"uv.lock": "", "pyproject.toml": "", "requirements.txt": "a\n"})
-    before = plan_dependencies(app, PackageManager.UV).fingerprint(app)
+    before = plan_dependencies(AppFiles(app), PackageManager.UV).fingerprint(app)
     (app / "requirements.txt").write_text("b\n", encoding="utf-8")
     (app / "main.py").write_text("print()\n", encoding="utf-8")
-    assert plan_dependencies(app, PackageManager.UV).fingerprint(app) == before
+    assert plan_dependencies(AppFiles(app), PackageManager.UV).fingerprint(app) == before
 
 
 def test_fingerprint_changes_with_a_pipfile_lock(tmp_path: Path) -> None:
     app = _app(tmp_path, {"Pipfile.lock": json.dumps(PIPFILE_LOCK)})
-    before = plan_dependencies(app, PackageManager.PIPENV).fingerprint(app)
+    before = plan_dependencies(AppFiles(app), PackageManager.PIPENV).fingerprint(app)
     changed = {**PIPFILE_LOCK, "default": {"flask": {"version": "==3.1.2", "hashes": [HASH_A]}}}
     (app / "Pipfile.lock").write_text(json.dumps(changed), encoding="utf-8")
-    assert plan_dependencies(app, PackageManager.PIPENV).fingerprint(app) != before
+    assert plan_dependencies(AppFiles(app), PackageManager.PIPENV).fingerprint(app) != before
 
 
 def test_fingerprint_includes_the_pinned_text(tmp_path: Path) -> None:
     app = _app(tmp_path, {"Pipfile.lock": "{}"})
-    plan = plan_dependencies(app, PackageManager.PIPENV)
+    plan = plan_dependencies(AppFiles(app), PackageManager.PIPENV)
     other = DependencyPlan(plan.manager, plan.files, pinned_text="flask==3.1.3\n")
     assert plan.fingerprint(app) != other.fingerprint(app)
 
@@ -283,11 +284,11 @@ def test_includes_outside_the_app_are_refused(tmp_path: Path) -> None:
     shared.parent.mkdir()
     shared.write_text("six\n", encoding="utf-8")
     with pytest.raises(OutsideApp):
-        plan_dependencies(app, PackageManager.PIP)
+        plan_dependencies(AppFiles(app), PackageManager.PIP)
 
 
 def _pip_plan(app: Path, env: dict[str, str] | None = None) -> tuple[DependencyPlan, str]:
-    plan = plan_dependencies(app, PackageManager.PIP, env)
+    plan = plan_dependencies(AppFiles(app, env or {}), PackageManager.PIP)
     return plan, plan.fingerprint(app, IndexSettings())
 
 
@@ -331,7 +332,7 @@ def test_fingerprint_covers_the_tree_of_a_local_package(tmp_path: Path) -> None:
 
 def test_fingerprint_covers_find_links_directories_and_index_settings(tmp_path: Path) -> None:
     app = _app(tmp_path, {"requirements.txt": "tinypkg\n", "vendor/tinypkg-1.0.tar.gz": "a"})
-    plan = plan_dependencies(app, PackageManager.PIP)
+    plan = plan_dependencies(AppFiles(app), PackageManager.PIP)
     vendored = IndexSettings(no_index=True, find_links=(str(app / "vendor"),))
     before = plan.fingerprint(app, vendored)
     (app / "vendor" / "tinypkg-1.0.tar.gz").write_text("b", encoding="utf-8")
@@ -359,12 +360,12 @@ def test_a_fingerprint_of_an_older_python_cnb_is_explained_as_changed_files(
 
 def test_projects_are_resolved_every_build_and_keyed_on_the_result(tmp_path: Path) -> None:
     app = _app(tmp_path, {"setup.py": "# reads deps.txt\n"})
-    plan = plan_dependencies(app, PackageManager.SETUPTOOLS)
+    plan = plan_dependencies(AppFiles(app), PackageManager.SETUPTOOLS)
     assert plan.resolves_every_build
     before = plan.fingerprint(app, IndexSettings(), "tinypkg==1.0\n")
     after = plan.fingerprint(app, IndexSettings(), "tinypkg==2.0\n")
     assert plan.explain(before, after, app) == ["The resolved requirement set changed"]
-    assert not plan_dependencies(app, PackageManager.PIPENV).resolves_every_build
+    assert not plan_dependencies(AppFiles(app), PackageManager.PIPENV).resolves_every_build
 
 
 def test_an_editable_local_package_is_keyed_on_its_metadata_files(tmp_path: Path) -> None:

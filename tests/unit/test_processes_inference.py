@@ -9,12 +9,13 @@ from typing import Callable, Optional
 
 import pytest
 
+from python_cnb.app.files import AppFiles
 from python_cnb.cnb.launch import Process
 from python_cnb.processes.declared import (
     CARTRIDGE_MODULE,
     ProcessPlan,
 )
-from python_cnb.processes.inference import CARTRIDGE_SHIM, infer_web, project_scripts
+from python_cnb.processes.inference import CARTRIDGE_SHIM, infer_web
 from python_cnb.programs.app_inspect import Inspection, ModuleInfo
 
 CARTRIDGE = Path("/layers/python-cnb/runtime/wsgi-cartridge")
@@ -26,7 +27,7 @@ CARTRIDGE = Path("/layers/python-cnb/runtime/wsgi-cartridge")
 def infer(
     inspection: Inspection, app_dir: Path, venv_bin: Optional[Path] = None
 ) -> Optional[ProcessPlan]:
-    return infer_web(inspection, app_dir, venv_bin or app_dir / "no-venv", CARTRIDGE)
+    return infer_web(inspection, AppFiles(app_dir), venv_bin or app_dir / "no-venv", CARTRIDGE)
 
 
 def django(
@@ -362,7 +363,7 @@ def test_the_only_project_script(tmp_path: Path, text: str) -> None:
     app_dir.mkdir()
     pyproject(app_dir, text)
     (app_dir / "main.py").write_text("print(1)\n", encoding="utf-8")
-    assert project_scripts(app_dir) == ["serve"]
+    assert AppFiles(app_dir).project_scripts == ["serve"]
     plan = infer(modules(), app_dir, venv_bin(tmp_path, "serve"))
     assert plan == ProcessPlan(
         (Process("web", ("serve",), default=True),),
@@ -387,7 +388,7 @@ def test_two_project_scripts(tmp_path: Path) -> None:
         '[project]\nname = "svc"\n[project.scripts]\nserve = "svc:main"\n'
         '[tool.poetry.scripts]\nmigrate = "svc:migrate"\n',
     )
-    assert project_scripts(app_dir) == ["serve", "migrate"]
+    assert AppFiles(app_dir).project_scripts == ["serve", "migrate"]
     assert infer(modules(), app_dir, venv_bin(tmp_path, "serve", "migrate")) is None
 
 

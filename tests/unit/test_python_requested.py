@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from python_cnb.app.files import AppFiles
 from python_cnb.app.project_files import InvalidProjectFile, OutsideApp
 from python_cnb.config.settings import Settings
 from python_cnb.python.requested import (
@@ -37,7 +38,9 @@ def _app(tmp_path: Path, python_version: str | None = "3.11\n", runtime: str | N
 
 
 def _requested(app: Path, env: dict[str, str]) -> RequestedPythonVersion:
-    return read_requested_python_version(app, Settings.from_env(env).python_version_settings)
+    return read_requested_python_version(
+        AppFiles(app), Settings.from_env(env).python_version_settings
+    )
 
 
 @pytest.mark.parametrize(
@@ -137,7 +140,9 @@ def test_an_invalid_runtime_txt_alone_raises(tmp_path: Path) -> None:
 
 def test_version_sources_order(tmp_path: Path) -> None:
     app = _app(tmp_path, "3.11\n", "python-3.10.4\n")
-    sources = version_sources(app, [("BP_PYTHON_VERSION", "3.14"), ("BUILD_RUNTIMES", "3.12")])
+    sources = version_sources(
+        AppFiles(app), [("BP_PYTHON_VERSION", "3.14"), ("BUILD_RUNTIMES", "3.12")]
+    )
     found = [source() for source in sources]
     # Settings first, then .python-version and runtime.txt; weaker sources may follow.
     assert [r.origin if r else None for r in found[:4]] == [

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from python_cnb.app.files import AppFiles
 from python_cnb.app.project_files import InvalidProjectFile
 from python_cnb.python.requested import (
     check_locked_python,
@@ -186,7 +187,7 @@ def test_sources_after_runtime_txt(
     tmp_path: Path, files: dict[str, str | None], expected: RequestedPythonVersion
 ) -> None:
     app = _app(tmp_path, {name: text for name, text in files.items() if text is not None})
-    assert read_requested_python_version(app, []) == expected
+    assert read_requested_python_version(AppFiles(app), []) == expected
 
 
 @pytest.mark.parametrize(
@@ -199,7 +200,7 @@ def test_sources_after_runtime_txt(
     ],
 )
 def test_files_that_say_nothing(tmp_path: Path, files: dict[str, str]) -> None:
-    assert read_requested_python_version(_app(tmp_path, files), []).is_default
+    assert read_requested_python_version(AppFiles(_app(tmp_path, files)), []).is_default
 
 
 @pytest.mark.parametrize(
@@ -216,13 +217,13 @@ def test_files_with_wrong_types_are_reported(
 ) -> None:
     """LOW-6: these said nothing before, so no Python constraint applied."""
     with pytest.raises(InvalidProjectFile) as caught:
-        read_requested_python_version(_app(tmp_path, files), [])
+        read_requested_python_version(AppFiles(_app(tmp_path, files)), [])
     assert caught.value.reason.startswith(f"{where} must be ")
 
 
 def test_weaker_sources_are_compared(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     app = _app(tmp_path, {**ALL_FILES, "runtime.txt": "python-3.13\n"})
-    requested = read_requested_python_version(app, [])
+    requested = read_requested_python_version(AppFiles(app), [])
     assert requested.origin == "runtime.txt"
     # Ranges are checked against the selected version later; pins that differ are logged.
     assert capsys.readouterr().out == (
@@ -239,7 +240,7 @@ def test_invalid_weaker_sources_are_logged(
         "pyproject.toml": '[project]\nname = "app"\nrequires-python = "python3"\n',
         "Pipfile.lock": "{not json",
     }
-    requested = read_requested_python_version(_app(tmp_path, files), [])
+    requested = read_requested_python_version(AppFiles(_app(tmp_path, files)), [])
     assert requested == RequestedPythonVersion("3.12", ".python-version", "==3.12.*")
     assert capsys.readouterr().out == (
         "Ignoring Pipfile.lock, which cannot be parsed: .python-version decides\n"
@@ -249,11 +250,11 @@ def test_invalid_weaker_sources_are_logged(
 
 def test_the_strongest_file_must_be_readable(tmp_path: Path) -> None:
     with pytest.raises(InvalidProjectFile) as caught:
-        read_requested_python_version(_app(tmp_path, {"Pipfile": "[requires\n"}), [])
+        read_requested_python_version(AppFiles(_app(tmp_path, {"Pipfile": "[requires\n"})), [])
     assert caught.value.file == "Pipfile"
     with pytest.raises(InvalidPythonVersion) as invalid:
         read_requested_python_version(
-            _app(tmp_path, {"Pipfile": '[requires]\npython_version = "pypy"\n'}), []
+            AppFiles(_app(tmp_path, {"Pipfile": '[requires]\npython_version = "pypy"\n'})), []
         )
     assert (invalid.value.text, invalid.value.origin) == ("pypy", "Pipfile (python_version)")
 
@@ -267,7 +268,7 @@ LOCKED_FILES = {
 
 
 def test_locked_constraints(tmp_path: Path) -> None:
-    assert locked_constraints(_app(tmp_path, LOCKED_FILES)) == [
+    assert locked_constraints(AppFiles(_app(tmp_path, LOCKED_FILES))) == [
         ("uv.lock", ">=3.12"),
         ("poetry.lock", "^3.11"),
         ("Pipfile.lock (python_full_version)", "==3.12.4"),
@@ -297,13 +298,17 @@ def test_locked_constraints(tmp_path: Path) -> None:
 def test_locked_constraints_of_single_files(
     tmp_path: Path, files: dict[str, str], constraints: list[tuple[str, str]]
 ) -> None:
-    assert locked_constraints(_app(tmp_path, files)) == constraints
+    assert locked_constraints(AppFiles(_app(tmp_path, files))) == constraints
 
 
 def test_check_locked_python_passes(tmp_path: Path) -> None:
     app = _app(tmp_path, LOCKED_FILES)
-    check_locked_python(app, V("3.12.4"), RequestedPythonVersion("3.12", ".python-version", ""))
-    check_locked_python(_app(tmp_path / "x", {}), V("2.7.18"), RequestedPythonVersion("", "", ""))
+    check_locked_python(
+        AppFiles(app), V("3.12.4"), RequestedPythonVersion("3.12", ".python-version", "")
+    )
+    check_locked_python(
+        AppFiles(_app(tmp_path / "x", {})), V("2.7.18"), RequestedPythonVersion("", "", "")
+    )
 
 
 @pytest.mark.parametrize(
@@ -331,7 +336,7 @@ def test_check_locked_python_fails(
 ) -> None:
     requested = RequestedPythonVersion("3", "BP_PYTHON_VERSION", "==3.*")
     with pytest.raises(LockedPythonMismatch) as caught:
-        check_locked_python(_app(tmp_path, files), V(version), requested)
+        check_locked_python(AppFiles(_app(tmp_path, files)), V(version), requested)
     error = caught.value
     assert (error.version, error.origin, error.file, error.constraint) == (
         V(version),
@@ -344,5 +349,7 @@ def test_check_locked_python_fails(
 def test_check_locked_python_with_a_garbled_constraint(tmp_path: Path) -> None:
     app = _app(tmp_path, {"uv.lock": 'requires-python = "python3"\n'})
     with pytest.raises(InvalidPythonVersion) as caught:
-        check_locked_python(app, V("3.12.1"), RequestedPythonVersion("", "the default", ""))
+        check_locked_python(
+            AppFiles(app), V("3.12.1"), RequestedPythonVersion("", "the default", "")
+        )
     assert (caught.value.text, caught.value.origin) == ("python3", "uv.lock")

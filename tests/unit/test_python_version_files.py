@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from python_cnb.app.files import AppFiles
 from python_cnb.python.version import (
     InvalidPythonVersion,
     NonAsciiCharacter,
@@ -131,16 +132,16 @@ def test_read_text(tmp_path: Path, data: bytes, text: str) -> None:
 
 def test_read_version_file_with_bom_and_utf16(tmp_path: Path) -> None:
     _write(tmp_path, PYTHON_VERSION_FILE, b"\xef\xbb\xbf3.12\r\n")
-    assert read_version_file(tmp_path, PYTHON_VERSION_FILE) == RequestedPythonVersion(
+    assert read_version_file(AppFiles(tmp_path), PYTHON_VERSION_FILE) == RequestedPythonVersion(
         "3.12", PYTHON_VERSION_FILE, "==3.12.*"
     )
     # What PowerShell's `echo 3.13 > .python-version` writes: UTF-16 LE with a BOM, CRLF.
     _write(tmp_path, PYTHON_VERSION_FILE, "3.13\r\n".encode("utf-16"))
-    assert read_version_file(tmp_path, PYTHON_VERSION_FILE) == RequestedPythonVersion(
+    assert read_version_file(AppFiles(tmp_path), PYTHON_VERSION_FILE) == RequestedPythonVersion(
         "3.13", PYTHON_VERSION_FILE, "==3.13.*"
     )
     _write(tmp_path, RUNTIME_TXT, "python-3.11.9\r\n".encode("utf-16"))
-    assert read_version_file(tmp_path, RUNTIME_TXT) == RequestedPythonVersion(
+    assert read_version_file(AppFiles(tmp_path), RUNTIME_TXT) == RequestedPythonVersion(
         "3.11.9", RUNTIME_TXT, "==3.11.9"
     )
 
@@ -148,25 +149,25 @@ def test_read_version_file_with_bom_and_utf16(tmp_path: Path) -> None:
 def test_read_version_file_chooses_the_parser_by_name(tmp_path: Path) -> None:
     _write(tmp_path, RUNTIME_TXT, b"3.12.7\n")
     with pytest.raises(InvalidPythonVersion) as caught:
-        read_version_file(tmp_path, RUNTIME_TXT)
+        read_version_file(AppFiles(tmp_path), RUNTIME_TXT)
     assert caught.value.origin == RUNTIME_TXT
     _write(tmp_path, PYTHON_VERSION_FILE, b"python-3.12.7\n")
     with pytest.raises(InvalidPythonVersion) as caught:
-        read_version_file(tmp_path, PYTHON_VERSION_FILE)
+        read_version_file(AppFiles(tmp_path), PYTHON_VERSION_FILE)
     assert caught.value.origin == PYTHON_VERSION_FILE
 
 
 def test_read_version_file_missing(tmp_path: Path) -> None:
-    assert read_version_file(tmp_path, PYTHON_VERSION_FILE) is None
-    assert read_version_file(tmp_path, RUNTIME_TXT) is None
-    assert read_version_file(tmp_path / "no-such-app", PYTHON_VERSION_FILE) is None
+    assert read_version_file(AppFiles(tmp_path), PYTHON_VERSION_FILE) is None
+    assert read_version_file(AppFiles(tmp_path), RUNTIME_TXT) is None
+    assert read_version_file(AppFiles(tmp_path / "no-such-app"), PYTHON_VERSION_FILE) is None
 
 
 def test_read_version_file_ignores_directories_and_dangling_links(tmp_path: Path) -> None:
     (tmp_path / PYTHON_VERSION_FILE).mkdir()
     (tmp_path / RUNTIME_TXT).symlink_to(tmp_path / "missing")
-    assert read_version_file(tmp_path, PYTHON_VERSION_FILE) is None
-    assert read_version_file(tmp_path, RUNTIME_TXT) is None
+    assert read_version_file(AppFiles(tmp_path), PYTHON_VERSION_FILE) is None
+    assert read_version_file(AppFiles(tmp_path), RUNTIME_TXT) is None
 
 
 @pytest.mark.parametrize(
@@ -185,7 +186,7 @@ def test_garbled_version_files(
     """LOW-1: these gave tracebacks (InvalidSpecifier, int() past its digit limit)."""
     _write(tmp_path, name, data.encode("utf-8"))
     with pytest.raises(InvalidPythonVersion) as caught:
-        requested = read_version_file(tmp_path, name)
+        requested = read_version_file(AppFiles(tmp_path), name)
         assert requested is not None
         requested.single_line()  # where the 5000 digits used to fail
     assert caught.value.origin == name

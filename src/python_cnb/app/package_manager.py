@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from python_cnb import output
+from python_cnb.app.files import AppFiles
 from python_cnb.app.project_files import (
     PIPFILE,
     PIPFILE_LOCK,
@@ -31,7 +32,6 @@ from python_cnb.app.project_files import (
     UV_LOCK,
     poetry_table,
     project_table,
-    read_toml,
 )
 from python_cnb.buildpack_error import BuildpackError
 
@@ -61,6 +61,11 @@ class PackageManager(Enum):
             "setuptools": "setuptools project (setup.py/setup.cfg)",
             "none": "no dependencies",
         }[self.value]
+
+    @property
+    def requirements_file(self) -> Optional[str]:
+        """The root requirements file pip reads for this manager, if it has one."""
+        return {"pip": "requirements.txt", "pip-tools": "requirements.in"}.get(self.value)
 
     @property
     def requirements_style(self) -> bool:
@@ -195,10 +200,10 @@ def _required_file(
     return " or ".join(required)
 
 
-def determine_package_manager(app_dir: Path, setting: Optional[tuple[str, str]]) -> Choice:
+def determine_package_manager(files: AppFiles, setting: Optional[tuple[str, str]]) -> Choice:
     """The package manager for this build: the setting (``(name, value)``, from
     ``Settings.package_manager``) if given, else the app's files."""
-    pyproject = read_toml(app_dir, PYPROJECT)
+    app_dir, pyproject = files.app_dir, files.pyproject
     if setting is not None:
         name, value = setting
         manager = _ALIASES.get(value.lower())

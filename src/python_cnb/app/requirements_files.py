@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from python_cnb.app.project_files import inside_app, read_app_bytes
 from python_cnb.buildpack_error import BuildpackError
 
@@ -113,9 +116,47 @@ class RequirementLine:
     text: str
     constraint: bool
 
+    def _parts(self) -> tuple[str, list[str]]:
+        """The requirement and its per-requirement options, split as pip splits them
+        (``break_args_options``: at the first space-separated token that starts with ``-``)."""
+        tokens = self.text.split(" ")
+        first = next((i for i, t in enumerate(tokens) if t.startswith("-")), len(tokens))
+        return " ".join(tokens[:first]), tokens[first:]
+
     @property
     def hashed(self) -> bool:
-        return "--hash" in self.text
+        _, options = self._parts()
+        return any(o == "--hash" or o.startswith("--hash=") for o in options)
+
+    @property
+    def hashes(self) -> tuple[str, ...]:
+        """The values of the line's ``--hash`` options (``sha256:…``), as written."""
+        _, options = self._parts()
+        options = [o for o in options if o]
+        found = []
+        for index, option in enumerate(options):
+            if option.startswith("--hash="):
+                found.append(option.partition("=")[2])
+            elif option == "--hash" and index + 1 < len(options):
+                found.append(options[index + 1])
+        return tuple(found)
+
+    @property
+    def pin(self) -> Optional[tuple[str, str]]:
+        """``(normalized name, version)`` when the line pins one version (``name==1.0``,
+        ``name == 1.0 ; marker``, ``name===1.0``), else None."""
+        requirement, _ = self._parts()
+        try:
+            parsed = Requirement(requirement)
+        except InvalidRequirement:
+            return None
+        specifiers = list(parsed.specifier)
+        if parsed.url or len(specifiers) != 1 or specifiers[0].operator not in ("==", "==="):
+            return None
+        version = specifiers[0].version
+        if version.endswith(".*"):
+            return None
+        return canonicalize_name(parsed.name), version
 
 
 @dataclass(frozen=True)

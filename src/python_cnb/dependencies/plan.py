@@ -6,28 +6,20 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Optional
 
+from python_cnb.app.files import AppFiles
 from python_cnb.app.package_manager import PackageManager
 from python_cnb.app.pipfile_lock import convert
-from python_cnb.app.project_files import (
-    PIPFILE_LOCK,
-    POETRY_LOCK,
-    PYPROJECT,
-    UV_LOCK,
-    read_json,
-    read_toml,
-)
+from python_cnb.app.project_files import PIPFILE_LOCK, POETRY_LOCK, PYPROJECT, UV_LOCK
 from python_cnb.app.requirements_files import (
     RequirementSet,
     directory_listing_digest,
     fingerprint,
     metadata_digest,
-    read_requirements,
     tree_digest,
 )
 from python_cnb.config.index import IndexSettings
-from python_cnb.sbom import locked_hashes
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 FINGERPRINT_VERSION = "fp2"
@@ -163,14 +155,12 @@ def _existing(app_dir: Path, *names: str) -> tuple[Path, ...]:
     return tuple((app_dir / name).resolve() for name in names if (app_dir / name).is_file())
 
 
-def plan_dependencies(  # noqa: PLR0911 - one case per manager
-    app_dir: Path, manager: PackageManager, env: Optional[Mapping[str, str]] = None
-) -> DependencyPlan:
-    """The plan for ``manager``; reads (and validates) the files it needs. ``env`` is the
-    build's environment (``${VAR}`` in requirement files)."""
-    if manager in (PackageManager.PIP, PackageManager.PIP_TOOLS):
-        root = "requirements.txt" if manager is PackageManager.PIP else "requirements.in"
-        requirements = read_requirements(app_dir / root, app_dir, env)
+def plan_dependencies(files: AppFiles, manager: PackageManager) -> DependencyPlan:  # noqa: PLR0911
+    """The plan for ``manager``, from the app's files (read, and validated, once)."""
+    app_dir = files.app_dir
+    root = manager.requirements_file
+    if root is not None:
+        requirements = files.requirements(root)
         return DependencyPlan(
             manager,
             requirements.files,
@@ -179,7 +169,7 @@ def plan_dependencies(  # noqa: PLR0911 - one case per manager
             hashed=requirements.hash_checking,
         )
     if manager is PackageManager.PIPENV:
-        locked = convert(read_json(app_dir, PIPFILE_LOCK) or {})
+        locked = convert(files.pipfile_lock or {})
         return DependencyPlan(
             manager,
             _existing(app_dir, PIPFILE_LOCK),
@@ -196,26 +186,11 @@ def plan_dependencies(  # noqa: PLR0911 - one case per manager
             editable_project=True,
         )
     if manager is PackageManager.SETUPTOOLS:
-        files = _existing(app_dir, "setup.py", "setup.cfg", PYPROJECT)
+        found = _existing(app_dir, "setup.py", "setup.cfg", PYPROJECT)
         entry = "setup.py" if (app_dir / "setup.py").is_file() else "setup.cfg"
-        return DependencyPlan(manager, files, resolve_inputs=(entry,), editable_project=True)
+        return DependencyPlan(manager, found, resolve_inputs=(entry,), editable_project=True)
     if manager is PackageManager.UV:
         return DependencyPlan(manager, _existing(app_dir, UV_LOCK, PYPROJECT, "uv.toml"))
     if manager is PackageManager.POETRY:
         return DependencyPlan(manager, _existing(app_dir, POETRY_LOCK, PYPROJECT))
     return DependencyPlan(manager, ())
-
-
-def plan_hashes(plan: DependencyPlan, app_dir: Path) -> dict[tuple[str, str], tuple[str, ...]]:
-    """The hashes the plan's lock file records for each (name, version), for the SBOM."""
-    if plan.manager is PackageManager.UV:
-        return locked_hashes(uv_lock=read_toml(app_dir, UV_LOCK))
-    if plan.manager is PackageManager.POETRY:
-        return locked_hashes(poetry_lock=read_toml(app_dir, POETRY_LOCK))
-    if plan.manager is PackageManager.PIPENV:
-        return locked_hashes(pipfile_lock=read_json(app_dir, PIPFILE_LOCK))
-    if plan.hashed and plan.requirements is not None:
-        return locked_hashes(
-            requirement_lines=[line.text for line in plan.requirements.lines if line.hashed]
-        )
-    return {}

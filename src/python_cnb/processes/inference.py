@@ -32,12 +32,7 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from python_cnb import notices, output
-from python_cnb.app.project_files import (
-    PYPROJECT,
-    poetry_table,
-    project_table,
-    read_toml,
-)
+from python_cnb.app.files import AppFiles
 from python_cnb.cnb.launch import Process
 from python_cnb.processes.declared import CARTRIDGE_MODULE, ProcessPlan
 from python_cnb.programs.app_inspect import (
@@ -85,19 +80,6 @@ def _warn_ambiguous(name: str, module_file: str, frameworks: Sequence[str]) -> N
     wsgi = [f for f in frameworks if f in WSGI_FRAMEWORKS]
     spec = f"{module_file.removesuffix('.py').replace('/', '.')}:{name}"
     output.warning(*notices.ambiguous_app(name, module_file, asgi, wsgi, spec))
-
-
-def project_scripts(app_dir: Path) -> list[str]:
-    """Names of the project's console scripts (``[project.scripts]``, Poetry scripts)."""
-    pyproject = read_toml(app_dir, PYPROJECT)
-    names: list[str] = []
-    for table in (
-        (project_table(pyproject) or {}).get("scripts"),
-        (poetry_table(pyproject) or {}).get("scripts"),
-    ):
-        if isinstance(table, dict):
-            names += [name for name in table if name not in names]
-    return names
 
 
 def _django_reason(django: DjangoInfo, asgi: bool, dotted: str) -> str:
@@ -180,7 +162,7 @@ def _framework_modules(inspection: Inspection, context: _Context) -> Optional[Pr
 
 
 def _project_script(inspection: Inspection, context: _Context) -> Optional[ProcessPlan]:
-    scripts = project_scripts(context.app_dir)
+    scripts = context.files.project_scripts
     if len(scripts) == 1 and (context.venv_bin / scripts[0]).is_file():
         process = Process("web", (scripts[0],), default=True)
         return ProcessPlan(
@@ -212,7 +194,7 @@ def _plain_script(inspection: Inspection, context: _Context) -> Optional[Process
 
 @dataclass(frozen=True)
 class _Context:
-    app_dir: Path
+    files: AppFiles
     venv_bin: Path
     cartridge_dir: Path
 
@@ -222,10 +204,10 @@ STRATEGIES = (_django, _wsgi_conventions, _framework_modules, _project_script, _
 
 
 def infer_web(
-    inspection: Inspection, app_dir: Path, venv_bin: Path, cartridge_dir: Path
+    inspection: Inspection, files: AppFiles, venv_bin: Path, cartridge_dir: Path
 ) -> Optional[ProcessPlan]:
     """The web process python-cnb generates: the first strategy that finds one."""
-    context = _Context(app_dir, venv_bin, cartridge_dir)
+    context = _Context(files, venv_bin, cartridge_dir)
     for strategy in STRATEGIES:
         plan = strategy(inspection, context)
         if plan is not None:

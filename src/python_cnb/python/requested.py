@@ -18,20 +18,17 @@ satisfy what the lock files and the project allow (:func:`check_locked_python`).
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from python_cnb import output
+from python_cnb.app.files import AppFiles
 from python_cnb.app.project_files import (
     PIPFILE,
     PIPFILE_LOCK,
     POETRY_LOCK,
-    PYPROJECT,
     UV_LOCK,
     InvalidProjectFile,
     poetry_python,
-    read_json,
-    read_toml,
     requires_python,
     typed,
 )
@@ -49,8 +46,8 @@ from python_cnb.python.version_files import PYTHON_VERSION_FILE, RUNTIME_TXT, re
 Source = Callable[[], Optional[RequestedPythonVersion]]
 
 
-def _pyproject(app_dir: Path, key: str) -> Optional[RequestedPythonVersion]:
-    pyproject = read_toml(app_dir, PYPROJECT)
+def _pyproject(files: AppFiles, key: str) -> Optional[RequestedPythonVersion]:
+    pyproject = files.pyproject
     if key == "requires-python":
         value = requires_python(pyproject)
         return request(value, "pyproject.toml (requires-python)") if value else None
@@ -58,22 +55,16 @@ def _pyproject(app_dir: Path, key: str) -> Optional[RequestedPythonVersion]:
     return request(value, "pyproject.toml (tool.poetry.dependencies.python)") if value else None
 
 
-def _table(parent: Optional[dict[str, Any]], key: str) -> dict[str, Any]:
-    """``parent[key]`` when it is a table, else an empty one."""
-    table = (parent or {}).get(key)
-    return table if isinstance(table, dict) else {}
-
-
-def _pipfile_requires(app_dir: Path, name: str) -> list[tuple[str, str]]:
+def _pipfile_requires(files: AppFiles, name: str) -> list[tuple[str, str]]:
     """``(key, version)`` of the Pipfile's ``[requires]`` or Pipfile.lock's
     ``_meta.requires``: ``python_full_version`` first, then ``python_version``. A value of
     the wrong type (``python_version = 3.12``, a number) is an error, not "no version"."""
     if name == PIPFILE_LOCK:
-        meta = typed(read_json(app_dir, PIPFILE_LOCK), "_meta", dict, name, "_meta")
+        meta = typed(files.pipfile_lock, "_meta", dict, name, "_meta")
         requires = typed(meta, "requires", dict, name, "_meta.requires") or {}
         prefix = "_meta.requires."
     else:
-        requires = typed(read_toml(app_dir, PIPFILE), "requires", dict, name, "requires") or {}
+        requires = typed(files.pipfile, "requires", dict, name, "requires") or {}
         prefix = "requires."
     found = []
     for key in ("python_full_version", "python_version"):
@@ -83,30 +74,30 @@ def _pipfile_requires(app_dir: Path, name: str) -> list[tuple[str, str]]:
     return found
 
 
-def _pipfile(app_dir: Path, name: str) -> Optional[RequestedPythonVersion]:
-    found = _pipfile_requires(app_dir, name)
+def _pipfile(files: AppFiles, name: str) -> Optional[RequestedPythonVersion]:
+    found = _pipfile_requires(files, name)
     if not found:
         return None
     key, value = found[0]
     return request(value, f"{name} ({key})")
 
 
-def version_sources(app_dir: Path, settings: Sequence[tuple[str, str]]) -> list[Source]:
+def version_sources(files: AppFiles, settings: Sequence[tuple[str, str]]) -> list[Source]:
     """The sources in precedence order; each returns None when it says nothing."""
     sources: list[Source] = [partial(request, value, name) for name, value in settings]
     sources += [
-        partial(read_version_file, app_dir, name) for name in (PYTHON_VERSION_FILE, RUNTIME_TXT)
+        partial(read_version_file, files, name) for name in (PYTHON_VERSION_FILE, RUNTIME_TXT)
     ]
-    sources += [partial(_pipfile, app_dir, PIPFILE_LOCK), partial(_pipfile, app_dir, PIPFILE)]
+    sources += [partial(_pipfile, files, PIPFILE_LOCK), partial(_pipfile, files, PIPFILE)]
     sources += [
-        partial(_pyproject, app_dir, "requires-python"),
-        partial(_pyproject, app_dir, "poetry"),
+        partial(_pyproject, files, "requires-python"),
+        partial(_pyproject, files, "poetry"),
     ]
     return sources
 
 
 def first_request(
-    sources: Sequence[Source], app_dir: Optional[Path] = None
+    sources: Sequence[Source], files: Optional[AppFiles] = None
 ) -> RequestedPythonVersion:
     """The first source that says something; the rest are only compared and logged (but
     a Pipfile that cannot be parsed next to the app's Pipfile.lock is an error: pipenv
@@ -122,7 +113,7 @@ def first_request(
             output.info(f"Ignoring {error.origin}, which is not valid: {chosen.origin} decides")
             continue
         except InvalidProjectFile as error:
-            if error.file == PIPFILE and app_dir and (app_dir / PIPFILE_LOCK).is_file():
+            if error.file == PIPFILE and files is not None and files.exists(PIPFILE_LOCK):
                 raise
             output.info(f"Ignoring {error.file}, which cannot be parsed: {chosen.origin} decides")
             continue
@@ -133,40 +124,37 @@ def first_request(
 
 
 def read_requested_python_version(
-    app_dir: Path, settings: Sequence[tuple[str, str]]
+    files: AppFiles, settings: Sequence[tuple[str, str]]
 ) -> RequestedPythonVersion:
     """The requested Python version of the app."""
-    return first_request(version_sources(app_dir, settings), app_dir)
+    return first_request(version_sources(files, settings), files)
 
 
-def locked_constraints(app_dir: Path) -> list[tuple[str, str]]:
+def locked_constraints(files: AppFiles) -> list[tuple[str, str]]:
     """``(file, constraint)`` for every lock or project file that restricts Python."""
     constraints: list[tuple[str, str]] = []
-    uv_lock = read_toml(app_dir, UV_LOCK) if (app_dir / UV_LOCK).is_file() else None
-    if uv_lock and isinstance(uv_lock.get("requires-python"), str):
-        constraints.append((UV_LOCK, uv_lock["requires-python"]))
-    poetry_lock = read_toml(app_dir, POETRY_LOCK) if (app_dir / POETRY_LOCK).is_file() else None
-    versions = _table(poetry_lock, "metadata").get("python-versions")
-    if isinstance(versions, str):
-        constraints.append((POETRY_LOCK, versions))
+    if files.uv_lock_python is not None:
+        constraints.append((UV_LOCK, files.uv_lock_python))
+    if files.poetry_lock_python is not None:
+        constraints.append((POETRY_LOCK, files.poetry_lock_python))
     patterns = {"python_full_version": "=={}", "python_version": "=={}.*"}
-    for key, value in _pipfile_requires(app_dir, PIPFILE_LOCK)[:1]:  # the most precise one
+    for key, value in _pipfile_requires(files, PIPFILE_LOCK)[:1]:  # the most precise one
         constraints.append((f"{PIPFILE_LOCK} ({key})", patterns[key].format(value)))
-    pyproject_requires = requires_python(read_toml(app_dir, PYPROJECT))
+    pyproject_requires = requires_python(files.pyproject)
     if pyproject_requires:
         constraints.append(("pyproject.toml (requires-python)", pyproject_requires))
     return constraints
 
 
 def check_locked_python(
-    app_dir: Path,
+    app_files: AppFiles,
     version: PythonVersion,
     requested: RequestedPythonVersion,
     files: Optional[Sequence[str]] = None,
 ) -> None:
     """Fail when the selected version contradicts a lock or project file that will be
     installed from (``files``: the names to check; default all of them)."""
-    for file, constraint in locked_constraints(app_dir):
+    for file, constraint in locked_constraints(app_files):
         if files is not None and file.split(" (")[0] not in files:
             continue
         if not constraint_matches(constraint, version, origin=file):

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from python_cnb.app.project_files import read_app_bytes
+from python_cnb.app.files import AppFiles
 from python_cnb.python.version import (
     InvalidPythonVersion,
     NotAVersionLine,
@@ -71,9 +71,9 @@ def parse_runtime_txt(text: str) -> RequestedPythonVersion:
     return request(match[1], RUNTIME_TXT)
 
 
-def read_version_file(app_dir: Path, name: str) -> Optional[RequestedPythonVersion]:
-    """The request in ``app_dir/name``, or None when there is no such file."""
-    data = read_app_bytes(app_dir, name)
+def read_version_file(files: AppFiles, name: str) -> Optional[RequestedPythonVersion]:
+    """The request in the app's file ``name``, or None when there is no such file."""
+    data = files.raw(name)
     if data is None:
         return None
     text = decode(data)
