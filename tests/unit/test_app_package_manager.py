@@ -16,6 +16,7 @@ from python_cnb.app.package_manager import (
     determine_package_manager,
 )
 from python_cnb.app.project_files import InvalidProjectFile
+from tests.support.contexts import write_app
 
 PROJECT = '[project]\nname = "app"\nversion = "1"\n'
 POETRY_PROJECT = '[tool.poetry]\nname = "app"\n\n[tool.poetry.dependencies]\npython = "^3.12"\n'
@@ -25,14 +26,8 @@ SKIPPED_PROJECT = (
 )
 
 
-def _app(tmp_path: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    return tmp_path
-
-
 def _choose(tmp_path: Path, files: dict[str, str], env: dict[str, str] | None = None) -> Choice:
-    return determine_package_manager(_app(tmp_path, files), env or {})
+    return determine_package_manager(write_app(tmp_path, files), env or {})
 
 
 @pytest.mark.parametrize(
