@@ -17,39 +17,35 @@ from python_cnb.cnb import toml_file
 from python_cnb.cnb.buildpack_toml import escape_id
 from python_cnb_lifecycle.builder import chown_tree
 from python_cnb_lifecycle.errors import DETECT_ERROR, DETECT_FAILED
-from python_cnb_lifecycle.runner import BuildResult, Workspace, build
+from python_cnb_lifecycle.runner import BuildResult, Workspace
 from python_cnb_lifecycle.workspace import Target
-from tests.support.containers import BUILD_USER, BuildContainer, build_mounts
+from tests.support.containers import (
+    BUILD_USER,
+    IMAGE_ENV,
+    BuildContainer,
+    build_in_container,
+    build_mounts,
+)
 from tests.support.contexts import write_app
 from tests.support.lifecycle import OPERATOR_ENV
 from tools import package
 
 pytestmark = pytest.mark.e2e
 
-IMAGE_ENV = {
-    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    "HOME": "/home/cnb",
-}
 BUILDPACK_DIR = f"/cnb/buildpacks/{escape_id('python-cnb/python')}/{package.version()}"
 
 
 def _build(tmp_path: Path, image: str, app: Path, buildpack: Path) -> BuildResult:
     """The runner's build, its detect and build phases in a container of ``image``."""
-    workspace = Workspace(tmp_path / "ws")
-    executor = BuildContainer(image, build_mounts(workspace.root, buildpack, package.version()))
-    try:
-        return build(
-            app,
-            workspace,
-            env={},
-            build_config_env=OPERATOR_ENV,
-            buildpacks=[buildpack],
-            image_env=IMAGE_ENV,
-            user=BUILD_USER,
-            executor=executor,
-        )
-    finally:
-        executor.close()
+    return build_in_container(
+        image,
+        app,
+        Workspace(tmp_path / "ws"),
+        buildpack,
+        package.version(),
+        env={},
+        build_config_env=OPERATOR_ENV,
+    )
 
 
 def test_the_run_image_has_no_python(images: dict[str, str]) -> None:
