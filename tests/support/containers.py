@@ -23,10 +23,11 @@ from typing import Callable, Mapping, Optional, Sequence
 
 from testcontainers.core.container import DockerContainer
 from tools.e2e_images import BUILD_UID, GID, RUN_UID
+from tools.ports import free_port
 
 from python_cnb.cnb.buildpack_toml import escape_id
 from python_cnb_lifecycle.runner import BuildResult, Executor, Workspace, build
-from tests.support.lifecycle import OPERATOR_ENV, REPO, free_port, http_get
+from tests.support.lifecycle import OPERATOR_ENV, REPO, http_get
 from tools import package
 
 BUILD_USER = f"{BUILD_UID}:{GID}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -13,6 +12,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
+
+from tools.ports import free_port
 
 from python_cnb.cnb import toml_file
 from python_cnb_lifecycle.runner import BuildResult, LaunchSpec, Workspace, build, launch_spec
@@ -25,13 +26,6 @@ OPERATOR_ENV = {"PIP_CONFIG_FILE": "/dev/null"}
 """The build image's operator settings. This machine's global pip configuration (extra
 indexes, find-links, constraints under /etc) is not part of any real build image, so the
 tests' "operator" turns pip configuration files off, as /cnb/build-config/env would."""
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on now, on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def http_get(url: str, timeout: float = 10) -> tuple[int, str]:
