@@ -38,13 +38,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from python_cnb.cnb import toml_file
+from python_cnb.cnb import NORMALIZED_MTIME, toml_file
 from python_cnb.cnb.buildpack_toml import escape_id
 from tools import bootstrap_runtime, package
 
-EPOCH = package.EPOCH
 CREATED = "1980-01-01T00:00:01Z"
-"""The images' creation time (``EPOCH``), as pack writes it: reproducible digests."""
+"""The images' creation time (``NORMALIZED_MTIME``), as pack writes it: reproducible digests."""
 INDEX = "application/vnd.oci.image.index.v1+json"
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -63,7 +62,7 @@ def layer_tar(
         parts = prefix.split("/")
         for depth in range(1, len(parts) + 1):
             info = tarfile.TarInfo("/".join(parts[:depth]))
-            info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, EPOCH
+            info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, NORMALIZED_MTIME
             tar.addfile(info)
         for root, dirs, files in os.walk(buildpack_dir):
             dirs.sort()

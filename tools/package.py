@@ -53,12 +53,11 @@ from typing import Any, Mapping, Optional, Sequence
 
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.bytecode import compile_bytecode
-from python_cnb.cnb import toml_file
+from python_cnb.cnb import NORMALIZED_MTIME, toml_file
 from python_cnb.errors import describe
 from tools import bootstrap_runtime as bootstrap
 
 ROOT = Path(__file__).resolve().parents[1]
-EPOCH = 315532801  # 1980-01-01T00:00:01Z, as the lifecycle normalises
 
 
 def _copy_tree(source: Path, target: Path) -> None:
@@ -296,7 +295,7 @@ def assemble(
 
 
 def _normalise(info: tarfile.TarInfo) -> tarfile.TarInfo:
-    info.mtime = EPOCH
+    info.mtime = NORMALIZED_MTIME
     info.uid = info.gid = 0
     info.uname = info.gname = ""
     if info.isfile() or info.isdir():
