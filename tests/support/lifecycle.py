@@ -16,6 +16,7 @@ from typing import Mapping, Optional, Sequence
 from tools.ports import free_port
 
 from python_cnb.cnb import toml_file
+from python_cnb_lifecycle.process_runner import as_user
 from python_cnb_lifecycle.runner import BuildResult, LaunchSpec, Workspace, build, launch_spec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -166,17 +167,8 @@ class Lifecycle:
         log_path = self.root / f"launch-{len(self.running)}.log"
         with log_path.open("w") as log:
             executable, argv = spec.executable, list(spec.argv)
-            if user is not None:
-                uid, _, gid = user.partition(":")
-                argv = [
-                    "setpriv",
-                    f"--reuid={uid}",
-                    f"--regid={gid or uid}",
-                    "--clear-groups",
-                    "--",
-                    spec.executable,  # setpriv cannot keep argv[0]
-                    *argv[1:],
-                ]
+            if user is not None:  # setpriv cannot keep argv[0]: the program is named instead
+                argv = as_user([spec.executable, *argv[1:]], user)
                 executable = "setpriv"
             process = subprocess.Popen(
                 argv,
@@ -210,7 +202,7 @@ class Lifecycle:
             direct=direct,
             env=dict(env or {}),
         )
-        return _run(spec)
+        return run_launch(spec)
 
     def launch(
         self,
@@ -224,7 +216,7 @@ class Lifecycle:
         spec = launch_spec(
             self.workspace, process_type=process_type, args=args, env=dict(env or {})
         )
-        return _run(spec, timeout)
+        return run_launch(spec, timeout)
 
     def layer(self, name: str) -> Path:
         """A layer of python-cnb in the exported image."""
@@ -250,7 +242,9 @@ class Lifecycle:
             running.stop()
 
 
-def _run(spec: LaunchSpec, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_launch(
+    spec: LaunchSpec, timeout: float = 120, *, check: bool = False
+) -> subprocess.CompletedProcess[str]:
     """Run a launch to completion, argv[0] as the launcher passes it, stdin empty."""
     return subprocess.run(
         list(spec.argv),
@@ -261,6 +255,7 @@ def _run(spec: LaunchSpec, timeout: float = 120) -> subprocess.CompletedProcess[
         capture_output=True,
         text=True,
         timeout=timeout,
+        check=check,
     )
 
 
