@@ -68,6 +68,14 @@ def _prepare(ctx: BuildContext, *, keep_cache: bool = True) -> Path:
     return prepare_tool_cache(ctx, "pip-cache", "pip cache", keep_cache=keep_cache)
 
 
+def _cached(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> BuildContext:
+    """A build context whose layers hold a pip cache with a wheel in it (its log read)."""
+    ctx = build_context(tmp_path)
+    (_prepare(ctx) / "wheel.whl").write_bytes(b"cached")
+    capsys.readouterr()
+    return ctx
+
+
 def test_a_first_build_gets_an_empty_cache_only_layer(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -90,9 +98,7 @@ def test_a_first_build_gets_an_empty_cache_only_layer(
 def test_the_same_target_keeps_the_cache(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ctx = build_context(tmp_path)
-    (_prepare(ctx) / "wheel.whl").write_bytes(b"cached")
-    capsys.readouterr()
+    ctx = _cached(tmp_path, capsys)
     assert (_prepare(ctx) / "wheel.whl").read_bytes() == b"cached"
     assert capsys.readouterr().out == "Using cached pip cache\n"
 
@@ -100,9 +106,7 @@ def test_the_same_target_keeps_the_cache(
 def test_another_distribution_version_empties_the_cache(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ctx = build_context(tmp_path)
-    (_prepare(ctx) / "wheel.whl").write_bytes(b"built for 24.04")
-    capsys.readouterr()
+    ctx = _cached(tmp_path, capsys)
     other = dataclasses.replace(ctx, target=dataclasses.replace(ctx.target, distro_version="22.04"))
     assert list(_prepare(other).iterdir()) == []
     assert capsys.readouterr().out == (
@@ -116,9 +120,7 @@ def test_another_distribution_version_empties_the_cache(
 def test_a_clean_build_empties_the_cache(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ctx = build_context(tmp_path)
-    (_prepare(ctx) / "wheel.whl").write_bytes(b"cached")
-    capsys.readouterr()
+    ctx = _cached(tmp_path, capsys)
     assert list(_prepare(ctx, keep_cache=False).iterdir()) == []
     assert capsys.readouterr().out == (
         "Discarding cached pip cache since:\n  - A clean build was requested\n"
