@@ -57,6 +57,7 @@ def buildpack(packaged: Path, tmp_path: Path) -> Path:
 
 
 def _app(tmp_path: Path, *files: str) -> Path:
+    """An app of empty ``files`` (a requirements.txt lists flask)."""
     return write_app(
         tmp_path, {name: "flask\n" if name == "requirements.txt" else "" for name in files}
     )

@@ -24,7 +24,7 @@ from python_cnb.cnb import toml_file
 from python_cnb.cnb.buildpack_toml import read_descriptor
 from python_cnb.cnb.context import DetectContext, Target
 from python_cnb.detect import DETECT_FILES, FAIL, detect
-from tests.support.contexts import missing, pythons
+from tests.support.contexts import missing, pythons, write_app
 
 REPO = Path(__file__).resolve().parents[2]
 NAMES = {  # uname -m or CNB_TARGET_ARCH, as CNB target names
@@ -104,12 +104,9 @@ def _python_dir(directory: Path, interpreter: Path, name: str = "python3") -> Pa
 
 
 def _app(tmp_path: Path, *files: str, name: str = "app") -> Path:
-    app = tmp_path / name
-    app.mkdir(parents=True)
-    for file in files:
-        (app / file).parent.mkdir(parents=True, exist_ok=True)
-        (app / file).write_text("flask\n" if file == "requirements.txt" else "", encoding="utf-8")
-    return app
+    """An app of empty ``files`` (a requirements.txt lists flask)."""
+    contents = {file: "flask\n" if file == "requirements.txt" else "" for file in files}
+    return write_app(tmp_path, contents, name=name)
 
 
 def _run(
