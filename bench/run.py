@@ -30,7 +30,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
+
+from tools.ports import free_port
 
 from python_cnb.cnb import toml_file
 from python_cnb_lifecycle.launcher import RUN_IMAGE_PATH
@@ -187,12 +188,6 @@ def _run(argv: Sequence[str], *, env: Mapping[str, str], cwd: Optional[Path] = N
     return took
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -328,7 +323,7 @@ def run_buildpack(
     last = _buildpack_build(setting, app_dir, ws)
     _record_build(samples, "remove", last, work)
 
-    port = _free_port()
+    port = free_port()
     log_path = work / "server.log"
     started = time.perf_counter()  # the launcher's work (env, exec.d) counts
     spec = launch_spec(ws, process_type="web", env={"PORT": str(port), "BIND_HOST": "127.0.0.1"})
@@ -514,7 +509,7 @@ def _by_hand(venv: Path, app: App, app_dir: Path, work: Path, launch: dict[str, 
     argv = list(launch["argv"])
     if argv[0].startswith(layers):
         argv[0] = str(venv / "bin" / Path(argv[0]).name)
-    port = _free_port()
+    port = free_port()
     env = {  # the same settings (workers, server args), without paths into the layers
         key: value.replace(f":{launch['port']}", f":{port}")  # a --bind in GUNICORN_CMD_ARGS
         for key, value in launch["env"].items()

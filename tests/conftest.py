@@ -9,6 +9,7 @@ from typing import Iterator
 import pytest
 
 from python_cnb import output
+from tests.support.contexts import pyenv_root
 from tests.support.lifecycle import REPO, Lifecycle
 from tests.support.servers import FileServer
 from tests.support.shards import shards
@@ -40,8 +41,7 @@ def cpython_mirror() -> Iterator[FileServer]:
     from tools import mirror
 
     out = CACHE / "mirror"
-    pyenv_root = Path(os.environ.get("PYENV_ROOT", "/root/.pyenv"))
-    mirror.mirror(MIRROR_VERSIONS, out, pyenv_root)
+    mirror.mirror(MIRROR_VERSIONS, out, pyenv_root())
     with FileServer(out) as server:
         yield server
 

@@ -38,13 +38,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from python_cnb.cnb import toml_file
+from python_cnb.cnb import NORMALIZED_MTIME, toml_file
 from python_cnb.cnb.buildpack_toml import escape_id
 from tools import bootstrap_runtime, package
+from tools.tarballs import add_bytes, add_directory, add_tree
 
-EPOCH = package.EPOCH
 CREATED = "1980-01-01T00:00:01Z"
-"""The images' creation time (``EPOCH``), as pack writes it: reproducible digests."""
+"""The images' creation time (``NORMALIZED_MTIME``), as pack writes it: reproducible digests."""
 INDEX = "application/vnd.oci.image.index.v1+json"
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -62,24 +62,9 @@ def layer_tar(
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         parts = prefix.split("/")
         for depth in range(1, len(parts) + 1):
-            info = tarfile.TarInfo("/".join(parts[:depth]))
-            info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, EPOCH
-            tar.addfile(info)
-        for root, dirs, files in os.walk(buildpack_dir):
-            dirs.sort()
-            at_top = Path(root) == buildpack_dir
-            names = dirs + files
-            if at_top and descriptor is not None and "buildpack.toml" not in names:
-                names.append("buildpack.toml")
-            for name in sorted(names):
-                path = Path(root, name)
-                arcname = f"{prefix}/{path.relative_to(buildpack_dir)}"
-                if at_top and name == "buildpack.toml" and descriptor is not None:
-                    info = tarfile.TarInfo(arcname)
-                    info.size, info.mode = len(descriptor), 0o644
-                    tar.addfile(package._normalise(info), io.BytesIO(descriptor))
-                    continue
-                tar.add(path, arcname=arcname, recursive=False, filter=package._normalise)
+            add_directory(tar, "/".join(parts[:depth]), mtime=NORMALIZED_MTIME)
+        extra = None if descriptor is None else {"buildpack.toml": descriptor}
+        add_tree(tar, buildpack_dir, mtime=NORMALIZED_MTIME, extra=extra, prefix=prefix)
     return buffer.getvalue()
 
 
@@ -155,9 +140,7 @@ def docker_archive(image: Buildpackage, tags: Sequence[str]) -> bytes:
             (layer_name, image.layer),
             ("manifest.json", manifest),
         ):
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(data), 0o644
-            tar.addfile(package._normalise(info), io.BytesIO(data))
+            add_bytes(tar, name, data, mtime=NORMALIZED_MTIME)
     return buffer.getvalue()
 
 
@@ -238,8 +221,7 @@ def layout_tar(directory: Path, output: Path) -> Path:
     """The layout as a reproducible (uncompressed) tar, its files at the root."""
     output.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(output, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-            tar.add(path, arcname=str(path.relative_to(directory)), filter=package._normalise)
+        add_tree(tar, directory, mtime=NORMALIZED_MTIME, directories=False)
     return output
 
 

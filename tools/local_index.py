@@ -295,15 +295,7 @@ def fill(requirements: Sequence[Path], dest: Path, pythons: Sequence[Path]) -> N
         for interpreter in interpreters:
             with _pip_for(interpreter, env) as python:
                 for requirement in requirements:
-                    _run(
-                        [
-                            str(python), "-m", "pip", "download",
-                            "--dest", str(files),
-                            *_pip_options(),
-                            "--requirement", str(requirement),
-                        ],
-                        env=env,
-                    )  # fmt: skip
+                    _pip_download(python, files, requirement, env)
                 _download_build_requirements(python, files, env)
         _write_stamp(dest, {*keys, key})
 
@@ -341,6 +333,19 @@ def sdist_build_requires(path: Path) -> list[str]:
     return [str(r) for r in build_system["requires"] if isinstance(r, str)]
 
 
+def _pip_download(python: Path, files: Path, requirement: Path, env: Mapping[str, str]) -> None:
+    """``pip download`` what ``requirement`` lists into ``files``, with this tool's options."""
+    _run(
+        [
+            str(python), "-m", "pip", "download",
+            "--dest", str(files),
+            *_pip_options(),
+            "--requirement", str(requirement),
+        ],
+        env=env,
+    )  # fmt: skip
+
+
 def _download_build_requirements(python: Path, files: Path, env: Mapping[str, str]) -> None:
     """Download what pip needs to build each sdist in ``files``, so it installs offline too.
 
@@ -364,15 +369,7 @@ def _download_build_requirements(python: Path, files: Path, env: Mapping[str, st
             for number, requires in enumerate(sorted(sets)):
                 listing = Path(directory) / f"build-requires-{number}.txt"
                 listing.write_text("".join(f"{line}\n" for line in requires))
-                _run(
-                    [
-                        str(python), "-m", "pip", "download",
-                        "--dest", str(files),
-                        *_pip_options(),
-                        "--requirement", str(listing),
-                    ],
-                    env=env,
-                )  # fmt: skip
+                _pip_download(python, files, listing, env)
 
 
 # --------------------------------------------------------------------------------------------

@@ -57,13 +57,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Any, Optional
+from typing import Any, Optional
 
 import tomli_w
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from tools.locks import exclusive
+from tools.tarballs import write_tarball
 
 #: Bump when the archive contents or format change, so that cached archives are re-packed.
 FORMAT_VERSION = 2
@@ -456,39 +457,6 @@ def _stage(src: _Source, stage: Path) -> None:
 # Deterministic tarball
 
 
-def _normalised_mode(mode: int) -> int:
-    return 0o755 if mode & 0o111 else 0o644
-
-
-def _write_tarball(stage: Path, fileobj: IO[bytes]) -> None:
-    entries: list[tuple[str, Path]] = []
-    for dirpath, dirnames, filenames in os.walk(stage):
-        base = Path(dirpath)
-        for name in [*filenames, *(d for d in dirnames if (base / d).is_symlink())]:
-            path = base / name
-            entries.append((path.relative_to(stage).as_posix(), path))
-    entries.sort(key=lambda e: e[0])
-    gz = gzip.GzipFile(filename="", mode="wb", fileobj=fileobj, mtime=0, compresslevel=6)
-    with gz, tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name, path in entries:
-            info = tarfile.TarInfo(name)
-            info.mtime = EPOCH
-            info.uid = info.gid = 0
-            info.uname = info.gname = ""
-            st = path.lstat()
-            if stat.S_ISLNK(st.st_mode):
-                info.type = tarfile.SYMTYPE
-                info.linkname = str(path.readlink())
-                info.mode = 0o777
-                tar.addfile(info)
-            else:
-                info.type = tarfile.REGTYPE
-                info.mode = _normalised_mode(st.st_mode)
-                info.size = st.st_size
-                with path.open("rb") as f:
-                    tar.addfile(info, f)
-
-
 def _stamp_path(tarball: Path) -> Path:
     return tarball.with_name(tarball.name + ".stamp")
 
@@ -517,7 +485,7 @@ def pack_version(source: Path, out_dir: Path) -> Path:
         _stage(src, stage)
         partial = Path(tmp) / tarball.name
         with partial.open("wb") as f:
-            _write_tarball(stage, f)
+            write_tarball(stage, f, mtime=EPOCH, directories=False, compresslevel=6)
         partial.replace(tarball)
     _stamp_path(tarball).write_text(json.dumps(_identity(src), sort_keys=True) + "\n")
     return tarball

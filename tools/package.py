@@ -39,26 +39,23 @@ gzip without a timestamp.
 from __future__ import annotations
 
 import argparse
-import gzip
-import io
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.bytecode import compile_bytecode
-from python_cnb.cnb import toml_file
+from python_cnb.cnb import NORMALIZED_MTIME, toml_file
 from python_cnb.errors import describe
 from tools import bootstrap_runtime as bootstrap
+from tools.tarballs import write_tarball
 
 ROOT = Path(__file__).resolve().parents[1]
-EPOCH = 315532801  # 1980-01-01T00:00:01Z, as the lifecycle normalises
 
 
 def _copy_tree(source: Path, target: Path) -> None:
@@ -295,43 +292,12 @@ def assemble(
     return target
 
 
-def _normalise(info: tarfile.TarInfo) -> tarfile.TarInfo:
-    info.mtime = EPOCH
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
-    if info.isfile() or info.isdir():
-        info.mode = 0o755 if info.isdir() or info.mode & 0o111 else 0o644
-    return info
-
-
 def archive(directory: Path, output: Path, *, extra: Optional[Mapping[str, bytes]] = None) -> Path:
     """A reproducible ``.tgz`` of ``directory`` (its contents at the archive root), plus the
     ``extra`` files (name at the root -> contents)."""
-    extra = dict(extra or {})
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for root, dirs, files in os.walk(directory):
-            dirs.sort()
-            names = dirs + files + (list(extra) if Path(root) == directory else [])
-            for name in sorted(names):
-                if Path(root) == directory and name in extra:
-                    info = tarfile.TarInfo(name)
-                    info.size, info.mode = len(extra[name]), 0o644
-                    tar.addfile(_normalise(info), io.BytesIO(extra[name]))
-                    continue
-                path = Path(root, name)
-                tar.add(
-                    path,
-                    arcname=str(path.relative_to(directory)),
-                    recursive=False,
-                    filter=_normalise,
-                )
     output.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        output.open("wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as stream,
-    ):
-        stream.write(buffer.getvalue())
+    with output.open("wb") as raw:
+        write_tarball(directory, raw, mtime=NORMALIZED_MTIME, extra=extra)
     return output
 
 

@@ -18,10 +18,11 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
+from python_cnb.cnb import NORMALIZED_MTIME
 from python_cnb.support.commands import CommandFailed, run_quiet
 
-SOURCE_DATE_EPOCH = "315532801"
-"""1980-01-01T00:00:01Z: the timestamp the lifecycle gives every exported file."""
+SOURCE_DATE_EPOCH = str(NORMALIZED_MTIME)
+"""The timestamp the lifecycle gives every exported file."""
 
 APP_EXCLUDE = r"(^|/)(\.[^/]+|node_modules|venv|env|site-packages)/"
 """Directories of an app that are not its Python code (VCS dirs, JS deps, stray venvs)."""

@@ -6,7 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
-NORMALIZED_MTIME = 315532801  # 1980-01-01T00:00:01Z, archive.NormalizedModTime
+from python_cnb.cnb import NORMALIZED_MTIME
 
 
 def digest(directory: Path) -> str:

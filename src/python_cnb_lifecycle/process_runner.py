@@ -8,6 +8,12 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence, TextIO
 
 
+def as_user(argv: Sequence[str], user: str) -> list[str]:
+    """``argv`` run as ``user`` (``uid:gid``, or ``uid``) with no supplementary groups."""
+    uid, _, gid = user.partition(":")
+    return ["setpriv", f"--reuid={uid}", f"--regid={gid or uid}", "--clear-groups", "--", *argv]
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -18,17 +24,7 @@ def run(
     user: Optional[str] = None,
 ) -> int:
     """Run ``argv`` with stdout and stderr merged (as the lifecycle does); return its code."""
-    command = list(argv)
-    if user is not None:
-        uid, _, gid = user.partition(":")
-        command = [
-            "setpriv",
-            f"--reuid={uid}",
-            f"--regid={gid or uid}",
-            "--clear-groups",
-            "--",
-            *command,
-        ]
+    command = list(argv) if user is None else as_user(argv, user)
     with subprocess.Popen(
         command,
         cwd=cwd,

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
 from python_cnb.support.archive import extract
 from tests.conftest import CACHE
-from tests.support.containers import docker_usable
+from tests.support.containers import E2E, docker_usable
 from tests.support.servers import FileServer
 from tools import bootstrap_runtime, e2e_images, package
 
@@ -62,3 +63,11 @@ def packaged(packaged_targets: package.Built) -> Path:
 def packaged_slim() -> Path:
     """The slim package (``make package-slim``): no runtime, the build image's python3."""
     return package.assemble(CACHE / "e2e" / "python-cnb-slim")
+
+
+@pytest.fixture
+def e2e(tmp_path: Path, images: dict[str, str], platform_env: dict[str, str]) -> Iterator[E2E]:
+    """One app's workspace, built and run in containers; its app containers stopped after."""
+    runner = E2E(tmp_path, images, platform_env)
+    yield runner
+    runner.close()

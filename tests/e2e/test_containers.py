@@ -5,107 +5,19 @@ platform directory read-only, then run the app in a run image that has no Python
 from __future__ import annotations
 
 import shutil
-import time
-import urllib.error
 from pathlib import Path
-from typing import Iterator, Mapping, Optional
+from typing import Mapping, Optional
 
 import docker
 import pytest
 
-from python_cnb_lifecycle.runner import BuildResult, Workspace, build
-from tests.support.containers import (
-    BUILD_USER,
-    RUN_USER,
-    AppContainer,
-    BuildContainer,
-    build_mounts,
-)
-from tests.support.lifecycle import OPERATOR_ENV, REPO, free_port, http_get
+from python_cnb_lifecycle.runner import Workspace
+from tests.support.containers import E2E, RUN_USER, BuildContainer, build_in_container
+from tests.support.lifecycle import REPO, http_get
 from tests.unit.buildpacks import write_buildpack
 from tools import bootstrap_runtime, package
 
 pytestmark = pytest.mark.e2e
-
-IMAGE_ENV = {
-    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    "HOME": "/home/cnb",
-}
-SYSTEM_CA = Path("/etc/ssl/certs/ca-certificates.crt")
-
-
-class E2E:
-    """One app's workspace, built in containers and run in a container."""
-
-    def __init__(self, root: Path, images: dict[str, str], platform_env: dict[str, str]) -> None:
-        self.root, self.images, self.platform_env = root, images, platform_env
-        self.workspace = Workspace(root / "ws")
-        self.apps: list[AppContainer] = []
-        bindings = self.workspace.platform / "bindings" / "host-ca"
-        bindings.mkdir(parents=True)
-        (bindings / "type").write_text("ca-certificates")
-        if SYSTEM_CA.is_file():  # the host's trust store, given the way platforms give it
-            shutil.copyfile(SYSTEM_CA, bindings / "ca-certificates.crt")
-
-    def app(self, name: str) -> Path:
-        source = REPO / "tests" / "fixtures" / name
-        source = source if source.is_dir() else REPO / "examples" / name
-        target = self.root / "apps" / name
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(source, target)
-        return target
-
-    def build(self, app: Path, buildpack: Path, *, image: str = "build") -> BuildResult:
-        executor = BuildContainer(
-            self.images[image], build_mounts(self.workspace.root, buildpack, package.version())
-        )
-        try:
-            result = build(
-                app,
-                self.workspace,
-                env=self.platform_env,
-                build_config_env=OPERATOR_ENV,
-                buildpacks=[buildpack],
-                image_env=IMAGE_ENV,
-                user=BUILD_USER,
-                executor=executor,
-            )
-        finally:
-            executor.close()
-        assert result.success, result.output
-        return result
-
-    def run(self, python_version: str = "3.12") -> tuple[AppContainer, int]:
-        port = free_port()
-        container = AppContainer(
-            self.images["run"],
-            self.workspace.root,
-            REPO,
-            {"PORT": str(port), "BIND_HOST": "127.0.0.1"},
-            python_version,
-        )
-        self.apps.append(container)
-        return container, port
-
-    def wait_for_http(self, container: AppContainer, port: int, path: str = "/") -> tuple[int, str]:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                return http_get(f"http://127.0.0.1:{port}{path}")
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.3)
-        raise AssertionError(f"no answer from the app container:\n{container.logs()}")
-
-    def close(self) -> None:
-        for container in self.apps:
-            container.close()
-
-
-@pytest.fixture
-def e2e(tmp_path: Path, images: dict[str, str], platform_env: dict[str, str]) -> Iterator[E2E]:
-    runner = E2E(tmp_path, images, platform_env)
-    yield runner
-    runner.close()
 
 
 @pytest.mark.parametrize("variant", ["packaged", "packaged_slim"])
@@ -237,22 +149,18 @@ def test_phases_get_only_the_lifecycles_env(images: dict[str, str], tmp_path: Pa
         detect="env | sed 's/^/detect env: /'\n",
         build="env | sed 's/^/build env: /'\n",
     )
-    workspace = Workspace(tmp_path / "ws")
-    executor = BuildContainer(images["build"], build_mounts(workspace.root, buildpack, "0.0.1"))
-    recording = _Recording(executor)
+    recordings: list[_Recording] = []
+
+    def record(executor: BuildContainer) -> _Recording:
+        recordings.append(_Recording(executor))
+        return recordings[-1]
+
     app = tmp_path / "app"
     app.mkdir()
-    try:
-        result = build(
-            app,
-            workspace,
-            buildpacks=[buildpack],
-            image_env=IMAGE_ENV,
-            user=BUILD_USER,
-            executor=recording,
-        )
-    finally:
-        executor.close()
+    result = build_in_container(
+        images["build"], app, Workspace(tmp_path / "ws"), buildpack, "0.0.1", observe=record
+    )
+    (recording,) = recordings
     assert result.success, result.output
     assert "PYTHON_CNB_CANARY" not in result.output
     shell = {"PWD", "OLDPWD", "SHLVL", "_"}  # what sh itself sets

@@ -17,46 +17,35 @@ from python_cnb.cnb import toml_file
 from python_cnb.cnb.buildpack_toml import escape_id
 from python_cnb_lifecycle.builder import chown_tree
 from python_cnb_lifecycle.errors import DETECT_ERROR, DETECT_FAILED
-from python_cnb_lifecycle.runner import BuildResult, Workspace, build
+from python_cnb_lifecycle.runner import BuildResult, Workspace
 from python_cnb_lifecycle.workspace import Target
-from tests.support.containers import BUILD_USER, BuildContainer, build_mounts
+from tests.support.containers import (
+    BUILD_USER,
+    IMAGE_ENV,
+    BuildContainer,
+    build_in_container,
+    build_mounts,
+)
+from tests.support.contexts import write_app
 from tests.support.lifecycle import OPERATOR_ENV
 from tools import package
 
 pytestmark = pytest.mark.e2e
 
-IMAGE_ENV = {
-    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    "HOME": "/home/cnb",
-}
 BUILDPACK_DIR = f"/cnb/buildpacks/{escape_id('python-cnb/python')}/{package.version()}"
-
-
-def _app(tmp_path: Path, files: dict[str, str]) -> Path:
-    app = tmp_path / "app"
-    app.mkdir()
-    for name, content in files.items():
-        (app / name).write_text(content, encoding="utf-8")
-    return app
 
 
 def _build(tmp_path: Path, image: str, app: Path, buildpack: Path) -> BuildResult:
     """The runner's build, its detect and build phases in a container of ``image``."""
-    workspace = Workspace(tmp_path / "ws")
-    executor = BuildContainer(image, build_mounts(workspace.root, buildpack, package.version()))
-    try:
-        return build(
-            app,
-            workspace,
-            env={},
-            build_config_env=OPERATOR_ENV,
-            buildpacks=[buildpack],
-            image_env=IMAGE_ENV,
-            user=BUILD_USER,
-            executor=executor,
-        )
-    finally:
-        executor.close()
+    return build_in_container(
+        image,
+        app,
+        Workspace(tmp_path / "ws"),
+        buildpack,
+        package.version(),
+        env={},
+        build_config_env=OPERATOR_ENV,
+    )
 
 
 def test_the_run_image_has_no_python(images: dict[str, str]) -> None:
@@ -75,7 +64,7 @@ def test_a_node_app_fails_detection(
     tmp_path: Path, images: dict[str, str], packaged_slim: Path
 ) -> None:
     """BUG-2: detect errored (exit 1, the lifecycle's 21); now it fails (100, then 20)."""
-    app = _app(tmp_path, {"package.json": '{"name": "web", "version": "1.0.0"}\n'})
+    app = write_app(tmp_path, {"package.json": '{"name": "web", "version": "1.0.0"}\n'})
     result = _build(tmp_path, images["run"], app, packaged_slim)
     assert result.error is not None
     assert (result.error.phase, result.error.code) == ("detect", DETECT_FAILED)
@@ -88,7 +77,7 @@ def test_a_python_app_with_the_slim_package_is_an_error(
     tmp_path: Path, images: dict[str, str], packaged_slim: Path
 ) -> None:
     assert not (packaged_slim / "runtime").exists()  # the slim package: the build image's python3
-    app = _app(tmp_path, {"requirements.txt": "flask\n", "app.py": ""})
+    app = write_app(tmp_path, {"requirements.txt": "flask\n", "app.py": ""})
     result = _build(tmp_path, images["run"], app, packaged_slim)
     assert result.error is not None
     assert (result.error.phase, result.error.code) == ("detect", DETECT_ERROR)
@@ -148,7 +137,7 @@ def test_a_foreign_runtime_falls_back_to_the_build_images_python3(
     tmp_path: Path, images: dict[str, str], foreign_runtime: Path
 ) -> None:
     """BUG-1: `Exec format error`, exit 126; now the build image's python3 runs detect."""
-    app = _app(tmp_path, {"requirements.txt": "flask\n"})
+    app = write_app(tmp_path, {"requirements.txt": "flask\n"})
     code, output, plan = _detect(tmp_path, images["build"], foreign_runtime, app)
     assert code == 0, output
     assert "Note: not using the bundled runtime" in output
@@ -160,7 +149,7 @@ def test_a_foreign_runtime_falls_back_to_the_build_images_python3(
 def test_a_foreign_runtime_and_no_python3_is_one_error(
     tmp_path: Path, images: dict[str, str], foreign_runtime: Path
 ) -> None:
-    app = _app(tmp_path, {"requirements.txt": "flask\n"})
+    app = write_app(tmp_path, {"requirements.txt": "flask\n"})
     code, output, plan = _detect(tmp_path, images["run"], foreign_runtime, app)
     assert code == 1, output
     assert plan.read_text(encoding="utf-8") == ""
@@ -177,7 +166,7 @@ def test_a_node_app_fails_detection_with_the_runtime_package(
     tmp_path: Path, images: dict[str, str], foreign_runtime: Path
 ) -> None:
     """sh answers before any interpreter is looked at, foreign or not."""
-    app = _app(tmp_path, {"package.json": "{}\n"})
+    app = write_app(tmp_path, {"package.json": "{}\n"})
     code, output, plan = _detect(tmp_path, images["run"], foreign_runtime, app)
     assert code == 100, output
     assert plan.read_text(encoding="utf-8") == ""

@@ -7,25 +7,17 @@ command through bash (``.profile`` sourced) or, after ``--``, directly."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import pytest
 
-from tests.e2e.test_containers import E2E
-from tests.support.containers import AppContainer
+from tests.support.containers import E2E, AppContainer
 from tests.support.lifecycle import REPO
 
 pytestmark = pytest.mark.e2e
 
 PROBE = "import flask, sys; print('one-off', flask.__name__, sys.argv[1:])"
 """Imports the app's dependencies: the launch env (venv on PATH) is the web process's."""
-
-
-@pytest.fixture
-def e2e(tmp_path: Path, images: dict[str, str], platform_env: dict[str, str]) -> Iterator[E2E]:
-    runner = E2E(tmp_path, images, platform_env)
-    yield runner
-    runner.close()
 
 
 def run_to_completion(e2e: E2E, args: Sequence[str], *, launcher: bool = False) -> str:

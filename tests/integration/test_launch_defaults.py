@@ -7,9 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
+from tools.ports import free_port
 
 from python_cnb.programs.launch_env import host_cpus, host_memory, web_concurrency
-from tests.support.lifecycle import Lifecycle, free_port, http_get
+from tests.support.lifecycle import Lifecycle, http_get
 
 pytestmark = pytest.mark.integration
 

@@ -14,20 +14,32 @@ import os
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # Ryuk would be pulled
 
+import shutil
+import time
+import urllib.error
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 from testcontainers.core.container import DockerContainer
 from tools.e2e_images import BUILD_UID, GID, RUN_UID
+from tools.ports import free_port
 
 from python_cnb.cnb.buildpack_toml import escape_id
+from python_cnb_lifecycle.runner import BuildResult, Executor, Workspace, build
+from tests.support.lifecycle import OPERATOR_ENV, REPO, http_get
+from tools import package
 
 BUILD_USER = f"{BUILD_UID}:{GID}"
 RUN_USER = f"{RUN_UID}:{GID}"
 BUILDPACK_ID = "python-cnb/python"
 LIFECYCLE_SRC = "/cnb/lifecycle"
 """Where the launcher stand-in's code is mounted in the run container."""
+IMAGE_ENV = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "HOME": "/home/cnb",
+}
+"""The build image's own environment, as its configuration gives it."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +129,35 @@ def build_mounts(workspace: Path, buildpack: Path, version: str) -> list[Mount]:
     ]
 
 
+def build_in_container(
+    image: str,
+    app: Path,
+    workspace: Workspace,
+    buildpack: Path,
+    version: str,
+    *,
+    env: Optional[Mapping[str, str]] = None,
+    build_config_env: Optional[Mapping[str, str]] = None,
+    observe: Callable[[BuildContainer], Executor] = lambda executor: executor,
+) -> BuildResult:
+    """The runner's build of ``app`` with ``buildpack`` (at ``version``), its detect and build
+    phases in a container of ``image`` as the build user; ``observe`` may wrap the executor."""
+    executor = BuildContainer(image, build_mounts(workspace.root, buildpack, version))
+    try:
+        return build(
+            app,
+            workspace,
+            env=env,
+            build_config_env=build_config_env,
+            buildpacks=[buildpack],
+            image_env=IMAGE_ENV,
+            user=BUILD_USER,
+            executor=observe(executor),
+        )
+    finally:
+        executor.close()
+
+
 class AppContainer:
     """The built app in the run image, as the run user: only the launch layers and the app,
     read-only.
@@ -181,3 +222,66 @@ class AppContainer:
 
     def close(self) -> None:
         self.container.stop()
+
+
+SYSTEM_CA = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+class E2E:
+    """One app's workspace, built in containers and run in a container."""
+
+    def __init__(self, root: Path, images: dict[str, str], platform_env: dict[str, str]) -> None:
+        self.root, self.images, self.platform_env = root, images, platform_env
+        self.workspace = Workspace(root / "ws")
+        self.apps: list[AppContainer] = []
+        bindings = self.workspace.platform / "bindings" / "host-ca"
+        bindings.mkdir(parents=True)
+        (bindings / "type").write_text("ca-certificates")
+        if SYSTEM_CA.is_file():  # the host's trust store, given the way platforms give it
+            shutil.copyfile(SYSTEM_CA, bindings / "ca-certificates.crt")
+
+    def app(self, name: str) -> Path:
+        source = REPO / "tests" / "fixtures" / name
+        source = source if source.is_dir() else REPO / "examples" / name
+        target = self.root / "apps" / name
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target)
+        return target
+
+    def build(self, app: Path, buildpack: Path, *, image: str = "build") -> BuildResult:
+        result = build_in_container(
+            self.images[image],
+            app,
+            self.workspace,
+            buildpack,
+            package.version(),
+            env=self.platform_env,
+            build_config_env=OPERATOR_ENV,
+        )
+        assert result.success, result.output
+        return result
+
+    def run(self, python_version: str = "3.12") -> tuple[AppContainer, int]:
+        port = free_port()
+        container = AppContainer(
+            self.images["run"],
+            self.workspace.root,
+            REPO,
+            {"PORT": str(port), "BIND_HOST": "127.0.0.1"},
+            python_version,
+        )
+        self.apps.append(container)
+        return container, port
+
+    def wait_for_http(self, container: AppContainer, port: int, path: str = "/") -> tuple[int, str]:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                return http_get(f"http://127.0.0.1:{port}{path}")
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.3)
+        raise AssertionError(f"no answer from the app container:\n{container.logs()}")
+
+    def close(self) -> None:
+        for container in self.apps:
+            container.close()

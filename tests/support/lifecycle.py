@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -14,7 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
+from tools.ports import free_port
+
 from python_cnb.cnb import toml_file
+from python_cnb_lifecycle.process_runner import as_user
 from python_cnb_lifecycle.runner import BuildResult, LaunchSpec, Workspace, build, launch_spec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,13 +27,6 @@ OPERATOR_ENV = {"PIP_CONFIG_FILE": "/dev/null"}
 """The build image's operator settings. This machine's global pip configuration (extra
 indexes, find-links, constraints under /etc) is not part of any real build image, so the
 tests' "operator" turns pip configuration files off, as /cnb/build-config/env would."""
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on now, on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def http_get(url: str, timeout: float = 10) -> tuple[int, str]:
@@ -172,17 +167,8 @@ class Lifecycle:
         log_path = self.root / f"launch-{len(self.running)}.log"
         with log_path.open("w") as log:
             executable, argv = spec.executable, list(spec.argv)
-            if user is not None:
-                uid, _, gid = user.partition(":")
-                argv = [
-                    "setpriv",
-                    f"--reuid={uid}",
-                    f"--regid={gid or uid}",
-                    "--clear-groups",
-                    "--",
-                    spec.executable,  # setpriv cannot keep argv[0]
-                    *argv[1:],
-                ]
+            if user is not None:  # setpriv cannot keep argv[0]: the program is named instead
+                argv = as_user([spec.executable, *argv[1:]], user)
                 executable = "setpriv"
             process = subprocess.Popen(
                 argv,
@@ -216,7 +202,7 @@ class Lifecycle:
             direct=direct,
             env=dict(env or {}),
         )
-        return _run(spec)
+        return run_launch(spec)
 
     def launch(
         self,
@@ -230,7 +216,7 @@ class Lifecycle:
         spec = launch_spec(
             self.workspace, process_type=process_type, args=args, env=dict(env or {})
         )
-        return _run(spec, timeout)
+        return run_launch(spec, timeout)
 
     def layer(self, name: str) -> Path:
         """A layer of python-cnb in the exported image."""
@@ -256,7 +242,9 @@ class Lifecycle:
             running.stop()
 
 
-def _run(spec: LaunchSpec, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_launch(
+    spec: LaunchSpec, timeout: float = 120, *, check: bool = False
+) -> subprocess.CompletedProcess[str]:
     """Run a launch to completion, argv[0] as the launcher passes it, stdin empty."""
     return subprocess.run(
         list(spec.argv),
@@ -267,6 +255,7 @@ def _run(spec: LaunchSpec, timeout: float = 120) -> subprocess.CompletedProcess[
         capture_output=True,
         text=True,
         timeout=timeout,
+        check=check,
     )
 
 

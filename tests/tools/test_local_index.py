@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Optional, Sequence
 
 import pytest
+from tests.support.contexts import pyenv_root
 from tests.support.wheels import core_metadata, make_wheel
 
 from tools import local_index
@@ -408,10 +409,12 @@ def test_pip_installs_from_index(server: local_index.IndexServer, tmp_path: Path
     assert ("GET", "/files/demo_pkg-1.0-py3-none-any.whl.metadata") in paths
 
 
-OLD_PIP_PYTHON = Path("/root/.pyenv/versions/3.10.13/bin/python3.10")  # bundles pip 23.0.1
+OLD_PIP_PYTHON = pyenv_root() / "versions" / "3.10.13" / "bin" / "python3.10"  # bundles pip 23.0.1
 
 
-@pytest.mark.skipif(not OLD_PIP_PYTHON.exists(), reason="needs pyenv's CPython 3.10.13")
+@pytest.mark.skipif(
+    not OLD_PIP_PYTHON.exists(), reason=f"needs pyenv's CPython 3.10.13 ({OLD_PIP_PYTHON})"
+)
 def test_old_pip_installs_from_index(server: local_index.IndexServer, tmp_path: Path) -> None:
     """pip 23.0 asks for JSON too, and fails hard on a PEP 658 "dist-info-metadata" key."""
     subprocess.run(

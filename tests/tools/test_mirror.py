@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -14,11 +13,12 @@ from pathlib import Path
 
 import pytest
 import tomllib
+from tests.support.contexts import pyenv_root
 
 from tools import mirror
 
-PYENV_ROOT = Path(os.environ.get("PYENV_ROOT") or "/root/.pyenv")
-PYENV_PREFIX = b"/root/.pyenv"
+PYENV_ROOT = pyenv_root()
+PYENV_PREFIX = bytes(PYENV_ROOT)
 
 
 def _source_312() -> Path:
@@ -230,7 +230,7 @@ def test_build_prefix_is_install(packed: Path, source: Path) -> None:
     assert any(n.endswith(".pc") for n in texts)
     assert f"python/bin/python{xy}-config" in texts
     for name, text in texts.items():
-        assert "/root/.pyenv" not in text, name
+        assert str(PYENV_ROOT) not in text, name
     sysconfigdata = next(t for n, t in texts.items() if "_sysconfigdata_" in n)
     assert "'prefix': '/install'" in sysconfigdata
     assert "'LIBDIR': '/install/lib'" in sysconfigdata
@@ -298,11 +298,11 @@ def test_relocation(packed: Path, source: Path, tmp_path: Path) -> None:
     assert rpaths[f"bin/python{xy}"] == "$ORIGIN/../lib"
     assert any("lib-dynload" in name for name in rpaths)
     for name, rpath in rpaths.items():
-        assert "/root/.pyenv" not in rpath, name
+        assert str(PYENV_ROOT) not in rpath, name
         if name != f"bin/python{xy}":
             assert rpath == "", name
     assert (
-        "/root/.pyenv"
+        str(PYENV_ROOT)
         not in subprocess.run(
             ["readelf", "-d", str(second / "lib" / f"libpython{xy}.so.1.0")],
             capture_output=True,

@@ -18,6 +18,7 @@ from python_cnb.app.package_manager import (
 )
 from python_cnb.app.project_files import InvalidProjectFile
 from python_cnb.config.settings import Settings
+from tests.support.contexts import write_app
 
 PROJECT = '[project]\nname = "app"\nversion = "1"\n'
 POETRY_PROJECT = '[tool.poetry]\nname = "app"\n\n[tool.poetry.dependencies]\npython = "^3.12"\n'
@@ -27,15 +28,9 @@ SKIPPED_PROJECT = (
 )
 
 
-def _app(tmp_path: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    return tmp_path
-
-
 def _choose(tmp_path: Path, files: dict[str, str], env: dict[str, str] | None = None) -> Choice:
     setting = Settings.from_env(env or {}).package_manager
-    return determine_package_manager(AppFiles(_app(tmp_path, files)), setting)
+    return determine_package_manager(AppFiles(write_app(tmp_path, files)), setting)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 from python_cnb.build import compile_app
 from python_cnb.cnb.launch import Process
 from python_cnb.processes.declared import CARTRIDGE_MODULE, ProcessPlan
-from tests.unit.test_layers_runtime import build_context, installed_python
+from tests.support.contexts import build_context, installed_python
 
 CARTRIDGE = ProcessPlan(
     (

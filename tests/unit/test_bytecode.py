@@ -21,6 +21,7 @@ from python_cnb.bytecode import (
     package_sources,
 )
 from python_cnb.support.commands import CommandFailed
+from tests.support.contexts import require_python
 
 PYTHON = Path(sys.executable)
 UNCHECKED_HASH = 0b01
@@ -216,13 +217,9 @@ def test_a_process_pool_only_for_many_files(
     assert [argv[argv.index("--jobs") + 1] for argv in seen] == [option, option if count else "1"]
 
 
-PYENV_39 = sorted(Path("/root/.pyenv/versions").glob("3.9.*/bin/python3.9"))
-
-
-@pytest.mark.skipif(not PYENV_39, reason="needs a CPython 3.9, whose frozensets follow the seed")
 def test_bytecode_is_the_same_whatever_the_hash_seed(tmp_path: Path) -> None:
     """3.9 marshals a constant frozenset in hash order: the seed is fixed for the compiler."""
-    python = PYENV_39[-1]
+    python = require_python("3.9")  # its constant frozensets follow the hash seed
     assert bytecode.compiler_command(python) == [
         str(python),
         "-s",

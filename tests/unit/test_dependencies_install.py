@@ -9,10 +9,9 @@ from typing import Any, Mapping, Sequence
 import pytest
 
 from python_cnb.cnb import toml_file
-from python_cnb.cnb.buildpack_toml import BuildpackDescriptor, read_descriptor
-from python_cnb.cnb.context import BuildContext, Target
+from python_cnb.cnb.buildpack_toml import read_descriptor
+from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layers import Layer
-from python_cnb.cnb.plan import BuildpackPlan
 from python_cnb.config.index import IndexSettings
 from python_cnb.config.settings import Settings
 from python_cnb.dependencies import install as dependencies
@@ -22,8 +21,9 @@ from python_cnb.layers.manifest import MANIFEST_NAME
 from python_cnb.layers.python import InstalledPython
 from python_cnb.layers.uv import UvTool
 from python_cnb.layers.venv import TYPES, VenvLayerMetadata, VenvState
-from python_cnb.python.distributions import Distribution
 from python_cnb.python.version import PythonVersion
+from tests.support import contexts
+from tests.support.contexts import installed_python
 from tests.support.wheels import sha256_of
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,23 +47,11 @@ UV = UvTool(Path("/nonexistent/uv"), "0.9.0")
 
 
 def build_context(tmp_path: Path, servers: Mapping[str, str] = SERVERS) -> BuildContext:
-    return BuildContext(
-        app_dir=tmp_path / "app",
-        layers_dir=tmp_path / "layers",
-        platform_dir=tmp_path / "platform",
-        buildpack_dir=tmp_path / "buildpack",
-        plan=BuildpackPlan(),
-        target=Target("linux", "amd64", distro_name="ubuntu", distro_version="24.04"),
-        buildpack=BuildpackDescriptor(
-            api="0.10", id="python-cnb/python", version="0.1.0", metadata={"servers": servers}
-        ),
-        env={"PATH": "/usr/bin:/bin"},
-    )
+    return contexts.build_context(tmp_path, servers=servers, env={"PATH": "/usr/bin:/bin"})
 
 
 def python(tmp_path: Path) -> InstalledPython:
-    distribution = Distribution(VERSION, "https://example.com/cpython", "0" * 64, "linux", "amd64")
-    return InstalledPython(tmp_path / "python", VERSION, distribution, reused=True)
+    return installed_python(tmp_path, VERSION)
 
 
 def dist(site_packages: Path, name: str, version: str, *modules: str) -> None:

@@ -14,6 +14,7 @@ from python_cnb.app.project_files import InvalidProjectFile, OutsideApp
 from python_cnb.app.requirements_files import MissingRequirementsFile
 from python_cnb.config.index import IndexSettings
 from python_cnb.dependencies.plan import DependencyPlan, plan_dependencies
+from tests.support.contexts import write_app
 
 HASH_A = "sha256:" + "a" * 64
 HASH_B = "sha256:" + "b" * 64
@@ -32,21 +33,12 @@ PIPFILE_LOCK = {
 }
 
 
-def _app(tmp_path: Path, files: dict[str, str]) -> Path:
-    app = tmp_path / "app"
-    for name, text in files.items():
-        path = app / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return app
-
-
 def _names(plan: DependencyPlan, app: Path) -> list[str]:
     return [path.relative_to(app.resolve()).as_posix() for path in plan.files]
 
 
 def test_pip(tmp_path: Path) -> None:
-    app = _app(
+    app = write_app(
         tmp_path,
         {"requirements.txt": "-r requirements/base.txt\nflask\n", "requirements/base.txt": "six\n"},
     )
@@ -64,7 +56,7 @@ def test_pip(tmp_path: Path) -> None:
 
 
 def test_pip_with_a_fully_hashed_requirements_txt(tmp_path: Path) -> None:
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "requirements.txt": f"--index-url https://pkgs.test/simple\n-r base.txt\n"
@@ -81,7 +73,7 @@ def test_pip_with_a_fully_hashed_requirements_txt(tmp_path: Path) -> None:
 def test_pip_with_a_partly_hashed_requirements_txt(tmp_path: Path) -> None:
     """pip's hash-checking mode starts with the first --hash: the plan is hashed, and the
     unhashed line is what the build refuses."""
-    app = _app(
+    app = write_app(
         tmp_path,
         {"requirements.txt": f"flask==3.1.3 --hash={HASH_A}\n-r base.txt\n", "base.txt": "six\n"},
     )
@@ -92,13 +84,15 @@ def test_pip_with_a_partly_hashed_requirements_txt(tmp_path: Path) -> None:
 
 
 def test_pip_with_a_missing_nested_file(tmp_path: Path) -> None:
-    app = _app(tmp_path, {"requirements.txt": "-r missing.txt\n"})
+    app = write_app(tmp_path, {"requirements.txt": "-r missing.txt\n"})
     with pytest.raises(MissingRequirementsFile):
         plan_dependencies(AppFiles(app), PackageManager.PIP)
 
 
 def test_pip_tools(tmp_path: Path) -> None:
-    app = _app(tmp_path, {"requirements.in": "-c constraints.txt\nflask\n", "constraints.txt": ""})
+    app = write_app(
+        tmp_path, {"requirements.in": "-c constraints.txt\nflask\n", "constraints.txt": ""}
+    )
     plan = plan_dependencies(AppFiles(app), PackageManager.PIP_TOOLS)
     assert _names(plan, app) == ["requirements.in", "constraints.txt"]
     assert plan == DependencyPlan(
@@ -110,7 +104,7 @@ def test_pip_tools(tmp_path: Path) -> None:
 
 
 def test_pipenv(tmp_path: Path) -> None:
-    app = _app(tmp_path, {"Pipfile": "", "Pipfile.lock": json.dumps(PIPFILE_LOCK)})
+    app = write_app(tmp_path, {"Pipfile": "", "Pipfile.lock": json.dumps(PIPFILE_LOCK)})
     plan = plan_dependencies(AppFiles(app), PackageManager.PIPENV)
     assert _names(plan, app) == ["Pipfile.lock"]
     assert plan == DependencyPlan(
@@ -128,7 +122,7 @@ def test_pipenv(tmp_path: Path) -> None:
 
 def test_pipenv_without_hashes(tmp_path: Path) -> None:
     lock = {"default": {"flask": {"version": "==3.1.3"}, "six": {"version": "==1.17.0"}}}
-    app = _app(tmp_path, {"Pipfile.lock": json.dumps(lock)})
+    app = write_app(tmp_path, {"Pipfile.lock": json.dumps(lock)})
     plan = plan_dependencies(AppFiles(app), PackageManager.PIPENV)
     assert (plan.pinned_text, plan.hashed, plan.lock_sources) == (
         "flask==3.1.3\nsix==1.17.0\n",
@@ -138,16 +132,16 @@ def test_pipenv_without_hashes(tmp_path: Path) -> None:
 
 
 def test_pipenv_with_an_invalid_lock(tmp_path: Path) -> None:
-    app = _app(tmp_path, {"Pipfile.lock": "{"})
+    app = write_app(tmp_path, {"Pipfile.lock": "{"})
     with pytest.raises(InvalidProjectFile):
         plan_dependencies(AppFiles(app), PackageManager.PIPENV)
-    app = _app(tmp_path, {"Pipfile.lock": '{"default": {"flask": {"version": "*"}}}'})
+    app = write_app(tmp_path, {"Pipfile.lock": '{"default": {"flask": {"version": "*"}}}'})
     with pytest.raises(InvalidPipfileLock):
         plan_dependencies(AppFiles(app), PackageManager.PIPENV)
 
 
 def test_pyproject(tmp_path: Path) -> None:
-    app = _app(tmp_path, {"pyproject.toml": "[project]\nname = 'app'\n", "setup.py": ""})
+    app = write_app(tmp_path, {"pyproject.toml": "[project]\nname = 'app'\n", "setup.py": ""})
     plan = plan_dependencies(AppFiles(app), PackageManager.PYPROJECT)
     assert _names(plan, app) == ["pyproject.toml"]
     assert plan == DependencyPlan(
@@ -171,7 +165,7 @@ def test_pyproject(tmp_path: Path) -> None:
     ],
 )
 def test_setuptools(tmp_path: Path, files: tuple[str, ...], names: list[str], entry: str) -> None:
-    app = _app(tmp_path, dict.fromkeys(files, ""))
+    app = write_app(tmp_path, dict.fromkeys(files, ""))
     plan = plan_dependencies(AppFiles(app), PackageManager.SETUPTOOLS)
     assert _names(plan, app) == names
     assert plan == DependencyPlan(
@@ -188,7 +182,7 @@ def test_setuptools(tmp_path: Path, files: tuple[str, ...], names: list[str], en
     ],
 )
 def test_locked_projects(tmp_path: Path, manager: PackageManager, files: tuple[str, ...]) -> None:
-    app = _app(tmp_path, dict.fromkeys(files, ""))
+    app = write_app(tmp_path, dict.fromkeys(files, ""))
     (app / "requirements.txt").write_text("flask\n", encoding="utf-8")
     plan = plan_dependencies(AppFiles(app), manager)
     assert _names(plan, app) == list(files)
@@ -197,7 +191,7 @@ def test_locked_projects(tmp_path: Path, manager: PackageManager, files: tuple[s
 
 
 def test_no_dependencies(tmp_path: Path) -> None:
-    app = _app(tmp_path, {"requirements.txt": "flask\n"})
+    app = write_app(tmp_path, {"requirements.txt": "flask\n"})
     plan = plan_dependencies(AppFiles(app), PackageManager.NONE)
     assert plan == DependencyPlan(PackageManager.NONE, ())
     assert plan.fingerprint(app) == "no dependencies"
@@ -206,8 +200,8 @@ def test_no_dependencies(tmp_path: Path) -> None:
 
 def test_fingerprint_is_stable(tmp_path: Path) -> None:
     files = {"requirements.txt": "-r base.txt\nflask\n", "base.txt": "six\n"}
-    first = plan_dependencies(AppFiles(_app(tmp_path / "a", files)), PackageManager.PIP)
-    second = plan_dependencies(AppFiles(_app(tmp_path / "b", files)), PackageManager.PIP)
+    first = plan_dependencies(AppFiles(write_app(tmp_path / "a", files)), PackageManager.PIP)
+    second = plan_dependencies(AppFiles(write_app(tmp_path / "b", files)), PackageManager.PIP)
     fingerprint = first.fingerprint(tmp_path / "a" / "app")
     assert fingerprint.startswith("fp2;files=")
     assert fingerprint == first.fingerprint(tmp_path / "a" / "app")
@@ -216,7 +210,7 @@ def test_fingerprint_is_stable(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("changed", ["requirements.txt", "requirements/base.txt", "nested.txt"])
 def test_fingerprint_changes_with_any_file(tmp_path: Path, changed: str) -> None:
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "requirements.txt": "-r requirements/base.txt\nflask\n",
@@ -249,14 +243,14 @@ def test_fingerprint_changes_with_each_planned_file(
     tmp_path: Path, manager: PackageManager, changed: str
 ) -> None:
     names = ("uv.lock", "uv.toml", "poetry.lock", "pyproject.toml", "setup.py", "setup.cfg")
-    app = _app(tmp_path, {**dict.fromkeys(names, "# a\n"), "requirements.in": "flask\n"})
+    app = write_app(tmp_path, {**dict.fromkeys(names, "# a\n"), "requirements.in": "flask\n"})
     before = plan_dependencies(AppFiles(app), manager).fingerprint(app)
     (app / changed).write_text("# b\n", encoding="utf-8")
     assert plan_dependencies(AppFiles(app), manager).fingerprint(app) != before
 
 
 def test_fingerprint_ignores_files_outside_the_plan(tmp_path: Path) -> None:
-    app = _app(tmp_path, {"uv.lock": "", "pyproject.toml": "", "requirements.txt": "a\n"})
+    app = write_app(tmp_path, {"uv.lock": "", "pyproject.toml": "", "requirements.txt": "a\n"})
     before = plan_dependencies(AppFiles(app), PackageManager.UV).fingerprint(app)
     (app / "requirements.txt").write_text("b\n", encoding="utf-8")
     (app / "main.py").write_text("print()\n", encoding="utf-8")
@@ -264,7 +258,7 @@ def test_fingerprint_ignores_files_outside_the_plan(tmp_path: Path) -> None:
 
 
 def test_fingerprint_changes_with_a_pipfile_lock(tmp_path: Path) -> None:
-    app = _app(tmp_path, {"Pipfile.lock": json.dumps(PIPFILE_LOCK)})
+    app = write_app(tmp_path, {"Pipfile.lock": json.dumps(PIPFILE_LOCK)})
     before = plan_dependencies(AppFiles(app), PackageManager.PIPENV).fingerprint(app)
     changed = {**PIPFILE_LOCK, "default": {"flask": {"version": "==3.1.2", "hashes": [HASH_A]}}}
     (app / "Pipfile.lock").write_text(json.dumps(changed), encoding="utf-8")
@@ -272,14 +266,14 @@ def test_fingerprint_changes_with_a_pipfile_lock(tmp_path: Path) -> None:
 
 
 def test_fingerprint_includes_the_pinned_text(tmp_path: Path) -> None:
-    app = _app(tmp_path, {"Pipfile.lock": "{}"})
+    app = write_app(tmp_path, {"Pipfile.lock": "{}"})
     plan = plan_dependencies(AppFiles(app), PackageManager.PIPENV)
     other = DependencyPlan(plan.manager, plan.files, pinned_text="flask==3.1.3\n")
     assert plan.fingerprint(app) != other.fingerprint(app)
 
 
 def test_includes_outside_the_app_are_refused(tmp_path: Path) -> None:
-    app = _app(tmp_path, {"requirements.txt": "-r ../shared/base.txt\n"})
+    app = write_app(tmp_path, {"requirements.txt": "-r ../shared/base.txt\n"})
     shared = tmp_path / "shared" / "base.txt"
     shared.parent.mkdir()
     shared.write_text("six\n", encoding="utf-8")
@@ -293,7 +287,7 @@ def _pip_plan(app: Path, env: dict[str, str] | None = None) -> tuple[DependencyP
 
 
 def test_fingerprint_covers_variable_values_and_explains_them(tmp_path: Path) -> None:
-    app = _app(tmp_path, {"requirements.txt": "tinypkg==${TINY_VERSION}\n"})
+    app = write_app(tmp_path, {"requirements.txt": "tinypkg==${TINY_VERSION}\n"})
     _, before = _pip_plan(app, {"TINY_VERSION": "1.0"})
     assert _pip_plan(app, {"TINY_VERSION": "1.0"})[1] == before
     after_plan, after = _pip_plan(app, {"TINY_VERSION": "2.0"})
@@ -304,7 +298,7 @@ def test_fingerprint_covers_variable_values_and_explains_them(tmp_path: Path) ->
 
 
 def test_fingerprint_covers_an_include_named_by_a_variable(tmp_path: Path) -> None:
-    app = _app(tmp_path, {"requirements.txt": "-r ${REQ}\n", "reqs/a.txt": "six==1\n"})
+    app = write_app(tmp_path, {"requirements.txt": "-r ${REQ}\n", "reqs/a.txt": "six==1\n"})
     _, before = _pip_plan(app, {"REQ": "reqs/a.txt"})
     (app / "reqs" / "a.txt").write_text("six==2\n", encoding="utf-8")
     plan, after = _pip_plan(app, {"REQ": "reqs/a.txt"})
@@ -314,7 +308,7 @@ def test_fingerprint_covers_an_include_named_by_a_variable(tmp_path: Path) -> No
 
 
 def test_fingerprint_covers_the_tree_of_a_local_package(tmp_path: Path) -> None:
-    app = _app(
+    app = write_app(
         tmp_path,
         {"requirements.txt": "./libs/mylib\n", "libs/mylib/mylib/__init__.py": "V = 1\n"},
     )
@@ -331,7 +325,7 @@ def test_fingerprint_covers_the_tree_of_a_local_package(tmp_path: Path) -> None:
 
 
 def test_fingerprint_covers_find_links_directories_and_index_settings(tmp_path: Path) -> None:
-    app = _app(tmp_path, {"requirements.txt": "tinypkg\n", "vendor/tinypkg-1.0.tar.gz": "a"})
+    app = write_app(tmp_path, {"requirements.txt": "tinypkg\n", "vendor/tinypkg-1.0.tar.gz": "a"})
     plan = plan_dependencies(AppFiles(app), PackageManager.PIP)
     vendored = IndexSettings(no_index=True, find_links=(str(app / "vendor"),))
     before = plan.fingerprint(app, vendored)
@@ -352,14 +346,14 @@ def test_fingerprint_covers_find_links_directories_and_index_settings(tmp_path: 
 def test_a_fingerprint_of_an_older_python_cnb_is_explained_as_changed_files(
     tmp_path: Path,
 ) -> None:
-    plan, current = _pip_plan(_app(tmp_path, {"requirements.txt": "six\n"}))
+    plan, current = _pip_plan(write_app(tmp_path, {"requirements.txt": "six\n"}))
     assert plan.explain("0" * 64, current, tmp_path / "app") == [
         "The dependency files changed (requirements.txt)"
     ]
 
 
 def test_projects_are_resolved_every_build_and_keyed_on_the_result(tmp_path: Path) -> None:
-    app = _app(tmp_path, {"setup.py": "# reads deps.txt\n"})
+    app = write_app(tmp_path, {"setup.py": "# reads deps.txt\n"})
     plan = plan_dependencies(AppFiles(app), PackageManager.SETUPTOOLS)
     assert plan.resolves_every_build
     before = plan.fingerprint(app, IndexSettings(), "tinypkg==1.0\n")
@@ -369,7 +363,7 @@ def test_projects_are_resolved_every_build_and_keyed_on_the_result(tmp_path: Pat
 
 
 def test_an_editable_local_package_is_keyed_on_its_metadata_files(tmp_path: Path) -> None:
-    app = _app(
+    app = write_app(
         tmp_path,
         {
             "requirements.txt": "-e ./lib\n",

@@ -14,9 +14,6 @@ from typing import Any, Callable, Mapping, cast
 import pytest
 
 from python_cnb.cnb import toml_file
-from python_cnb.cnb.buildpack_toml import BuildpackDescriptor
-from python_cnb.cnb.context import BuildContext, Target
-from python_cnb.cnb.plan import BuildpackPlan
 from python_cnb.config.settings import Settings
 from python_cnb.django import (
     CollectstaticFailed,
@@ -30,15 +27,14 @@ from python_cnb.django import (
     static_files_key,
 )
 from python_cnb.installed import snapshot
-from python_cnb.layers.python import InstalledPython
 from python_cnb.layers.staticfiles import (
     StaticFilesMetadata,
     StaticResult,
     Tree,
     snapshot_tree,
 )
-from python_cnb.python.distributions import Distribution
 from python_cnb.python.version import PythonVersion
+from tests.support.contexts import build_context, installed_python
 
 DRY_RUN = ["manage.py", "collectstatic", "--dry-run", "--noinput"]
 REAL_RUN = ["manage.py", "collectstatic", "--noinput"]
@@ -182,34 +178,12 @@ ENV = {"PATH": "/usr/bin:/bin", "SECRET_KEY": "build-time"}
 VERSION = PythonVersion(3, 12, 1)
 
 
-def build_context(app_dir: Path, layers_dir: Path, version: str = "0.1.0") -> BuildContext:
-    for directory in (app_dir, layers_dir):
-        directory.mkdir(parents=True, exist_ok=True)
-    return BuildContext(
-        app_dir=app_dir,
-        layers_dir=layers_dir,
-        platform_dir=layers_dir.parent / "platform",
-        buildpack_dir=layers_dir.parent / "buildpack",
-        plan=BuildpackPlan(),
-        target=Target("linux", "amd64", distro_name="ubuntu", distro_version="24.04"),
-        buildpack=BuildpackDescriptor(api="0.10", id="python-cnb/python", version=version),
-        env={},
-    )
-
-
-def installed_python(tmp_path: Path, checksum: str = "0" * 64) -> InstalledPython:
-    distribution = Distribution(
-        VERSION, "https://example.com/cpython.tar.gz", checksum, "linux", "amd64"
-    )
-    return InstalledPython(tmp_path / "python", VERSION, distribution, reused=True)
-
-
 def collectstatic(
     app_dir: Path, venv: FakeVenv, env: Mapping[str, str], *, keep_cache: bool = True
 ) -> bool:
     """The build's step: layers next to the app, the cache kept between calls."""
-    ctx = build_context(app_dir, app_dir.parent / "layers")
-    python = installed_python(app_dir.parent)
+    ctx = build_context(app_dir.parent, app_dir=app_dir)
+    python = installed_python(app_dir.parent, VERSION)
     opt_out = Settings.from_env(env).collectstatic_opt_out
     return collect_static_files(
         ctx, python, venv.path, venv.site_packages, env, keep_cache=keep_cache, opt_out=opt_out
@@ -790,8 +764,8 @@ def key(tmp_path: Path, **changes: Any) -> StaticFilesMetadata:
     manage_py = django_app(app_dir)
     venv = FakeVenv(tmp_path, {})
     installed = snapshot(venv.site_packages)
-    ctx = build_context(app_dir, tmp_path / "layers", changes.pop("version", "0.1.0"))
-    python = installed_python(tmp_path, changes.pop("checksum", "0" * 64))
+    ctx = build_context(tmp_path, app_dir=app_dir, version=changes.pop("version", "0.1.0"))
+    python = installed_python(tmp_path, VERSION, checksum=changes.pop("checksum", "0" * 64))
     return static_files_key(
         ctx,
         python,
@@ -886,7 +860,7 @@ def test_a_restored_result_has_the_runs_paths_bytes_and_modes(tmp_path: Path) ->
     touch(source / "static" / "site.css", "a")
     touch(source / "stale.txt", "x")
     metadata = key(tmp_path)
-    ctx = build_context(tmp_path / "app", tmp_path / "layers")
+    ctx = build_context(tmp_path)
 
     def run(app_dir: Path) -> None:  # what a run might do
         touch(app_dir / "staticfiles" / "css" / "site.css", "a")

@@ -15,10 +15,10 @@ from typing import Optional, Sequence
 import pytest
 
 from python_cnb.cnb import toml_file
+from tests.support.contexts import needs_python, python, require_python, write_app
 from tools import package
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")
-PYTHON_39 = Path("/root/.pyenv/versions/3.9.18/bin/python3.9")
 MINIMAL_PATH = "/usr/bin:/bin"
 
 
@@ -57,11 +57,10 @@ def buildpack(packaged: Path, tmp_path: Path) -> Path:
 
 
 def _app(tmp_path: Path, *files: str) -> Path:
-    app = tmp_path / "app"
-    app.mkdir(parents=True)
-    for name in files:
-        (app / name).write_text("flask\n" if name == "requirements.txt" else "", encoding="utf-8")
-    return app
+    """An app of empty ``files`` (a requirements.txt lists flask)."""
+    return write_app(
+        tmp_path, {name: "flask\n" if name == "requirements.txt" else "" for name in files}
+    )
 
 
 def _detect(
@@ -164,9 +163,7 @@ def test_no_python_at_all(buildpack: Path, tmp_path: Path) -> None:
 
 
 def test_python_older_than_3_9_is_not_used(buildpack: Path, tmp_path: Path) -> None:
-    old = Path("/root/.pyenv/versions/3.8.18/bin/python3.8")
-    if not old.is_file():
-        pytest.skip(f"{old} is not on this machine")
+    old = require_python("3.8")
     app = _app(tmp_path, "requirements.txt")
     path = _python_bin(tmp_path, old)
     result = _detect(buildpack, app, path=path)
@@ -240,7 +237,11 @@ def test_read_only_buildpack_gets_no_bytecode(buildpack: Path, tmp_path: Path) -
 
 
 @pytest.mark.parametrize(
-    "interpreter", [SYSTEM_PYTHON, PYTHON_39], ids=["system-python3", "python3.9"]
+    "interpreter",
+    [
+        pytest.param(SYSTEM_PYTHON, id="system-python3"),
+        pytest.param(python("3.9"), id="python3.9", marks=needs_python("3.9")),
+    ],
 )
 def test_the_only_python3_on_path(buildpack: Path, tmp_path: Path, interpreter: Path) -> None:
     if not interpreter.is_file():
@@ -256,15 +257,14 @@ def test_the_only_python3_on_path(buildpack: Path, tmp_path: Path, interpreter: 
 
 def test_shipped_code_compiles_with_python_3_9(packaged: Path) -> None:
     """Syntax newer than 3.9 (match, except*) would break the 3.9 bootstrap interpreter."""
-    if not PYTHON_39.is_file():
-        pytest.skip(f"{PYTHON_39} is not on this machine")
+    python_39 = require_python("3.9")
     code = (
         "import pathlib, sys\n"
         "for path in sorted(pathlib.Path(sys.argv[1]).rglob('*.py')):\n"
         "    compile(path.read_bytes(), str(path), 'exec', dont_inherit=True)\n"
     )
     result = subprocess.run(
-        [str(PYTHON_39), "-E", "-s", "-B", "-c", code, str(packaged / "src")],
+        [str(python_39), "-E", "-s", "-B", "-c", code, str(packaged / "src")],
         env={"PATH": MINIMAL_PATH},
         capture_output=True,
         text=True,

@@ -12,46 +12,18 @@ import pytest
 
 from python_cnb.build import compile_app
 from python_cnb.cnb import toml_file
-from python_cnb.cnb.buildpack_toml import BuildpackDescriptor
-from python_cnb.cnb.context import BuildContext, Target
 from python_cnb.cnb.launch import Process
-from python_cnb.cnb.plan import BuildpackPlan
 from python_cnb.cnb.validate import check_exec_d_output
-from python_cnb.layers.python import InstalledPython
 from python_cnb.layers.runtime import cartridge_dir, write_runtime_layer
 from python_cnb.processes.declared import CARTRIDGE_MODULE, ProcessPlan
 from python_cnb.processes.inference import CARTRIDGE_SHIM
-from python_cnb.python.distributions import Distribution
-from python_cnb.python.version import PythonVersion
+
+# build_context and installed_python stay importable from here while tests on other
+# branches still do (their home is tests.support.contexts).
+from tests.support.contexts import RUNNING, build_context, installed_python
 from tests.support.exec_d import exec_d_output
 
-VERSION = PythonVersion(*sys.version_info[:3])
-
-
-def build_context(tmp_path: Path) -> BuildContext:
-    for name in ("app", "layers", "platform", "buildpack"):
-        (tmp_path / name).mkdir()
-    return BuildContext(
-        app_dir=tmp_path / "app",
-        layers_dir=tmp_path / "layers",
-        platform_dir=tmp_path / "platform",
-        buildpack_dir=tmp_path / "buildpack",
-        plan=BuildpackPlan(),
-        target=Target("linux", "amd64", distro_name="ubuntu", distro_version="24.04"),
-        buildpack=BuildpackDescriptor(api="0.10", id="python-cnb/python", version="0.1.0"),
-        env={},
-    )
-
-
-def installed_python(tmp_path: Path) -> InstalledPython:
-    """A "python home" whose interpreter is the one running the tests."""
-    home = tmp_path / "python-home"
-    (home / "bin").mkdir(parents=True)
-    (home / "bin" / f"python{VERSION.line}").symlink_to(Path(sys.executable).resolve())
-    distribution = Distribution(
-        VERSION, "https://example.com/cpython.tar.gz", "0" * 64, "linux", "amd64"
-    )
-    return InstalledPython(home, VERSION, distribution, reused=False)
+VERSION = RUNNING
 
 
 def plan(*processes: Process, server: str | None = None) -> ProcessPlan:
@@ -124,7 +96,7 @@ def test_exec_d_program(tmp_path: Path) -> None:
     program = ctx.layers_dir / "runtime" / "exec.d" / "python-cnb-launch-env"
     text = program.read_text(encoding="utf-8")
     first_line, _, rest = text.partition("\n")
-    assert first_line == f"#!{tmp_path}/python-home/bin/python{VERSION.line} -IS"
+    assert first_line == f"#!{tmp_path}/python/bin/python{VERSION.line} -IS"
     assert "#!/usr/bin/env" not in text
     assert rest.startswith('"""Launch-time defaults')
     mode = program.stat().st_mode

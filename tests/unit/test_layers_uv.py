@@ -22,12 +22,12 @@ from python_cnb.layers.uv import ToolInstallFailed, bundled_pip, download_wheel
 from python_cnb.python.distributions import Distribution
 from python_cnb.python.version import PythonVersion
 from python_cnb.support.commands import run_quiet
-from python_cnb.support.simple_index import PROXY_VARIABLES
-from tests.support.wheels import make_wheel, sha256_of
+from tests.support.contexts import INDEX_PROJECT as PROJECT
+from tests.support.contexts import INDEX_WHEEL as WHEEL
+from tests.support.contexts import clear_proxies, index_root  # noqa: F401 (the fixtures)
+from tests.support.wheels import sha256_of
 from tools import local_index
 
-PROJECT = "demo-tool"
-WHEEL = "demo_tool-1.0-py3-none-any.whl"
 VERSION = PythonVersion.parse(platform.python_version())
 DISTRIBUTION = Distribution(VERSION, "https://example.com/cpython", "0" * 64, "linux", "amd64")
 ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PIP_CONFIG_FILE": os.devnull}
@@ -46,19 +46,6 @@ def this_python() -> InstalledPython:
 def no_python(tmp_path: Path) -> InstalledPython:
     """An interpreter that does not exist: anything that runs it fails."""
     return InstalledPython(tmp_path / "no-python", VERSION, DISTRIBUTION, reused=True)
-
-
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    index = tmp_path / "index"
-    make_wheel(index / "files", PROJECT, "1.0")
-    return index
 
 
 @pytest.fixture

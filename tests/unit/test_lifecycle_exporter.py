@@ -8,8 +8,9 @@ from typing import Any, Optional
 
 import pytest
 
+from python_cnb.cnb import NORMALIZED_MTIME
 from python_cnb_lifecycle.builder import BuildOutput
-from python_cnb_lifecycle.digest import NORMALIZED_MTIME, digest
+from python_cnb_lifecycle.digest import digest
 from python_cnb_lifecycle.errors import EXPORT_FAILED, LifecycleError
 from python_cnb_lifecycle.exporter import export, merge_processes
 from python_cnb_lifecycle.workspace import Buildpack, Workspace

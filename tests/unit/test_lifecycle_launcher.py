@@ -12,6 +12,7 @@ import pytest
 from python_cnb_lifecycle.errors import LAUNCH_FAILED, LifecycleError
 from python_cnb_lifecycle.launcher import LaunchSpec, build_launch_env, launch_spec
 from python_cnb_lifecycle.workspace import Workspace
+from tests.support.lifecycle import run_launch
 from tests.unit.buildpacks import SH_PATH, write_script
 
 
@@ -243,17 +244,8 @@ def test_shell_process_user_args_replace_its_command_line(image: Image) -> None:
 
 
 def run(spec: LaunchSpec) -> subprocess.CompletedProcess[str]:
-    """Exec the launch as the launcher would (argv[0] as it passes it)."""
-    return subprocess.run(
-        list(spec.argv),
-        executable=spec.executable,
-        cwd=spec.cwd,
-        env=spec.env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    """Exec the launch as the launcher would (argv[0] as it passes it); it must succeed."""
+    return run_launch(spec, check=True)
 
 
 def test_chosen_process_and_working_dir(image: Image) -> None:

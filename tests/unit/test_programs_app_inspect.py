@@ -20,8 +20,8 @@ from python_cnb.programs.app_inspect import (
     inspect_django,
     inspect_module,
 )
+from tests.support.contexts import require_python
 
-PYTHON39 = Path("/root/.pyenv/versions/3.9.18/bin/python3.9")
 SCRIPT = Path(app_inspect.__file__)
 
 
@@ -601,12 +601,12 @@ def test_the_printed_keys_are_the_typed_ones(tmp_path: Path) -> None:
         assert info.keys() == ModuleInfo.__annotations__.keys()
 
 
-@pytest.mark.skipif(not PYTHON39.is_file(), reason="no Python 3.9 at " + str(PYTHON39))
 def test_script_gives_the_same_json_on_python_3_9(tmp_path: Path) -> None:
+    python39 = require_python("3.9")
     sample_app(tmp_path)
     expected = run_script(Path(sys.executable), tmp_path)
     assert json.loads(expected)["django"]["directory"] == "site"
-    assert run_script(PYTHON39, tmp_path) == expected
+    assert run_script(python39, tmp_path) == expected
 
 
 @pytest.mark.parametrize(

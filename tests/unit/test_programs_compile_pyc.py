@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import marshal
-import os
 import shutil
 import subprocess
 import sys
@@ -15,19 +14,14 @@ import pytest
 
 from python_cnb.bytecode import COMPILER
 from python_cnb.programs import compile_pyc
+from tests.support.contexts import pythons
 
 PYTHON = Path(sys.executable)
-PYENV = Path(os.environ.get("PYENV_ROOT", "/root/.pyenv")) / "versions"
-LINES = ("3.9", "3.10", "3.11", "3.12", "3.13")
 
 
 def _interpreters() -> list[Path]:
-    found = []
-    for line in LINES:
-        builds = sorted(PYENV.glob(f"{line}.*/bin/python{line}"))
-        if builds:
-            found.append(builds[-1])
-    return found or [PYTHON]
+    """This machine's CPythons the buildpack supports (3.9+), else the running one."""
+    return [binary for line, binary in pythons().items() if line >= (3, 9)] or [PYTHON]
 
 
 def _run(*args: str, python: Path = PYTHON, cwd: Path) -> subprocess.CompletedProcess[str]:

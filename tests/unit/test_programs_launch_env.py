@@ -25,6 +25,7 @@ from python_cnb.programs.launch_env import (
     toml_line,
     web_concurrency,
 )
+from tests.support import contexts
 from tests.support.exec_d import exec_d_output, run_with_fd3
 
 MIB = 1024 * 1024
@@ -394,14 +395,9 @@ def test_toml_line_parses_back(value: str) -> None:
     assert check_exec_d_output(text) == []
 
 
-PYTHON39 = Path("/root/.pyenv/versions/3.9.18/bin/python3.9")
 INTERPRETERS = [
     pytest.param(Path(sys.executable), id="dev"),
-    pytest.param(
-        PYTHON39,
-        id="3.9",
-        marks=pytest.mark.skipif(not PYTHON39.is_file(), reason=f"no Python 3.9 at {PYTHON39}"),
-    ),
+    pytest.param(contexts.python("3.9"), id="3.9", marks=contexts.needs_python("3.9")),
 ]
 
 

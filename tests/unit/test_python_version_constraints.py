@@ -23,18 +23,11 @@ from python_cnb.python.version import (
     RequestedPythonVersion,
     constraint_matches,
 )
+from tests.support.contexts import write_app
 
 V = PythonVersion.parse
 PYPROJECT = '[project]\nname = "app"\nrequires-python = ">=3.11"\n'
 POETRY = '[tool.poetry]\nname = "app"\n\n[tool.poetry.dependencies]\npython = "^3.12"\n'
-
-
-def _app(tmp_path: Path, files: dict[str, str]) -> Path:
-    app = tmp_path / "app"
-    app.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (app / name).write_text(text, encoding="utf-8")
-    return app
 
 
 def _pipfile_lock(**requires: str) -> str:
@@ -186,7 +179,7 @@ ALL_FILES = {
 def test_sources_after_runtime_txt(
     tmp_path: Path, files: dict[str, str | None], expected: RequestedPythonVersion
 ) -> None:
-    app = _app(tmp_path, {name: text for name, text in files.items() if text is not None})
+    app = write_app(tmp_path, {name: text for name, text in files.items() if text is not None})
     assert read_requested_python_version(AppFiles(app), []) == expected
 
 
@@ -200,7 +193,7 @@ def test_sources_after_runtime_txt(
     ],
 )
 def test_files_that_say_nothing(tmp_path: Path, files: dict[str, str]) -> None:
-    assert read_requested_python_version(AppFiles(_app(tmp_path, files)), []).is_default
+    assert read_requested_python_version(AppFiles(write_app(tmp_path, files)), []).is_default
 
 
 @pytest.mark.parametrize(
@@ -217,12 +210,12 @@ def test_files_with_wrong_types_are_reported(
 ) -> None:
     """LOW-6: these said nothing before, so no Python constraint applied."""
     with pytest.raises(InvalidProjectFile) as caught:
-        read_requested_python_version(AppFiles(_app(tmp_path, files)), [])
+        read_requested_python_version(AppFiles(write_app(tmp_path, files)), [])
     assert caught.value.reason.startswith(f"{where} must be ")
 
 
 def test_weaker_sources_are_compared(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    app = _app(tmp_path, {**ALL_FILES, "runtime.txt": "python-3.13\n"})
+    app = write_app(tmp_path, {**ALL_FILES, "runtime.txt": "python-3.13\n"})
     requested = read_requested_python_version(AppFiles(app), [])
     assert requested.origin == "runtime.txt"
     # Ranges are checked against the selected version later; pins that differ are logged.
@@ -240,7 +233,7 @@ def test_invalid_weaker_sources_are_logged(
         "pyproject.toml": '[project]\nname = "app"\nrequires-python = "python3"\n',
         "Pipfile.lock": "{not json",
     }
-    requested = read_requested_python_version(AppFiles(_app(tmp_path, files)), [])
+    requested = read_requested_python_version(AppFiles(write_app(tmp_path, files)), [])
     assert requested == RequestedPythonVersion("3.12", ".python-version", "==3.12.*")
     assert capsys.readouterr().out == (
         "Ignoring Pipfile.lock, which cannot be parsed: .python-version decides\n"
@@ -250,11 +243,11 @@ def test_invalid_weaker_sources_are_logged(
 
 def test_the_strongest_file_must_be_readable(tmp_path: Path) -> None:
     with pytest.raises(InvalidProjectFile) as caught:
-        read_requested_python_version(AppFiles(_app(tmp_path, {"Pipfile": "[requires\n"})), [])
+        read_requested_python_version(AppFiles(write_app(tmp_path, {"Pipfile": "[requires\n"})), [])
     assert caught.value.file == "Pipfile"
     with pytest.raises(InvalidPythonVersion) as invalid:
         read_requested_python_version(
-            AppFiles(_app(tmp_path, {"Pipfile": '[requires]\npython_version = "pypy"\n'})), []
+            AppFiles(write_app(tmp_path, {"Pipfile": '[requires]\npython_version = "pypy"\n'})), []
         )
     assert (invalid.value.text, invalid.value.origin) == ("pypy", "Pipfile (python_version)")
 
@@ -268,7 +261,7 @@ LOCKED_FILES = {
 
 
 def test_locked_constraints(tmp_path: Path) -> None:
-    assert locked_constraints(AppFiles(_app(tmp_path, LOCKED_FILES))) == [
+    assert locked_constraints(AppFiles(write_app(tmp_path, LOCKED_FILES))) == [
         ("uv.lock", ">=3.12"),
         ("poetry.lock", "^3.11"),
         ("Pipfile.lock (python_full_version)", "==3.12.4"),
@@ -298,16 +291,16 @@ def test_locked_constraints(tmp_path: Path) -> None:
 def test_locked_constraints_of_single_files(
     tmp_path: Path, files: dict[str, str], constraints: list[tuple[str, str]]
 ) -> None:
-    assert locked_constraints(AppFiles(_app(tmp_path, files))) == constraints
+    assert locked_constraints(AppFiles(write_app(tmp_path, files))) == constraints
 
 
 def test_check_locked_python_passes(tmp_path: Path) -> None:
-    app = _app(tmp_path, LOCKED_FILES)
+    app = write_app(tmp_path, LOCKED_FILES)
     check_locked_python(
         AppFiles(app), V("3.12.4"), RequestedPythonVersion("3.12", ".python-version", "")
     )
     check_locked_python(
-        AppFiles(_app(tmp_path / "x", {})), V("2.7.18"), RequestedPythonVersion("", "", "")
+        AppFiles(write_app(tmp_path / "x", {})), V("2.7.18"), RequestedPythonVersion("", "", "")
     )
 
 
@@ -336,7 +329,7 @@ def test_check_locked_python_fails(
 ) -> None:
     requested = RequestedPythonVersion("3", "BP_PYTHON_VERSION", "==3.*")
     with pytest.raises(LockedPythonMismatch) as caught:
-        check_locked_python(AppFiles(_app(tmp_path, files)), V(version), requested)
+        check_locked_python(AppFiles(write_app(tmp_path, files)), V(version), requested)
     error = caught.value
     assert (error.version, error.origin, error.file, error.constraint) == (
         V(version),
@@ -347,7 +340,7 @@ def test_check_locked_python_fails(
 
 
 def test_check_locked_python_with_a_garbled_constraint(tmp_path: Path) -> None:
-    app = _app(tmp_path, {"uv.lock": 'requires-python = "python3"\n'})
+    app = write_app(tmp_path, {"uv.lock": 'requires-python = "python3"\n'})
     with pytest.raises(InvalidPythonVersion) as caught:
         check_locked_python(
             AppFiles(app), V("3.12.1"), RequestedPythonVersion("", "the default", "")

@@ -24,9 +24,9 @@ from python_cnb.cnb import toml_file
 from python_cnb.cnb.buildpack_toml import read_descriptor
 from python_cnb.cnb.context import DetectContext, Target
 from python_cnb.detect import DETECT_FILES, FAIL, detect
+from tests.support.contexts import missing, pythons, write_app
 
 REPO = Path(__file__).resolve().parents[2]
-PYENV = Path(os.environ.get("PYENV_ROOT", "/root/.pyenv")) / "versions"
 NAMES = {  # uname -m or CNB_TARGET_ARCH, as CNB target names
     "x86_64": "amd64",
     "amd64": "amd64",
@@ -53,21 +53,9 @@ PLAN = {
 }
 
 
-def _pyenv_pythons() -> list[tuple[tuple[int, int], Path]]:
-    """Every CPython 3 under pyenv's versions/, as ((major, minor), its python3.X)."""
-    found = []
-    for home in sorted(PYENV.glob("3.*")):
-        match = re.match(r"(\d+)\.(\d+)\.", home.name + ".")
-        binary = home / "bin" / f"python{match[1]}.{match[2]}" if match else None
-        if match and binary is not None and binary.is_file():
-            found.append(((int(match[1]), int(match[2])), binary))
-    return found
-
-
-PYTHONS = _pyenv_pythons()
-SUPPORTED = [binary for line, binary in PYTHONS if line >= (3, 9)]
-TOO_OLD = [binary for line, binary in PYTHONS if line < (3, 9)]
-pytestmark = pytest.mark.skipif(not SUPPORTED, reason=f"no CPython >= 3.9 under {PYENV}")
+SUPPORTED = [binary for line, binary in pythons().items() if line >= (3, 9)]
+TOO_OLD = [binary for line, binary in pythons().items() if line < (3, 9)]
+pytestmark = pytest.mark.skipif(not SUPPORTED, reason=missing(">= 3.9"))
 
 
 def _ids(binaries: Sequence[Path]) -> list[str]:
@@ -96,7 +84,7 @@ def tools(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def python(tmp_path: Path) -> Path:
-    """A directory whose only entry is python3: the newest pyenv CPython."""
+    """A directory whose only entry is python3: the newest CPython found."""
     return _python_dir(tmp_path / "python", SUPPORTED[-1])
 
 
@@ -116,12 +104,9 @@ def _python_dir(directory: Path, interpreter: Path, name: str = "python3") -> Pa
 
 
 def _app(tmp_path: Path, *files: str, name: str = "app") -> Path:
-    app = tmp_path / name
-    app.mkdir(parents=True)
-    for file in files:
-        (app / file).parent.mkdir(parents=True, exist_ok=True)
-        (app / file).write_text("flask\n" if file == "requirements.txt" else "", encoding="utf-8")
-    return app
+    """An app of empty ``files`` (a requirements.txt lists flask)."""
+    contents = {file: "flask\n" if file == "requirements.txt" else "" for file in files}
+    return write_app(tmp_path, contents, name=name)
 
 
 def _run(

@@ -27,12 +27,13 @@ from python_cnb.support.simple_index import (
     parse_project_page,
 )
 from tests.support import tls
+from tests.support.contexts import INDEX_PROJECT as PROJECT
+from tests.support.contexts import INDEX_WHEEL as WHEEL
+from tests.support.contexts import clear_proxies, index_root  # noqa: F401 (the fixtures)
 from tests.support.servers import Fault, FileServer
 from tests.support.wheels import make_wheel, sha256_of
 from tools import local_index
 
-PROJECT = "demo-tool"
-WHEEL = "demo_tool-1.0-py3-none-any.whl"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 USER, PASSWORD = "ci-bot", "s3cr3t:@/?#pw"
 """A password that needs percent-encoding in a URL."""
@@ -40,23 +41,7 @@ ENV: Mapping[str, str] = {"PATH": "/usr/bin:/bin"}
 """A build environment without HOME (no ~/.netrc), proxies or CA bundles."""
 
 
-@pytest.fixture(autouse=True)
-def _no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    """This process's proxy variables would make every direct fetch give up."""
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-
-
 # -- fixtures ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    """An index root holding demo-tool 1.0 and another project."""
-    index = tmp_path / "index"
-    make_wheel(index / "files", PROJECT, "1.0")
-    make_wheel(index / "files", "other-project", "2.0")
-    return index
 
 
 @pytest.fixture

@@ -10,3 +10,7 @@ from __future__ import annotations
 
 BUILDPACK_API = "0.10"
 """The Buildpack API this buildpack implements (the lowest that has targets)."""
+
+NORMALIZED_MTIME = 315532801
+"""1980-01-01T00:00:01Z: the modification time the lifecycle gives every file it exports
+(its ``archive.NormalizedModTime``), so that image layers are reproducible."""
