@@ -42,7 +42,7 @@ from python_cnb.dependencies.installers import (
     RequirementsWithoutHashes,
 )
 from python_cnb.django import CollectstaticFailed, in_directory
-from python_cnb.layers.uv import ToolInstallFailed
+from python_cnb.layers.tools import ToolInstallFailed
 from python_cnb.output import mask
 from python_cnb.python.distributions import InvalidManifest, InvalidMirror
 from python_cnb.python.version import (

@@ -18,7 +18,8 @@ from python_cnb.config.index import IndexSettings
 from python_cnb.config.tool_specs import ToolSpec
 from python_cnb.layers import uv
 from python_cnb.layers.python import InstalledPython
-from python_cnb.layers.uv import ToolInstallFailed, bundled_pip, download_wheel
+from python_cnb.layers.tools import ToolInstallFailed
+from python_cnb.layers.uv import bundled_pip, download_wheel
 from python_cnb.python.distributions import Distribution
 from python_cnb.python.version import PythonVersion
 from python_cnb.support.commands import run_quiet
