@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any, Optional
 
-from python_cnb import output
+from python_cnb import errors, output
 from python_cnb.app.package_manager import determine_package_manager
 from python_cnb.app.pipfile_lock import expand_variables
 from python_cnb.bytecode import (
@@ -26,7 +26,6 @@ from python_cnb.config.tool_env import tool_env
 from python_cnb.dependencies.install import ensure_server, install_dependencies
 from python_cnb.dependencies.plan import DependencyPlan, plan_dependencies, plan_hashes
 from python_cnb.django import collect_static_files, django_installed
-from python_cnb.errors import policy_date_note, python_support_warning
 from python_cnb.layers.python import InstalledPython, install_python
 from python_cnb.layers.runtime import cartridge_dir, write_runtime_layer
 from python_cnb.layers.venv import VenvState, write_venv_sbom
@@ -39,14 +38,7 @@ from python_cnb.processes.declared import (
 )
 from python_cnb.processes.inference import infer_web
 from python_cnb.programs import app_inspect
-from python_cnb.python.distributions import (
-    Distribution,
-    apply_mirror,
-    for_target,
-    load_distributions,
-)
-from python_cnb.python.requested import check_locked_python, read_requested_python_version
-from python_cnb.python.version import choose, newer_patch, today_for_policy
+from python_cnb.python.selection import determine_python
 from python_cnb.support.commands import CommandFailed, run_quiet, tail
 from python_cnb.support.download import configure as download_limits
 from python_cnb.support.download import ssl_context
@@ -67,7 +59,9 @@ def build(ctx: BuildContext) -> None:
         with output.step("Determining package manager"):
             plan, index = determine_dependencies(ctx, settings, bindings)
         with output.step("Determining Python version"):
-            distribution = determine_python(ctx, settings, bindings, plan, secrets.ca_files)
+            tls = ssl_context(secrets.ca_files)  # one context for the manifest and the download
+            lock_files = [f.name for f in plan.files]
+            distribution = determine_python(ctx, settings, bindings, lock_files, tls, errors)
         declared = declared_processes(ctx.app_dir, ctx.env)
         with output.step("Installing Python"):
             python = install_python(
@@ -75,7 +69,7 @@ def build(ctx: BuildContext) -> None:
                 distribution,
                 timeout=settings.download_timeout,
                 retries=settings.download_retries,
-                extra_ca_files=secrets.ca_files,
+                tls=tls,
                 keep_cache=not settings.no_cache,
             )
         with output.step(f"Installing dependencies ({plan.manager.label})"):
@@ -136,59 +130,6 @@ def determine_dependencies(
     for line in index.describe():
         output.info(line)
     return plan, index
-
-
-def determine_python(
-    ctx: BuildContext,
-    settings: Settings,
-    bindings: tuple[Binding, ...],
-    plan: DependencyPlan,
-    ca_files: tuple[Path, ...] = (),
-) -> Distribution:
-    """The CPython distribution to install, from the requested version and the manifest."""
-    requested = read_requested_python_version(ctx.app_dir, settings.python_version_settings)
-    if requested.is_default:
-        output.info("No Python version requested: using the newest available")
-    else:
-        output.info(f"Python {requested.text} requested by {requested.origin}")
-    distributions = for_target(
-        load_distributions(
-            settings.cpython_manifest,
-            settings.download_timeout,
-            ssl_context(ca_files),
-        ),
-        ctx.target.os,
-        ctx.target.arch,
-    )
-    available = [d.version for d in distributions]
-    today, hooked = today_for_policy(ctx.env)
-    if hooked:
-        output.info(policy_date_note(today))
-    choice = choose(
-        requested,
-        available,
-        target=ctx.target.describe(),
-        today=today,
-        allow_end_of_life=settings.allow_end_of_life,
-        custom_manifest=settings.cpython_manifest is not None,
-    )
-    version = choice.version
-    check_locked_python(ctx.app_dir, version, requested, [f.name for f in plan.files])
-    output.info(f"Selected Python {version}")
-    support_warning = python_support_warning(choice, requested, max(available, default=None))
-    if support_warning is not None:
-        output.warning(*support_warning)
-    newer = newer_patch(version, available)
-    if newer is not None:
-        output.warning(
-            f"Python {version} is not the newest {version.line} release",
-            f"Python {newer} is available, with fixes {version} lacks. Ask for {version.line} "
-            f"instead of {version} ({requested.origin}) to get every patch release automatically.",
-        )
-    if requested.is_default:
-        output.info(f"Tip: pin the version with a .python-version file containing {version.line}")
-    distribution = next(d for d in distributions if d.version == version)
-    return distribution.with_uri(apply_mirror(distribution.uri, ctx.env, bindings))
 
 
 def choose_processes(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import ssl
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,7 +22,7 @@ from python_cnb.python.version import PythonVersion
 from python_cnb.sbom import EXTENSION, python_sbom
 from python_cnb.support.archive import extract
 from python_cnb.support.commands import CommandFailed, tail
-from python_cnb.support.download import download, ssl_context
+from python_cnb.support.download import download
 
 LAYER_NAME = "python"
 TYPES = LayerTypes(build=True, launch=True, cache=True)
@@ -84,10 +85,11 @@ def install_python(
     *,
     timeout: float,
     retries: int,
-    extra_ca_files: tuple[Path, ...] = (),
+    tls: ssl.SSLContext,
     keep_cache: bool = True,
 ) -> InstalledPython:
-    """Reuse the cached interpreter, or download, verify and install ``distribution``."""
+    """Reuse the cached interpreter, or download (over ``tls``), verify and install
+    ``distribution``."""
     metadata = PythonLayerMetadata(
         python_version=str(distribution.version),
         checksum=distribution.sha256,
@@ -111,7 +113,7 @@ def install_python(
     if decision.reused and decision.previous is not None:
         contents = decision.previous.contents
     else:
-        _install(layer, distribution, timeout, retries, extra_ca_files)
+        _install(layer, distribution, timeout, retries, tls)
         contents = layer_manifest.write_manifest(layer.path)
     installed = InstalledPython(layer.path, distribution.version, distribution, decision.reused)
     _environment(installed).write(layer.path)
@@ -135,7 +137,7 @@ def _install(
     distribution: Distribution,
     timeout: float,
     retries: int,
-    extra_ca_files: tuple[Path, ...],
+    tls: ssl.SSLContext,
 ) -> None:
     output.info(f"Downloading CPython {distribution.version} from {distribution.uri}")
     with tempfile.TemporaryDirectory(prefix="python-cnb-download-") as tmp:
@@ -146,7 +148,7 @@ def _install(
             distribution.sha256,
             timeout=timeout,
             retries=retries,
-            context=ssl_context(extra_ca_files),
+            context=tls,
             size=distribution.size,
             on_retry=lambda attempt, reason: output.info(
                 f"Download attempt {attempt} failed ({reason}); retrying"
