@@ -12,7 +12,7 @@ import os
 import platform
 import sys
 from pathlib import Path
-from typing import Iterator, Mapping, Optional, Sequence
+from typing import Iterator, Sequence
 
 import pytest
 
@@ -25,7 +25,7 @@ from python_cnb.layers.python import InstalledPython
 from python_cnb.layers.tools import ToolInstallFailed, ToolLayer, ToolVenv, tool_venv_layer
 from python_cnb.python.distributions import Distribution
 from python_cnb.python.version import PythonVersion
-from python_cnb.support.commands import run_quiet
+from tests.support.recorded import RecordedCommands
 from tests.support.wheels import make_wheel, sha256_of
 from tests.unit.test_layers_runtime import build_context
 from tools import local_index
@@ -65,29 +65,8 @@ def ctx(tmp_path: Path) -> BuildContext:
     return build_context(tmp_path)
 
 
-class Commands:
-    """Records ``run_quiet`` calls, passing them on to the real one unless told not to."""
-
-    def __init__(self, *, fake: Sequence[str] = ()) -> None:
-        self.fake = fake
-        self.commands: list[list[str]] = []
-
-    def __call__(
-        self,
-        argv: Sequence[str],
-        *,
-        cwd: Path,
-        env: Mapping[str, str],
-        display: Optional[str] = None,
-    ) -> str:
-        self.commands.append(list(argv))
-        if argv[0] in self.fake:
-            return ""
-        return run_quiet(argv, cwd=cwd, env=env, display=display)
-
-
-def spy(monkeypatch: pytest.MonkeyPatch, *, fake: Sequence[str] = ()) -> Commands:
-    commands = Commands(fake=fake)
+def spy(monkeypatch: pytest.MonkeyPatch, *, fake: Sequence[str] = ()) -> RecordedCommands:
+    commands = RecordedCommands(fake=fake)
     monkeypatch.setattr(tools, "run_quiet", commands)
     return commands
 
