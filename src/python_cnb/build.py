@@ -23,7 +23,7 @@ from python_cnb.cnb.launch import Launch, Process
 from python_cnb.config.forbidden_env import check_forbidden_env
 from python_cnb.config.index import IndexSettings, read_index_settings, with_lock_sources
 from python_cnb.config.secrets import prepare_build_secrets
-from python_cnb.config.settings import TODAY_HOOK, Settings
+from python_cnb.config.settings import Settings
 from python_cnb.config.tool_env import tool_env
 from python_cnb.dependencies.install import ensure_server, install_dependencies
 from python_cnb.dependencies.plan import DependencyPlan, plan_dependencies
@@ -41,19 +41,7 @@ from python_cnb.processes.declared import (
 from python_cnb.processes.inference import infer_web
 from python_cnb.programs import app_inspect
 from python_cnb.programs.app_inspect import Inspection
-from python_cnb.python.distributions import (
-    Distribution,
-    apply_mirror,
-    for_target,
-    load_distributions,
-)
-from python_cnb.python.requested import check_locked_python, read_requested_python_version
-from python_cnb.python.version import (
-    choose,
-    newer_patch,
-    support_notice,
-    today_for_policy,
-)
+from python_cnb.python.selection import determine_python
 from python_cnb.support.commands import CommandFailed, run_quiet, tail
 from python_cnb.support.download import configure as download_limits
 from python_cnb.support.download import ssl_context
@@ -75,7 +63,9 @@ def build(ctx: BuildContext) -> None:
         with output.step("Determining package manager"):
             plan, index = determine_dependencies(ctx, files, settings, bindings)
         with output.step("Determining Python version"):
-            distribution = determine_python(ctx, files, settings, bindings, plan, secrets.ca_files)
+            tls = ssl_context(secrets.ca_files)  # one context for the manifest and the download
+            lock_files = [f.name for f in plan.files]
+            distribution = determine_python(ctx, files, settings, bindings, lock_files, tls)
         declared = declared_processes(ctx.app_dir, settings)
         with output.step("Installing Python"):
             python = install_python(
@@ -83,7 +73,7 @@ def build(ctx: BuildContext) -> None:
                 distribution,
                 timeout=settings.download_timeout,
                 retries=settings.download_retries,
-                extra_ca_files=secrets.ca_files,
+                tls=tls,
                 keep_cache=not settings.no_cache,
             )
         with output.step(f"Installing dependencies ({plan.manager.label})"):
@@ -147,60 +137,6 @@ def determine_dependencies(
     for line in index.describe():
         output.info(line)
     return plan, index
-
-
-def determine_python(
-    ctx: BuildContext,
-    files: AppFiles,
-    settings: Settings,
-    bindings: tuple[Binding, ...],
-    plan: DependencyPlan,
-    ca_files: tuple[Path, ...] = (),
-) -> Distribution:
-    """The CPython distribution to install, from the requested version and the manifest."""
-    requested = read_requested_python_version(files, settings.python_version_settings)
-    if requested.is_default:
-        output.info("No Python version requested: using the newest available")
-    else:
-        output.info(f"Python {requested.text} requested by {requested.origin}")
-    distributions = for_target(
-        load_distributions(
-            settings.cpython_manifest,
-            settings.download_timeout,
-            ssl_context(ca_files),
-        ),
-        ctx.target.os,
-        ctx.target.arch,
-    )
-    available = [d.version for d in distributions]
-    today, hooked = today_for_policy(settings.policy_date)
-    if hooked:
-        output.info(notices.policy_date(today, TODAY_HOOK))
-    choice = choose(
-        requested,
-        available,
-        target=ctx.target.describe(),
-        today=today,
-        allow_end_of_life=settings.allow_end_of_life,
-        custom_manifest=settings.cpython_manifest is not None,
-    )
-    version = choice.version
-    check_locked_python(files, version, requested, [f.name for f in plan.files])
-    output.info(f"Selected Python {version}")
-    support_warning = support_notice(choice, requested, max(available, default=None))
-    if support_warning is not None:
-        output.warning(*support_warning)
-    newer = newer_patch(version, available)
-    if newer is not None:
-        output.warning(
-            *notices.newer_patch(str(version), version.line, str(newer), requested.origin)
-        )
-    if requested.is_default:
-        output.info(notices.pin_tip(version.line))
-    distribution = next(d for d in distributions if d.version == version)
-    return distribution.with_uri(
-        apply_mirror(distribution.uri, settings.dependency_mirrors, bindings)
-    )
 
 
 def choose_processes(

@@ -34,13 +34,6 @@ that halves the compile time and the bytecode in the image. Should one be import
 compiles it in memory, as for any file without bytecode."""
 
 
-def interpreter_command(executable: Path, *args: str) -> list[str]:
-    """``<executable> -I -B <args>``: isolated, and writing no bytecode on import (only
-    :mod:`python_cnb.programs.compile_pyc` writes ``.pyc`` files into a layer, and only hash-based
-    ones)."""
-    return [str(executable), "-I", "-B", *args]
-
-
 PARALLEL_FROM = 150
 """Files from which compiling in a process pool beats one process: starting the pool
 costs about 0.1 s, a file about 1 ms."""

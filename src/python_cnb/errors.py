@@ -59,7 +59,7 @@ from python_cnb.dependencies.installers import (
     RequirementsWithoutHashes,
 )
 from python_cnb.django import CollectstaticFailed, in_directory
-from python_cnb.layers.uv import ToolInstallFailed
+from python_cnb.layers.tools import ToolInstallFailed
 from python_cnb.notices import paragraphs as _lines
 from python_cnb.notices import quote as _quote
 from python_cnb.notices import steps as _steps

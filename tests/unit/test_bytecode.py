@@ -16,7 +16,6 @@ from python_cnb.bytecode import (
     compile_bytecode,
     compile_site_packages,
     compile_source_file,
-    interpreter_command,
     only_not_written,
     package_sources,
 )
@@ -45,16 +44,6 @@ def _source(root: Path, name: str, text: str = "VALUE = 1\n") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def test_interpreter_command() -> None:
-    assert interpreter_command(Path("/layers/python/bin/python3.12"), "-m", "pip") == [
-        "/layers/python/bin/python3.12",
-        "-I",
-        "-B",
-        "-m",
-        "pip",
-    ]
 
 
 def test_source_date_epoch_is_the_lifecycle_timestamp() -> None:

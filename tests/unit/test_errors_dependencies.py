@@ -24,7 +24,7 @@ from python_cnb.dependencies.installers import (
     RequirementsWithoutHashes,
 )
 from python_cnb.errors import describe
-from python_cnb.layers.uv import ToolInstallFailed
+from python_cnb.layers.tools import ToolInstallFailed
 from python_cnb.python.version import LockedPythonMismatch, PythonVersion
 
 

@@ -10,7 +10,7 @@ import os
 import platform
 import sys
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Optional, Sequence
+from typing import Any, Iterator
 
 import pytest
 
@@ -18,13 +18,14 @@ from python_cnb.config.index import IndexSettings
 from python_cnb.config.tool_specs import ToolSpec
 from python_cnb.layers import uv
 from python_cnb.layers.python import InstalledPython
-from python_cnb.layers.uv import ToolInstallFailed, bundled_pip, download_wheel
+from python_cnb.layers.tools import ToolInstallFailed
+from python_cnb.layers.uv import bundled_pip, download_wheel
 from python_cnb.python.distributions import Distribution
 from python_cnb.python.version import PythonVersion
-from python_cnb.support.commands import run_quiet
 from tests.support.contexts import INDEX_PROJECT as PROJECT
 from tests.support.contexts import INDEX_WHEEL as WHEEL
 from tests.support.contexts import clear_proxies, index_root  # noqa: F401 (the fixtures)
+from tests.support.recorded import RecordedCommands
 from tests.support.wheels import sha256_of
 from tools import local_index
 
@@ -67,29 +68,8 @@ def spec(root: Path) -> ToolSpec:
     return ToolSpec(PROJECT, "1.0", hashes=("0" * 64, sha256_of(root / "files" / WHEEL)))
 
 
-class Pip:
-    """Records ``run_quiet`` calls, passing them on to the real one (or failing)."""
-
-    def __init__(self, *, passthrough: bool) -> None:
-        self.passthrough = passthrough
-        self.commands: list[list[str]] = []
-
-    def __call__(
-        self,
-        argv: Sequence[str],
-        *,
-        cwd: Path,
-        env: Mapping[str, str],
-        display: Optional[str] = None,
-    ) -> str:
-        self.commands.append(list(argv))
-        if not self.passthrough:
-            pytest.fail(f"pip ran: {display}")
-        return run_quiet(argv, cwd=cwd, env=env, display=display)
-
-
-def spy_pip(monkeypatch: pytest.MonkeyPatch, *, passthrough: bool) -> Pip:
-    pip = Pip(passthrough=passthrough)
+def spy_pip(monkeypatch: pytest.MonkeyPatch, *, passthrough: bool) -> RecordedCommands:
+    pip = RecordedCommands(run=passthrough)
     monkeypatch.setattr("python_cnb.layers.uv.run_quiet", pip)
     return pip
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from python_cnb.python.layout import PythonLayout
 from python_cnb.python.relocate import build_prefix, relocate
 
 SYSCONFIGDATA = "lib/python3.12/_sysconfigdata__linux_x86_64-linux-gnu.py"
@@ -134,7 +135,7 @@ def _load_sysconfigdata(path: Path) -> dict[str, Any]:
 
 def test_relocate(tmp_path: Path) -> None:
     home = _install_tree(tmp_path / "layers" / "python")
-    changed = relocate(home)
+    changed = relocate(PythonLayout(home, "3.12"))
     assert changed == [
         home / SYSCONFIGDATA,
         home / SYSCONFIG_JSON,
@@ -163,20 +164,20 @@ def test_relocate(tmp_path: Path) -> None:
         "# /install/lib must stay: not a metadata file\n"
     )
     assert (home / "bin" / "python3-config").is_symlink()
-    assert build_prefix(home) == str(home)
+    assert build_prefix(PythonLayout(home, "3.12")) == str(home)
 
 
 def test_relocate_is_idempotent(tmp_path: Path) -> None:
     home = _install_tree(tmp_path / "python")
-    assert relocate(home)
+    assert relocate(PythonLayout(home, "3.12"))
     before = {path: path.read_bytes() for path in home.rglob("*") if path.is_file()}
-    assert relocate(home) == []
+    assert relocate(PythonLayout(home, "3.12")) == []
     assert {path: path.read_bytes() for path in home.rglob("*") if path.is_file()} == before
 
 
 def test_rewritten_sysconfigdata_is_importable(tmp_path: Path) -> None:
     home = _install_tree(tmp_path / "python")
-    relocate(home)
+    relocate(PythonLayout(home, "3.12"))
     text = (home / SYSCONFIGDATA).read_text(encoding="utf-8")
     assert text.startswith("# system configuration, relocated by python-cnb\nbuild_time_vars = {")
     assert _load_sysconfigdata(home / SYSCONFIGDATA)["prefix"] == str(home)
@@ -189,7 +190,7 @@ def test_nothing_to_do_when_the_prefix_is_already_the_path(tmp_path: Path) -> No
     (home / SYSCONFIGDATA).write_text(_sysconfigdata(variables), encoding="utf-8")
     (home / "lib" / "pkgconfig").mkdir()
     (home / PKGCONFIG).write_text(PC_TEXT, encoding="utf-8")
-    assert relocate(home) == []
+    assert relocate(PythonLayout(home, "3.12")) == []
     assert (home / SYSCONFIGDATA).read_text(encoding="utf-8") == _sysconfigdata(variables)
     assert (home / PKGCONFIG).read_text(encoding="utf-8") == PC_TEXT
 
@@ -198,24 +199,24 @@ def test_nothing_to_do_without_sysconfigdata(tmp_path: Path) -> None:
     home = tmp_path / "python"
     (home / "lib" / "pkgconfig").mkdir(parents=True)
     (home / PKGCONFIG).write_text(PC_TEXT, encoding="utf-8")
-    assert build_prefix(home) is None
-    assert relocate(home) == []
-    assert relocate(tmp_path / "missing") == []
+    assert build_prefix(PythonLayout(home, "3.12")) is None
+    assert relocate(PythonLayout(home, "3.12")) == []
+    assert relocate(PythonLayout(tmp_path / "missing", "3.12")) == []
 
 
 def test_build_prefix(tmp_path: Path) -> None:
     home = _install_tree(tmp_path / "python")
-    assert build_prefix(home) == "/install"
+    assert build_prefix(PythonLayout(home, "3.12")) == "/install"
     (home / SYSCONFIGDATA).write_text("build_time_vars = {'prefix': ''}\n", encoding="utf-8")
-    assert build_prefix(home) is None
+    assert build_prefix(PythonLayout(home, "3.12")) is None
     (home / SYSCONFIGDATA).write_text("other = {'prefix': '/x'}\n", encoding="utf-8")
-    assert build_prefix(home) is None
+    assert build_prefix(PythonLayout(home, "3.12")) is None
 
 
 @pytest.mark.parametrize("name", ["py th on", "back\\1slash", "a&b$c"])
 def test_unusual_install_paths(tmp_path: Path, name: str) -> None:
     home = _install_tree(tmp_path / name)
-    relocate(home)
+    relocate(PythonLayout(home, "3.12"))
     assert _load_sysconfigdata(home / SYSCONFIGDATA)["LIBDIR"] == f"{home}/lib"
     assert (home / PKGCONFIG).read_text(encoding="utf-8").startswith(f"prefix={home}\n")
 
@@ -223,5 +224,5 @@ def test_unusual_install_paths(tmp_path: Path, name: str) -> None:
 def test_non_utf8_bytes_in_text_files_are_kept(tmp_path: Path) -> None:
     home = _install_tree(tmp_path / "python")
     (home / MAKEFILE).write_bytes(b"prefix=\t/install\n# caf\xe9\n")
-    relocate(home)
+    relocate(PythonLayout(home, "3.12"))
     assert (home / MAKEFILE).read_bytes() == f"prefix=\t{home}\n# caf".encode() + b"\xe9\n"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from python_cnb import notices, output
 from python_cnb.cnb.layers import LayerDecision
 
 
-def log_decision(decision: LayerDecision[object], what: str) -> None:
-    """Log ``Using cached <what>`` or ``Discarding cached <what> since:`` with every reason."""
+def log_decision(decision: LayerDecision[Any], what: str) -> None:
+    """Log ``Using cached <what>`` or ``Discarding cached <what> since:`` with every reason.
+
+    ``Any``: a decision about any metadata type will do (``LayerDecision`` is invariant)."""
     if decision.reused:
         output.info(notices.layer_reused(what))
         return

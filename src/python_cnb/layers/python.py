@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import shutil
+import ssl
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from python_cnb import notices, output
-from python_cnb.bytecode import SOURCE_DATE_EPOCH, compile_bytecode, interpreter_command
+from python_cnb.bytecode import SOURCE_DATE_EPOCH, compile_bytecode
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layer_env import LayerEnv, Scope
 from python_cnb.cnb.layers import Layer, LayerTypes, cached_layer
 from python_cnb.layers import log_decision
 from python_cnb.layers import manifest as layer_manifest
 from python_cnb.python.distributions import Distribution
+from python_cnb.python.layout import PythonLayout
 from python_cnb.python.relocate import relocate
 from python_cnb.python.version import PythonVersion
 from python_cnb.sbom import EXTENSION, python_sbom
 from python_cnb.support.archive import extract
 from python_cnb.support.commands import CommandFailed, tail
-from python_cnb.support.download import download, ssl_context
+from python_cnb.support.download import download
 
 LAYER_NAME = "python"
 TYPES = LayerTypes(build=True, launch=True, cache=True)
@@ -55,20 +57,20 @@ class InstalledPython:
     reused: bool
 
     @property
+    def layout(self) -> PythonLayout:
+        """Where its executable, standard library, site-packages and headers are."""
+        return PythonLayout.of(self.home, self.version)
+
+    @property
     def executable(self) -> Path:
         """``<layer>/bin/python3.X``."""
-        return self.home / "bin" / f"python{self.version.line}"
+        return self.layout.executable
 
     def command(self, *args: str) -> list[str]:
         """Run the interpreter isolated (``-I``) and without writing bytecode (``-B``): only
         :mod:`python_cnb.programs.compile_pyc` writes ``.pyc`` files into a launch layer, and only
         hash-based ones."""
-        return interpreter_command(self.executable, *args)
-
-    @property
-    def site_packages_name(self) -> str:
-        """``lib/python3.X/site-packages``, relative to a prefix or a venv."""
-        return f"lib/python{self.version.line}/site-packages"
+        return self.layout.command(*args)
 
 
 def _damaged(previous: PythonLayerMetadata, layer: Layer) -> list[str]:
@@ -83,10 +85,11 @@ def install_python(
     *,
     timeout: float,
     retries: int,
-    extra_ca_files: tuple[Path, ...] = (),
+    tls: ssl.SSLContext,
     keep_cache: bool = True,
 ) -> InstalledPython:
-    """Reuse the cached interpreter, or download, verify and install ``distribution``."""
+    """Reuse the cached interpreter, or download (over ``tls``), verify and install
+    ``distribution``."""
     metadata = PythonLayerMetadata(
         python_version=str(distribution.version),
         checksum=distribution.sha256,
@@ -105,12 +108,12 @@ def install_python(
         keep=keep_cache,
     )
     cached = decision.previous.python_version if decision.previous else str(distribution.version)
-    log_decision(decision, f"Python {cached}")  # type: ignore[arg-type]
+    log_decision(decision, f"Python {cached}")
     layer = decision.layer
     if decision.reused and decision.previous is not None:
         contents = decision.previous.contents
     else:
-        _install(layer, distribution, timeout, retries, extra_ca_files)
+        _install(layer, distribution, timeout, retries, tls)
         contents = layer_manifest.write_manifest(layer.path)
     installed = InstalledPython(layer.path, distribution.version, distribution, decision.reused)
     _environment(installed).write(layer.path)
@@ -134,7 +137,7 @@ def _install(
     distribution: Distribution,
     timeout: float,
     retries: int,
-    extra_ca_files: tuple[Path, ...],
+    tls: ssl.SSLContext,
 ) -> None:
     output.info(f"Downloading CPython {distribution.version} from {distribution.uri}")
     with tempfile.TemporaryDirectory(prefix="python-cnb-download-") as tmp:
@@ -145,7 +148,7 @@ def _install(
             distribution.sha256,
             timeout=timeout,
             retries=retries,
-            context=ssl_context(extra_ca_files),
+            context=tls,
             size=distribution.size,
             on_retry=lambda attempt, reason: output.info(
                 f"Download attempt {attempt} failed ({reason}); retrying"
@@ -154,16 +157,17 @@ def _install(
         size = archive.stat().st_size / 1024 / 1024
         output.info(f"Verified SHA-256 {distribution.sha256[:12]}… ({size:.1f} MB)")
         extract(archive, layer.path, strip_components=1)
-    relocate(layer.path)
-    _remove_installers(layer.path, distribution.version)
-    _compile_stdlib(layer.path, distribution.version)
+    layout = PythonLayout.of(layer.path, distribution.version)
+    relocate(layout)
+    _remove_installers(layout)
+    _compile_stdlib(layout)
     output.info(f"Installed CPython {distribution.version}")
 
 
-def _remove_installers(home: Path, version: PythonVersion) -> None:
+def _remove_installers(layout: PythonLayout) -> None:
     """pip and setuptools have no place in the launch image: the app's venv is made without
     them, and tools run from build-only layers. ``ensurepip`` stays, so ``venv`` works."""
-    site_packages = home / "lib" / f"python{version.line}" / "site-packages"
+    site_packages = layout.site_packages
     removed = False
     for pattern in (
         "pip",
@@ -182,7 +186,7 @@ def _remove_installers(home: Path, version: PythonVersion) -> None:
                 shutil.rmtree(path)
             else:
                 path.unlink()
-    for script in (home / "bin").glob("pip*"):
+    for script in layout.bin.glob("pip*"):
         script.unlink()
     if removed:
         output.info(
@@ -198,14 +202,14 @@ pydoc's topics, ensurepip (1 MB of bytecode in the image, 0.3 s of build). Shoul
 import one, it is compiled in memory, as before."""
 
 
-def _compile_stdlib(home: Path, version: PythonVersion) -> None:
+def _compile_stdlib(layout: PythonLayout) -> None:
     """CPython archives ship no bytecode: compile the stdlib once, so that the first request
     of the app compiles nothing and rebuilds give the same bytes."""
     try:
         compile_bytecode(
-            home / "bin" / f"python{version.line}",
-            [home / "lib" / f"python{version.line}"],
-            cwd=home,
+            layout.executable,
+            [layout.stdlib],
+            cwd=layout.home,
             exclude=STDLIB_NOT_COMPILED,
             display="compile bytecode (standard library)",
         )
@@ -216,9 +220,7 @@ def _compile_stdlib(home: Path, version: PythonVersion) -> None:
 def _environment(python: InstalledPython) -> LayerEnv:
     env = LayerEnv()
     env.default("PYTHONUNBUFFERED", "1")
-    env.prepend(
-        "CPATH", str(python.home / "include" / f"python{python.version.line}"), ":", Scope.BUILD
-    )
-    env.prepend("PKG_CONFIG_PATH", str(python.home / "lib" / "pkgconfig"), ":", Scope.BUILD)
+    env.prepend("CPATH", str(python.layout.include), ":", Scope.BUILD)
+    env.prepend("PKG_CONFIG_PATH", str(python.layout.pkgconfig), ":", Scope.BUILD)
     env.default("SOURCE_DATE_EPOCH", SOURCE_DATE_EPOCH, Scope.BUILD)
     return env

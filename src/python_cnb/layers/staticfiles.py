@@ -216,7 +216,7 @@ def prepare_static_files(
     if decision.reused:
         result = StaticResult.from_json((decision.layer.path / RESULT).read_text("utf-8"))
         return CachedStaticFiles(decision.layer, metadata, result)
-    log_decision(decision, "static files")  # type: ignore[arg-type]
+    log_decision(decision, "static files")
     return CachedStaticFiles(decision.layer, metadata, None)
 
 

@@ -45,7 +45,7 @@ def prepare_tool_cache(ctx: BuildContext, name: str, what: str, *, keep_cache: b
         distro_version=ctx.target.distro_version,
     )
     decision = cached_layer(ctx.layers_dir, name, types=TYPES, metadata=metadata, keep=keep_cache)
-    log_decision(decision, what)  # type: ignore[arg-type]
+    log_decision(decision, what)
     decision.layer.write(TYPES, metadata)
     return decision.layer.path
 

@@ -16,57 +16,19 @@ from pathlib import Path
 from typing import Mapping
 
 from python_cnb import output
-from python_cnb.buildpack_error import BuildpackError
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layers import LayerTypes, cached_layer
 from python_cnb.config.index import IndexSettings
 from python_cnb.config.tool_specs import ToolSpec
 from python_cnb.layers import log_decision
 from python_cnb.layers.python import InstalledPython
+from python_cnb.layers.tools import ToolInstallFailed
 from python_cnb.support.commands import CommandFailed, run_quiet
 from python_cnb.support.simple_index import fetch_pinned
 
 LAYER_NAME = "uv"
 TYPES = LayerTypes(build=True, cache=True)
 LAYOUT = "1"
-
-
-@dataclass(eq=False)
-class ToolInstallFailed(BuildpackError):
-    """A build tool could not be fetched or installed."""
-
-    tool: str
-    version: str
-    output: str
-    offline: bool
-
-
-def install_pinned_tool(
-    tool: str,
-    spec: ToolSpec,
-    command: list[str],
-    index_options: list[str],
-    *,
-    offline: bool,
-    cwd: Path,
-    env: Mapping[str, str],
-    display: str,
-) -> None:
-    """Run an installer ``command`` on ``spec``'s requirement lines (hash-checked unless
-    the spec is overridden), followed by the index options; a failure is the tool's."""
-    with tempfile.TemporaryDirectory(prefix=f"python-cnb-{tool}-") as tmp:
-        requirements = Path(tmp) / f"{tool}.txt"
-        requirements.write_text("\n".join(spec.requirement_lines()) + "\n", encoding="utf-8")
-        hashed = [] if spec.overridden else ["--require-hashes"]
-        try:
-            run_quiet(
-                [*command, *hashed, "-r", str(requirements), *index_options],
-                cwd=cwd,
-                env=env,
-                display=display,
-            )
-        except CommandFailed as error:
-            raise ToolInstallFailed(tool, spec.version, error.output, offline) from None
 
 
 @dataclass(frozen=True)
@@ -93,7 +55,7 @@ class UvTool:
 
 def bundled_pip(python: InstalledPython) -> Path:
     """The pip wheel ``ensurepip`` carries (runnable as ``python <wheel>/pip``)."""
-    bundled = python.home / "lib" / f"python{python.version.line}" / "ensurepip" / "_bundled"
+    bundled = python.layout.stdlib / "ensurepip" / "_bundled"
     return sorted(bundled.glob("pip-*.whl"))[-1]
 
 
@@ -152,7 +114,7 @@ def install_uv(
     decision = cached_layer(
         ctx.layers_dir, LAYER_NAME, types=TYPES, metadata=metadata, keep=keep_cache
     )
-    log_decision(decision, f"uv {spec.version}")  # type: ignore[arg-type]
+    log_decision(decision, f"uv {spec.version}")
     layer = decision.layer
     binary = layer.path / "bin" / "uv"
     if not decision.reused:

@@ -34,6 +34,7 @@ from python_cnb.layers import log_decision
 from python_cnb.layers import manifest as layer_manifest
 from python_cnb.layers.python import InstalledPython
 from python_cnb.layers.tool_cache import verify_uv_cache
+from python_cnb.python.layout import PythonLayout
 from python_cnb.sbom import EXTENSION, venv_sbom
 from python_cnb.support.commands import run_quiet
 
@@ -87,7 +88,7 @@ class VenvState:
 
     @property
     def site_packages(self) -> Path:
-        return next(self.layer.path.glob("lib/python3*/site-packages"))
+        return PythonLayout.find(self.layer.path).site_packages
 
 
 def create_venv(python: InstalledPython, path: Path, cwd: Path) -> None:
@@ -145,7 +146,7 @@ def prepare_venv(
                 output.detail(f"- {reason}")
         verify_uv_cache(ctx)
         return VenvState(decision.layer, metadata, fresh=False, up_to_date=False)
-    log_decision(decision, "virtualenv")  # type: ignore[arg-type]
+    log_decision(decision, "virtualenv")
     output.info("Creating virtual environment")
     create_venv(python, decision.layer.path, ctx.app_dir)
     verify_uv_cache(ctx)
@@ -204,7 +205,7 @@ def _owned(venv: Path) -> set[str]:
     """Every path (relative to the venv) that an installed distribution's RECORD lists."""
     owned: set[str] = set()
     root = str(venv.absolute())
-    for record in venv.glob("lib/python3*/site-packages/*.dist-info/RECORD"):
+    for record in PythonLayout.find(venv).site_packages.glob("*.dist-info/RECORD"):
         base = record.parent.parent.relative_to(venv).as_posix()
         with record.open(encoding="utf-8", newline="", errors="surrogateescape") as stream:
             for row in csv.reader(stream):

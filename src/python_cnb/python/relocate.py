@@ -16,6 +16,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from python_cnb.python.layout import PythonLayout
+
 _COMPILER_KEYS = ("CC", "CXX", "LDSHARED", "LDCXXSHARED", "BLDSHARED", "LINKCC", "CPP", "AR")
 _COMPILERS = (
     (re.compile(r"^(\S*/)?clang\+\+(?=\s|$)"), "c++"),
@@ -50,9 +52,9 @@ def _rewrite_vars(
     }
 
 
-def build_prefix(install_dir: Path) -> str | None:
+def build_prefix(layout: PythonLayout) -> str | None:
     """The prefix the interpreter was built for, read from its sysconfig data."""
-    for path in sorted(install_dir.glob("lib/python3*/_sysconfigdata_*.py")):
+    for path in sorted(layout.stdlib.glob("_sysconfigdata_*.py")):
         variables = _read_sysconfigdata(path)
         prefix = variables.get("prefix")
         if isinstance(prefix, str) and prefix:
@@ -72,28 +74,28 @@ def _read_sysconfigdata(path: Path) -> dict[str, Any]:
     return {}
 
 
-def relocate(install_dir: Path) -> list[Path]:
-    """Rewrite the build prefix and compilers in ``install_dir``; return the changed files."""
-    old = build_prefix(install_dir)
-    new = str(install_dir)
+def relocate(layout: PythonLayout) -> list[Path]:
+    """Rewrite the build prefix and compilers in ``layout.home``; return the changed files."""
+    old = build_prefix(layout)
+    new = str(layout.home)
     if old is None or old == new:
         return []
     pattern = _prefix_pattern(old)
     changed = []
-    for path in sorted(install_dir.glob("lib/python3*/_sysconfigdata_*.py")):
+    for path in sorted(layout.stdlib.glob("_sysconfigdata_*.py")):
         variables = _rewrite_vars(_read_sysconfigdata(path), pattern, new)
         text = "# system configuration, relocated by python-cnb\nbuild_time_vars = "
         path.write_text(text + pprint.pformat(variables, width=100) + "\n", encoding="utf-8")
         changed.append(path)
-    for path in sorted(install_dir.glob("lib/python3*/_sysconfig_vars_*.json")):
+    for path in sorted(layout.stdlib.glob("_sysconfig_vars_*.json")):
         variables = _rewrite_vars(json.loads(path.read_text(encoding="utf-8")), pattern, new)
         path.write_text(json.dumps(variables, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         changed.append(path)
     text_files = [
-        *install_dir.glob("lib/python3*/config-3*/Makefile"),
-        *install_dir.glob("lib/python3*/config-3*/python-config.py"),
-        *install_dir.glob("lib/pkgconfig/*.pc"),
-        *install_dir.glob("bin/python3*-config"),
+        *layout.stdlib.glob("config-3*/Makefile"),
+        *layout.stdlib.glob("config-3*/python-config.py"),
+        *layout.pkgconfig.glob("*.pc"),
+        layout.config_script,
     ]
     for path in sorted(text_files):
         if path.is_symlink() or not path.is_file():
