@@ -23,13 +23,12 @@ from python_cnb.config.index import IndexSettings, read_index_settings, with_loc
 from python_cnb.config.secrets import prepare_build_secrets
 from python_cnb.config.settings import Settings
 from python_cnb.config.tool_env import tool_env
-from python_cnb.dependencies.install import ensure_server, install_dependencies
+from python_cnb.dependencies.install import Venv, install_dependencies
 from python_cnb.dependencies.plan import DependencyPlan, plan_dependencies, plan_hashes
 from python_cnb.django import collect_static_files, django_installed
 from python_cnb.errors import policy_date_note, python_support_warning
 from python_cnb.layers.python import InstalledPython, install_python
 from python_cnb.layers.runtime import cartridge_dir, write_runtime_layer
-from python_cnb.layers.venv import VenvState, write_venv_sbom
 from python_cnb.processes.declared import (
     CARTRIDGE_SOURCE,
     ProcessPlan,
@@ -79,22 +78,12 @@ def build(ctx: BuildContext) -> None:
                 keep_cache=not settings.no_cache,
             )
         with output.step(f"Installing dependencies ({plan.manager.label})"):
-            venv, installer = install_dependencies(ctx, python, plan, settings, index, secrets.env)
+            venv = install_dependencies(ctx, python, plan, settings, index, secrets.env)
         with output.step("Choosing processes"):
             processes = choose_processes(ctx, settings, python, venv, declared)
             if processes.server is not None:
-                ensure_server(
-                    ctx,
-                    python,
-                    venv,
-                    installer,
-                    processes.server,
-                    processes.reason,
-                    settings,
-                    index,
-                    secrets.env,
-                )
-        write_venv_sbom(venv, plan_hashes(plan, ctx.app_dir), ctx.buildpack.sbom_formats)
+                venv.add_server(processes.server, processes.reason)
+        venv.finish(plan_hashes(plan, ctx.app_dir))
         if django_installed(venv.site_packages):
             with output.step("Collecting Django static files"):
                 collect_static_files(
@@ -195,7 +184,7 @@ def choose_processes(
     ctx: BuildContext,
     settings: Settings,
     python: InstalledPython,
-    venv: VenvState,
+    venv: Venv,
     declared: Optional[ProcessPlan],
 ) -> ProcessPlan:
     """The Procfile's processes (the platform's or the app's), or an inferred web process."""
