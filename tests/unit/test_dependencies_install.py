@@ -3,6 +3,7 @@ venv handle that adds the web process's server and finishes the layer once, with
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -14,9 +15,10 @@ from python_cnb.cnb.buildpack_toml import BuildpackDescriptor, read_descriptor
 from python_cnb.cnb.context import BuildContext, Target
 from python_cnb.cnb.layers import Layer
 from python_cnb.cnb.plan import BuildpackPlan
+from python_cnb.config.index import IndexSettings
 from python_cnb.config.settings import Settings
 from python_cnb.dependencies import install as dependencies
-from python_cnb.dependencies.install import INSTALLERS, ServerNotInstalled, Venv
+from python_cnb.dependencies.install import INSTALLERS, ServerNotInstalled, Tools, Venv
 from python_cnb.dependencies.installers import Inputs
 from python_cnb.dependencies.plan import DependencyPlan
 from python_cnb.layers.manifest import MANIFEST_NAME
@@ -43,6 +45,7 @@ METADATA = VenvLayerMetadata(
     dependencies="fingerprint",
 )
 SBOM_FORMATS = ("application/vnd.cyclonedx+json",)
+INDEX = IndexSettings()
 
 
 def build_context(tmp_path: Path, servers: Mapping[str, str] = SERVERS) -> BuildContext:
@@ -245,3 +248,19 @@ def test_the_buildpack_pins_both_servers() -> None:
     metadata = read_descriptor(REPO).metadata
     assert sorted(metadata["servers"]) == ["gunicorn", "uvicorn"]
     assert all(version.count(".") == 2 for version in metadata["servers"].values())
+
+
+@pytest.mark.parametrize(
+    ("manager", "pinned"),
+    [(PackageManager.POETRY, "poetry"), (PackageManager.UV, "uv"), (PackageManager.PIP, None)],
+)
+def test_the_version_setting_pins_only_the_package_managers_own_tool(
+    tmp_path: Path, manager: PackageManager, pinned: str | None
+) -> None:
+    ctx = replace(build_context(tmp_path), buildpack=read_descriptor(REPO))
+    settings = Settings.from_env({"BP_PYTHON_PACKAGE_MANAGER_VERSION": "9.9.9"})
+    tools = Tools(ctx, python(tmp_path), settings, INDEX, INDEX, {})
+    for tool in ("uv", "poetry", "pip-tools"):
+        spec = tools.spec(tool, pinned)
+        assert (spec.version == "9.9.9") is (tool == pinned), (manager, tool)
+        assert spec.overridden is (tool == pinned)
