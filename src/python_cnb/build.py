@@ -25,12 +25,11 @@ from python_cnb.config.index import IndexSettings, read_index_settings, with_loc
 from python_cnb.config.secrets import prepare_build_secrets
 from python_cnb.config.settings import Settings
 from python_cnb.config.tool_env import tool_env
-from python_cnb.dependencies.install import ensure_server, install_dependencies
+from python_cnb.dependencies.install import Venv, install_dependencies
 from python_cnb.dependencies.plan import DependencyPlan, plan_dependencies
 from python_cnb.django import collect_static_files, django_installed
 from python_cnb.layers.python import InstalledPython, install_python
 from python_cnb.layers.runtime import cartridge_dir, write_runtime_layer
-from python_cnb.layers.venv import VenvState, write_venv_sbom
 from python_cnb.processes.declared import (
     CARTRIDGE_SOURCE,
     ProcessPlan,
@@ -77,22 +76,12 @@ def build(ctx: BuildContext) -> None:
                 keep_cache=not settings.no_cache,
             )
         with output.step(f"Installing dependencies ({plan.manager.label})"):
-            venv, installer = install_dependencies(ctx, python, plan, settings, index, secrets.env)
+            venv = install_dependencies(ctx, python, plan, settings, index, secrets.env)
         with output.step("Choosing processes"):
             processes = choose_processes(ctx, files, settings, python, venv, declared)
             if processes.server is not None:
-                ensure_server(
-                    ctx,
-                    python,
-                    venv,
-                    installer,
-                    processes.server,
-                    processes.reason,
-                    settings,
-                    index,
-                    secrets.env,
-                )
-        write_venv_sbom(venv, recorded_hashes(files, plan.manager), ctx.buildpack.sbom_formats)
+                venv.add_server(processes.server, processes.reason)
+        venv.finish(recorded_hashes(files, plan.manager))
         if django_installed(venv.site_packages):
             with output.step("Collecting Django static files"):
                 collect_static_files(
@@ -144,7 +133,7 @@ def choose_processes(
     files: AppFiles,
     settings: Settings,
     python: InstalledPython,
-    venv: VenvState,
+    venv: Venv,
     declared: Optional[ProcessPlan],
 ) -> ProcessPlan:
     """The Procfile's processes (the platform's or the app's), or an inferred web process."""

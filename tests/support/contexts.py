@@ -40,10 +40,11 @@ def build_context(
     env: Optional[Mapping[str, str]] = None,
     servers: Optional[Mapping[str, str]] = None,
     version: str = "0.1.0",
+    sbom_formats: tuple[str, ...] = (),
 ) -> BuildContext:
     """A build context whose directories (``app``, ``layers``, ``platform``, ``buildpack``
     under ``tmp_path`` unless given) exist; ``servers`` is the descriptor's
-    ``[metadata.servers]`` table, ``version`` the buildpack's."""
+    ``[metadata.servers]`` table, ``version`` and ``sbom_formats`` the buildpack's."""
     ctx = BuildContext(
         app_dir=app_dir or tmp_path / "app",
         layers_dir=layers_dir or tmp_path / "layers",
@@ -55,6 +56,7 @@ def build_context(
             api="0.10",
             id="python-cnb/python",
             version=version,
+            sbom_formats=sbom_formats,
             metadata={} if servers is None else {"servers": dict(servers)},
         ),
         env={} if env is None else dict(env),

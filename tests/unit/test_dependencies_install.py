@@ -1,13 +1,15 @@
-"""Adding the generated web process's server to the venv (ensure_server), without network."""
+"""The dependencies step: one installer per package manager (an exhaustive table), and the
+venv handle that adds the web process's server and finishes the layer once, without network."""
 
 from __future__ import annotations
 
-import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import pytest
 
+from python_cnb.app.package_manager import PackageManager
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.buildpack_toml import read_descriptor
 from python_cnb.cnb.context import BuildContext
@@ -15,11 +17,11 @@ from python_cnb.cnb.layers import Layer
 from python_cnb.config.index import IndexSettings
 from python_cnb.config.settings import Settings
 from python_cnb.dependencies import install as dependencies
-from python_cnb.dependencies.install import ServerNotInstalled, ensure_server
-from python_cnb.dependencies.installers.uv import UvEngine, UvProjectSync
+from python_cnb.dependencies.install import INSTALLERS, ServerNotInstalled, Tools, Venv
+from python_cnb.dependencies.installers import Inputs
+from python_cnb.dependencies.plan import DependencyPlan
 from python_cnb.layers.manifest import MANIFEST_NAME
 from python_cnb.layers.python import InstalledPython
-from python_cnb.layers.uv import UvTool
 from python_cnb.layers.venv import TYPES, VenvLayerMetadata, VenvState
 from python_cnb.python.version import PythonVersion
 from tests.support import contexts
@@ -42,12 +44,14 @@ METADATA = VenvLayerMetadata(
     package_manager="pip",
     dependencies="fingerprint",
 )
+SBOM_FORMATS = ("application/vnd.cyclonedx+json",)
 INDEX = IndexSettings()
-UV = UvTool(Path("/nonexistent/uv"), "0.9.0")
 
 
 def build_context(tmp_path: Path, servers: Mapping[str, str] = SERVERS) -> BuildContext:
-    return contexts.build_context(tmp_path, servers=servers, env={"PATH": "/usr/bin:/bin"})
+    return contexts.build_context(
+        tmp_path, servers=servers, env={"PATH": "/usr/bin:/bin"}, sbom_formats=SBOM_FORMATS
+    )
 
 
 def python(tmp_path: Path) -> InstalledPython:
@@ -102,66 +106,75 @@ def compiled(monkeypatch: pytest.MonkeyPatch) -> Compiled:
     return recorder
 
 
-class FakeEngine(UvEngine):
-    """The build's own engine; ``install`` writes the packages instead of running uv."""
+class FakeInstaller:
+    """The build's installer; ``add`` writes the packages instead of running a tool."""
+
+    description = "uv 0.9.0"
 
     def __init__(self, state: VenvState) -> None:
-        super().__init__(UV, state.python, state.path, {}, INDEX)
         self.state = state
-        self.installed: list[list[str]] = []
-        self.toml_during_install: list[bool] = []
+        self.added: list[list[str]] = []
+        self.toml_during_add: list[bool] = []
 
-    def install(self, requirements: Sequence[str]) -> None:
-        self.installed.append(list(requirements))
-        self.toml_during_install.append(self.state.layer.toml_path.exists())
+    def prepare(self, plan: DependencyPlan, workdir: Path) -> Inputs:
+        return Inputs(workdir)
+
+    def install(self, plan: DependencyPlan, inputs: Inputs, venv: VenvState) -> None:
+        raise AssertionError("not called by add_server")
+
+    def add(self, requirements: Sequence[str]) -> None:
+        self.added.append(list(requirements))
+        self.toml_during_add.append(self.state.layer.toml_path.exists())
         name = requirements[0].split("==")[0]
         dist(self.state.site_packages, name, "27.0.1", f"{name}/__init__.py", f"{name}/app.py")
         script = self.state.path / "bin" / name
         script.write_text("#!/bin/sh\n", encoding="utf-8")
 
+    def check(self) -> None:
+        raise AssertionError("not called by add_server")
+
+
+def handle(
+    tmp_path: Path, *, fresh: bool = False, settings: Settings | None = None, **kwargs: Any
+) -> tuple[Venv, FakeInstaller]:
+    ctx = build_context(tmp_path, **kwargs)
+    state = venv_state(ctx, fresh=fresh)
+    installer = FakeInstaller(state)
+    return Venv(ctx, settings or Settings.from_env({}), state, installer), installer
+
+
+def test_every_package_manager_has_an_installer() -> None:
+    assert set(INSTALLERS) == set(PackageManager)
+
 
 def test_a_server_already_in_the_venv_is_kept(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], compiled: Compiled
 ) -> None:
-    ctx = build_context(tmp_path)
-    state = venv_state(ctx)
-    (state.path / "bin" / "gunicorn").write_text("#!/bin/sh\n", encoding="utf-8")
-    engine = FakeEngine(state)
-    toml_before = state.layer.toml_path.read_text(encoding="utf-8")
-    ensure_server(
-        ctx,
-        python(tmp_path),
-        state,
-        engine,
-        "gunicorn",
-        REASON,
-        Settings.from_env({}),
-        INDEX,
-        {},
-    )
+    venv, installer = handle(tmp_path)
+    (venv.path / "bin" / "gunicorn").write_text("#!/bin/sh\n", encoding="utf-8")
+    toml_before = venv.state.layer.toml_path.read_text(encoding="utf-8")
+    venv.add_server("gunicorn", REASON)
     assert capsys.readouterr().out == "gunicorn is already in the virtualenv\n"
-    assert engine.installed == []
+    assert installer.added == []
     assert (compiled.files, compiled.trees) == ([], [])
-    assert state.layer.toml_path.read_text(encoding="utf-8") == toml_before
+    assert venv.state.layer.toml_path.read_text(encoding="utf-8") == toml_before
 
 
 def test_no_server_install(tmp_path: Path, compiled: Compiled) -> None:
-    ctx = build_context(tmp_path)
-    state = venv_state(ctx)
-    engine = FakeEngine(state)
     settings = Settings.from_env({"BP_PYTHON_NO_SERVER_INSTALL": "true"})
+    venv, installer = handle(tmp_path, settings=settings)
     with pytest.raises(ServerNotInstalled) as caught:
-        ensure_server(ctx, python(tmp_path), state, engine, "uvicorn", REASON, settings, INDEX, {})
+        venv.add_server("uvicorn", REASON)
     assert (caught.value.server, caught.value.reason) == ("uvicorn", REASON)
-    assert engine.installed == []
-    assert state.layer.toml_path.is_file()
+    assert installer.added == []
+    assert venv.state.layer.toml_path.is_file()
 
 
 @pytest.mark.parametrize("fresh", [False, True])
 @pytest.mark.parametrize(
     ("server", "requirement"), [("gunicorn", "gunicorn==27.0.1"), ("uvicorn", "uvicorn==0.54.0")]
 )
-def test_the_pinned_server_is_installed(
+def test_the_pinned_server_is_installed_and_the_layer_finished_once(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     compiled: Compiled,
@@ -169,14 +182,17 @@ def test_the_pinned_server_is_installed(
     requirement: str,
     fresh: bool,
 ) -> None:
-    ctx = build_context(tmp_path)
-    state = venv_state(ctx, fresh=fresh)
-    engine = FakeEngine(state)
-    ensure_server(
-        ctx, python(tmp_path), state, engine, server, REASON, Settings.from_env({}), INDEX, {}
+    venv, installer = handle(tmp_path, fresh=fresh)
+    state = venv.state
+    venv.add_server(server, REASON)
+    assert installer.added == [[requirement]]
+    assert installer.toml_during_add == [False]  # invalidated while the venv changes
+    assert not state.layer.toml_path.exists()  # not finished by the server install
+    assert capsys.readouterr().out == (
+        f"Installed {requirement} into the virtualenv: the web process needs it and the app's "
+        "dependencies do not include it (BP_PYTHON_NO_SERVER_INSTALL=true turns this off)\n"
     )
-    assert engine.installed == [[requirement]]
-    assert engine.toml_during_install == [False]  # invalidated while the venv changes
+    venv.finish({("flask", "3.1.0"): ("sha256:" + "a" * 64,)})
     assert toml_file.read(state.layer.toml_path) == {
         "types": {"build": True, "launch": True, "cache": True},
         "metadata": {
@@ -194,54 +210,43 @@ def test_the_pinned_server_is_installed(
         },
     }
     assert (state.path / "env" / "VIRTUAL_ENV.override").read_text() == str(state.path)
+    sbom = state.layer.sbom_path("cdx.json").read_text(encoding="utf-8")
+    assert server in sbom and "a" * 64 in sbom  # what the server brought, and the lock's hash
     # only what the server brought is compiled, even in a venv created this build
     site_packages = state.site_packages.resolve()
     assert compiled.files == [
         [site_packages / server / "__init__.py", site_packages / server / "app.py"]
     ]
     assert compiled.trees == []
-    assert capsys.readouterr().out == (
-        f"Installed {requirement} into the virtualenv: the web process needs it and the app's "
-        "dependencies do not include it (BP_PYTHON_NO_SERVER_INSTALL=true turns this off)\n"
-    )
+    with pytest.raises(AssertionError):
+        venv.finish({})
+    with pytest.raises(AssertionError):
+        venv.add_server("uvicorn", REASON)
 
 
 def test_an_unpinned_server_is_installed_by_name(tmp_path: Path, compiled: Compiled) -> None:
-    ctx = build_context(tmp_path, servers={})
-    state = venv_state(ctx)
-    engine = FakeEngine(state)
-    ensure_server(
-        ctx, python(tmp_path), state, engine, "uvicorn", REASON, Settings.from_env({}), INDEX, {}
-    )
-    assert engine.installed == [["uvicorn"]]
-
-
-def test_a_locked_project_gets_a_uv_engine_for_its_venv(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compiled: Compiled
-) -> None:
-    ctx = build_context(tmp_path)
-    state = venv_state(ctx)
-    sync = UvProjectSync(UV, Path(sys.executable), state.path, ctx.app_dir, {"A": "1"}, INDEX)
-    engines: list[tuple[UvEngine, list[str]]] = []
-
-    def install(self: UvEngine, requirements: Sequence[str]) -> None:
-        engines.append((self, list(requirements)))
-
-    monkeypatch.setattr(UvEngine, "install", install)
-    ensure_server(
-        ctx, python(tmp_path), state, sync, "uvicorn", REASON, Settings.from_env({}), INDEX, {}
-    )
-    [(engine, requirements)] = engines
-    assert requirements == ["uvicorn==0.54.0"]
-    assert engine.uv is UV
-    assert engine.venv_python == state.python
-    assert engine.app_dir == ctx.app_dir
-    assert engine.env == {"A": "1", "UV_PROJECT_ENVIRONMENT": str(state.path)}
-    assert engine.index is INDEX
-    assert compiled.files == [[]]
+    venv, installer = handle(tmp_path, servers={})
+    venv.add_server("uvicorn", REASON)
+    assert installer.added == [["uvicorn"]]
 
 
 def test_the_buildpack_pins_both_servers() -> None:
     metadata = read_descriptor(REPO).metadata
     assert sorted(metadata["servers"]) == ["gunicorn", "uvicorn"]
     assert all(version.count(".") == 2 for version in metadata["servers"].values())
+
+
+@pytest.mark.parametrize(
+    ("manager", "pinned"),
+    [(PackageManager.POETRY, "poetry"), (PackageManager.UV, "uv"), (PackageManager.PIP, None)],
+)
+def test_the_version_setting_pins_only_the_package_managers_own_tool(
+    tmp_path: Path, manager: PackageManager, pinned: str | None
+) -> None:
+    ctx = replace(build_context(tmp_path), buildpack=read_descriptor(REPO))
+    settings = Settings.from_env({"BP_PYTHON_PACKAGE_MANAGER_VERSION": "9.9.9"})
+    tools = Tools(ctx, python(tmp_path), settings, INDEX, INDEX, {})
+    for tool in ("uv", "poetry", "pip-tools"):
+        spec = tools.spec(tool, pinned)
+        assert (spec.version == "9.9.9") is (tool == pinned), (manager, tool)
+        assert spec.overridden is (tool == pinned)

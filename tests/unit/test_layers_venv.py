@@ -1,14 +1,39 @@
-"""The venv layer: files that belong to no installed distribution, and uv's install stamp."""
+"""The venv layer: its keep/sync/rebuild/discard decisions (against a real venv made by the
+interpreter running the tests), files that belong to no installed distribution, and uv's
+install stamp."""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+import tomli_w
 
-from python_cnb.layers.venv import _drop_uv_cache_info, files_outside_records
-from tests.support.wheels import make_wheel
+from python_cnb.cnb import toml_file
+from python_cnb.cnb.buildpack_toml import BuildpackDescriptor
+from python_cnb.cnb.context import BuildContext, Target
+from python_cnb.cnb.plan import BuildpackPlan
+from python_cnb.layers import venv as venv_layer
+from python_cnb.layers.manifest import MANIFEST_NAME, write_manifest
+from python_cnb.layers.python import InstalledPython
+from python_cnb.layers.venv import (
+    LAYOUT,
+    VenvState,
+    _drop_uv_cache_info,
+    files_outside_records,
+    finish_venv,
+    prepare_venv,
+    venv_path,
+    venv_python,
+)
+from python_cnb.python.distributions import Distribution
+from python_cnb.python.version import PythonVersion
+from tests.support.wheels import make_wheel, sha256_of
 
 SITE = "lib/python3.12/site-packages"
 
@@ -76,3 +101,263 @@ def test_uv_cache_info_and_its_record_line_are_dropped(venv: Path) -> None:
     assert not (dist_info / "uv_cache.json").exists()
     assert record.read_text() == before
     assert files_outside_records(venv) == []
+
+
+# The decisions, against a real venv in a tmp_path layers directory.
+
+SBOM_FORMATS = ("application/vnd.cyclonedx+json",)
+VERSION = PythonVersion(*sys.version_info[:3])
+
+
+def build_context(tmp_path: Path) -> BuildContext:
+    (tmp_path / "app").mkdir(exist_ok=True)
+    return BuildContext(
+        app_dir=tmp_path / "app",
+        layers_dir=tmp_path / "layers",
+        platform_dir=tmp_path / "platform",
+        buildpack_dir=tmp_path / "buildpack",
+        plan=BuildpackPlan(),
+        target=Target("linux", "amd64", distro_name="ubuntu", distro_version="24.04"),
+        buildpack=BuildpackDescriptor(
+            api="0.10", id="python-cnb/python", version="0.1.0", sbom_formats=SBOM_FORMATS
+        ),
+        env={"PATH": "/usr/bin:/bin"},
+    )
+
+
+@pytest.fixture(scope="module")
+def interpreter(tmp_path_factory: pytest.TempPathFactory) -> InstalledPython:
+    """The interpreter running the tests, laid out as the python layer lays CPython out."""
+    home = tmp_path_factory.mktemp("python")
+    (home / "bin").mkdir()
+    (home / "bin" / f"python{VERSION.line}").symlink_to(os.path.realpath(sys.executable))
+    distribution = Distribution(VERSION, "https://example.com/cpython", "1" * 64, "linux", "amd64")
+    return InstalledPython(home, VERSION, distribution, reused=True)
+
+
+def prepare(
+    ctx: BuildContext,
+    python: InstalledPython,
+    *,
+    installer: str = "uv 0.9.0",
+    dependencies: str = "fp-a",
+    package_manager: str = "pip",
+    keep_cache: bool = True,
+) -> VenvState:
+    return prepare_venv(
+        ctx,
+        python,
+        installer=installer,
+        package_manager=package_manager,
+        dependencies=dependencies,
+        keep_cache=keep_cache,
+        explain=lambda previous: [f"The dependencies changed from {previous}"],
+    )
+
+
+def built(ctx: BuildContext, python: InstalledPython, capsys: pytest.CaptureFixture[str]) -> Path:
+    """A venv built and finished by a previous build, as the restorer leaves it."""
+    state = prepare(ctx, python)
+    add_distribution(state.site_packages, "tinypkg")
+    finish_venv(state, {}, SBOM_FORMATS)
+    capsys.readouterr()
+    return state.path
+
+
+def add_distribution(site_packages: Path, name: str) -> None:
+    """A distribution with its RECORD, as an installer leaves it."""
+    (site_packages / name).mkdir()
+    (site_packages / name / "__init__.py").write_text("x = 1\n", encoding="utf-8")
+    info = site_packages / f"{name}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Name: {name}\nVersion: 1.0\n", encoding="utf-8")
+    (info / "RECORD").write_text(
+        f"{name}/__init__.py,,\n{info.name}/METADATA,,\n{info.name}/RECORD,,\n",
+        encoding="utf-8",
+    )
+
+
+def metadata_of(ctx: BuildContext) -> Any:
+    return toml_file.read(ctx.layers_dir / "venv.toml")["metadata"]
+
+
+def test_the_layer_owns_its_path(tmp_path: Path) -> None:
+    assert venv_path(tmp_path) == tmp_path / "venv"
+    assert venv_python(tmp_path) == tmp_path / "venv" / "bin" / "python"
+
+
+def test_a_first_build_creates_the_venv(
+    tmp_path: Path, interpreter: InstalledPython, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctx = build_context(tmp_path)
+    state = prepare(ctx, interpreter)
+    assert capsys.readouterr().out == "Creating virtual environment\n"
+    assert (state.fresh, state.up_to_date) == (True, False)
+    assert state.path == venv_path(ctx.layers_dir)
+    assert state.python.is_file()
+    assert state.site_packages.is_dir()
+    assert not (state.path / "bin" / "pip").exists()  # nothing but the app's packages
+    assert not state.layer.toml_path.exists()  # not complete until finish_venv
+
+
+def test_finishing_writes_the_metadata_from_typed_inputs_and_the_sbom(
+    tmp_path: Path, interpreter: InstalledPython, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctx = build_context(tmp_path)
+    path = built(ctx, interpreter, capsys)
+    assert metadata_of(ctx) == {
+        "python_version": str(VERSION),
+        "python_checksum": "1" * 64,
+        "os": "linux",
+        "arch": "amd64",
+        "distro_name": "ubuntu",
+        "distro_version": "24.04",
+        "installer": "uv 0.9.0",
+        "layout": LAYOUT,
+        "package_manager": "pip",
+        "dependencies": "fp-a",
+        "contents": sha256_of(path / MANIFEST_NAME),
+    }
+    assert (path / "env" / "VIRTUAL_ENV.override").read_text() == str(path)
+    sbom = json.loads((ctx.layers_dir / "venv.sbom.cdx.json").read_text(encoding="utf-8"))
+    assert [component["name"] for component in sbom["components"]] == ["tinypkg"]
+
+
+def test_unchanged_dependencies_keep_the_venv_untouched(
+    tmp_path: Path, interpreter: InstalledPython, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctx = build_context(tmp_path)
+    built(ctx, interpreter, capsys)
+    contents = metadata_of(ctx)["contents"]
+    state = prepare(ctx, interpreter)
+    assert capsys.readouterr().out == "Using cached virtualenv (dependencies unchanged)\n"
+    assert (state.fresh, state.up_to_date) == (False, True)
+    assert state.verified == contents  # finish_venv need not hash it all again
+    assert (state.site_packages / "tinypkg" / "__init__.py").is_file()
+
+
+def test_changed_dependencies_sync_the_venv_in_place(
+    tmp_path: Path, interpreter: InstalledPython, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctx = build_context(tmp_path)
+    built(ctx, interpreter, capsys)
+    state = prepare(ctx, interpreter, dependencies="fp-b")
+    assert capsys.readouterr().out == (
+        "Updating cached virtualenv since:\n  - The dependencies changed from fp-a\n"
+    )
+    assert (state.fresh, state.up_to_date) == (False, False)
+    assert (state.site_packages / "tinypkg" / "__init__.py").is_file()
+
+
+def test_a_changed_package_manager_syncs_and_says_so(
+    tmp_path: Path, interpreter: InstalledPython, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctx = build_context(tmp_path)
+    built(ctx, interpreter, capsys)
+    state = prepare(ctx, interpreter, package_manager="pipenv")
+    assert capsys.readouterr().out == (
+        "Updating cached virtualenv since:\n  - The package manager changed from pip to pipenv\n"
+    )
+    assert (state.fresh, state.up_to_date) == (False, False)
+
+
+def test_a_file_no_package_owns_rebuilds_the_venv_on_a_sync(
+    tmp_path: Path, interpreter: InstalledPython, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctx = build_context(tmp_path)
+    path = built(ctx, interpreter, capsys)
+    site_packages = next(path.glob("lib/python3*/site-packages"))
+    (site_packages / "stray.pth").write_text("import os\n", encoding="utf-8")
+    toml_file.write_text_atomically(  # the manifest is refreshed: the venv is not damaged
+        ctx.layers_dir / "venv.toml", _with_refreshed_manifest(ctx, path)
+    )
+    state = prepare(ctx, interpreter, dependencies="fp-b")
+    relative = site_packages.relative_to(path).as_posix()
+    assert capsys.readouterr().out == (
+        "Rebuilding the virtualenv from scratch since:\n"
+        f"  - {relative}/stray.pth belongs to no installed package\n"
+    )
+    assert (state.fresh, state.up_to_date) == (True, False)
+    assert not (state.site_packages / "tinypkg").exists()
+    assert state.python.is_file()
+
+
+def _with_refreshed_manifest(ctx: BuildContext, path: Path) -> str:
+    data = toml_file.read(ctx.layers_dir / "venv.toml")
+    data["metadata"]["contents"] = write_manifest(path)
+    return tomli_w.dumps(data)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"installer": "uv 0.10.0"}, "The installer changed from uv 0.9.0 to uv 0.10.0"),
+        ({"keep_cache": False}, "A clean build was requested"),
+    ],
+)
+def test_a_changed_key_rebuilds_the_venv(
+    tmp_path: Path,
+    interpreter: InstalledPython,
+    capsys: pytest.CaptureFixture[str],
+    change: dict[str, Any],
+    reason: str,
+) -> None:
+    ctx = build_context(tmp_path)
+    built(ctx, interpreter, capsys)
+    state = prepare(ctx, interpreter, **change)
+    assert capsys.readouterr().out == (
+        f"Discarding cached virtualenv since:\n  - {reason}\nCreating virtual environment\n"
+    )
+    assert (state.fresh, state.up_to_date) == (True, False)
+    assert not (state.site_packages / "tinypkg").exists()
+
+
+def test_another_layout_rebuilds_the_venv(
+    tmp_path: Path, interpreter: InstalledPython, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctx = build_context(tmp_path)
+    built(ctx, interpreter, capsys)
+    data = toml_file.read(ctx.layers_dir / "venv.toml")
+    data["metadata"]["layout"] = "1"
+    toml_file.write_text_atomically(ctx.layers_dir / "venv.toml", tomli_w.dumps(data))
+    state = prepare(ctx, interpreter)
+    assert capsys.readouterr().out == (
+        "Discarding cached virtualenv since:\n"
+        f"  - The python-cnb virtualenv layout changed from 1 to {LAYOUT}\n"
+        "Creating virtual environment\n"
+    )
+    assert state.fresh
+
+
+def test_a_damaged_venv_is_discarded(
+    tmp_path: Path, interpreter: InstalledPython, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctx = build_context(tmp_path)
+    path = built(ctx, interpreter, capsys)
+    module = next(path.glob("lib/python3*/site-packages")) / "tinypkg" / "__init__.py"
+    module.write_text("x = 2\n", encoding="utf-8")
+    state = prepare(ctx, interpreter)
+    out = capsys.readouterr().out
+    assert out.startswith("Discarding cached virtualenv since:\n  - ")
+    assert "tinypkg/__init__.py" in out
+    assert out.endswith("Creating virtual environment\n")
+    assert (state.fresh, state.up_to_date) == (True, False)
+    assert not (state.site_packages / "tinypkg").exists()
+
+
+def test_a_layout_bump_in_the_layer_module_rebuilds_every_cached_venv(
+    tmp_path: Path,
+    interpreter: InstalledPython,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ctx = build_context(tmp_path)
+    built(ctx, interpreter, capsys)
+    monkeypatch.setattr(venv_layer, "LAYOUT", "999")
+    state = prepare(ctx, interpreter)
+    assert capsys.readouterr().out == (
+        "Discarding cached virtualenv since:\n"
+        f"  - The python-cnb virtualenv layout changed from {LAYOUT} to 999\n"
+        "Creating virtual environment\n"
+    )
+    assert state.fresh

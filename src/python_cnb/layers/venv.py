@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 from python_cnb import output
-from python_cnb.cnb.context import BuildContext
+from python_cnb.cnb.context import BuildContext, Target
 from python_cnb.cnb.layer_env import LayerEnv
 from python_cnb.cnb.layers import Layer, LayerTypes, cached_layer
 from python_cnb.layers import log_decision
@@ -41,6 +41,17 @@ from python_cnb.support.commands import run_quiet
 LAYER_NAME = "venv"
 TYPES = LayerTypes(build=True, launch=True, cache=True)
 LAYOUT = "2"
+"""Bumped when the buildpack lays the venv out differently: every cached venv is rebuilt."""
+
+
+def venv_path(layers_dir: Path) -> Path:
+    """Where the venv layer is (the installers are told before it exists)."""
+    return layers_dir / LAYER_NAME
+
+
+def venv_python(layers_dir: Path) -> Path:
+    """The venv's interpreter, ``<layer>/bin/python``."""
+    return venv_path(layers_dir) / "bin" / "python"
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,30 @@ class VenvLayerMetadata:
         default="", metadata={"label": "content manifest (SHA-256)", "invalidates": False}
     )
     """The SHA-256 of the layer's content manifest, written by :func:`finish_venv`."""
+
+    @classmethod
+    def build(
+        cls,
+        python: InstalledPython,
+        target: Target,
+        *,
+        installer: str,
+        package_manager: str,
+        dependencies: str,
+    ) -> VenvLayerMetadata:
+        """What a venv built now, with this installer, from these dependencies, holds."""
+        return cls(
+            python_version=str(python.version),
+            python_checksum=python.distribution.sha256,
+            os=target.os,
+            arch=target.arch,
+            distro_name=target.distro_name,
+            distro_version=target.distro_version,
+            installer=installer,
+            layout=LAYOUT,
+            package_manager=package_manager,
+            dependencies=dependencies,
+        )
 
 
 @dataclass(frozen=True)
@@ -104,12 +139,24 @@ def create_venv(python: InstalledPython, path: Path, cwd: Path) -> None:
 def prepare_venv(
     ctx: BuildContext,
     python: InstalledPython,
-    metadata: VenvLayerMetadata,
     *,
+    installer: str,
+    package_manager: str,
+    dependencies: str,
     keep_cache: bool,
     explain: Callable[[str], Sequence[str]],
 ) -> VenvState:
-    """Keep, sync or rebuild: decide from the restored metadata, logging every reason."""
+    """Keep, sync or rebuild: decide from the restored metadata, logging every reason.
+
+    ``installer`` describes the tool (``uv 0.9.0``), ``dependencies`` is the plan's
+    fingerprint; ``explain`` says why a previous fingerprint no longer matches."""
+    metadata = VenvLayerMetadata.build(
+        python,
+        ctx.target,
+        installer=installer,
+        package_manager=package_manager,
+        dependencies=dependencies,
+    )
     decision = cached_layer(
         ctx.layers_dir,
         LAYER_NAME,
@@ -153,8 +200,13 @@ def prepare_venv(
     return VenvState(decision.layer, metadata, fresh=True, up_to_date=False)
 
 
-def finish_venv(state: VenvState) -> None:
-    """Write the layer's env, content manifest and metadata: the venv is complete.
+def finish_venv(
+    state: VenvState,
+    hashes: Mapping[tuple[str, str], tuple[str, ...]],
+    sbom_formats: tuple[str, ...],
+) -> None:
+    """Write the layer's env, content manifest, metadata and SBOM (``venv.sbom.cdx.json``:
+    what the venv holds, with the lock's ``hashes``): the venv is complete. Called once.
 
     A venv verified this build and unchanged since (no file added, removed or resized by a
     server install, say) keeps the manifest it was verified against, rather than hashing
@@ -165,6 +217,7 @@ def finish_venv(state: VenvState) -> None:
     if not contents or not layer_manifest.same_shape(state.path, contents):
         contents = layer_manifest.write_manifest(state.path)
     state.layer.write(TYPES, replace(state.metadata, contents=contents))
+    state.layer.write_sbom(EXTENSION, venv_sbom(state.site_packages, hashes), sbom_formats)
 
 
 UV_CACHE_INFO = "uv_cache.json"
@@ -237,10 +290,3 @@ def _stray_reasons(strays: list[str]) -> list[str]:
     shown = [f"{path} belongs to no installed package" for path in strays[:5]]
     more = len(strays) - len(shown)
     return shown + ([f"and {more} more files that belong to no installed package"] if more else [])
-
-
-def write_venv_sbom(
-    state: VenvState, hashes: Mapping[tuple[str, str], tuple[str, ...]], formats: tuple[str, ...]
-) -> None:
-    """``venv.sbom.cdx.json``: what the venv holds now, with the lock's hashes."""
-    state.layer.write_sbom(EXTENSION, venv_sbom(state.site_packages, hashes), formats)

@@ -1,10 +1,12 @@
-"""How dependencies get into the app's virtualenv.
+"""How dependencies get into the app's virtualenv: one :class:`Installer` per build.
 
-Requirement sets (pip, pip-tools, Pipenv, pyproject and setuptools apps) go through an
-:class:`Engine`, uv by default or pip with pip-tools: ``resolve`` pins a set, ``sync`` makes
-the virtualenv match it exactly (removing what left, keeping what is unchanged, installing
-what is new), ``check`` verifies consistency. Locked projects (uv.lock, poetry.lock) are
-synced by their own tool.
+Requirement sets (pip, pip-tools, Pipenv, pyproject and setuptools apps) are installed by
+:class:`~python_cnb.dependencies.installers.requirement_set.RequirementSetInstaller` through
+an :class:`Engine`, uv by default or pip with pip-tools: ``resolve`` pins a set, ``sync``
+makes the virtualenv match it exactly (removing what left, keeping what is unchanged,
+installing what is new), ``check`` verifies consistency. Locked projects (uv.lock,
+poetry.lock) are synced by their own tool. Every command goes through an injected
+:class:`Run` (the real one by default), so command lines can be tested without the tools.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Protocol, Sequence
+from typing import Callable, Mapping, Optional, Protocol, Sequence
 
 from python_cnb.buildpack_error import BuildpackError
+from python_cnb.config.index import IndexSettings
+from python_cnb.dependencies.plan import DependencyPlan
+from python_cnb.layers.venv import VenvState
 
 
 @dataclass(eq=False)
@@ -81,12 +86,68 @@ def hash_mismatch(output: str, installer: str) -> Optional[HashMismatch]:
     return None
 
 
+class Run(Protocol):
+    """How installers run commands: :func:`python_cnb.support.commands.run_streamed`'s
+    signature (``echo=False`` for a quiet run)."""
+
+    def __call__(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        display: Optional[str] = None,
+        echo: bool = True,
+    ) -> str: ...
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What an installer prepared before the reuse decision, in a temporary directory."""
+
+    workdir: Path
+    """The temporary directory, for what :meth:`Installer.install` writes too."""
+    requirements: Optional[Path] = None
+    """The app's requirement files as one normalised file (options on the command line)."""
+    resolved: Optional[Path] = None
+    """Resolved before the reuse decision (projects) or a pinned set (Pipfile.lock)."""
+
+    def resolved_text(self) -> str:
+        """The resolved set the venv's fingerprint includes (empty if none)."""
+        return self.resolved.read_text(encoding="utf-8") if self.resolved else ""
+
+
+class Installer(Protocol):
+    """Installs the app's dependencies into the venv, adds to it, and checks it."""
+
+    @property
+    def description(self) -> str:
+        """``uv 0.13.9``, ``Poetry 2.5.1``, ``none``: for logs and the venv's metadata."""
+
+    def prepare(self, plan: DependencyPlan, workdir: Path) -> Inputs:
+        """Before the venv's reuse decision: write what :meth:`install` needs into
+        ``workdir``, resolving now when the reuse depends on the result."""
+
+    def install(self, plan: DependencyPlan, inputs: Inputs, venv: VenvState) -> None:
+        """Make the venv hold exactly the plan's dependencies."""
+
+    def add(self, requirements: Sequence[str]) -> None:
+        """Add ``requirements`` (the web server) to the venv, resolved against what it has."""
+
+    def check(self) -> None:
+        """Raise :class:`DependencyConflict` if installed requirements are not met."""
+
+
 class Engine(Protocol):
-    """Resolves and syncs requirement sets into one virtualenv."""
+    """Resolves and syncs requirement sets into one virtualenv (uv, or pip with pip-tools)."""
 
     @property
     def description(self) -> str:
         """``uv 0.13.9``, for logs and layer metadata."""
+
+    @property
+    def index(self) -> IndexSettings:
+        """What the app's requirements install from."""
 
     def resolve(
         self, inputs: Sequence[str], output: Path, *, display: str = "", refresh: bool = False
@@ -105,15 +166,23 @@ class Engine(Protocol):
         """Add ``requirements`` to the virtualenv (resolved against what it has)."""
 
 
-class ProjectSync(Protocol):
-    """Syncs a locked project (uv.lock, poetry.lock) into one virtualenv."""
+class NoInstaller:
+    """An app without dependencies: nothing to install or check; a server is added by the
+    engine ``adder`` makes (its tool is installed only then)."""
 
-    @property
-    def description(self) -> str:
-        """``Poetry 2.5.1``."""
+    description = "none"
 
-    def sync(self) -> None:
-        """Install exactly what the lock says, without development dependencies."""
+    def __init__(self, adder: Callable[[], Engine]) -> None:
+        self.adder = adder
+
+    def prepare(self, plan: DependencyPlan, workdir: Path) -> Inputs:
+        return Inputs(workdir)
+
+    def install(self, plan: DependencyPlan, inputs: Inputs, venv: VenvState) -> None:
+        pass
+
+    def add(self, requirements: Sequence[str]) -> None:
+        self.adder().install(requirements)
 
     def check(self) -> None:
-        """Raise :class:`DependencyConflict` if installed requirements are not met."""
+        pass

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from python_cnb.config.index import IndexSettings, without_index_environment
-from python_cnb.dependencies.installers import DependencyConflict
+from python_cnb.dependencies.installers import DependencyConflict, Run
 from python_cnb.layers.pip import PipTool
-from python_cnb.support.commands import CommandFailed, run_quiet, run_streamed
+from python_cnb.support.commands import CommandFailed, run_streamed
 
 
 class PipEngine:
@@ -31,8 +31,10 @@ class PipEngine:
         cache_dir: Path,
         *,
         server_index: Optional[IndexSettings] = None,
+        run: Run = run_streamed,
     ) -> None:
         self.tool, self.venv_python, self.app_dir, self.index = tool, venv_python, app_dir, index
+        self.run = run
         self.server_index = server_index or index
         self.env = {
             **without_index_environment(env),
@@ -59,7 +61,7 @@ class PipEngine:
     def resolve(
         self, inputs: Sequence[str], output: Path, *, display: str = "", refresh: bool = False
     ) -> None:
-        run_streamed(
+        self.run(
             self.tool.script(
                 "pip-compile",
                 "--no-header",
@@ -86,15 +88,16 @@ class PipEngine:
 
     def sync(self, requirements: Path, *, hashed: bool, reinstall: Sequence[str] = ()) -> None:
         if reinstall:  # pip-sync keeps what has the right version: make it install these anew
-            run_quiet(
+            self.run(
                 self.tool.pip("--python", str(self.venv_python), "uninstall", "-y", *reinstall),
                 cwd=self.app_dir,
                 env=self.env,
                 display=f"pip uninstall {' '.join(reinstall)}",
+                echo=False,
             )
         with tempfile.TemporaryDirectory(prefix="python-cnb-pip-") as tmp:
             (Path(tmp) / "pip").symlink_to(self.tool.pip_package_dir)
-            run_streamed(
+            self.run(
                 self.tool.script(
                     "pip-sync",
                     "--python-executable",
@@ -109,7 +112,7 @@ class PipEngine:
             )
 
     def install(self, requirements: Sequence[str]) -> None:
-        run_streamed(
+        self.run(
             self.tool.pip(
                 "--python",
                 str(self.venv_python),
@@ -125,11 +128,12 @@ class PipEngine:
 
     def check(self) -> None:
         try:
-            run_quiet(
+            self.run(
                 self.tool.pip("--python", str(self.venv_python), "check"),
                 cwd=self.app_dir,
                 env=self.env,
                 display="pip check",
+                echo=False,
             )
         except CommandFailed as error:
             raise DependencyConflict("pip check", error.output) from None

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping, Optional, Sequence
 
 from python_cnb.config.index import IndexSettings
-from python_cnb.dependencies.installers import LockFileOutOfDate
-from python_cnb.dependencies.installers.uv import uv_check
+from python_cnb.dependencies.installers import Engine, Inputs, LockFileOutOfDate, Run
+from python_cnb.dependencies.installers.uv import UvEngine, uv_check
+from python_cnb.dependencies.plan import DependencyPlan
 from python_cnb.layers.poetry import PoetryTool
 from python_cnb.layers.uv import UvTool
+from python_cnb.layers.venv import VenvState
 from python_cnb.support.commands import CommandFailed, run_streamed
 
 
 class PoetryProjectSync:
-    """Poetry installs into the virtualenv it finds active (``VIRTUAL_ENV``)."""
+    """Poetry installs into the virtualenv it finds active (``VIRTUAL_ENV``).
+
+    A server is added with uv's pip interface in Poetry's environment, unless ``adder``
+    gives the engine to use instead (pip, when ``BP_PYTHON_INSTALLER=pip``)."""
 
     def __init__(
         self,
@@ -26,8 +31,12 @@ class PoetryProjectSync:
         env: Mapping[str, str],
         index: IndexSettings,
         cache_dir: Path,
+        *,
+        adder: Optional[Callable[[], Engine]] = None,
+        run: Run = run_streamed,
     ) -> None:
         self.poetry, self.uv, self.venv, self.app_dir = poetry, uv, venv, app_dir
+        self.index, self.adder, self.run = index, adder, run
         self.env = {
             **env,
             "VIRTUAL_ENV": str(venv),
@@ -45,7 +54,10 @@ class PoetryProjectSync:
     def description(self) -> str:
         return self.poetry.description
 
-    def sync(self) -> None:
+    def prepare(self, plan: DependencyPlan, workdir: Path) -> Inputs:
+        return Inputs(workdir)  # the lock is the input: nothing to write
+
+    def install(self, plan: DependencyPlan, inputs: Inputs, venv: VenvState) -> None:
         with tempfile.TemporaryDirectory(prefix="python-cnb-poetry-home-") as home:
             env = {
                 **self.env,
@@ -53,7 +65,7 @@ class PoetryProjectSync:
                 "POETRY_DATA_DIR": f"{home}/data",
             }
             try:
-                run_streamed(
+                self.run(
                     [
                         str(self.poetry.binary),
                         "sync",
@@ -73,4 +85,12 @@ class PoetryProjectSync:
 
     def check(self) -> None:
         """Poetry has no ``pip check`` of its own: uv checks the venv."""
-        uv_check(self.uv, self.venv / "bin" / "python", self.app_dir, self.env)
+        uv_check(self.uv, self.venv / "bin" / "python", self.app_dir, self.env, self.run)
+
+    def add(self, requirements: Sequence[str]) -> None:
+        if self.adder is not None:
+            engine = self.adder()
+        else:
+            python = self.venv / "bin" / "python"
+            engine = UvEngine(self.uv, python, self.app_dir, self.env, self.index, run=self.run)
+        engine.install(requirements)

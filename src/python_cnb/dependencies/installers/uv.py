@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 from python_cnb.config.index import IndexSettings, without_index_environment
-from python_cnb.dependencies.installers import DependencyConflict, LockFileOutOfDate
+from python_cnb.dependencies.installers import (
+    DependencyConflict,
+    Engine,
+    Inputs,
+    LockFileOutOfDate,
+    Run,
+)
+from python_cnb.dependencies.plan import DependencyPlan
 from python_cnb.layers.uv import UvTool
-from python_cnb.support.commands import CommandFailed, run_quiet, run_streamed
+from python_cnb.layers.venv import VenvState
+from python_cnb.support.commands import CommandFailed, run_streamed
 
 
 def uv_env(base: Mapping[str, str], cache_dir: Path) -> dict[str, str]:
@@ -22,14 +30,17 @@ def uv_env(base: Mapping[str, str], cache_dir: Path) -> dict[str, str]:
     }
 
 
-def uv_check(uv: UvTool, venv_python: Path, cwd: Path, env: Mapping[str, str]) -> None:
+def uv_check(
+    uv: UvTool, venv_python: Path, cwd: Path, env: Mapping[str, str], run: Run = run_streamed
+) -> None:
     """``uv pip check``: raise :class:`DependencyConflict` with its output."""
     try:
-        run_quiet(
+        run(
             [str(uv.binary), "pip", "check", "--python", str(venv_python)],
             cwd=cwd,
             env=env,
             display="uv pip check",
+            echo=False,
         )
     except CommandFailed as error:
         raise DependencyConflict("uv pip check", error.output) from None
@@ -53,8 +64,10 @@ class UvEngine:
         *,
         resolver_python: Optional[Path] = None,
         server_index: Optional[IndexSettings] = None,
+        run: Run = run_streamed,
     ) -> None:
         self.uv, self.venv_python, self.app_dir, self.index = uv, venv_python, app_dir, index
+        self.run = run
         self.env = without_index_environment(env)
         self.resolver_python = resolver_python or venv_python
         """The interpreter whose markers the resolve uses (the venv may not exist yet)."""
@@ -70,7 +83,7 @@ class UvEngine:
     def resolve(
         self, inputs: Sequence[str], output: Path, *, display: str = "", refresh: bool = False
     ) -> None:
-        run_streamed(
+        self.run(
             self._uv(
                 "pip",
                 "compile",
@@ -92,7 +105,7 @@ class UvEngine:
         )
 
     def sync(self, requirements: Path, *, hashed: bool, reinstall: Sequence[str] = ()) -> None:
-        run_streamed(
+        self.run(
             self._uv(
                 "pip",
                 "sync",
@@ -110,10 +123,10 @@ class UvEngine:
         )
 
     def check(self) -> None:
-        uv_check(self.uv, self.venv_python, self.app_dir, self.env)
+        uv_check(self.uv, self.venv_python, self.app_dir, self.env, self.run)
 
     def install(self, requirements: Sequence[str]) -> None:
-        run_streamed(
+        self.run(
             self._uv(
                 "pip",
                 "install",
@@ -129,7 +142,10 @@ class UvEngine:
 
 
 class UvProjectSync:
-    """``uv sync --locked --no-default-groups`` into the buildpack's venv."""
+    """``uv sync --locked --no-default-groups`` into the buildpack's venv.
+
+    A server is added with this uv and environment, unless ``adder`` gives the engine to
+    use instead (pip, when ``BP_PYTHON_INSTALLER=pip``)."""
 
     def __init__(
         self,
@@ -139,20 +155,27 @@ class UvProjectSync:
         app_dir: Path,
         env: Mapping[str, str],
         index: IndexSettings,
+        *,
+        adder: Optional[Callable[[], Engine]] = None,
+        run: Run = run_streamed,
     ) -> None:
         self.uv, self.python, self.venv, self.app_dir, self.index = uv, python, venv, app_dir, index
         self.env = {**env, "UV_PROJECT_ENVIRONMENT": str(venv)}
+        self.adder, self.run = adder, run
 
     @property
     def description(self) -> str:
         return self.uv.description
 
-    def sync(self) -> None:
+    def prepare(self, plan: DependencyPlan, workdir: Path) -> Inputs:
+        return Inputs(workdir)  # the lock is the input: nothing to write
+
+    def install(self, plan: DependencyPlan, inputs: Inputs, venv: VenvState) -> None:
         offline = (
             ["--offline", "--find-links", *self.index.find_links[:1]] if self.index.no_index else []
         )
         try:
-            run_streamed(
+            self.run(
                 [
                     str(self.uv.binary),
                     "sync",
@@ -171,5 +194,14 @@ class UvProjectSync:
                 raise LockFileOutOfDate("uv.lock", "uv lock", error.output) from None
             raise
 
+    def add(self, requirements: Sequence[str]) -> None:
+        engine = self.adder() if self.adder is not None else self._engine()
+        engine.install(requirements)
+
+    def _engine(self) -> UvEngine:
+        """uv's pip interface on the project's venv, in the project's environment."""
+        python = self.venv / "bin" / "python"
+        return UvEngine(self.uv, python, self.app_dir, self.env, self.index, run=self.run)
+
     def check(self) -> None:
-        uv_check(self.uv, self.venv / "bin" / "python", self.app_dir, self.env)
+        uv_check(self.uv, self.venv / "bin" / "python", self.app_dir, self.env, self.run)
