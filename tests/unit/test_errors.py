@@ -23,6 +23,7 @@ from python_cnb.app.requirements_files import MissingRequirementsFile
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.config.forbidden_env import FORBIDDEN, ForbiddenEnvironment
 from python_cnb.config.settings import InvalidSetting
+from python_cnb.dependencies.undeclared import LookAlikes, UndeclaredImports
 from python_cnb.errors import ISSUES_URL, describe, internal_error_body
 from python_cnb.output import register_secret
 from python_cnb.python.distributions import InvalidManifest, InvalidMirror
@@ -66,6 +67,14 @@ def _error_classes() -> list[type[BuildpackError]]:
 
 
 SAMPLES: dict[type[BuildpackError], BuildpackError] = {
+    UndeclaredImports: UndeclaredImports(
+        (("flask", ("app.py:3",)), ("yaml", ("jobs/run.py:1", "jobs/other.py:2"))),
+        LookAlikes(
+            (("requirments.txt", "requirements.txt"),),
+            "environment.yml",
+            ("requirements/prod.txt",),
+        ),
+    ),
     InvalidSetting: InvalidSetting("BP_PYTHON_ALLOW_EOL", "sure", "true or false"),
     InvalidPythonVersion: InvalidPythonVersion(
         "system", ".python-version", "it must be a version like 3.12 or 3.12.7"
@@ -477,3 +486,13 @@ def test_a_tools_traceback_gives_its_reason_first() -> None:
         "See the full output above."
     )
     assert 'File "' not in body
+
+
+def test_undeclared_imports_name_the_modules_the_files_and_the_fixes() -> None:
+    title, body = describe(SAMPLES[UndeclaredImports])
+    assert title == "The app imports flask, yaml, but declares no dependencies"
+    assert "    flask  (app.py:3)\n    yaml  (jobs/run.py:1, jobs/other.py:2)" in body
+    assert "Found requirments.txt: did you mean requirements.txt? Only the exact names" in body
+    assert "Found environment.yml: conda is not supported." in body
+    assert "e.g. `-r requirements/prod.txt`" in body
+    assert "BP_PYTHON_ALLOW_UNDECLARED_IMPORTS=true" in body

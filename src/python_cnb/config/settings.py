@@ -116,6 +116,9 @@ class Settings:
     """``BP_WEB_COMMAND``: the web process's command."""
     no_server_install: bool
     """``BP_PYTHON_NO_SERVER_INSTALL``: never add gunicorn/uvicorn to the venv."""
+    allow_undeclared_imports: bool = False
+    """``BP_PYTHON_ALLOW_UNDECLARED_IMPORTS``: an app with no dependency file may import
+    packages (it brings them itself)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -152,4 +155,5 @@ class Settings:
             check_dependencies=flag(env, "BP_PYTHON_CHECK_DEPENDENCIES", default=True),
             web_command=text(env, "BP_WEB_COMMAND"),
             no_server_install=flag(env, "BP_PYTHON_NO_SERVER_INSTALL"),
+            allow_undeclared_imports=flag(env, "BP_PYTHON_ALLOW_UNDECLARED_IMPORTS"),
         )
