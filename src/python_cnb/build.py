@@ -9,7 +9,7 @@ from typing import Optional, cast
 from python_cnb import notices, output
 from python_cnb.app.files import AppFiles
 from python_cnb.app.lock_hashes import recorded_hashes
-from python_cnb.app.package_manager import determine_package_manager
+from python_cnb.app.package_manager import PackageManager, determine_package_manager
 from python_cnb.app.pipfile_lock import expand_variables
 from python_cnb.bytecode import (
     APP_EXCLUDE,
@@ -27,6 +27,7 @@ from python_cnb.config.settings import Settings
 from python_cnb.config.tool_env import tool_env
 from python_cnb.dependencies.install import Venv, install_dependencies
 from python_cnb.dependencies.plan import DependencyPlan, plan_dependencies
+from python_cnb.dependencies.undeclared import check_undeclared_imports
 from python_cnb.django import collect_static_files, django_installed
 from python_cnb.layers.python import InstalledPython, install_python
 from python_cnb.layers.runtime import cartridge_dir, write_runtime_layer
@@ -76,6 +77,8 @@ def build(ctx: BuildContext) -> None:
                 keep_cache=not settings.no_cache,
             )
         with output.step(f"Installing dependencies ({plan.manager.label})"):
+            if plan.manager is PackageManager.NONE:
+                check_undeclared_imports(python, ctx.app_dir, settings.allow_undeclared_imports)
             venv = install_dependencies(ctx, python, plan, settings, index, secrets.env)
         with output.step("Choosing processes"):
             processes = choose_processes(ctx, files, settings, python, venv, declared)

@@ -58,6 +58,7 @@ from python_cnb.dependencies.installers import (
     LockFileOutOfDate,
     RequirementsWithoutHashes,
 )
+from python_cnb.dependencies.undeclared import DEPENDENCY_FILES, UndeclaredImports
 from python_cnb.django import CollectstaticFailed, in_directory
 from python_cnb.layers.tools import ToolInstallFailed
 from python_cnb.notices import paragraphs as _lines
@@ -597,6 +598,49 @@ def _(error: MissingLockFile) -> tuple[str, str]:
         "How to fix it:\n"
         + _steps(f"Run `{error.lock_command}` in the app directory.", f"Commit {error.missing}."),
     )
+
+
+@describe.register
+def _(error: UndeclaredImports) -> tuple[str, str]:
+    names = [name for name, _ in error.imports]
+    found = "\n".join(f"    {name}  ({', '.join(places)})" for name, places in error.imports)
+    alikes = error.look_alikes
+    hints = []
+    for found_name, meant in alikes.near_misses:
+        hints.append(
+            f"Found {found_name}: did you mean {meant}? Only the exact names above are read: "
+            "rename the file if it lists the packages."
+        )
+    if alikes.conda:
+        hints.append(
+            f"Found {alikes.conda}: conda is not supported. List the packages in "
+            "requirements.txt (pip names, as on PyPI)."
+        )
+    if alikes.requirements_dir:
+        hints.append(
+            f"Found {', '.join(alikes.requirements_dir)}: add a requirements.txt that "
+            f"includes the one to install, e.g. `-r {alikes.requirements_dir[-1]}`."
+        )
+    return f"The app imports {_shown_names(names)}, but declares no dependencies", _lines(
+        f"The app's code imports modules that are neither in the standard library nor part "
+        f"of the app:\n{found}",
+        "No dependency file was found, so the virtual environment would be empty and the "
+        f"app would fail at its first such import. python-cnb reads: "
+        f"{', '.join(DEPENDENCY_FILES)}.",
+        *hints,
+        "How to fix it:\n"
+        + _steps(
+            "List the packages that provide those modules in requirements.txt "
+            "(e.g. `flask==3.1.3`; a module's package may be named differently, such as "
+            "yaml from PyYAML), or declare them in pyproject.toml.",
+            f"If the app brings those modules itself (vendored on its own sys.path), set "
+            f"{error.setting}=true.",
+        ),
+    )
+
+
+def _shown_names(names: list[str], limit: int = 3) -> str:
+    return ", ".join(names) if len(names) <= limit else f"{', '.join(names[:limit])} and more"
 
 
 @describe.register

@@ -220,6 +220,26 @@ def no_web_process() -> Notice:
     )
 
 
+def undeclared_imports_allowed(names: Sequence[str], setting: str) -> Notice:
+    return (
+        f"The app imports {', '.join(names)}, which nothing installs",
+        f"{setting}=true lets this build go on with an empty virtual environment: the app "
+        "must bring those modules itself, or it fails when it imports them.",
+    )
+
+
+def dependency_look_alikes(found: Sequence[str]) -> Notice:
+    return (
+        f"python-cnb reads none of: {', '.join(found)}",
+        "The app declares no dependencies, and its code imports nothing outside the "
+        "standard library, so the build goes on. If those files list packages the app "
+        "needs, name them in requirements.txt.",
+    )
+
+
+STDLIB_ONLY = "The app imports the standard library only: nothing to install"
+
+
 def bytecode_not_written(output: str) -> Notice:
     """The app compiles, but its .pyc files could not be saved (``output`` is the tail)."""
     return (

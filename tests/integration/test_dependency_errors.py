@@ -208,3 +208,30 @@ def test_tool_version_pin(lifecycle: Lifecycle) -> None:
     block = assert_one_error_block(other, "Could not install uv 0.13.8")
     assert "No matching distribution found for uv==0.13.8" in block
     assert "Check the package index settings" in block
+
+
+def test_imports_without_a_dependency_file_fail_naming_them(lifecycle: Lifecycle) -> None:
+    result = lifecycle.build(lifecycle.app("undeclared_imports"), expect_success=False)
+    block = assert_one_error_block(result, "The app imports flask, but declares no dependencies")
+    assert "    flask  (app.py:5)" in block
+    assert "Found requirments.txt: did you mean requirements.txt?" in block
+    assert "requirements.txt" in block and "BP_PYTHON_ALLOW_UNDECLARED_IMPORTS=true" in block
+    assert "    os  (" not in block  # the standard library is not listed
+
+
+def test_a_conda_environment_is_named(lifecycle: Lifecycle) -> None:
+    result = lifecycle.build(lifecycle.app("conda_environment"), expect_success=False)
+    block = assert_one_error_block(result, "The app imports yaml, but declares no dependencies")
+    assert "Found environment.yml: conda is not supported" in block
+
+
+def test_undeclared_imports_may_be_allowed(lifecycle: Lifecycle) -> None:
+    result = lifecycle.build(
+        lifecycle.app("undeclared_imports"), {"BP_PYTHON_ALLOW_UNDECLARED_IMPORTS": "true"}
+    )
+    assert "The app imports flask, which nothing installs" in result.output
+
+
+def test_a_standard_library_app_still_builds(lifecycle: Lifecycle) -> None:
+    result = lifecycle.build(lifecycle.app("script_only"))
+    assert "The app imports the standard library only: nothing to install" in result.output

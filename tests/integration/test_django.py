@@ -225,3 +225,14 @@ def test_changed_packages_and_environment_run_collectstatic_again(lifecycle: Lif
     assert REUSED in again.output
     collected = lifecycle.workspace.app / "staticfiles" / "site.css"
     assert collected.read_text() == "body { color: #306998; }\n"
+
+
+def test_pythonpath_reaches_collectstatic(lifecycle: Lifecycle) -> None:
+    """A project under src/ that manage.py finds through PYTHONPATH, as on Heroku."""
+    app = lifecycle.app("django_app")
+    (app / "src").mkdir()
+    for name in ("mysite", "static"):  # settings.py's BASE_DIR is src/ now
+        (app / name).rename(app / "src" / name)
+    result = lifecycle.build(app, {"PYTHONPATH": "src"})
+    assert result.output.count("1 static file copied to '") == 1
+    assert (lifecycle.workspace.app / "src" / "staticfiles" / "site.css").is_file()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from python_cnb.config.tool_env import tool_env
 
 
-def test_passes_the_environment_through_without_python_redirects() -> None:
+def test_passes_the_environment_and_pythonpath_through_without_python_redirects() -> None:
     base = {
         "PATH": "/usr/bin",
         "HOME": "/home/cnb",
@@ -23,6 +23,7 @@ def test_passes_the_environment_through_without_python_redirects() -> None:
         "HOME": "/home/cnb",
         "PIP_INDEX_URL": "https://pypi.test/simple",
         "DJANGO_SETTINGS_MODULE": "app.settings",
+        "PYTHONPATH": "/elsewhere/lib",
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
     }

@@ -33,6 +33,7 @@ from python_cnb.buildpack_error import BuildpackError
 from python_cnb.config.forbidden_env import FORBIDDEN, ForbiddenEnvironment
 from python_cnb.config.secrets import InvalidBinding, NoPemCertificate, UnreadablePipConf
 from python_cnb.config.settings import Flag, InvalidSetting
+from python_cnb.dependencies.undeclared import LookAlikes, UndeclaredImports
 from python_cnb.errors import ISSUES_URL, describe, internal_error_body
 from python_cnb.output import register_secret
 from python_cnb.python.distributions import (
@@ -102,6 +103,14 @@ def _error_classes() -> list[type[BuildpackError]]:
 
 
 SAMPLES: dict[type[BuildpackError], BuildpackError] = {
+    UndeclaredImports: UndeclaredImports(
+        (("flask", ("app.py:3",)), ("yaml", ("jobs/run.py:1", "jobs/other.py:2"))),
+        LookAlikes(
+            (("requirments.txt", "requirements.txt"),),
+            "environment.yml",
+            ("requirements/prod.txt",),
+        ),
+    ),
     InvalidSetting: InvalidSetting("BP_PYTHON_ALLOW_EOL", "sure", Flag()),
     InvalidPythonVersion: InvalidPythonVersion("system", ".python-version", NotAVersionLine()),
     UnknownPythonVersion: UnknownPythonVersion(
@@ -657,3 +666,13 @@ A = "/tmp/cpython.tgz"
 )
 def test_kinds_are_worded_as_before(error: BuildpackError, sentence: str) -> None:
     assert sentence in describe(error)[1]
+
+
+def test_undeclared_imports_name_the_modules_the_files_and_the_fixes() -> None:
+    title, body = describe(SAMPLES[UndeclaredImports])
+    assert title == "The app imports flask, yaml, but declares no dependencies"
+    assert "    flask  (app.py:3)\n    yaml  (jobs/run.py:1, jobs/other.py:2)" in body
+    assert "Found requirments.txt: did you mean requirements.txt? Only the exact names" in body
+    assert "Found environment.yml: conda is not supported." in body
+    assert "e.g. `-r requirements/prod.txt`" in body
+    assert "BP_PYTHON_ALLOW_UNDECLARED_IMPORTS=true" in body

@@ -18,8 +18,6 @@ from python_cnb.layers.runtime import cartridge_dir, write_runtime_layer
 from python_cnb.processes.declared import CARTRIDGE_MODULE, ProcessPlan
 from python_cnb.processes.inference import CARTRIDGE_SHIM
 
-# build_context and installed_python stay importable from here while tests on other
-# branches still do (their home is tests.support.contexts).
 from tests.support.contexts import RUNNING, build_context, installed_python
 from tests.support.exec_d import exec_d_output
 

@@ -222,3 +222,16 @@ def test_no_django_settings_numbers_its_steps_like_error_blocks() -> None:
         "  3. If the app has no static files, set BUILD_DISABLE_COLLECTSTATIC=1\n"
         "     (or DISABLE_COLLECTSTATIC=1) to skip this step."
     )
+
+
+def test_undeclared_imports_notices() -> None:
+    assert notices.undeclared_imports_allowed(["flask", "yaml"], "BP_X") == (
+        "The app imports flask, yaml, which nothing installs",
+        "BP_X=true lets this build go on with an empty virtual environment: the app must bring "
+        "those modules itself, or it fails when it imports them.",
+    )
+    title, body = notices.dependency_look_alikes(["requirments.txt", "environment.yml"])
+    assert title == "python-cnb reads none of: requirments.txt, environment.yml"
+    assert body.endswith(
+        "If those files list packages the app needs, name them in requirements.txt."
+    )

@@ -212,6 +212,9 @@ class Settings:
     """The collectstatic opt-out setting that is on, if any."""
     policy_date: Optional[date]
     """:data:`TODAY_HOOK` (tests only): the day the end-of-life policy is applied on."""
+    allow_undeclared_imports: bool
+    """``BP_PYTHON_ALLOW_UNDECLARED_IMPORTS``: an app with no dependency file may import
+    packages (it brings them itself)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -259,4 +262,5 @@ class Settings:
                 iter([name for name in COLLECTSTATIC_OPT_OUTS if flag(env, name)]), None
             ),
             policy_date=day(env, TODAY_HOOK),
+            allow_undeclared_imports=flag(env, "BP_PYTHON_ALLOW_UNDECLARED_IMPORTS"),
         )
