@@ -17,7 +17,6 @@ from python_cnb.cnb.validate import check_exec_d_output
 from python_cnb.layers.runtime import cartridge_dir, write_runtime_layer
 from python_cnb.processes.declared import CARTRIDGE_MODULE, ProcessPlan
 from python_cnb.processes.inference import CARTRIDGE_SHIM
-
 from tests.support.contexts import RUNNING, build_context, installed_python
 from tests.support.exec_d import exec_d_output
 
