@@ -32,7 +32,14 @@ from python_cnb.app.pipfile_lock import (
     SourceWithoutUrl,
 )
 from python_cnb.app.procfile import InvalidProcfile
-from python_cnb.app.project_files import InvalidProjectFile, OutsideApp
+from python_cnb.app.project_files import (
+    InvalidProjectFile,
+    NestedTooDeeply,
+    NotAJsonObject,
+    OutsideApp,
+    ParserMessage,
+    ProjectFileProblem,
+)
 from python_cnb.app.requirements_files import (
     InvalidRequirementsLine,
     LocalPathOutsideApp,
@@ -558,7 +565,20 @@ def _(error: InvalidProjectFile) -> tuple[str, str]:
         if error.file in tools
         else f"Fix the syntax of {error.file} (it is TOML 1.0) and build again."
     )
-    return f"Invalid {error.file}", _lines(f"{error.file} cannot be parsed: {error.reason}", fix)
+    return f"Invalid {error.file}", _lines(
+        f"{error.file} cannot be parsed: {project_file_problem(error.problem)}", fix
+    )
+
+
+def project_file_problem(problem: ProjectFileProblem) -> str:
+    """Why a project file cannot be used, in words."""
+    if isinstance(problem, ParserMessage):
+        return problem.detail
+    if isinstance(problem, NestedTooDeeply):
+        return "it is nested too deeply"
+    if isinstance(problem, NotAJsonObject):
+        return "it is not a JSON object"
+    return f"{problem.where} must be {problem.wanted}, but it is {problem.actual}: {problem.shown}"
 
 
 _MANAGER_FILES = {

@@ -177,7 +177,7 @@ def test_poetry_table_with_uv_lock_is_uv(
 
 def test_a_tool_key_that_is_no_table_is_reported(tmp_path: Path) -> None:
     files = {"pyproject.toml": 'tool = "poetry"\n' + PROJECT}
-    with pytest.raises(InvalidProjectFile, match="tool must be a table"):
+    with pytest.raises(InvalidProjectFile, match=r"where=.tool., wanted=.a table."):
         _choose(tmp_path, files)
 
 

@@ -21,6 +21,7 @@ from python_cnb.app.project_files import (
     requires_python,
 )
 from python_cnb.buildpack_error import FileSystemFault
+from python_cnb.errors import project_file_problem
 
 
 def test_missing_files_are_none(tmp_path: Path) -> None:
@@ -51,7 +52,10 @@ def test_invalid_toml(tmp_path: Path, content: bytes, reason: str) -> None:
     (tmp_path / "pyproject.toml").write_bytes(content)
     with pytest.raises(InvalidProjectFile) as caught:
         read_toml(tmp_path, "pyproject.toml")
-    assert (caught.value.file, caught.value.reason) == ("pyproject.toml", reason)
+    assert (caught.value.file, project_file_problem(caught.value.problem)) == (
+        "pyproject.toml",
+        reason,
+    )
 
 
 def test_toml_that_is_not_utf8(tmp_path: Path) -> None:
@@ -59,7 +63,9 @@ def test_toml_that_is_not_utf8(tmp_path: Path) -> None:
     with pytest.raises(InvalidProjectFile) as caught:
         read_toml(tmp_path, "uv.lock")
     assert caught.value.file == "uv.lock"
-    assert caught.value.reason.startswith("'utf-8' codec can't decode byte 0xff")
+    assert project_file_problem(caught.value.problem).startswith(
+        "'utf-8' codec can't decode byte 0xff"
+    )
 
 
 @pytest.mark.parametrize(
@@ -75,14 +81,19 @@ def test_invalid_json(tmp_path: Path, content: bytes, reason: str) -> None:
     (tmp_path / "Pipfile.lock").write_bytes(content)
     with pytest.raises(InvalidProjectFile) as caught:
         read_json(tmp_path, "Pipfile.lock")
-    assert (caught.value.file, caught.value.reason) == ("Pipfile.lock", reason)
+    assert (caught.value.file, project_file_problem(caught.value.problem)) == (
+        "Pipfile.lock",
+        reason,
+    )
 
 
 def test_json_that_is_not_utf8(tmp_path: Path) -> None:
     (tmp_path / "Pipfile.lock").write_bytes(b'{"a": "\xff"}')
     with pytest.raises(InvalidProjectFile) as caught:
         read_json(tmp_path, "Pipfile.lock")
-    assert caught.value.reason.startswith("'utf-8' codec can't decode byte 0xff")
+    assert project_file_problem(caught.value.problem).startswith(
+        "'utf-8' codec can't decode byte 0xff"
+    )
 
 
 PROJECT = {"project": {"name": "app", "requires-python": " >=3.11 "}}
@@ -168,7 +179,10 @@ def test_wrong_types_are_reported(pyproject: dict[str, Any], reason: str) -> Non
         poetry_table(pyproject)
         requires_python(pyproject)
         poetry_python(pyproject)
-    assert (caught.value.file, caught.value.reason) == ("pyproject.toml", reason)
+    assert (caught.value.file, project_file_problem(caught.value.problem)) == (
+        "pyproject.toml",
+        reason,
+    )
 
 
 def test_app_files_outside_the_app_are_refused(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from python_cnb.app.package_manager import (
     PackageManager,
 )
 from python_cnb.app.pipfile_lock import InvalidPipfileLock, NotPinned
-from python_cnb.app.project_files import InvalidProjectFile
+from python_cnb.app.project_files import InvalidProjectFile, ParserMessage
 from python_cnb.app.requirements_files import InvalidRequirementsLine, LocalPathOutsideApp
 from python_cnb.config.forbidden_env import FORBIDDEN, ForbiddenEnvironment
 from python_cnb.config.index import VendorDirOutsideApp
@@ -30,7 +30,9 @@ from python_cnb.python.version import LockedPythonMismatch, PythonVersion
 
 def test_invalid_project_file() -> None:
     title, body = describe(
-        InvalidProjectFile("pyproject.toml", "Expected '=' after a key (at line 3, column 5)")
+        InvalidProjectFile(
+            "pyproject.toml", ParserMessage("Expected '=' after a key (at line 3, column 5)")
+        )
     )
     assert title == "Invalid pyproject.toml"
     assert body == (

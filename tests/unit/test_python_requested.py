@@ -9,6 +9,7 @@ import pytest
 from python_cnb.app.files import AppFiles
 from python_cnb.app.project_files import InvalidProjectFile, OutsideApp
 from python_cnb.config.settings import Settings
+from python_cnb.errors import project_file_problem
 from python_cnb.python.requested import (
     first_request,
     read_requested_python_version,
@@ -193,7 +194,7 @@ def test_wrong_typed_pipfile_lock_requires(tmp_path: Path, lock: str, reason: st
     with pytest.raises(InvalidProjectFile) as caught:
         _requested(app, {})
     assert caught.value.file == "Pipfile.lock"
-    assert caught.value.reason.startswith(reason)
+    assert project_file_problem(caught.value.problem).startswith(reason)
 
 
 def test_invalid_pipfile_next_to_its_lock_is_an_error(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from python_cnb.app.files import AppFiles
 from python_cnb.app.project_files import InvalidProjectFile
+from python_cnb.errors import project_file_problem
 from python_cnb.python.requested import (
     check_locked_python,
     locked_constraints,
@@ -211,7 +212,7 @@ def test_files_with_wrong_types_are_reported(
     """LOW-6: these said nothing before, so no Python constraint applied."""
     with pytest.raises(InvalidProjectFile) as caught:
         read_requested_python_version(AppFiles(write_app(tmp_path, files)), [])
-    assert caught.value.reason.startswith(f"{where} must be ")
+    assert project_file_problem(caught.value.problem).startswith(f"{where} must be ")
 
 
 def test_weaker_sources_are_compared(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from python_cnb.buildpack_error import BuildpackError, file_system_fault
 from python_cnb.cnb import toml_file
@@ -23,12 +23,45 @@ UV_LOCK = "uv.lock"
 POETRY_LOCK = "poetry.lock"
 
 
+@dataclass(frozen=True)
+class ParserMessage:
+    """The TOML or JSON parser's own message (with the line and column)."""
+
+    detail: str
+
+
+@dataclass(frozen=True)
+class NestedTooDeeply:
+    """Arrays or tables nested thousands deep (the parser's recursion limit)."""
+
+
+@dataclass(frozen=True)
+class NotAJsonObject:
+    """A JSON file whose top level is not an object."""
+
+
+@dataclass(frozen=True)
+class WrongType:
+    """A key holding another type than the file's format requires."""
+
+    where: str
+    """The key path, such as ``_meta.requires`` or ``[project].dependencies``."""
+    wanted: str
+    actual: str
+    shown: str
+    """The value, shortened."""
+
+
+ProjectFileProblem = Union[ParserMessage, NestedTooDeeply, NotAJsonObject, WrongType]
+"""Why a project file cannot be used (errors.py words it)."""
+
+
 @dataclass(eq=False)
 class InvalidProjectFile(BuildpackError):
     """A project file that exists but cannot be parsed."""
 
     file: str
-    reason: str
+    problem: ProjectFileProblem
 
 
 @dataclass(eq=False)
@@ -85,9 +118,9 @@ def read_toml(app_dir: Path, name: str) -> Optional[dict[str, Any]]:
     try:
         return toml_file.loads(data.decode("utf-8"))
     except (toml_file.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise InvalidProjectFile(name, str(error)) from None
+        raise InvalidProjectFile(name, ParserMessage(str(error))) from None
     except RecursionError:  # arrays nested thousands deep
-        raise InvalidProjectFile(name, "it is nested too deeply") from None
+        raise InvalidProjectFile(name, NestedTooDeeply()) from None
 
 
 def read_json(app_dir: Path, name: str) -> Optional[dict[str, Any]]:
@@ -98,11 +131,11 @@ def read_json(app_dir: Path, name: str) -> Optional[dict[str, Any]]:
     try:
         data = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidProjectFile(name, str(error)) from None
+        raise InvalidProjectFile(name, ParserMessage(str(error))) from None
     except RecursionError:
-        raise InvalidProjectFile(name, "it is nested too deeply") from None
+        raise InvalidProjectFile(name, NestedTooDeeply()) from None
     if not isinstance(data, dict):
-        raise InvalidProjectFile(name, "it is not a JSON object")
+        raise InvalidProjectFile(name, NotAJsonObject())
     return data
 
 
@@ -141,9 +174,7 @@ def typed(
         return value
     wanted = _KIND_NAMES.get(kind, kind.__name__)
     shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "…"
-    raise InvalidProjectFile(
-        file, f"{where} must be {wanted}, but it is {toml_kind(value)}: {shown}"
-    )
+    raise InvalidProjectFile(file, WrongType(where, wanted, toml_kind(value), shown))
 
 
 def _table(parent: Optional[dict[str, Any]], key: str, where: str) -> Optional[dict[str, Any]]:
