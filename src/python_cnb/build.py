@@ -38,6 +38,7 @@ from python_cnb.processes.declared import (
     declared_processes,
     with_web_command,
 )
+from python_cnb.processes.executables import SERVERS, missing_commands, search_path
 from python_cnb.processes.inference import infer_web
 from python_cnb.programs import app_inspect
 from python_cnb.programs.app_inspect import Inspection
@@ -84,6 +85,7 @@ def build(ctx: BuildContext) -> None:
             processes = choose_processes(ctx, files, settings, python, venv, declared)
             if processes.server is not None:
                 venv.add_server(processes.server, processes.reason)
+            check_commands(ctx, settings, python, venv, processes)
         venv.finish(recorded_hashes(files, plan.manager))
         if django_installed(venv.site_packages):
             with output.step("Collecting Django static files"):
@@ -153,6 +155,33 @@ def choose_processes(
         return inferred
     output.warning(*notices.no_web_process())
     return ProcessPlan((), "none")
+
+
+def check_commands(
+    ctx: BuildContext,
+    settings: Settings,
+    python: InstalledPython,
+    venv: Venv,
+    processes: ProcessPlan,
+) -> None:
+    """A declared process's command must exist: gunicorn or uvicorn is installed (pinned) as
+    for a generated process; anything else nothing provides gets a warning."""
+    directories = search_path(
+        venv.path / "bin", python.layout.bin, path_variable=ctx.env.get("PATH", "")
+    )
+    for missing in missing_commands(processes.processes, directories):
+        if missing.command in SERVERS and not settings.no_server_install:
+            venv.add_server(missing.command, f"the {missing.process} process of {processes.source}")
+            continue
+        output.warning(
+            *notices.missing_command(
+                missing.process,
+                missing.command,
+                missing.package,
+                processes.source,
+                server_install_off=missing.command in SERVERS,
+            )
+        )
 
 
 def run_app_inspect(python: InstalledPython, app_dir: Path) -> Inspection:

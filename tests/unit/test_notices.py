@@ -235,3 +235,14 @@ def test_undeclared_imports_notices() -> None:
     assert body.endswith(
         "If those files list packages the app needs, name them in requirements.txt."
     )
+
+
+def test_missing_command() -> None:
+    title, body = notices.missing_command("worker", "celery", "celery", "Procfile", False)
+    assert title == "The worker process runs `celery`, which nothing in the image provides"
+    assert "fail with `command not found` when it starts.\n\nAdd celery to the app's" in body
+    assert body.endswith("or fix the command in Procfile.")
+    _, unknown = notices.missing_command("tool", "mytool", None, "BP_PROCFILE", False)
+    assert "Add the package that provides `mytool` to the app's dependencies" in unknown
+    _, off = notices.missing_command("web", "gunicorn", "gunicorn", "Procfile", True)
+    assert "but BP_PYTHON_NO_SERVER_INSTALL=true is set." in off
