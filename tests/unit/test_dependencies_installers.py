@@ -365,6 +365,28 @@ def test_poetry_command_lines_and_a_server_added_by_another_engine(tmp_path: Pat
     assert env["PATH"] == f"{VENV / 'bin'}:/usr/bin"
 
 
+@pytest.mark.parametrize(
+    ("env", "bundle"),
+    [
+        ({"SSL_CERT_FILE": "/certs/ca.pem"}, "/certs/ca.pem"),
+        ({"SSL_CERT_FILE": "/certs/ca.pem", "REQUESTS_CA_BUNDLE": "/own.pem"}, "/own.pem"),
+        ({}, None),
+    ],
+)
+def test_poetry_gets_the_ca_given_as_ssl_cert_file(
+    tmp_path: Path, env: dict[str, str], bundle: str | None
+) -> None:
+    """Poetry reads REQUESTS_CA_BUNDLE only; uv and pip read SSL_CERT_FILE."""
+    run = Recorder()
+    poetry = PoetryTool(Path("/layers/poetry/bin/poetry"), "2.2.1", mirror_plugin=True)
+    sync = PoetryProjectSync(
+        poetry, UV, VENV, APP, env, INDEX, tmp_path / "cache", adder=lambda: uv_engine(run), run=run
+    )
+    plan = DependencyPlan(PackageManager.POETRY, (APP / "poetry.lock",))
+    sync.install(plan, sync.prepare(plan, tmp_path), cast(VenvState, None))
+    assert run.calls[0].env.get("REQUESTS_CA_BUNDLE") == bundle
+
+
 def test_no_installer_installs_nothing_and_adds_with_its_engine(tmp_path: Path) -> None:
     run = Recorder()
     installer = NoInstaller(lambda: uv_engine(run))

@@ -49,6 +49,10 @@ class PoetryProjectSync:
         }
         if index.index_url and poetry.mirror_plugin:
             self.env["POETRY_PYPI_MIRROR_URL"] = index.index_url
+        # Poetry's HTTP client reads REQUESTS_CA_BUNDLE, not SSL_CERT_FILE: a CA the user
+        # gives as SSL_CERT_FILE (which uv and pip honour) must reach Poetry too.
+        if env.get("SSL_CERT_FILE") and not env.get("REQUESTS_CA_BUNDLE"):
+            self.env["REQUESTS_CA_BUNDLE"] = env["SSL_CERT_FILE"]
 
     @property
     def description(self) -> str:
