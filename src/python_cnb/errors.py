@@ -99,11 +99,13 @@ from python_cnb.python.version import (
     NotASpecifier,
     NotAVersionLine,
     NotRuntimeTxtFormat,
+    NotUtf8,
     NoVersion,
     PreRelease,
     PythonVersion,
     RequestedPythonVersion,
     SeveralVersions,
+    SlashComment,
     Stage,
     TooLong,
     UnavailablePythonLine,
@@ -198,6 +200,14 @@ _VERSION_PROBLEMS: dict[type[Any], Callable[[Any], str]] = {
     ),
     NotASpecifier: lambda problem: "it is neither a version (3.12, 3.12.7) nor a specifier",
     EmptyRequest: lambda problem: "it is empty",
+    NotUtf8: lambda problem: (
+        f"it is not UTF-8 text (byte 0x{problem.byte:02x} at offset {problem.offset}); save it "
+        "as plain ASCII or UTF-8"
+    ),
+    SlashComment: lambda problem: (
+        f"the line {problem.line!r} is not a version: comments in .python-version start "
+        "with #, not //"
+    ),
     PreRelease: lambda problem: "pre-releases are not available",
 }
 

@@ -46,10 +46,18 @@ def clip(lines: list[str]) -> list[str]:
     return clipped
 
 
+def _visible(character: str) -> str:
+    """A control character (not a line break) as ``\\xNN``; anything else as it is."""
+    code = ord(character)
+    if character != "\n" and (code < 0x20 or 0x7F <= code < 0xA0):
+        return f"\\x{code:02x}"
+    return character
+
+
 def quote(text: str) -> str:
     """Show a user's text exactly, indented, with invisible characters made visible."""
     shown = text.replace("\t", "\\t").replace("\r", "\\r").replace("\ufeff", "\\ufeff")
-    shown = shown.replace("\0", "\\x00")
+    shown = "".join(_visible(c) for c in shown)
     lines = clip(shown.splitlines() or [""])
     return "\n".join(f'    "{line}"' if len(lines) == 1 else f"    | {line}" for line in lines)
 

@@ -246,3 +246,8 @@ def test_missing_command() -> None:
     assert "Add the package that provides `mytool` to the app's dependencies" in unknown
     _, off = notices.missing_command("web", "gunicorn", "gunicorn", "Procfile", True)
     assert "but BP_PYTHON_NO_SERVER_INSTALL=true is set." in off
+
+
+def test_quote_shows_control_characters_escaped() -> None:
+    assert notices.quote("3.12\x07\x1b[0m") == '    "3.12\\x07\\x1b[0m"'
+    assert notices.quote("a\tb\x7f") == '    "a\\tb\\x7f"'

@@ -12,9 +12,11 @@ from python_cnb.python.version import (
     NonAsciiCharacter,
     NotAVersionLine,
     NotRuntimeTxtFormat,
+    NotUtf8,
     NoVersion,
     RequestedPythonVersion,
     SeveralVersions,
+    SlashComment,
     TooLong,
     VersionProblem,
 )
@@ -74,6 +76,7 @@ def test_python_version_file(text: str, version: str, specifier: str) -> None:
         ("python-3.12\n", "python-3.12", NotAVersionLine()),
         (">=3.12\n", ">=3.12", NotAVersionLine()),
         ("3.12 # prod\n", "3.12 # prod", NotAVersionLine()),
+        ("// pinned\n3.12\n", "// pinned\n3.12\n", SlashComment("// pinned")),
     ],
 )
 def test_invalid_python_version_file(text: str, quoted: str, reason: VersionProblem) -> None:
@@ -191,3 +194,14 @@ def test_garbled_version_files(
         requested.single_line()  # where the 5000 digits used to fail
     assert caught.value.origin == name
     assert caught.value.problem == reason
+
+
+@pytest.mark.parametrize("name", [PYTHON_VERSION_FILE, RUNTIME_TXT])
+def test_a_version_file_that_is_not_utf8_says_so(tmp_path: Path, name: str) -> None:
+    """Not "3.12\ufffd is not a version": the bytes are the problem."""
+    _write(tmp_path, name, b"3.12\xff\n" if name == PYTHON_VERSION_FILE else b"python-3.12\xe9")
+    with pytest.raises(InvalidPythonVersion) as caught:
+        read_version_file(AppFiles(tmp_path), name)
+    offset = 4 if name == PYTHON_VERSION_FILE else 11
+    byte = 0xFF if name == PYTHON_VERSION_FILE else 0xE9
+    assert caught.value.problem == NotUtf8(byte, offset)

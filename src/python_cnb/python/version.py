@@ -179,6 +179,21 @@ class PreRelease:
     """A request for a pre-release, which python-cnb does not offer."""
 
 
+@dataclass(frozen=True)
+class NotUtf8:
+    """A version file that is not UTF-8 text (nor UTF-16 with a BOM)."""
+
+    byte: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class SlashComment:
+    """A ``.python-version`` line that starts with ``//``: comments there start with ``#``."""
+
+    line: str
+
+
 VersionProblem = Union[
     NoVersion,
     SeveralVersions,
@@ -190,6 +205,8 @@ VersionProblem = Union[
     NotASpecifier,
     EmptyRequest,
     PreRelease,
+    NotUtf8,
+    SlashComment,
 ]
 
 

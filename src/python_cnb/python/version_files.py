@@ -11,9 +11,11 @@ from python_cnb.python.version import (
     InvalidPythonVersion,
     NotAVersionLine,
     NotRuntimeTxtFormat,
+    NotUtf8,
     NoVersion,
     RequestedPythonVersion,
     SeveralVersions,
+    SlashComment,
     garbled,
     request,
 )
@@ -46,6 +48,9 @@ def parse_python_version_file(text: str) -> RequestedPythonVersion:
     """Parse ``.python-version``: exactly one ``X.Y`` or ``X.Y.Z`` line; ``#`` comments ok."""
     lines = [line.strip() for line in text.splitlines()]
     versions = [line for line in lines if line and not line.startswith("#")]
+    slashed = next((line for line in versions if line.startswith("//")), None)
+    if slashed is not None:
+        raise InvalidPythonVersion(text, PYTHON_VERSION_FILE, SlashComment(slashed))
     if not versions:
         raise InvalidPythonVersion(text, PYTHON_VERSION_FILE, NoVersion())
     if len(versions) > 1:
@@ -77,6 +82,13 @@ def read_version_file(files: AppFiles, name: str) -> Optional[RequestedPythonVer
     if data is None:
         return None
     text = decode(data)
+    if not data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InvalidPythonVersion(
+                text.strip(), name, NotUtf8(data[error.start], error.start)
+            ) from None
     if name == RUNTIME_TXT:
         return parse_runtime_txt(text)
     return parse_python_version_file(text)
