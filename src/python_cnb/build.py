@@ -22,9 +22,10 @@ from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.launch import Launch, Process
 from python_cnb.config.forbidden_env import check_forbidden_env
 from python_cnb.config.index import IndexSettings, read_index_settings, with_lock_sources
-from python_cnb.config.secrets import prepare_build_secrets
+from python_cnb.config.secrets import BuildSecrets, prepare_build_secrets
 from python_cnb.config.settings import Settings
 from python_cnb.config.tool_env import tool_env
+from python_cnb.dependencies.failure import explain
 from python_cnb.dependencies.install import Venv, install_dependencies
 from python_cnb.dependencies.plan import DependencyPlan, plan_dependencies
 from python_cnb.dependencies.undeclared import check_undeclared_imports
@@ -42,6 +43,7 @@ from python_cnb.processes.executables import SERVERS, missing_commands, search_p
 from python_cnb.processes.inference import infer_web
 from python_cnb.programs import app_inspect
 from python_cnb.programs.app_inspect import Inspection
+from python_cnb.python.requested import read_requested_python_version
 from python_cnb.python.selection import determine_python
 from python_cnb.support.commands import CommandFailed, run_quiet, tail
 from python_cnb.support.download import configure as download_limits
@@ -80,7 +82,7 @@ def build(ctx: BuildContext) -> None:
         with output.step(f"Installing dependencies ({plan.manager.label})"):
             if plan.manager is PackageManager.NONE:
                 check_undeclared_imports(python, ctx.app_dir, settings.allow_undeclared_imports)
-            venv = install_dependencies(ctx, python, plan, settings, index, secrets.env)
+            venv = install_app_dependencies(ctx, files, settings, python, plan, index, secrets)
         with output.step("Choosing processes"):
             processes = choose_processes(ctx, files, settings, python, venv, declared)
             if processes.server is not None:
@@ -131,6 +133,25 @@ def determine_dependencies(
     for line in index.describe():
         output.info(line)
     return plan, index
+
+
+def install_app_dependencies(
+    ctx: BuildContext,
+    files: AppFiles,
+    settings: Settings,
+    python: InstalledPython,
+    plan: DependencyPlan,
+    index: IndexSettings,
+    secrets: BuildSecrets,
+) -> Venv:
+    """The venv, synced to ``plan``; a package that fails to build from source is named,
+    with the Python it was built for and why that Python was chosen."""
+    try:
+        return install_dependencies(ctx, python, plan, settings, index, secrets.env)
+    except CommandFailed as failure:
+        requested = read_requested_python_version(files, settings.python_version_settings)
+        origin = None if requested.is_default else requested.origin
+        raise explain(failure, str(python.version), python.version.line, origin) from None
 
 
 def choose_processes(

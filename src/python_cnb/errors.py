@@ -58,6 +58,7 @@ from python_cnb.config.settings import (
     NumberRange,
     OneOf,
 )
+from python_cnb.dependencies.failure import PackageBuildFailed
 from python_cnb.dependencies.install import ServerNotInstalled
 from python_cnb.dependencies.installers import (
     DependencyConflict,
@@ -560,11 +561,38 @@ def _(error: InvalidProcfile) -> tuple[str, str]:
 
 @describe.register
 def _(error: CommandFailed) -> tuple[str, str]:
+    if error.echoed and error.output.strip():
+        return f"'{error.display}' failed", _lines(
+            f"The command '{error.display}' failed (exit status {error.exit_code}). "
+            f"{_why_it_stopped(error.output)}",
+            "Its whole output is above, once. The cached layers from the previous build are "
+            "unchanged.",
+            "How to fix it:\n"
+            + _steps(
+                "Read the first error in that output: it names the requirement, file or "
+                "setting that failed.",
+                "Fix that in the app (a requirement or version pin, the lock file: re-lock "
+                "it) and build again.",
+                "If the package index refused (HTTP 401, 403 or 404), check the index "
+                "settings (PIP_INDEX_URL, a pip binding) and the credentials (a netrc binding).",
+            ),
+        )
     printed = _output_with_reason(error.output) if error.output.strip() else "It printed nothing."
     return f"'{error.display}' failed", _lines(
         f"The command '{error.display}' failed (exit status {error.exit_code}). {printed}",
         "See the full output above. The cached layers from the previous build are unchanged.",
     )
+
+
+def _why_it_stopped(output: str) -> str:
+    """One line of an output already in the log: a traceback's reason, else the last
+    ``error`` line, else the last line."""
+    reasons, others = _split_tracebacks(output)
+    if reasons:
+        return f"It stopped with this error:\n    {reasons[-1]}"
+    lines = [line.strip() for line in others if line.strip()]
+    errors = [line for line in lines if "error" in line.lower()]
+    return f"It said:\n    {(errors or lines or [''])[-1]}"
 
 
 @describe.register
@@ -759,6 +787,52 @@ def _(error: ToolInstallFailed) -> tuple[str, str]:
         f"python-cnb installs {error.tool} {error.version} from the package index to build the "
         f"app, and that failed:\n{textwrap.indent(tail(error.output, 15), '    ')}",
         offline,
+    )
+
+
+@describe.register
+def _(error: PackageBuildFailed) -> tuple[str, str]:
+    what = error.package or "A package"
+    title = f"{what} could not be built from source for Python {error.python}"
+    major, _, minor = error.python_line.partition(".")
+    older = f"{major}.{int(minor) - 1}" if minor.isdigit() and int(minor) > 9 else None
+    chosen = (
+        f"python-cnb chose Python {error.python} because {error.chosen_because} asks for it."
+        if error.chosen_because
+        else f"python-cnb chose Python {error.python} because nothing pins a version: it takes "
+        "the newest one available."
+    )
+    if error.missing:
+        cause = (
+            f"Building it needs {error.missing}, which the build image does not have: this is a "
+            "build-image problem, not a bug in the app. The output says:\n"
+            f"    {error.missing and error.evidence}"
+        )
+        image = (
+            f"Use a build image that has {error.missing} (its development package), or "
+            "add a buildpack that installs it before this one."
+        )
+    else:
+        cause = f"The output says:\n    {error.evidence}"
+        image = ""
+    pin = (
+        f"Pin a Python for which {what} has wheels: write {older} in .python-version "
+        "(or the version the app was developed with)."
+        if older
+        else "Pin the Python the app was developed with in .python-version."
+    )
+    return title, _lines(
+        f"`{error.command}` failed: {what} has no pre-built wheel for Python {error.python} on "
+        "this platform, so the installer built it from source, and that failed.",
+        cause,
+        chosen,
+        "How to fix it:\n"
+        + _steps(
+            *([image] if image else []),
+            pin,
+            f"Or upgrade {what} to a release that ships wheels for Python {error.python_line}.",
+        ),
+        "The installer's full output is above.",
     )
 
 

@@ -235,3 +235,15 @@ def test_undeclared_imports_may_be_allowed(lifecycle: Lifecycle) -> None:
 def test_a_standard_library_app_still_builds(lifecycle: Lifecycle) -> None:
     result = lifecycle.build(lifecycle.app("script_only"))
     assert "The app imports the standard library only: nothing to install" in result.output
+
+
+def test_a_package_that_fails_to_build_from_source_is_named(lifecycle: Lifecycle) -> None:
+    result = lifecycle.build(lifecycle.app("source_build_fails"), expect_success=False)
+    block = assert_one_error_block(
+        result, "brokenext could not be built from source for Python 3.12.1"
+    )
+    # The header, or the compiler on a machine without one: either is the build image's lack.
+    assert "python_cnb_missing_library.h" in block or "gcc" in block
+    assert "this is a build-image problem, not a bug in the app" in block
+    assert "because .python-version asks for it" in block
+    assert "Or upgrade brokenext to a release that ships wheels for Python 3.12." in block

@@ -420,6 +420,19 @@ def test_command_failed() -> None:
     assert "The cached layers from the previous build are unchanged." in body
 
 
+def test_a_command_whose_output_is_in_the_log_is_not_quoted_again() -> None:
+    output = "Resolved 3 packages\n" + "\n".join(f"line {n}" for n in range(30))
+    output += "\nERROR: No matching distribution found for nopkg\nhint: try another index"
+    title, body = describe(CommandFailed("uv pip sync", 1, output, echoed=True))
+    assert title == "'uv pip sync' failed"
+    assert body.startswith(
+        "The command 'uv pip sync' failed (exit status 1). It said:\n"
+        "    ERROR: No matching distribution found for nopkg\n\n"
+        "Its whole output is above, once."
+    )
+    assert "line 29" not in body and "How to fix it:\n  1. Read the first error" in body
+
+
 def test_other_errors() -> None:
     assert describe(SAMPLES[InvalidSetting]) == (
         "Invalid value for BP_PYTHON_ALLOW_EOL",

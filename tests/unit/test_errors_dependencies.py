@@ -17,6 +17,7 @@ from python_cnb.app.project_files import InvalidProjectFile, ParserMessage
 from python_cnb.app.requirements_files import InvalidRequirementsLine, LocalPathOutsideApp
 from python_cnb.config.forbidden_env import FORBIDDEN, ForbiddenEnvironment
 from python_cnb.config.index import VendorDirOutsideApp
+from python_cnb.dependencies.failure import PackageBuildFailed
 from python_cnb.dependencies.installers import (
     DependencyConflict,
     HashMismatch,
@@ -282,3 +283,36 @@ def test_invalid_requirements_line() -> None:
     )
     assert title == "Invalid line in requirements.txt"
     assert "pip cannot read it: pip does not accept it." in body
+
+
+def test_a_failed_build_from_source_names_the_package_the_python_and_the_fix() -> None:
+    title, body = describe(
+        PackageBuildFailed(
+            "uv pip sync",
+            "mysqlclient",
+            "mysql_config",
+            "/bin/sh: 1: mysql_config: not found",
+            "3.13.9",
+            "3.13",
+            None,
+        )
+    )
+    assert title == "mysqlclient could not be built from source for Python 3.13.9"
+    assert "this is a build-image problem, not a bug in the app" in body
+    assert "    /bin/sh: 1: mysql_config: not found" in body
+    assert "because nothing pins a version: it takes the newest one available" in body
+    assert "write 3.12 in .python-version" in body
+    assert "Or upgrade mysqlclient to a release that ships wheels for Python 3.13." in body
+    _, asked = describe(
+        PackageBuildFailed(
+            "pip-sync",
+            "greenlet",
+            None,
+            "\u00d7 Failed to build",
+            "3.12.1",
+            "3.12",
+            ".python-version",
+        )
+    )
+    assert "because .python-version asks for it" in asked
+    assert "build-image problem" not in asked

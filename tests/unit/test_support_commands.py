@@ -70,7 +70,11 @@ def test_command_failed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     error = caught.value
     assert (error.display, error.exit_code) == ("pip install -r x", 3)
     assert error.output == "building\npassword **** rejected"
+    assert error.echoed  # its output is in the log: the error block need not repeat it
     assert "hunter2" not in capsys.readouterr().out
+    with pytest.raises(CommandFailed) as quiet:
+        run_quiet(_script(code), cwd=tmp_path, env=ENV)
+    assert not quiet.value.echoed
 
 
 def test_killed_by_a_signal(tmp_path: Path) -> None:

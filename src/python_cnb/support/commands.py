@@ -23,6 +23,9 @@ class CommandFailed(BuildpackError):
     exit_code: int
     output: str
     """Its combined output, masked (the last lines are shown in the error block)."""
+    echoed: bool = False
+    """Whether the output was echoed into the log already (the block then quotes only what
+    says why, not the output a second time)."""
 
 
 def run_streamed(
@@ -64,7 +67,7 @@ def run_streamed(
     output.debug(f"'{shown}' took {(time.monotonic() - started) * 1000:.0f} ms")
     text = "\n".join(lines)
     if exit_code != 0:
-        raise CommandFailed(shown, exit_code, text)
+        raise CommandFailed(shown, exit_code, text, echoed=echo)
     return text
 
 
