@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Iterator
 
@@ -67,13 +68,19 @@ def platform_env(cpython_mirror: FileServer, package_index: str) -> dict[str, st
 
 
 @pytest.fixture(scope="session")
-def buildpack() -> Path:
-    """The packaged buildpack directory (what ships: no tests, no dev tools); one per lane of
-    ``make test`` (tools/run_tests.sh), which run at the same time."""
+def buildpack() -> Iterator[Path]:
+    """The packaged buildpack directory (what ships: no tests, no dev tools), one per test
+    session: make test's lanes (tools/run_tests.sh) and side-by-side runs each package their
+    own, since a build refuses a buildpack directory that changed under it. It lives under
+    .cache (readable by the non-root builds' user, unlike pytest's tmp), and a session's own
+    copy is removed at its end."""
     from tools import package
 
-    lane = os.environ.get("PYTHON_CNB_TEST_LANE", "")
-    return package.assemble(CACHE / "buildpack" / lane / "python-cnb")
+    lane = os.environ.get("PYTHON_CNB_TEST_LANE")
+    root = CACHE / "buildpack" / (lane or f"session-{os.getpid()}")
+    yield package.assemble(root / "python-cnb")
+    if not lane:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
