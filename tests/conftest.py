@@ -120,7 +120,9 @@ def _keep_shard(config: pytest.Config, items: list[pytest.Item], shard: str) -> 
     index, _, count = shard.partition("/")
     if not (index.isdigit() and count.isdigit() and int(index) < int(count)):
         raise pytest.UsageError(f"--shard wants K/N with 0 <= K < N, not {shard!r}")
-    mine = shards([item.nodeid.split("::")[0] for item in items], int(count))[int(index)]
+    modules = [item.nodeid.split("::")[0] for item in items]
+    outside = {m for m, item in zip(modules, items) if item.get_closest_marker("host_network")}
+    mine = shards(modules, int(count), host_network=outside)[int(index)]
     deselected = [item for item in items if item.nodeid.split("::")[0] not in mine]
     if deselected:
         config.hook.pytest_deselected(items=deselected)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Collection, Optional, Sequence
 
 DURATIONS = Path(__file__).resolve().parents[1] / "durations.json"
 """Seconds per test module from a recorded run (``python -m tools.test_durations``)."""
@@ -29,18 +29,24 @@ def seconds(module: str, tests: int, record: dict[str, float]) -> float:
 
 
 def shards(
-    modules: Sequence[str], count: int, record: Optional[dict[str, float]] = None
+    modules: Sequence[str],
+    count: int,
+    record: Optional[dict[str, float]] = None,
+    host_network: Collection[str] = (),
 ) -> list[set[str]]:
     """The modules of the collected tests (one entry per test) dealt into ``count`` groups,
     longest first onto the least loaded; a module's tests stay together (they share its
-    module-scoped builds). Deterministic: every lane computes the same split."""
+    module-scoped builds). The container tier and the ``host_network`` modules (a test marked
+    ``host_network`` needs the outside network) go to the last group. Deterministic: every
+    lane computes the same split."""
     record = recorded() if record is None else record
     tests = Counter(modules)
     time = {module: seconds(module, n, record) for module, n in tests.items()}
+    pinned = {m for m in time if m.startswith(HOST_NETWORK) or m in host_network}
     groups: list[set[str]] = [set() for _ in range(count)]
     loads = [0.0] * count
-    for module in sorted(time, key=lambda m: (not m.startswith(HOST_NETWORK), -time[m], m)):
-        lightest = count - 1 if module.startswith(HOST_NETWORK) else loads.index(min(loads))
+    for module in sorted(time, key=lambda m: (m not in pinned, -time[m], m)):
+        lightest = count - 1 if module in pinned else loads.index(min(loads))
         groups[lightest].add(module)
         loads[lightest] += time[module]
     return groups

@@ -687,6 +687,7 @@ def test_cli_fill(fake_pip: FakePip, tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 @pytest.mark.integration
+@pytest.mark.host_network
 def test_fill_from_pypi_then_install(tmp_path: Path) -> None:
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("six==1.16.0\n")

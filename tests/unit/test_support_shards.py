@@ -30,3 +30,15 @@ def test_unrecorded_modules_are_guessed_by_their_tier() -> None:
     record = {"tests/unit/test_x.py": 15.0}
     groups = shards([*modules, "tests/unit/test_x.py"], 2, record=record)
     assert {"tests/integration/test_b.py"} in groups
+
+
+def test_modules_that_need_the_outside_network_go_to_the_last_group() -> None:
+    modules = ["tests/tools/test_fill.py", "tests/unit/test_a.py", "tests/unit/test_b.py"]
+    record = {
+        "tests/tools/test_fill.py": 1.0,
+        "tests/unit/test_a.py": 50.0,
+        "tests/unit/test_b.py": 40.0,
+    }
+    groups = shards(modules, 2, record=record, host_network={"tests/tools/test_fill.py"})
+    assert "tests/tools/test_fill.py" in groups[1]
+    assert shards(modules, 2, record=record)[0] == {"tests/unit/test_a.py"}
