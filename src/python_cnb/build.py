@@ -39,7 +39,7 @@ from python_cnb.processes.declared import (
     declared_processes,
     with_web_command,
 )
-from python_cnb.processes.executables import SERVERS, missing_commands, search_path
+from python_cnb.processes.executables import missing_commands, search_path
 from python_cnb.processes.inference import infer_web
 from python_cnb.programs import app_inspect
 from python_cnb.programs.app_inspect import Inspection
@@ -87,7 +87,7 @@ def build(ctx: BuildContext) -> None:
             processes = choose_processes(ctx, files, settings, python, venv, declared)
             if processes.server is not None:
                 venv.add_server(processes.server, processes.reason)
-            check_commands(ctx, settings, python, venv, processes)
+            check_commands(ctx, python, venv, processes)
         venv.finish(recorded_hashes(files, plan.manager))
         if django_installed(venv.site_packages):
             with output.step("Collecting Django static files"):
@@ -179,28 +179,17 @@ def choose_processes(
 
 
 def check_commands(
-    ctx: BuildContext,
-    settings: Settings,
-    python: InstalledPython,
-    venv: Venv,
-    processes: ProcessPlan,
+    ctx: BuildContext, python: InstalledPython, venv: Venv, processes: ProcessPlan
 ) -> None:
-    """A declared process's command must exist: gunicorn or uvicorn is installed (pinned) as
-    for a generated process; anything else nothing provides gets a warning."""
+    """A declared process's command must exist in the image: one that nothing provides gets
+    a warning naming its package (the venv holds what the app's files list, no more)."""
     directories = search_path(
         venv.path / "bin", python.layout.bin, path_variable=ctx.env.get("PATH", "")
     )
     for missing in missing_commands(processes.processes, directories):
-        if missing.command in SERVERS and not settings.no_server_install:
-            venv.add_server(missing.command, f"the {missing.process} process of {processes.source}")
-            continue
         output.warning(
             *notices.missing_command(
-                missing.process,
-                missing.command,
-                missing.package,
-                processes.source,
-                server_install_off=missing.command in SERVERS,
+                missing.process, missing.command, missing.package, processes.source
             )
         )
 

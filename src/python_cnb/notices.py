@@ -248,26 +248,18 @@ def dependency_look_alikes(found: Sequence[str]) -> Notice:
 STDLIB_ONLY = "The app imports the standard library only: nothing to install"
 
 
-def missing_command(
-    process: str, command: str, package: Optional[str], source: str, server_install_off: bool
-) -> Notice:
+def missing_command(process: str, command: str, package: Optional[str], source: str) -> Notice:
     """A declared process runs a command that neither the venv nor the build image has."""
     add = (
         f"Add {package} to the app's dependencies (requirements.txt or pyproject.toml)"
         if package
         else f"Add the package that provides `{command}` to the app's dependencies"
     )
-    why_not_installed = (
-        " python-cnb would install its pinned version, but BP_PYTHON_NO_SERVER_INSTALL=true is set."
-        if server_install_off
-        else ""
-    )
     return (
         f"The {process} process runs `{command}`, which nothing in the image provides",
         f"The {process} process from {source} starts `{command}`, but neither the virtual "
         f"environment nor the build image has such a command, so the process will fail with "
-        f"`command not found` when it starts.{why_not_installed}\n\n"
-        f"{add}, or fix the command in {source}.",
+        f"`command not found` when it starts.\n\n{add}, or fix the command in {source}.",
     )
 
 

@@ -238,14 +238,12 @@ def test_undeclared_imports_notices() -> None:
 
 
 def test_missing_command() -> None:
-    title, body = notices.missing_command("worker", "celery", "celery", "Procfile", False)
+    title, body = notices.missing_command("worker", "celery", "celery", "Procfile")
     assert title == "The worker process runs `celery`, which nothing in the image provides"
     assert "fail with `command not found` when it starts.\n\nAdd celery to the app's" in body
     assert body.endswith("or fix the command in Procfile.")
-    _, unknown = notices.missing_command("tool", "mytool", None, "BP_PROCFILE", False)
+    _, unknown = notices.missing_command("tool", "mytool", None, "BP_PROCFILE")
     assert "Add the package that provides `mytool` to the app's dependencies" in unknown
-    _, off = notices.missing_command("web", "gunicorn", "gunicorn", "Procfile", True)
-    assert "but BP_PYTHON_NO_SERVER_INSTALL=true is set." in off
 
 
 def test_quote_shows_control_characters_escaped() -> None:

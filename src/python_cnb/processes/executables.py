@@ -49,8 +49,6 @@ PROVIDERS = {
     "supervisord": "supervisor",
 }
 """Commands whose package is not named like them, or is worth naming: for the warning."""
-SERVERS = ("gunicorn", "uvicorn")
-"""The servers python-cnb pins and installs when a process needs one the app lacks."""
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=.*", re.S)
 
 
