@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional, cast
 
@@ -43,9 +42,9 @@ from python_cnb.processes.executables import missing_commands, search_path
 from python_cnb.processes.inference import infer_web
 from python_cnb.programs import app_inspect
 from python_cnb.programs.app_inspect import Inspection
-from python_cnb.python.requested import read_requested_python_version
 from python_cnb.python.selection import determine_python
-from python_cnb.support.commands import CommandFailed, run_quiet, tail
+from python_cnb.python.version import RequestedPythonVersion
+from python_cnb.support.commands import CommandFailed, tail
 from python_cnb.support.download import configure as download_limits
 from python_cnb.support.download import ssl_context
 
@@ -68,12 +67,12 @@ def build(ctx: BuildContext) -> None:
         with output.step("Determining Python version"):
             tls = ssl_context(secrets.ca_files)  # one context for the manifest and the download
             lock_files = [f.name for f in plan.files]
-            distribution = determine_python(ctx, files, settings, bindings, lock_files, tls)
+            selection = determine_python(ctx, files, settings, bindings, lock_files, tls)
         declared = declared_processes(ctx.app_dir, settings)
         with output.step("Installing Python"):
             python = install_python(
                 ctx,
-                distribution,
+                selection.distribution,
                 timeout=settings.download_timeout,
                 retries=settings.download_retries,
                 tls=tls,
@@ -82,7 +81,9 @@ def build(ctx: BuildContext) -> None:
         with output.step(f"Installing dependencies ({plan.manager.label})"):
             if plan.manager is PackageManager.NONE:
                 check_undeclared_imports(python, ctx.app_dir, settings.allow_undeclared_imports)
-            venv = install_app_dependencies(ctx, files, settings, python, plan, index, secrets)
+            venv = install_app_dependencies(
+                ctx, selection.requested, settings, python, plan, index, secrets
+            )
         with output.step("Choosing processes"):
             processes = choose_processes(ctx, files, settings, python, venv, declared)
             if processes.server is not None:
@@ -137,7 +138,7 @@ def determine_dependencies(
 
 def install_app_dependencies(
     ctx: BuildContext,
-    files: AppFiles,
+    requested: RequestedPythonVersion,
     settings: Settings,
     python: InstalledPython,
     plan: DependencyPlan,
@@ -149,7 +150,6 @@ def install_app_dependencies(
     try:
         return install_dependencies(ctx, python, plan, settings, index, secrets.env)
     except CommandFailed as failure:
-        requested = read_requested_python_version(files, settings.python_version_settings)
         origin = None if requested.is_default else requested.origin
         raise explain(failure, str(python.version), python.version.line, origin) from None
 
@@ -196,15 +196,8 @@ def check_commands(
 
 def run_app_inspect(python: InstalledPython, app_dir: Path) -> Inspection:
     """Run :mod:`python_cnb.programs.app_inspect` with the app's interpreter (its grammar)."""
-    script = Path(app_inspect.__file__)
-    text = run_quiet(
-        python.command(str(script), str(app_dir)),
-        cwd=app_dir,
-        env={"PATH": "/usr/bin:/bin"},
-        display="python app_inspect.py",
-    )
     # The program's own output, printed from an Inspection.
-    return cast(Inspection, json.loads(text))
+    return cast(Inspection, python.run_program(Path(app_inspect.__file__), app_dir))
 
 
 def compile_app(ctx: BuildContext, python: InstalledPython, processes: ProcessPlan) -> None:

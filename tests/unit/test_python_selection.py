@@ -39,7 +39,7 @@ def step(ctx: BuildContext, lock_files: tuple[str, ...] = ()) -> Distribution:
     settings = Settings.from_env(ctx.env)
     return determine_python(
         ctx, AppFiles(ctx.app_dir, ctx.env), settings, (), lock_files, ssl_context()
-    )
+    ).distribution
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ those are the usual reasons nothing was declared.
 from __future__ import annotations
 
 import difflib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -20,7 +19,6 @@ from python_cnb.app.project_files import PIPFILE, PIPFILE_LOCK, POETRY_LOCK, PYP
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.layers.python import InstalledPython
 from python_cnb.programs import app_imports
-from python_cnb.support.commands import run_quiet
 
 DEPENDENCY_FILES = (
     "requirements.txt",
@@ -92,13 +90,7 @@ def look_alikes(app_dir: Path) -> LookAlikes:
 
 def read_imports(python: InstalledPython, app_dir: Path) -> dict[str, list[str]]:
     """The app's undeclared imports, read by the app's interpreter."""
-    text = run_quiet(
-        python.command(str(Path(app_imports.__file__)), str(app_dir)),
-        cwd=app_dir,
-        env={"PATH": "/usr/bin:/bin"},
-        display="python app_imports.py",
-    )
-    found: dict[str, list[str]] = json.loads(text)["imports"]
+    found: dict[str, list[str]] = python.run_program(Path(app_imports.__file__), app_dir)["imports"]
     return found
 
 

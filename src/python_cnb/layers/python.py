@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import ssl
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from python_cnb import notices, output
 from python_cnb.bytecode import SOURCE_DATE_EPOCH, compile_bytecode
@@ -21,7 +23,7 @@ from python_cnb.python.relocate import relocate
 from python_cnb.python.version import PythonVersion
 from python_cnb.sbom import EXTENSION, python_sbom
 from python_cnb.support.archive import extract
-from python_cnb.support.commands import CommandFailed, tail
+from python_cnb.support.commands import CommandFailed, run_quiet, tail
 from python_cnb.support.download import download
 
 LAYER_NAME = "python"
@@ -71,6 +73,18 @@ class InstalledPython:
         :mod:`python_cnb.programs.compile_pyc` writes ``.pyc`` files into a launch layer, and only
         hash-based ones."""
         return self.layout.command(*args)
+
+    def run_program(self, program: Path, app_dir: Path) -> Any:
+        """The JSON a :mod:`python_cnb.programs` script prints about ``app_dir``, run by this
+        interpreter (the app's grammar and standard library), with nothing of the build's
+        environment but ``PATH``."""
+        text = run_quiet(
+            self.command(str(program), str(app_dir)),
+            cwd=app_dir,
+            env={"PATH": "/usr/bin:/bin"},
+            display=f"python {program.name}",
+        )
+        return json.loads(text)
 
 
 def _damaged(previous: PythonLayerMetadata, layer: Layer) -> list[str]:

@@ -159,6 +159,7 @@ def undeclared_imports(app_dir: str) -> Dict[str, object]:
         if os.path.isdir(root):
             local |= _module_names(root)
     found: Dict[str, List[str]] = {}
+    beside_by_dir: Dict[str, Set[str]] = {}
     files = 0
     for path in python_files(app_dir):
         try:
@@ -167,7 +168,10 @@ def undeclared_imports(app_dir: str) -> Dict[str, object]:
         except (SyntaxError, ValueError, OSError):
             continue  # not this check's business: the app's own bug, or not Python
         files += 1
-        beside = _module_names(os.path.dirname(path))
+        directory = os.path.dirname(path)
+        if directory not in beside_by_dir:  # one listing per directory, not per file
+            beside_by_dir[directory] = _module_names(directory)
+        beside = beside_by_dir[directory]
         relative = os.path.relpath(path, app_dir)
         for node in _required_imports(tree.body):
             for name in _top_names(node):

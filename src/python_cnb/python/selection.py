@@ -9,6 +9,7 @@ and points the chosen distribution's URL at the dependency mirror.
 from __future__ import annotations
 
 import ssl
+from dataclasses import dataclass
 from typing import Sequence
 
 from python_cnb import notices, output
@@ -25,6 +26,7 @@ from python_cnb.python.distributions import (
 from python_cnb.python.requested import check_locked_python, read_requested_python_version
 from python_cnb.python.version import (
     PythonVersion,
+    RequestedPythonVersion,
     choose,
     newer_patch,
     support_notice,
@@ -41,6 +43,15 @@ def by_version(distributions: Sequence[Distribution]) -> dict[PythonVersion, Dis
     return keyed
 
 
+@dataclass(frozen=True)
+class PythonSelection:
+    """The step's result: what to install, and the request it answers (later errors say why
+    this Python was chosen)."""
+
+    distribution: Distribution
+    requested: RequestedPythonVersion
+
+
 def determine_python(
     ctx: BuildContext,
     files: AppFiles,
@@ -48,7 +59,7 @@ def determine_python(
     bindings: tuple[Binding, ...],
     lock_files: Sequence[str],
     tls: ssl.SSLContext,
-) -> Distribution:
+) -> PythonSelection:
     """The CPython distribution to install, from the requested version and the manifest.
 
     ``lock_files``: the names of the files the dependencies are installed from, whose
@@ -92,6 +103,7 @@ def determine_python(
     if requested.is_default:
         output.info(notices.pin_tip(version.line))
     distribution = distributions[version]
-    return distribution.with_uri(
+    mirrored = distribution.with_uri(
         apply_mirror(distribution.uri, settings.dependency_mirrors, bindings)
     )
+    return PythonSelection(mirrored, requested)
