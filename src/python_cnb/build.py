@@ -20,7 +20,12 @@ from python_cnb.cnb.bindings import Binding, read_bindings
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.launch import Launch, Process
 from python_cnb.config.forbidden_env import check_forbidden_env
-from python_cnb.config.index import IndexSettings, read_index_settings, with_lock_sources
+from python_cnb.config.index import (
+    IndexSettings,
+    read_index_settings,
+    with_lock_sources,
+    with_requirement_options,
+)
 from python_cnb.config.secrets import BuildSecrets, prepare_build_secrets
 from python_cnb.config.settings import Settings
 from python_cnb.config.tool_env import tool_env
@@ -47,6 +52,7 @@ from python_cnb.python.version import RequestedPythonVersion
 from python_cnb.support.commands import CommandFailed, tail
 from python_cnb.support.download import configure as download_limits
 from python_cnb.support.download import ssl_context
+from python_cnb.support.simple_index import project_files
 
 
 def build(ctx: BuildContext) -> None:
@@ -151,7 +157,21 @@ def install_app_dependencies(
         return install_dependencies(ctx, python, plan, settings, index, secrets.env)
     except CommandFailed as failure:
         origin = None if requested.is_default else requested.origin
-        raise explain(failure, str(python.version), python.version.line, origin) from None
+        app_index = index
+        pins: dict[str, str] = {}
+        if plan.requirements is not None:
+            app_index = with_requirement_options(index, plan.requirements.options)
+            pins = dict(line.pin for line in plan.requirements.lines if line.pin)
+        env = tool_env(ctx.env, **secrets.env)
+        raise explain(
+            failure,
+            str(python.version),
+            python.version.line,
+            origin,
+            lookup=lambda package: project_files(package, app_index, env),
+            pins=pins,
+            arch=ctx.target.arch,
+        ) from None
 
 
 def choose_processes(

@@ -821,18 +821,45 @@ def _(error: PackageBuildFailed) -> tuple[str, str]:
         if older
         else "Pin the Python the app was developed with in .python-version."
     )
+    upgrade = f"Or upgrade {what} to a release that ships wheels for Python {error.python_line}."
+    wheels = ""
+    if error.wheels is not None:
+        release = f"{what} {error.wheels.version}"
+        wheels = (
+            f"{release} publishes wheels for CPython {_line_ranges(error.wheels.lines)}, "
+            f"not {error.python_line}."
+        )
+        pin = (
+            f"Pin the newest Python {release} has wheels for: write {error.wheels.lines[-1]} "
+            "in .python-version."
+        )
+        if error.wheels.newer:
+            upgrade = (
+                f"Or upgrade {what} to {error.wheels.newer} or later ({what}=={error.wheels.newer}"
+                f" is its first release with wheels for CPython {error.python_line})."
+            )
     return title, _lines(
         f"`{error.command}` failed: {what} has no pre-built wheel for Python {error.python} on "
         "this platform, so the installer built it from source, and that failed.",
+        *([wheels] if wheels else []),
         cause,
         chosen,
-        "How to fix it:\n"
-        + _steps(
-            *([image] if image else []),
-            pin,
-            f"Or upgrade {what} to a release that ships wheels for Python {error.python_line}.",
-        ),
+        "How to fix it:\n" + _steps(*([image] if image else []), pin, upgrade),
         "The installer's full output is above.",
+    )
+
+
+def _line_ranges(lines: tuple[str, ...]) -> str:
+    """``3.8-3.12`` for consecutive Python lines, ``3.8, 3.10-3.11`` with a gap."""
+    minors = sorted(int(line.split(".")[1]) for line in lines)
+    ranges: list[list[int]] = []
+    for minor in minors:
+        if ranges and minor == ranges[-1][-1] + 1:
+            ranges[-1].append(minor)
+        else:
+            ranges.append([minor])
+    return ", ".join(
+        f"3.{run[0]}" if len(run) == 1 else f"3.{run[0]}-3.{run[-1]}" for run in ranges
     )
 
 

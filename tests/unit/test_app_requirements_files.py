@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from python_cnb import output
 from python_cnb.app.project_files import OutsideApp
 from python_cnb.app.requirements_files import (
     CREDENTIAL,
@@ -14,10 +15,12 @@ from python_cnb.app.requirements_files import (
     MissingRequirementsFile,
     RequirementLine,
     RequirementSet,
+    VcsSource,
     collect,
     decode,
     fingerprint,
     read_requirements,
+    redact_url,
     tree_digest,
 )
 
@@ -524,3 +527,81 @@ def test_variables_in_url_credentials_are_not_recorded(tmp_path: Path) -> None:
         ("V", "1"),
     )
     assert read.options[0].value == "https://me:s3cret@pkgs.test/simple"
+
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.mark.parametrize(
+    ("text", "source"),
+    [
+        (
+            "-e git+https://host/org/repo#egg=My_Pkg",
+            VcsSource("git+https://host/org/repo#egg=My_Pkg", "my-pkg", True, None),
+        ),
+        (
+            f"--editable=git+file:///srv/repo@{SHA}#egg=mypkg",
+            VcsSource(f"git+file:///srv/repo@{SHA}#egg=mypkg", "mypkg", True, SHA),
+        ),
+        (
+            "-egit+https://host/repo@v1.0#egg=mypkg&subdirectory=src",
+            VcsSource("git+https://host/repo@v1.0#egg=mypkg&subdirectory=src", "mypkg", True, None),
+        ),
+        (
+            f"mypkg[extra] @ git+https://user:tok@host/repo@{SHA} ; python_version > '3'",
+            VcsSource(f"git+https://user:tok@host/repo@{SHA}", "mypkg", False, SHA),
+        ),
+        (
+            "git+ssh://git@host/repo@main#egg=mypkg",
+            VcsSource("git+ssh://git@host/repo@main#egg=mypkg", "mypkg", False, None),
+        ),
+        ("-e ./lib", None),
+        ("flask==3.1.3", None),
+        ("pkg @ https://host/pkg-1.0.tar.gz", None),
+    ],
+)
+def test_version_control_sources(text: str, source: VcsSource | None) -> None:
+    assert RequirementLine("requirements.txt", 1, text, False).vcs == source
+
+
+def test_an_abbreviated_commit_or_a_tag_is_not_pinned() -> None:
+    for ref in (SHA[:12], "v1.0", "main"):
+        line = RequirementLine("r.txt", 1, f"-e git+https://host/repo@{ref}#egg=p", False)
+        assert line.vcs is not None and line.vcs.commit is None
+
+
+def test_editable_version_control_lines_are_installed_regular(tmp_path: Path) -> None:
+    app = _files(
+        tmp_path,
+        {
+            "requirements.txt": "-e git+file:///srv/repo#egg=mypkg\n-e ./lib\n"
+            "other @ git+https://host/other\n",
+            "lib/setup.py": "",
+        },
+    )
+    requirements = read_requirements(app / "requirements.txt", app)
+    assert requirements.render()[0] == (
+        "git+file:///srv/repo#egg=mypkg\n-e ./lib\nother @ git+https://host/other\n"
+    )
+    assert [source.name for _, source in requirements.vcs_lines()] == ["mypkg", "other"]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("git+https://user:t0ken@host/repo", "git+https://****@host/repo"),
+        ("git+https://t0ken@host/r@main#egg=x", "git+https://****@host/r@main#egg=x"),
+        ("git+https://host/repo@main", "git+https://host/repo@main"),
+        ("git+file:///srv/repo", "git+file:///srv/repo"),
+    ],
+)
+def test_credentials_are_redacted_from_shown_urls(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+def test_credentials_of_a_version_control_url_are_masked_in_the_log(tmp_path: Path) -> None:
+    app = _files(tmp_path, {"requirements.txt": "-e git+https://bot:s3cr%2Ft@host/r#egg=x\n"})
+    read_requirements(app / "requirements.txt", app)
+    assert (
+        output.mask("uv saw s3cr/t and s3cr%2Ft in git@host") == "uv saw **** and **** in git@host"
+    )

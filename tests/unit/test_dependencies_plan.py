@@ -55,6 +55,31 @@ def test_pip(tmp_path: Path) -> None:
     assert plan.describe(app) == "requirements.txt, requirements/base.txt"
 
 
+def test_version_control_urls_without_a_commit_are_unpinned(tmp_path: Path) -> None:
+    commit = "ab" * 20
+    app = write_app(
+        tmp_path,
+        {
+            "requirements.txt": "-e git+https://host/a#egg=branch\n"
+            f"-e git+https://host/b@{commit}#egg=pinned\n"
+            "tagged @ git+https://host/c@v1.0\n"
+            "flask\n"
+        },
+    )
+    plan = plan_dependencies(AppFiles(app), PackageManager.PIP)
+    assert [source.name for source in plan.unpinned_vcs] == ["branch", "tagged"]
+    # The fingerprint covers the lines' text: a new commit ref changes it.
+    before = plan.fingerprint(app)
+    (app / "requirements.txt").write_text(
+        (app / "requirements.txt").read_text().replace(commit, "cd" * 20)
+    )
+    changed = plan_dependencies(AppFiles(app), PackageManager.PIP)
+    assert changed.fingerprint(app) != before
+    assert changed.explain(before, changed.fingerprint(app), app) == [
+        "The dependency files changed (requirements.txt)"
+    ]
+
+
 def test_pip_with_a_fully_hashed_requirements_txt(tmp_path: Path) -> None:
     app = write_app(
         tmp_path,

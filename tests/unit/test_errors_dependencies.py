@@ -17,7 +17,7 @@ from python_cnb.app.project_files import InvalidProjectFile, ParserMessage
 from python_cnb.app.requirements_files import InvalidRequirementsLine, LocalPathOutsideApp
 from python_cnb.config.forbidden_env import FORBIDDEN, ForbiddenEnvironment
 from python_cnb.config.index import VendorDirOutsideApp
-from python_cnb.dependencies.failure import PackageBuildFailed
+from python_cnb.dependencies.failure import PackageBuildFailed, WheelSupport
 from python_cnb.dependencies.installers import (
     DependencyConflict,
     HashMismatch,
@@ -316,3 +316,26 @@ def test_a_failed_build_from_source_names_the_package_the_python_and_the_fix() -
     )
     assert "because .python-version asks for it" in asked
     assert "build-image problem" not in asked
+
+
+def test_a_release_with_wheels_for_other_pythons_gets_the_newest_line_proposed() -> None:
+    def body(wheels: WheelSupport) -> str:
+        return describe(
+            PackageBuildFailed(
+                "uv pip sync", "greenlet", "gcc", "gcc: not found", "3.13.9", "3.13", None, wheels
+            )
+        )[1]
+
+    text = body(WheelSupport("3.0.1", ("3.8", "3.9", "3.10", "3.11", "3.12"), "3.1.1"))
+    assert "greenlet 3.0.1 publishes wheels for CPython 3.8-3.12, not 3.13." in text
+    assert (
+        "Pin the newest Python greenlet 3.0.1 has wheels for: write 3.12 in .python-version."
+        in text
+    )
+    assert (
+        "Or upgrade greenlet to 3.1.1 or later (greenlet==3.1.1 is its first release with "
+        "wheels for CPython 3.13)." in text
+    )
+    gaps = body(WheelSupport("1.0", ("3.8", "3.10", "3.11"), None))
+    assert "greenlet 1.0 publishes wheels for CPython 3.8, 3.10-3.11, not 3.13." in gaps
+    assert "Or upgrade greenlet to a release that ships wheels for Python 3.13." in gaps

@@ -4,6 +4,8 @@ install stamp."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import sys
@@ -25,6 +27,7 @@ from python_cnb.layers.venv import (
     LAYOUT,
     VenvState,
     _drop_uv_cache_info,
+    drop_url_credentials,
     files_outside_records,
     finish_venv,
     prepare_venv,
@@ -103,6 +106,36 @@ def test_uv_cache_info_and_its_record_line_are_dropped(venv: Path) -> None:
     assert files_outside_records(venv) == []
 
 
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("git+https://bot:t0ken@host/repo", "git+https://host/repo"),
+        ("https://t0ken@host/repo", "https://host/repo"),
+        ("ssh://git@host/repo", "ssh://git@host/repo"),
+        ("file:///srv/repo", "file:///srv/repo"),
+    ],
+)
+def test_credentials_are_dropped_from_direct_url(venv: Path, url: str, kept: str) -> None:
+    dist_info = venv / SITE / "tinypkg-1.0.dist-info"
+    document = {"url": url, "vcs_info": {"vcs": "git", "commit_id": "ab" * 20}}
+    (dist_info / "direct_url.json").write_text(json.dumps(document))
+    record = dist_info / "RECORD"
+    record.write_text(record.read_text() + "tinypkg-1.0.dist-info/direct_url.json,,\n")
+
+    drop_url_credentials(venv / SITE)
+
+    written = (dist_info / "direct_url.json").read_bytes()
+    assert json.loads(written) == {**document, "url": kept}
+    if kept != url:
+        assert b"t0ken" not in written
+        digest = base64.urlsafe_b64encode(hashlib.sha256(written).digest()).rstrip(b"=")
+        listed = [r for r in record.read_text().splitlines() if "direct_url.json" in r]
+        assert listed == [
+            f"tinypkg-1.0.dist-info/direct_url.json,sha256={digest.decode()},{len(written)}"
+        ]
+    assert files_outside_records(venv) == []
+
+
 # The decisions, against a real venv in a tmp_path layers directory.
 
 SBOM_FORMATS = ("application/vnd.cyclonedx+json",)
@@ -143,6 +176,7 @@ def prepare(
     dependencies: str = "fp-a",
     package_manager: str = "pip",
     keep_cache: bool = True,
+    always_update: tuple[str, ...] = (),
 ) -> VenvState:
     return prepare_venv(
         ctx,
@@ -152,6 +186,7 @@ def prepare(
         dependencies=dependencies,
         keep_cache=keep_cache,
         explain=lambda previous: [f"The dependencies changed from {previous}"],
+        always_update=always_update,
     )
 
 
@@ -233,6 +268,19 @@ def test_unchanged_dependencies_keep_the_venv_untouched(
     assert capsys.readouterr().out == "Using cached virtualenv (dependencies unchanged)\n"
     assert (state.fresh, state.up_to_date) == (False, True)
     assert state.verified == contents  # finish_venv need not hash it all again
+    assert (state.site_packages / "tinypkg" / "__init__.py").is_file()
+
+
+def test_a_moving_source_syncs_unchanged_dependencies_all_the_same(
+    tmp_path: Path, interpreter: InstalledPython, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctx = build_context(tmp_path)
+    built(ctx, interpreter, capsys)
+    state = prepare(ctx, interpreter, always_update=("mypkg comes from a branch",))
+    assert capsys.readouterr().out == (
+        "Updating cached virtualenv since:\n  - mypkg comes from a branch\n"
+    )
+    assert (state.fresh, state.up_to_date) == (False, False)
     assert (state.site_packages / "tinypkg" / "__init__.py").is_file()
 
 

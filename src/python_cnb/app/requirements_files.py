@@ -25,6 +25,7 @@ from typing import Mapping, Optional
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from python_cnb import output
 from python_cnb.app.project_files import inside_app, read_app_bytes
 from python_cnb.buildpack_error import BuildpackError
 
@@ -74,6 +75,10 @@ _FLAGS = {
 }
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _DIST_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar")
+_VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+"""A full commit hash (SHA-1 or SHA-256): the one kind of VCS ref that cannot move."""
+_EGG = re.compile(r"(?:^|&)egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 @dataclass(eq=False)
@@ -107,6 +112,68 @@ class LocalPathOutsideApp(BuildpackError):
 
 
 @dataclass(frozen=True)
+class VcsSource:
+    """A requirement installed from a version control URL (``git+https://…``)."""
+
+    url: str
+    """As written (``git+https://host/repo@ref#egg=name``): it may hold credentials."""
+    name: Optional[str]
+    """The distribution (``egg=name`` or ``name @ …``), when the line names it."""
+    editable: bool
+    commit: Optional[str]
+    """The full commit hash the URL pins, None when its ref may move (a branch, a tag, the
+    default branch)."""
+
+    @property
+    def shown(self) -> str:
+        """The URL without ``user:password@``, for the log."""
+        return redact_url(self.url)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with the ``user:password@`` of its authority replaced by ``****@``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    if "@" not in authority:
+        return url
+    return f"{scheme}://****@{authority.rsplit('@', 1)[1]}{slash}{path}"
+
+
+def _vcs_source(text: str) -> Optional[VcsSource]:
+    """The VCS URL a requirement line installs from, if it names one."""
+    try:
+        tokens = shlex.split(text)
+    except ValueError:
+        return None
+    if not tokens:
+        return None
+    editable, name, target = False, None, tokens[0]
+    if tokens[0] in ("-e", "--editable") and len(tokens) > 1:
+        editable, target = True, tokens[1]
+    elif tokens[0].startswith("--editable="):
+        editable, target = True, tokens[0].split("=", 1)[1]
+    elif tokens[0].startswith("-e"):
+        editable, target = True, tokens[0][2:]
+    else:
+        requirement = text.split(";", 1)[0].strip()
+        name_part, at, rest = requirement.partition("@")
+        if at and "://" not in name_part and rest.split():  # ``name @ URL``
+            name, target = name_part.strip().split("[", 1)[0], rest.split()[0]
+    if not target.lower().startswith(_VCS_PREFIXES):
+        return None
+    base, _, fragment = target.partition("#")
+    egg = _EGG.search(fragment)
+    if name is None and egg is not None:
+        name = egg.group(1).split("[", 1)[0]
+    path = urllib.parse.urlsplit(base.split("+", 1)[1]).path
+    ref = path.rpartition("@")[2] if "@" in path else ""
+    commit = ref if _COMMIT.fullmatch(ref) else None
+    return VcsSource(target, canonicalize_name(name) if name else None, editable, commit)
+
+
+@dataclass(frozen=True)
 class RequirementLine:
     """One requirement (or constraint) as written, after joining and ``${VAR}`` expansion."""
 
@@ -122,6 +189,19 @@ class RequirementLine:
         tokens = self.text.split(" ")
         first = next((i for i, t in enumerate(tokens) if t.startswith("-")), len(tokens))
         return " ".join(tokens[:first]), tokens[first:]
+
+    @property
+    def vcs(self) -> Optional[VcsSource]:
+        """The version control URL the line installs from, if any."""
+        return _vcs_source(self.text)
+
+    @property
+    def installed_text(self) -> str:
+        """The line as the engines get it: an editable VCS requirement (``-e git+…``)
+        becomes a regular one (the URL alone), since an image runs installed packages and
+        never needs an editable checkout (which uv refuses for Git sources)."""
+        vcs = self.vcs
+        return vcs.url if vcs is not None and vcs.editable else self.text
 
     @property
     def hashed(self) -> bool:
@@ -201,9 +281,20 @@ class RequirementSet:
 
     def render(self) -> tuple[str, str]:
         """The requirements and the constraints, one per line, without option lines."""
-        requirements = "".join(f"{line.text}\n" for line in self.lines if not line.constraint)
+        requirements = "".join(
+            f"{line.installed_text}\n" for line in self.lines if not line.constraint
+        )
         constraints = "".join(f"{line.text}\n" for line in self.lines if line.constraint)
         return requirements, constraints
+
+    def vcs_lines(self) -> tuple[tuple[RequirementLine, VcsSource], ...]:
+        """The requirements installed from a version control URL, with their source."""
+        found = []
+        for line in self.lines:
+            source = line.vcs
+            if source is not None and not line.constraint:
+                found.append((line, source))
+        return tuple(found)
 
 
 def decode(data: bytes) -> str:
@@ -404,6 +495,13 @@ class _Reader:
 
     def _requirement(self, shown: str, number: int, line: str, constraint: bool) -> None:
         self.lines.append(RequirementLine(shown, number, line, constraint))
+        vcs = _vcs_source(line)
+        if vcs is not None:  # a token in a Git URL is masked wherever an installer echoes it
+            parts = urllib.parse.urlsplit(vcs.url.split("+", 1)[1])
+            for secret in (parts.password, parts.username if parts.password is None else None):
+                if secret:
+                    output.register_secret(secret)
+                    output.register_secret(urllib.parse.unquote(secret))
         target = _local_target(line, self.app_dir)
         if target is None:
             return

@@ -278,6 +278,12 @@ def install_dependencies(
             dependencies=fingerprint,
             keep_cache=not settings.no_cache,
             explain=lambda previous: plan.explain(previous, fingerprint, ctx.app_dir, app_index),
+            always_update=[
+                f"{source.name or 'A requirement'} comes from {source.shown}, which names no "
+                "commit: a branch or tag may have moved since, so it is reinstalled on every "
+                "build (pin a full commit hash, @<sha>, to reuse the virtualenv)"
+                for source in plan.unpinned_vcs
+            ],
         )
         venv = Venv(ctx, settings, state, installer)
         if state.up_to_date:

@@ -14,6 +14,7 @@ from python_cnb.app.pipfile_lock import convert
 from python_cnb.app.project_files import PIPFILE_LOCK, POETRY_LOCK, PYPROJECT, UV_LOCK
 from python_cnb.app.requirements_files import (
     RequirementSet,
+    VcsSource,
     directory_listing_digest,
     fingerprint,
     metadata_digest,
@@ -55,6 +56,14 @@ class DependencyPlan:
         result: a project's dependencies are whatever its build backend says (setup.py may
         read any file, ``dynamic`` metadata names files), which no file list can cover."""
         return self.editable_project
+
+    @property
+    def unpinned_vcs(self) -> tuple[VcsSource, ...]:
+        """Requirements from a version control URL whose ref may move (no full commit hash):
+        no file says whether they changed, so they are reinstalled on every build."""
+        if self.requirements is None:
+            return ()
+        return tuple(s for _, s in self.requirements.vcs_lines() if s.commit is None)
 
     def fingerprint(
         self, app_dir: Path, index: Optional[IndexSettings] = None, resolved: str = ""

@@ -19,9 +19,13 @@ exported, and the next build starts again from the previous, complete venv.
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
+import json
 import posixpath
 import re
+import urllib.parse
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
@@ -145,11 +149,14 @@ def prepare_venv(
     dependencies: str,
     keep_cache: bool,
     explain: Callable[[str], Sequence[str]],
+    always_update: Sequence[str] = (),
 ) -> VenvState:
     """Keep, sync or rebuild: decide from the restored metadata, logging every reason.
 
     ``installer`` describes the tool (``uv 0.9.0``), ``dependencies`` is the plan's
-    fingerprint; ``explain`` says why a previous fingerprint no longer matches."""
+    fingerprint; ``explain`` says why a previous fingerprint no longer matches;
+    ``always_update`` says why a venv with the same fingerprint is synced all the same (a
+    Git branch may have moved)."""
     metadata = VenvLayerMetadata.build(
         python,
         ctx.target,
@@ -167,10 +174,11 @@ def prepare_venv(
     )
     previous = decision.previous
     if decision.reused and previous is not None:
-        if (previous.dependencies, previous.package_manager) == (
+        unchanged = (previous.dependencies, previous.package_manager) == (
             metadata.dependencies,
             metadata.package_manager,
-        ):
+        )
+        if unchanged and not always_update:
             output.info("Using cached virtualenv (dependencies unchanged)")
             return VenvState(decision.layer, metadata, False, True, previous.contents)
         strays = files_outside_records(decision.layer.path)
@@ -188,9 +196,11 @@ def prepare_venv(
                 f"- The package manager changed from {previous.package_manager}"
                 f" to {metadata.package_manager}"
             )
-        else:
+        elif not unchanged:
             for reason in explain(previous.dependencies):
                 output.detail(f"- {reason}")
+        for reason in always_update:
+            output.detail(f"- {reason}")
         verify_uv_cache(ctx)
         return VenvState(decision.layer, metadata, fresh=False, up_to_date=False)
     log_decision(decision, "virtualenv")
@@ -213,6 +223,7 @@ def finish_venv(
     everything a second time."""
     LayerEnv().override("VIRTUAL_ENV", str(state.path)).write(state.path)
     _drop_uv_cache_info(state.site_packages)
+    drop_url_credentials(state.site_packages)
     contents = state.verified
     if not contents or not layer_manifest.same_shape(state.path, contents):
         contents = layer_manifest.write_manifest(state.path)
@@ -238,6 +249,42 @@ def _drop_uv_cache_info(site_packages: Path) -> None:
             lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
             kept = [line for line in lines if (next(csv.reader([line]), None) or [""])[0] != name]
             record.write_text("".join(kept), encoding="utf-8")
+
+
+def drop_url_credentials(site_packages: Path) -> None:
+    """Remove ``user:password@`` from the URL of every ``direct_url.json`` (PEP 610), and
+    update its RECORD line: a token in a ``git+https://user:token@…`` requirement must not
+    reach the image. (``git@`` of an SSH URL is a user name, not a secret: it stays.)"""
+    for info in site_packages.glob("*.dist-info/direct_url.json"):
+        try:
+            document = json.loads(info.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        url = document.get("url") if isinstance(document, dict) else None
+        if not isinstance(url, str):
+            continue
+        parts = urllib.parse.urlsplit(url)
+        if "@" not in parts.netloc or (parts.username == "git" and parts.password is None):
+            continue
+        document["url"] = urllib.parse.urlunsplit(
+            parts._replace(netloc=parts.netloc.rsplit("@", 1)[1])
+        )
+        data = json.dumps(document, sort_keys=True).encode()
+        info.write_bytes(data)
+        _rewrite_record(info, data)
+
+
+def _rewrite_record(path: Path, data: bytes) -> None:
+    """The RECORD line of ``path`` (in a ``.dist-info``) with the hash and size of ``data``."""
+    record = path.parent / "RECORD"
+    if not record.is_file():
+        return
+    name = f"{path.parent.name}/{path.name}"
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    rows = list(csv.reader(record.read_text(encoding="utf-8").splitlines()))
+    rows = [[name, f"sha256={digest}", str(len(data))] if r and r[0] == name else r for r in rows]
+    with record.open("w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream, lineterminator="\n").writerows(rows)
 
 
 def _damaged(previous: VenvLayerMetadata, layer: Layer) -> list[str]:

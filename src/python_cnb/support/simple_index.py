@@ -247,21 +247,9 @@ def _fetch_from(
     env: Mapping[str, str],
 ) -> Optional[Path]:
     base, authorization = _credentials(index_url, env)
-    page_url = urllib.parse.urljoin(base.rstrip("/") + "/", f"{canonicalize_name(project)}/")
-    headers = {"Accept": ACCEPT, "User-Agent": "python-cnb"}
-    if authorization:
-        headers["Authorization"] = authorization
-    request = urllib.request.Request(page_url, headers=headers)  # noqa: S310
-    try:
-        with open_url(request, timeout=TIMEOUT, context=context) as response:
-            files = parse_project_page(
-                response.read(), response.headers.get("Content-Type", ""), response.geturl()
-            )
-    except urllib.error.HTTPError as error:
-        error.close()
-        if error.code == 404:  # not on this index: try the next one
-            return None
-        raise
+    files = _project_page(index_url, project, context, env)
+    if files is None:
+        return None
     for entry in files:
         if entry.sha256 in wanted and _safe_filename(entry.filename):
             target = destination / entry.filename
@@ -279,3 +267,43 @@ def _fetch_from(
             )
             return target
     return None
+
+
+def project_files(
+    project: str, index: IndexSettings, env: Mapping[str, str]
+) -> Optional[list[IndexFile]]:
+    """The files the first configured index that knows ``project`` lists on its project
+    page; None when no index knows it, or it cannot be asked here (see the module)."""
+    if not _supported(index, env):
+        return None
+    try:
+        context = _context(env)
+        for index_url in (index.index_url or PYPI_SIMPLE, *index.extra_index_urls):
+            files = _project_page(index_url, project, context, env)
+            if files is not None:
+                return files
+    except (OSError, ValueError, http.client.HTTPException) as error:
+        output.debug(f"reading the index page of {project} failed ({error})")
+    return None
+
+
+def _project_page(
+    index_url: str, project: str, context: ssl.SSLContext, env: Mapping[str, str]
+) -> Optional[list[IndexFile]]:
+    """The files of ``project`` on one index, None when the index does not have it."""
+    base, authorization = _credentials(index_url, env)
+    page_url = urllib.parse.urljoin(base.rstrip("/") + "/", f"{canonicalize_name(project)}/")
+    headers = {"Accept": ACCEPT, "User-Agent": "python-cnb"}
+    if authorization:
+        headers["Authorization"] = authorization
+    request = urllib.request.Request(page_url, headers=headers)  # noqa: S310
+    try:
+        with open_url(request, timeout=TIMEOUT, context=context) as response:
+            return parse_project_page(
+                response.read(), response.headers.get("Content-Type", ""), response.geturl()
+            )
+    except urllib.error.HTTPError as error:
+        error.close()
+        if error.code == 404:  # not on this index: try the next one
+            return None
+        raise

@@ -38,6 +38,14 @@ class RequirementSetInstaller:
         """Write the normalised requirements; resolve a project now when its reuse depends
         on the result (:attr:`DependencyPlan.resolves_every_build`)."""
         if plan.requirements is not None:
+            for line, source in plan.requirements.vcs_lines():
+                if source.editable:
+                    output.info(
+                        f"{line.file} line {line.number}: {source.name or source.shown} is "
+                        f"installed from {source.shown} as a regular, non-editable install: an "
+                        "image runs installed packages and never needs an editable checkout "
+                        "(uv cannot install a Git source editable)"
+                    )
             text, constraints = plan.requirements.render()
             if constraints:
                 (workdir / "constraints.txt").write_text(constraints, encoding="utf-8")
@@ -72,6 +80,10 @@ class RequirementSetInstaller:
         reinstall = () if venv.fresh else _local_distributions(venv, engine.index)
         if reinstall:
             output.info(f"Reinstalling from local sources: {', '.join(reinstall)}")
+        moving = () if venv.fresh else tuple(s.name for s in plan.unpinned_vcs if s.name)
+        if moving:
+            output.info(f"Reinstalling from unpinned version control URLs: {', '.join(moving)}")
+            reinstall = tuple(sorted({*reinstall, *moving}))
         try:
             engine.sync(resolved, hashed=plan.hashed, reinstall=reinstall)
         except CommandFailed as error:
