@@ -36,6 +36,8 @@ class ToolInstallFailed(BuildpackError):
     version: str
     output: str
     offline: bool
+    origin: Optional[str] = None
+    """What chose this version, when it is not the buildpack's pin."""
 
 
 def install_pinned_tool(
@@ -63,7 +65,9 @@ def install_pinned_tool(
                 display=display,
             )
         except CommandFailed as error:
-            raise ToolInstallFailed(tool, spec.version, error.output, offline) from None
+            raise ToolInstallFailed(
+                tool, spec.version, error.output, offline, spec.origin
+            ) from None
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
-from packaging.utils import canonicalize_name
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 
 from python_cnb import output
 from python_cnb.config.index import IndexSettings
@@ -279,3 +285,63 @@ def _fetch_from(
             )
             return target
     return None
+
+
+def _file_version(filename: str, machine: Optional[str]) -> Optional[str]:
+    """The version of a wheel (for Linux on ``machine`` when given) or, without ``machine``,
+    of a wheel or sdist; None for any other file."""
+    try:
+        if filename.endswith(".whl"):
+            _, version, _, tags = parse_wheel_filename(filename)
+            platforms = {tag.platform for tag in tags}
+            if machine is not None and not any(
+                "linux" in p and p.endswith(machine) for p in platforms
+            ):
+                return None
+            return str(version)
+        if machine is None:
+            return str(parse_sdist_filename(filename)[1])
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return None
+
+
+def project_versions(
+    project: str,
+    index: IndexSettings,
+    env: Mapping[str, str],
+    machine: Optional[str] = None,
+) -> Optional[list[str]]:
+    """The versions of ``project`` the configured indexes list (with a Linux wheel for
+    ``machine`` when given); None when they cannot be listed here (see the module)."""
+    if not _supported(index, env):
+        return None
+    try:
+        context = _context(env)
+    except (OSError, ValueError) as error:
+        output.debug(f"listing {project} impossible ({error}); using pip")
+        return None
+    found: set[str] = set()
+    for index_url in (index.index_url or PYPI_SIMPLE, *index.extra_index_urls):
+        base, authorization = _credentials(index_url, env)
+        page_url = urllib.parse.urljoin(base.rstrip("/") + "/", f"{canonicalize_name(project)}/")
+        headers = {"Accept": ACCEPT, "User-Agent": "python-cnb"}
+        if authorization:
+            headers["Authorization"] = authorization
+        request = urllib.request.Request(page_url, headers=headers)  # noqa: S310
+        try:
+            with open_url(request, timeout=TIMEOUT, context=context) as response:
+                files = parse_project_page(
+                    response.read(), response.headers.get("Content-Type", ""), response.geturl()
+                )
+        except urllib.error.HTTPError as error:
+            error.close()
+            if error.code == 404:
+                continue
+            output.debug(f"listing {project} failed ({error}); using pip")
+            return None
+        except (OSError, ValueError, http.client.HTTPException, DownloadFailed) as error:
+            output.debug(f"listing {project} failed ({error}); using pip")
+            return None
+        found |= {v for f in files if (v := _file_version(f.filename, machine)) is not None}
+    return sorted(found)
