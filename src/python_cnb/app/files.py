@@ -1,7 +1,7 @@
 """The app's files, each read and parsed at most once per build, handed to every step.
 
-pyproject.toml, uv.lock, poetry.lock, the Pipfile, Pipfile.lock, the requirement files and
-the Python version files are read on first use (a file no step needs is never read; one that
+pyproject.toml, uv.toml, uv.lock, poetry.lock, the Pipfile, Pipfile.lock, the requirement files
+and the Python version files are read on first use (a file no step needs is never read; one that
 cannot be parsed fails where it is used, with the error it always had) and kept: package
 manager detection, the requested Python version and its lock veto, the dependency plan, the
 project's scripts and the SBOM's hashes all see the same parsed values.

@@ -1,4 +1,6 @@
-"""The build tools the buildpack installs, as pinned in buildpack.toml ``[metadata.tools]``."""
+"""The build tools the buildpack installs, as pinned in buildpack.toml ``[metadata.tools]``,
+and the version of each a build uses: the platform's setting, else the pinned one when it
+satisfies the app's constraint, else the newest release on the index that does."""
 
 from __future__ import annotations
 
@@ -116,6 +118,8 @@ def _poetry_range(op: str, version: str) -> str:
 def specifier_set(constraint: ToolConstraint) -> SpecifierSet:
     """The constraint as a PEP 440 specifier set; a bare version means ``==`` (as uv and
     Poetry read it), and Poetry's ``^``/``~`` ranges are understood for ``requires-poetry``."""
+    if not constraint.specifier.strip():
+        raise InvalidToolConstraint(constraint)
     items = []
     for item in constraint.specifier.split(","):
         text = item.strip()
@@ -129,8 +133,6 @@ def specifier_set(constraint: ToolConstraint) -> SpecifierSet:
         specifiers = SpecifierSet(",".join(items))
     except InvalidSpecifier:
         raise InvalidToolConstraint(constraint) from None
-    if not constraint.specifier.strip():
-        raise InvalidToolConstraint(constraint)
     return specifiers
 
 

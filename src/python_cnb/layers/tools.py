@@ -4,8 +4,8 @@ One pattern for pip-tools (:mod:`python_cnb.layers.pip`) and Poetry
 (:mod:`python_cnb.layers.poetry`): the layer is kept while the interpreter, the target
 architecture, the tool set and the layer's layout are unchanged; else it is emptied, a venv
 is made with the interpreter, and the tool's requirement set (hash-checked unless the
-platform overrode the version) is installed into it, with uv when given, else with the
-venv's own pip.
+platform's setting or the app's constraint chose another version) is installed into it, with
+uv when given, else with the venv's own pip.
 """
 
 from __future__ import annotations
