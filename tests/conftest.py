@@ -20,8 +20,10 @@ INDEX_REQUIREMENTS = (
     REPO / "tests" / "index" / "requirements.txt",
     REPO / "src" / "python_cnb" / "data" / "tools" / "pip-tools.txt",
     REPO / "src" / "python_cnb" / "data" / "tools" / "poetry.txt",
+    REPO / "tests" / "index" / "tool-versions.txt",
 )
-"""The index holds the test apps' packages and the build tools the buildpack installs."""
+"""The index holds the test apps' packages, the build tools the buildpack installs and other
+releases of them (the tool-version tests)."""
 INDEX_PORT = int(os.environ.get("PYTHON_CNB_TEST_INDEX_PORT", "3141"))
 """Fixture lock files (uv.lock, poetry.lock) record the index URL, so its port is fixed."""
 INDEX_URL = f"http://127.0.0.1:{INDEX_PORT}/simple/"

@@ -16,6 +16,7 @@ import math
 import textwrap
 from typing import Any, Callable, Iterable, Optional
 
+from python_cnb.app.files import ToolConstraint
 from python_cnb.app.package_manager import (
     InvalidPackageManagerSetting,
     MissingLockFile,
@@ -57,6 +58,11 @@ from python_cnb.config.settings import (
     IsoDate,
     NumberRange,
     OneOf,
+)
+from python_cnb.config.tool_specs import (
+    InvalidToolConstraint,
+    NoToolVersion,
+    OverrideViolatesConstraint,
 )
 from python_cnb.dependencies.failure import PackageBuildFailed
 from python_cnb.dependencies.install import ServerNotInstalled
@@ -559,12 +565,25 @@ def _(error: InvalidProcfile) -> tuple[str, str]:
     )
 
 
+def _chosen_tools(error: CommandFailed) -> str:
+    """Which tools ran at a version the app or the platform chose (the failure may be
+    that version's)."""
+    return _lines(
+        *(
+            f"{tool} {version} is not the version the buildpack pins: {origin} chose it. "
+            "If the failure comes from that version, change that."
+            for tool, version, origin in error.chosen_tools
+        )
+    )
+
+
 @describe.register
 def _(error: CommandFailed) -> tuple[str, str]:
     if error.echoed and error.output.strip():
         return f"'{error.display}' failed", _lines(
             f"The command '{error.display}' failed (exit status {error.exit_code}). "
             f"{_why_it_stopped(error.output)}",
+            _chosen_tools(error),
             "Its whole output is above, once. The cached layers from the previous build are "
             "unchanged.",
             "How to fix it:\n"
@@ -580,6 +599,7 @@ def _(error: CommandFailed) -> tuple[str, str]:
     printed = _output_with_reason(error.output) if error.output.strip() else "It printed nothing."
     return f"'{error.display}' failed", _lines(
         f"The command '{error.display}' failed (exit status {error.exit_code}). {printed}",
+        _chosen_tools(error),
         "See the full output above. The cached layers from the previous build are unchanged.",
     )
 
@@ -783,10 +803,88 @@ def _(error: ToolInstallFailed) -> tuple[str, str]:
         else "Check the package index settings (PIP_INDEX_URL, BUILD_PIP_INDEX_URL, a pip "
         "binding) and that the index serves this version."
     )
+    chosen = (
+        f"{error.origin} chose {error.tool} {error.version}, not the version the buildpack "
+        "pins: if the index does not serve it, change that."
+        if error.origin
+        else ""
+    )
     return f"Could not install {error.tool} {error.version}", _lines(
         f"python-cnb installs {error.tool} {error.version} from the package index to build the "
         f"app, and that failed:\n{textwrap.indent(tail(error.output, 15), '    ')}",
+        chosen,
         offline,
+    )
+
+
+_OVERRIDE = "BP_PYTHON_PACKAGE_MANAGER_VERSION"
+
+
+def _constraint_line(constraint: ToolConstraint) -> str:
+    return f"{constraint.where}:\n" + _quote(f'{constraint.key} = "{constraint.specifier}"')
+
+
+@describe.register
+def _(error: InvalidToolConstraint) -> tuple[str, str]:
+    constraint = error.constraint
+    poetry = " (Poetry's ^2.1 and ~2.1 are understood too)" if constraint.tool == "poetry" else ""
+    return f"Invalid {constraint.key} in {constraint.file}", _lines(
+        _constraint_line(constraint),
+        f"{constraint.key} constrains the version of {constraint.tool} that builds the app: it "
+        f'must be a PEP 440 version specifier, such as ">=0.5" or "==0.13.9"{poetry}.',
+        f"How to fix it: correct that line in {constraint.file} (or remove it) and build again.",
+    )
+
+
+@describe.register
+def _(error: NoToolVersion) -> tuple[str, str]:
+    constraint = error.constraint
+    listed = (
+        "the package index lists: "
+        + ", ".join(error.available[:8])
+        + (", ..." if len(error.available) > 8 else "")
+        if error.available
+        else "the package index lists no release of it"
+    )
+    fixes = [
+        f"Change {constraint.key} in {constraint.file} to allow {constraint.tool} "
+        f"{error.pinned} (pinned and hash-checked) or a release the index serves.",
+    ]
+    if error.overridable:
+        fixes.append(
+            f"Or set {_OVERRIDE} to a version of {constraint.tool} that satisfies it and that "
+            "the package index serves."
+        )
+    fixes.append(
+        "Or check the package index settings (PIP_INDEX_URL, BUILD_PIP_INDEX_URL, a pip "
+        "binding): the index may not serve every release."
+    )
+    return f"No {constraint.tool} release satisfies {constraint.key}", _lines(
+        _constraint_line(constraint),
+        f"The buildpack pins {constraint.tool} {error.pinned}, which does not satisfy it, "
+        f"and no release on the package index does ({listed}).",
+        "How to fix it:\n" + _steps(*fixes),
+    )
+
+
+@describe.register
+def _(error: OverrideViolatesConstraint) -> tuple[str, str]:
+    constraint, override = error.constraint, error.override
+    return (
+        f"{override.setting}={override.version} does not satisfy {constraint.key}",
+        _lines(
+            f"{override.setting} asks for {constraint.tool} {override.version}, but "
+            + _constraint_line(constraint),
+            f"{constraint.tool} {override.version} does not satisfy that, and {constraint.tool} "
+            "refuses to work on a project that does not allow its version.",
+            "How to fix it:\n"
+            + _steps(
+                f"Unset {override.setting}: the constraint then chooses the version (the "
+                f"buildpack's pinned {constraint.tool} when it satisfies it).",
+                f"Or set {override.setting} to a version that satisfies the constraint.",
+                f"Or change {constraint.key} in {constraint.file}.",
+            ),
+        ),
     )
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from python_cnb.app.files import AppFiles
-from python_cnb.app.project_files import InvalidProjectFile
+from python_cnb.app.files import AppFiles, ToolConstraint
+from python_cnb.app.project_files import InvalidProjectFile, WrongType
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -65,3 +65,45 @@ def test_small_files_as_bytes() -> None:
     assert files.raw("runtime.txt") == b"python-3.11.7\n"
     assert files.raw(".python-version") is None
     assert files.exists("runtime.txt") and not files.exists(".python-version")
+
+
+def test_tool_constraints_with_their_lines(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\n\n[tool.uv]\nrequired-version = ">=0.5"\n\n'
+        '[tool.poetry]\npackage-mode = false\n"requires-poetry" = "^2.1"\n',
+        encoding="utf-8",
+    )
+    assert AppFiles(tmp_path).tool_constraints == (
+        ToolConstraint("uv", ">=0.5", "pyproject.toml", "required-version", 5),
+        ToolConstraint("poetry", "^2.1", "pyproject.toml", "requires-poetry", 9),
+    )
+    assert AppFiles(tmp_path).tool_constraints[0].where == "pyproject.toml line 5"
+
+
+def test_uv_toml_replaces_tool_uv(tmp_path: Path) -> None:
+    """As uv reads them: uv.toml, when there is one, and [tool.uv] is ignored."""
+    (tmp_path / "pyproject.toml").write_text('[tool.uv]\nrequired-version = ">=0.5"\n')
+    (tmp_path / "uv.toml").write_text('# pins\n\nrequired-version = "==0.13.7"\n')
+    assert AppFiles(tmp_path).tool_constraints == (
+        ToolConstraint("uv", "==0.13.7", "uv.toml", "required-version", 3),
+    )
+    (tmp_path / "uv.toml").write_text("native-tls = true\n")
+    assert AppFiles(tmp_path).tool_constraints == ()
+
+
+def test_no_constraints_without_the_keys(tmp_path: Path) -> None:
+    assert AppFiles(tmp_path).tool_constraints == ()
+    (tmp_path / "pyproject.toml").write_text('tool.uv.required-version = ">=0.5"\n')
+    # a dotted key: found, but its line is not named
+    assert AppFiles(tmp_path).tool_constraints == (
+        ToolConstraint("uv", ">=0.5", "pyproject.toml", "required-version"),
+    )
+
+
+def test_a_constraint_that_is_not_a_string_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.uv]\nrequired-version = 0.5\n")
+    with pytest.raises(InvalidProjectFile) as raised:
+        assert AppFiles(tmp_path).tool_constraints
+    assert raised.value.problem == WrongType(
+        "tool.uv.required-version", "a string", "a number", "0.5"
+    )

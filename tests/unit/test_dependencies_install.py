@@ -16,9 +16,10 @@ from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layers import Layer
 from python_cnb.config.index import IndexSettings
 from python_cnb.config.settings import Settings
+from python_cnb.config.tool_specs import ToolSpec
 from python_cnb.dependencies import install as dependencies
 from python_cnb.dependencies.install import INSTALLERS, ServerNotInstalled, Tools, Venv
-from python_cnb.dependencies.installers import Inputs
+from python_cnb.dependencies.installers import Inputs, NoInstaller
 from python_cnb.dependencies.plan import DependencyPlan
 from python_cnb.layers.manifest import MANIFEST_NAME
 from python_cnb.layers.python import InstalledPython
@@ -246,7 +247,59 @@ def test_the_version_setting_pins_only_the_package_managers_own_tool(
     ctx = replace(build_context(tmp_path), buildpack=read_descriptor(REPO))
     settings = Settings.from_env({"BP_PYTHON_PACKAGE_MANAGER_VERSION": "9.9.9"})
     tools = Tools(ctx, python(tmp_path), settings, INDEX, INDEX, {})
+    assert settings.package_manager_version == ("BP_PYTHON_PACKAGE_MANAGER_VERSION", "9.9.9")
     for tool in ("uv", "poetry", "pip-tools"):
         spec = tools.spec(tool, pinned)
         assert (spec.version == "9.9.9") is (tool == pinned), (manager, tool)
         assert spec.overridden is (tool == pinned)
+
+
+@pytest.mark.parametrize(
+    ("manager", "installer", "overridden"),
+    [
+        (PackageManager.PIP, "uv", "uv"),  # uv installs the requirement set: it is pinned
+        (PackageManager.PYPROJECT, "uv", "uv"),
+        (PackageManager.PIP_TOOLS, "uv", "uv"),
+        (PackageManager.NONE, "uv", "uv"),
+        (PackageManager.PIP, "pip", "pip-tools"),
+        (PackageManager.PIP_TOOLS, "pip", "pip-tools"),
+        (PackageManager.UV, "uv", "uv"),
+        (PackageManager.UV, "pip", "uv"),  # pip-tools adds the server only
+        (PackageManager.POETRY, "uv", "poetry"),  # not the uv that installs Poetry
+    ],
+)
+def test_the_version_setting_pins_the_tool_that_installs_the_dependencies(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    manager: PackageManager,
+    installer: str,
+    overridden: str,
+) -> None:
+    installed: dict[str, Any] = {}
+
+    def record(*args: Any, **kwargs: Any) -> Any:
+        spec = next(a for a in args if isinstance(a, ToolSpec))
+        installed[spec.name] = spec
+        return FakeTool(tmp_path / spec.name, spec.version)
+
+    for name in ("install_uv", "install_pip_tools", "install_poetry"):
+        monkeypatch.setattr(dependencies, name, record)
+    monkeypatch.setattr(dependencies, "prepare_tool_cache", lambda *a, **k: tmp_path / "cache")
+    ctx = replace(build_context(tmp_path), buildpack=read_descriptor(REPO))
+    settings = Settings.from_env(
+        {"BP_PYTHON_PACKAGE_MANAGER_VERSION": "9.9.9", "BP_PYTHON_INSTALLER": installer}
+    )
+    tools = Tools(ctx, python(tmp_path), settings, INDEX, INDEX, {})
+    made = INSTALLERS[manager](tools)
+    if isinstance(made, NoInstaller):  # its tool is installed when a server is added
+        made.adder()
+    assert installed[overridden].version == "9.9.9"
+    assert installed[overridden].origin == "BP_PYTHON_PACKAGE_MANAGER_VERSION=9.9.9"
+    assert all(s.version != "9.9.9" for n, s in installed.items() if n != overridden)
+    assert tools.chosen == [installed[overridden]]
+
+
+class FakeTool:
+    def __init__(self, binary: Path, version: str) -> None:
+        self.binary, self.version, self.mirror_plugin = binary, version, True
+        self.description = f"tool {version}"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from python_cnb import output
+from python_cnb.app.files import ToolConstraint
 from python_cnb.app.package_manager import (
     Candidate,
     InvalidPackageManagerSetting,
@@ -17,6 +20,12 @@ from python_cnb.app.project_files import InvalidProjectFile, ParserMessage
 from python_cnb.app.requirements_files import InvalidRequirementsLine, LocalPathOutsideApp
 from python_cnb.config.forbidden_env import FORBIDDEN, ForbiddenEnvironment
 from python_cnb.config.index import VendorDirOutsideApp
+from python_cnb.config.tool_specs import (
+    InvalidToolConstraint,
+    NoToolVersion,
+    Override,
+    OverrideViolatesConstraint,
+)
 from python_cnb.dependencies.failure import PackageBuildFailed, WheelSupport
 from python_cnb.dependencies.installers import (
     DependencyConflict,
@@ -27,6 +36,7 @@ from python_cnb.dependencies.installers import (
 from python_cnb.errors import describe
 from python_cnb.layers.tools import ToolInstallFailed
 from python_cnb.python.version import LockedPythonMismatch, PythonVersion
+from python_cnb.support.commands import CommandFailed
 
 
 def test_invalid_project_file() -> None:
@@ -339,3 +349,76 @@ def test_a_release_with_wheels_for_other_pythons_gets_the_newest_line_proposed()
     gaps = body(WheelSupport("1.0", ("3.8", "3.10", "3.11"), None))
     assert "greenlet 1.0 publishes wheels for CPython 3.8, 3.10-3.11, not 3.13." in gaps
     assert "Or upgrade greenlet to a release that ships wheels for Python 3.13." in gaps
+
+
+UV_CONSTRAINT = ToolConstraint("uv", "<0.13.9", "pyproject.toml", "required-version", 14)
+
+
+def test_tool_install_failed_names_what_chose_the_version() -> None:
+    origin = "BP_PYTHON_PACKAGE_MANAGER_VERSION=0.13.8"
+    _, body = describe(ToolInstallFailed("uv", "0.13.8", "ERROR: no", False, origin))
+    assert (
+        "BP_PYTHON_PACKAGE_MANAGER_VERSION=0.13.8 chose uv 0.13.8, not the version the "
+        "buildpack pins: if the index does not serve it, change that."
+    ) in body
+
+
+def test_invalid_tool_constraint() -> None:
+    title, body = describe(InvalidToolConstraint(replace(UV_CONSTRAINT, specifier="latest")))
+    assert title == "Invalid required-version in pyproject.toml"
+    assert body == (
+        "pyproject.toml line 14:\n"
+        '    "required-version = "latest""\n\n'
+        "required-version constrains the version of uv that builds the app: it must be a PEP "
+        '440 version specifier, such as ">=0.5" or "==0.13.9".\n\n'
+        "How to fix it: correct that line in pyproject.toml (or remove it) and build again."
+    )
+
+
+def test_no_tool_version() -> None:
+    title, body = describe(NoToolVersion(UV_CONSTRAINT, "0.13.9", ("0.13.9", "0.13.7"), True))
+    assert title == "No uv release satisfies required-version"
+    assert body == (
+        "pyproject.toml line 14:\n"
+        '    "required-version = "<0.13.9""\n\n'
+        "The buildpack pins uv 0.13.9, which does not satisfy it, and no release on the "
+        "package index does (the package index lists: 0.13.9, 0.13.7).\n\n"
+        "How to fix it:\n"
+        "  1. Change required-version in pyproject.toml to allow uv 0.13.9 (pinned and "
+        "hash-checked) or a release the index serves.\n"
+        "  2. Or set BP_PYTHON_PACKAGE_MANAGER_VERSION to a version of uv that satisfies it "
+        "and that the package index serves.\n"
+        "  3. Or check the package index settings (PIP_INDEX_URL, BUILD_PIP_INDEX_URL, a pip "
+        "binding): the index may not serve every release."
+    )
+    _, body = describe(NoToolVersion(UV_CONSTRAINT, "0.13.9", (), False))
+    assert "(the package index lists no release of it)" in body
+    assert "BP_PYTHON_PACKAGE_MANAGER_VERSION" not in body  # it would not pin this tool
+
+
+def test_override_violates_constraint() -> None:
+    override = Override("BUILD_PYTHON_PACKAGE_MANAGER_VERSION", "0.13.9")
+    title, body = describe(OverrideViolatesConstraint(override, UV_CONSTRAINT))
+    assert title == "BUILD_PYTHON_PACKAGE_MANAGER_VERSION=0.13.9 does not satisfy required-version"
+    assert body.startswith(
+        "BUILD_PYTHON_PACKAGE_MANAGER_VERSION asks for uv 0.13.9, but pyproject.toml line 14:\n"
+        '    "required-version = "<0.13.9""\n\n'
+        "uv 0.13.9 does not satisfy that"
+    )
+    assert "  1. Unset BUILD_PYTHON_PACKAGE_MANAGER_VERSION: the constraint then chooses" in body
+
+
+def test_a_failed_command_names_the_tools_chosen_at_another_version() -> None:
+    origin = 'requires-poetry = "<2.5.1" (pyproject.toml line 11)'
+    failure = CommandFailed(
+        "poetry sync", 1, "Error: boom", echoed=True, chosen_tools=(("poetry", "2.5.0", origin),)
+    )
+    _, body = describe(failure)
+    assert (
+        f"poetry 2.5.0 is not the version the buildpack pins: {origin} chose it. If the "
+        "failure comes from that version, change that."
+    ) in body
+    assert (
+        "is not the version the buildpack pins"
+        not in describe(replace(failure, chosen_tools=()))[1]
+    )

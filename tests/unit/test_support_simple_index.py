@@ -25,6 +25,7 @@ from python_cnb.support.simple_index import (
     IndexFile,
     fetch_pinned,
     parse_project_page,
+    project_versions,
 )
 from tests.support import tls
 from tests.support.contexts import INDEX_PROJECT as PROJECT
@@ -735,3 +736,40 @@ def test_unusable_ca_bundle_gives_none(
     (tmp_path / "garbage.pem").write_text("not a certificate\n")
     env = {**ENV, "SSL_CERT_FILE": str(tmp_path / bundle)}
     assert fetch(tmp_path, index.url, sha, env) is None
+
+
+# -- listing a project's versions ----------------------------------------------------------
+
+
+def test_project_versions_from_every_index(root: Path, tmp_path: Path) -> None:
+    make_wheel(root / "files", PROJECT, "1.2")
+    (root / "files" / f"{PROJECT.replace('-', '_')}-0.9.tar.gz").write_bytes(b"")
+    other = tmp_path / "other"
+    make_wheel(other / "files", PROJECT, "2.0rc1")
+    with local_index.serve(root) as first, local_index.serve(other) as second:
+        settings = IndexSettings(index_url=first.url, extra_index_urls=(second.url,))
+        assert project_versions(PROJECT, settings, ENV) == ["0.9", "1.0", "1.2", "2.0rc1"]
+        # a pure-Python wheel is no Linux wheel for a machine, nor is an sdist
+        assert project_versions(PROJECT, settings, ENV, "x86_64") == []
+        assert project_versions("not-there", settings, ENV) == []
+
+
+def test_project_versions_for_a_machine(static: FileServer) -> None:
+    files = [
+        "uv-0.13.7-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        "uv-0.13.8-py3-none-manylinux_2_28_aarch64.whl",
+        "uv-0.13.9-py3-none-musllinux_1_1_x86_64.whl",
+        "uv-0.14.0-py3-none-macosx_11_0_arm64.whl",
+        "uv-0.14.1.tar.gz",
+        "not a file name",
+    ]
+    static.pages["/simple/uv/"] = json_page(
+        *({"filename": name, "url": f"/files/{name}", "hashes": {}} for name in files)
+    )
+    settings = IndexSettings(index_url=static.url("simple/"))
+    assert project_versions("uv", settings, ENV, "x86_64") == ["0.13.7", "0.13.9"]
+    assert project_versions("uv", settings, ENV, "aarch64") == ["0.13.8"]
+
+
+def test_project_versions_are_not_listed_here_for_unsupported_settings(root: Path) -> None:
+    assert project_versions(PROJECT, IndexSettings(find_links=("/workspace/vendor",)), ENV) is None

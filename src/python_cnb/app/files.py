@@ -1,7 +1,7 @@
 """The app's files, each read and parsed at most once per build, handed to every step.
 
-pyproject.toml, uv.lock, poetry.lock, the Pipfile, Pipfile.lock, the requirement files and
-the Python version files are read on first use (a file no step needs is never read; one that
+pyproject.toml, uv.toml, uv.lock, poetry.lock, the Pipfile, Pipfile.lock, the requirement files
+and the Python version files are read on first use (a file no step needs is never read; one that
 cannot be parsed fails where it is used, with the error it always had) and kept: package
 manager detection, the requested Python version and its lock veto, the dependency plan, the
 project's scripts and the SBOM's hashes all see the same parsed values.
@@ -20,13 +20,36 @@ from python_cnb.app.project_files import (
     POETRY_LOCK,
     PYPROJECT,
     UV_LOCK,
+    UV_TOML,
+    key_line,
     poetry_table,
     project_table,
     read_app_bytes,
     read_json,
     read_toml,
+    typed,
 )
 from python_cnb.app.requirements_files import RequirementSet, read_requirements
+
+
+@dataclass(frozen=True)
+class ToolConstraint:
+    """The app's constraint on a build tool's version (``[tool.uv] required-version``,
+    ``[tool.poetry] requires-poetry``), as written."""
+
+    tool: str
+    """``uv`` or ``poetry``."""
+    specifier: str
+    file: str
+    """``pyproject.toml`` or ``uv.toml``."""
+    key: str
+    """``required-version``, ``requires-poetry``."""
+    line: Optional[int] = None
+
+    @property
+    def where(self) -> str:
+        """``pyproject.toml line 7``."""
+        return f"{self.file} line {self.line}" if self.line else self.file
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +68,10 @@ class AppFiles:
     @cached_property
     def pyproject(self) -> Optional[dict[str, Any]]:
         return read_toml(self.app_dir, PYPROJECT)
+
+    @cached_property
+    def uv_toml(self) -> Optional[dict[str, Any]]:
+        return read_toml(self.app_dir, UV_TOML)
 
     @cached_property
     def pipfile(self) -> Optional[dict[str, Any]]:
@@ -102,3 +129,34 @@ class AppFiles:
         metadata = (self.poetry_lock or {}).get("metadata")
         value = metadata.get("python-versions") if isinstance(metadata, dict) else None
         return value if isinstance(value, str) else None
+
+    @property
+    def tool_constraints(self) -> tuple[ToolConstraint, ...]:
+        """The app's constraints on uv's and Poetry's versions. uv reads uv.toml instead of
+        ``[tool.uv]`` when both exist (as uv does)."""
+        found: list[ToolConstraint] = []
+        if self.exists(UV_TOML):
+            found += self._constraint("uv", UV_TOML, self.uv_toml, None, "required-version")
+        else:
+            tool = typed(self.pyproject, "tool", dict, PYPROJECT, "tool")
+            uv = typed(tool, "uv", dict, PYPROJECT, "tool.uv")
+            found += self._constraint("uv", PYPROJECT, uv, "tool.uv", "required-version")
+        poetry = poetry_table(self.pyproject)
+        found += self._constraint("poetry", PYPROJECT, poetry, "tool.poetry", "requires-poetry")
+        return tuple(found)
+
+    def _constraint(
+        self,
+        tool: str,
+        file: str,
+        table: Optional[dict[str, Any]],
+        name: Optional[str],
+        key: str,
+    ) -> list[ToolConstraint]:
+        where = f"{name}.{key}" if name else key
+        value = typed(table, key, str, file, where)
+        if value is None:
+            return []
+        raw = self.raw(file) or b""
+        line = key_line(raw.decode("utf-8", "replace"), name, key)
+        return [ToolConstraint(tool, value, file, key, line)]

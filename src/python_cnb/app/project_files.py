@@ -20,6 +20,7 @@ PYPROJECT = "pyproject.toml"
 PIPFILE = "Pipfile"
 PIPFILE_LOCK = "Pipfile.lock"
 UV_LOCK = "uv.lock"
+UV_TOML = "uv.toml"
 POETRY_LOCK = "poetry.lock"
 
 
@@ -203,3 +204,18 @@ def poetry_python(pyproject: Optional[dict[str, Any]]) -> Optional[str]:
     dependencies = _table(poetry_table(pyproject), "dependencies", "tool.poetry.dependencies")
     value = (dependencies or {}).get("python")
     return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def key_line(text: str, table: Optional[str], key: str) -> Optional[int]:
+    """The line number of ``key = ...`` in ``[table]`` (None: the top level) of TOML
+    ``text``, for error messages; None when it is not written that plain way."""
+    current: Optional[str] = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            current = stripped.strip("[]").strip().replace('"', "").replace(" ", "")
+            continue
+        name, equals, _ = stripped.partition("=")
+        if equals and current == table and name.strip().strip('"') == key:
+            return number
+    return None

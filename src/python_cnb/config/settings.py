@@ -23,6 +23,12 @@ PYTHON_VERSION_SETTINGS = ("BP_PYTHON_VERSION", "BP_CPYTHON_VERSION", "BUILD_RUN
 PACKAGE_MANAGER_SETTINGS = ("BP_PYTHON_PACKAGE_MANAGER", "BUILD_PYTHON_PACKAGE_MANAGER")
 """Settings that pick the package manager, strongest first."""
 
+PACKAGE_MANAGER_VERSION_SETTINGS = (
+    "BP_PYTHON_PACKAGE_MANAGER_VERSION",
+    "BUILD_PYTHON_PACKAGE_MANAGER_VERSION",
+)
+"""Settings that pick the version of the tool that installs the app's dependencies."""
+
 COLLECTSTATIC_OPT_OUTS = ("BUILD_DISABLE_COLLECTSTATIC", "DISABLE_COLLECTSTATIC")
 """Settings that skip Django's collectstatic (Kato's, Heroku's)."""
 
@@ -186,8 +192,9 @@ class Settings:
     debug: bool
     installer: str
     """``uv`` (default) or ``pip`` (with pip-tools), for requirement sets."""
-    package_manager_version: Optional[str]
-    """A version for the chosen package manager's tool (Kato's setting)."""
+    package_manager_version: Optional[tuple[str, str]]
+    """``(name, value)`` of the version setting for the tool that installs the app's
+    dependencies (uv, pip-tools or Poetry), if given."""
     no_cache: bool
     """A clean build: no cached layer is reused."""
     check_dependencies: bool
@@ -245,8 +252,7 @@ class Settings:
             ),
             debug=env.get("BP_LOG_LEVEL", "").strip().upper() == "DEBUG",
             installer=choice(env, "BP_PYTHON_INSTALLER", ("uv", "pip"), "uv"),
-            package_manager_version=text(env, "BP_PYTHON_PACKAGE_MANAGER_VERSION")
-            or text(env, "BUILD_PYTHON_PACKAGE_MANAGER_VERSION"),
+            package_manager_version=first_given(env, PACKAGE_MANAGER_VERSION_SETTINGS),
             no_cache=flag(env, "BUILD_NO_CACHE") or flag(env, "BP_PYTHON_NO_CACHE"),
             check_dependencies=flag(env, "BP_PYTHON_CHECK_DEPENDENCIES", default=True),
             web_command=text(env, "BP_WEB_COMMAND"),

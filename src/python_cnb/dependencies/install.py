@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Callable, Mapping, Optional
 
 from python_cnb import output
+from python_cnb.app.files import ToolConstraint
 from python_cnb.app.package_manager import PackageManager
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.bytecode import compile_files, compile_site_packages, package_sources
@@ -16,7 +17,7 @@ from python_cnb.cnb.context import BuildContext
 from python_cnb.config.index import IndexSettings, with_requirement_options
 from python_cnb.config.settings import Settings
 from python_cnb.config.tool_env import tool_env
-from python_cnb.config.tool_specs import ToolSpec, tool_spec
+from python_cnb.config.tool_specs import Override, ToolSpec, choose_tool
 from python_cnb.dependencies.installers import Engine, Installer, NoInstaller, Run
 from python_cnb.dependencies.installers.pip import PipEngine
 from python_cnb.dependencies.installers.poetry import PoetryProjectSync
@@ -28,9 +29,9 @@ from python_cnb.layers.pip import install_pip_tools
 from python_cnb.layers.poetry import install_poetry
 from python_cnb.layers.python import InstalledPython
 from python_cnb.layers.tool_cache import prepare_tool_cache
-from python_cnb.layers.uv import UvTool, install_uv
+from python_cnb.layers.uv import UvTool, available_versions, install_uv
 from python_cnb.layers.venv import VenvState, finish_venv, prepare_venv, venv_path, venv_python
-from python_cnb.support.commands import run_streamed
+from python_cnb.support.commands import CommandFailed, run_streamed
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,11 @@ class Tools:
     app_index: IndexSettings
     env: Mapping[str, str]
     run: Run = run_streamed
+    constraints: tuple[ToolConstraint, ...] = ()
+    """The app's constraints on its tools' versions."""
+    chosen: list[ToolSpec] = field(default_factory=list, compare=False)
+    """The tools installed at a version other than the pinned one (named when a command
+    fails)."""
 
     @property
     def keep(self) -> bool:
@@ -56,10 +62,33 @@ class Tools:
         return venv_python(self.ctx.layers_dir)
 
     def spec(self, tool: str, pinned: Optional[str]) -> ToolSpec:
-        """The tool's spec; ``BUILD_PYTHON_PACKAGE_MANAGER_VERSION`` pins the ``pinned`` one
-        (the chosen package manager's own tool)."""
-        version = self.settings.package_manager_version if tool == pinned else None
-        return tool_spec(self.ctx.buildpack.metadata, tool, self.ctx.target.arch, version)
+        """The tool's spec; ``BP_PYTHON_PACKAGE_MANAGER_VERSION`` pins the ``pinned`` one
+        (the tool that installs the app's dependencies), and the app's constraint on the
+        tool applies wherever it runs."""
+        setting = self.settings.package_manager_version
+        override = Override(*setting) if setting is not None and tool == pinned else None
+        constraint = next((c for c in self.constraints if c.tool == tool), None)
+        arch = self.ctx.target.arch
+        spec = choose_tool(
+            self.ctx.buildpack.metadata,
+            tool,
+            arch,
+            override=override,
+            constraint=constraint,
+            available=partial(
+                available_versions,
+                self.python,
+                tool,
+                self.index,
+                self.env,
+                self.ctx.app_dir,
+                arch if tool == "uv" else None,
+            ),
+            overridable=tool == pinned,
+        )
+        if spec.origin is not None and spec not in self.chosen:
+            self.chosen.append(spec)
+        return spec
 
     def uv(self, pinned: Optional[str]) -> tuple[UvTool, dict[str, str]]:
         """uv from its build-only layer, and the environment it runs in (its cache)."""
@@ -75,8 +104,14 @@ class Tools:
         return uv, uv_env(self.env, cache)
 
 
+def _engine_tool(tools: Tools) -> str:
+    """The tool requirement sets are installed with."""
+    return "pip-tools" if tools.settings.installer == "pip" else "uv"
+
+
 def _engine(tools: Tools, pinned: Optional[str] = None) -> Engine:
-    """uv's pip interface, or pip with pip-tools (``BP_PYTHON_INSTALLER=pip``)."""
+    """uv's pip interface, or pip with pip-tools (``BP_PYTHON_INSTALLER=pip``); the
+    version setting pins the ``pinned`` tool."""
     ctx, packages = tools.ctx, tools.app_index
     if tools.settings.installer == "pip":
         cache = prepare_tool_cache(ctx, "pip-cache", "pip download cache", keep_cache=tools.keep)
@@ -119,8 +154,8 @@ def _adder(tools: Tools) -> Optional[Callable[[], Engine]]:
     return partial(_engine, replace(tools, app_index=tools.index))
 
 
-def _requirement_set(tools: Tools, pinned: Optional[str] = None) -> Installer:
-    return RequirementSetInstaller(_engine(tools, pinned))
+def _requirement_set(tools: Tools) -> Installer:
+    return RequirementSetInstaller(_engine(tools, _engine_tool(tools)))
 
 
 def _uv_project(tools: Tools) -> Installer:
@@ -170,12 +205,12 @@ def _poetry_project(tools: Tools) -> Installer:
 
 
 def _no_dependencies(tools: Tools) -> Installer:
-    return NoInstaller(partial(_engine, tools))
+    return NoInstaller(partial(_engine, tools, _engine_tool(tools)))
 
 
 INSTALLERS: Mapping[PackageManager, Callable[[Tools], Installer]] = {
     PackageManager.PIP: _requirement_set,
-    PackageManager.PIP_TOOLS: partial(_requirement_set, pinned="pip-tools"),
+    PackageManager.PIP_TOOLS: _requirement_set,
     PackageManager.PIPENV: _requirement_set,
     PackageManager.PYPROJECT: _requirement_set,
     PackageManager.SETUPTOOLS: _requirement_set,
@@ -183,9 +218,11 @@ INSTALLERS: Mapping[PackageManager, Callable[[Tools], Installer]] = {
     PackageManager.POETRY: _poetry_project,
     PackageManager.NONE: _no_dependencies,
 }
-"""The installer of each package manager (every member: a unit test checks), with the tool
-``BUILD_PYTHON_PACKAGE_MANAGER_VERSION`` pins. The tools are installed from cached
-build-only layers when possible."""
+"""The installer of each package manager (every member: a unit test checks).
+``BP_PYTHON_PACKAGE_MANAGER_VERSION`` pins the tool that installs the app's dependencies:
+uv (or pip-tools, ``BP_PYTHON_INSTALLER=pip``) for requirement sets and apps without
+dependencies, uv for uv projects, Poetry for Poetry projects. The tools are installed from
+cached build-only layers when possible."""
 
 
 def make_installer(tools: Tools, manager: PackageManager) -> Installer:
@@ -264,15 +301,32 @@ def install_dependencies(
             output.info("The app's requirement files change the package index settings:")
             for line in app_index.describe():
                 output.detail(line)
-    installer = make_installer(
-        Tools(ctx, python, settings, index, app_index, env, run), plan.manager
+    tools = Tools(
+        ctx, python, settings, index, app_index, env, run, constraints=plan.tool_constraints
     )
+    try:
+        return _install(ctx, tools, plan, settings, app_index)
+    except CommandFailed as failure:
+        if not tools.chosen:
+            raise
+        chosen = tuple((s.name, s.version, s.origin or "") for s in tools.chosen)
+        raise replace(failure, chosen_tools=chosen) from None
+
+
+def _install(
+    ctx: BuildContext,
+    tools: Tools,
+    plan: DependencyPlan,
+    settings: Settings,
+    app_index: IndexSettings,
+) -> Venv:
+    installer = make_installer(tools, plan.manager)
     with tempfile.TemporaryDirectory(prefix="python-cnb-requirements-") as tmp:
         inputs = installer.prepare(plan, Path(tmp))
         fingerprint = plan.fingerprint(ctx.app_dir, app_index, inputs.resolved_text())
         state = prepare_venv(
             ctx,
-            python,
+            tools.python,
             installer=installer.description,
             package_manager=plan.manager.value,
             dependencies=fingerprint,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
-from python_cnb.app.files import AppFiles
+from python_cnb.app.files import AppFiles, ToolConstraint
 from python_cnb.app.package_manager import PackageManager
 from python_cnb.app.pipfile_lock import convert
 from python_cnb.app.project_files import PIPFILE_LOCK, POETRY_LOCK, PYPROJECT, UV_LOCK
@@ -49,6 +49,8 @@ class DependencyPlan:
     lock_sources: tuple[str, ...] = ()
     """Package indexes named by the lock file (Pipfile.lock ``_meta.sources``), in order,
     PyPI included: :func:`~python_cnb.config.index.with_lock_sources` decides what to use."""
+    tool_constraints: tuple[ToolConstraint, ...] = ()
+    """The app's constraints on uv's and Poetry's versions."""
 
     @property
     def resolves_every_build(self) -> bool:
@@ -164,8 +166,12 @@ def _existing(app_dir: Path, *names: str) -> tuple[Path, ...]:
     return tuple((app_dir / name).resolve() for name in names if (app_dir / name).is_file())
 
 
-def plan_dependencies(files: AppFiles, manager: PackageManager) -> DependencyPlan:  # noqa: PLR0911
+def plan_dependencies(files: AppFiles, manager: PackageManager) -> DependencyPlan:
     """The plan for ``manager``, from the app's files (read, and validated, once)."""
+    return replace(_plan(files, manager), tool_constraints=files.tool_constraints)
+
+
+def _plan(files: AppFiles, manager: PackageManager) -> DependencyPlan:  # noqa: PLR0911
     app_dir = files.app_dir
     root = manager.requirements_file
     if root is not None:

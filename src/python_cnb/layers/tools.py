@@ -4,8 +4,8 @@ One pattern for pip-tools (:mod:`python_cnb.layers.pip`) and Poetry
 (:mod:`python_cnb.layers.poetry`): the layer is kept while the interpreter, the target
 architecture, the tool set and the layer's layout are unchanged; else it is emptied, a venv
 is made with the interpreter, and the tool's requirement set (hash-checked unless the
-platform overrode the version) is installed into it, with uv when given, else with the
-venv's own pip.
+platform's setting or the app's constraint chose another version) is installed into it, with
+uv when given, else with the venv's own pip.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ class ToolInstallFailed(BuildpackError):
     version: str
     output: str
     offline: bool
+    origin: Optional[str] = None
+    """What chose this version, when it is not the buildpack's pin."""
 
 
 def install_pinned_tool(
@@ -63,7 +65,9 @@ def install_pinned_tool(
                 display=display,
             )
         except CommandFailed as error:
-            raise ToolInstallFailed(tool, spec.version, error.output, offline) from None
+            raise ToolInstallFailed(
+                tool, spec.version, error.output, offline, spec.origin
+            ) from None
 
 
 @dataclass(frozen=True)

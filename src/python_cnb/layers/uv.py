@@ -13,7 +13,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Optional
 
 from python_cnb import output
 from python_cnb.cnb.context import BuildContext
@@ -24,11 +24,13 @@ from python_cnb.layers import log_decision
 from python_cnb.layers.python import InstalledPython
 from python_cnb.layers.tools import ToolInstallFailed
 from python_cnb.support.commands import CommandFailed, run_quiet
-from python_cnb.support.simple_index import fetch_pinned
+from python_cnb.support.simple_index import fetch_pinned, project_versions
 
 LAYER_NAME = "uv"
 TYPES = LayerTypes(build=True, cache=True)
 LAYOUT = "1"
+MACHINES = {"amd64": "x86_64", "arm64": "aarch64"}
+"""Wheel platform tags' machine names of the CNB target architectures."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,34 @@ def bundled_pip(python: InstalledPython) -> Path:
     """The pip wheel ``ensurepip`` carries (runnable as ``python <wheel>/pip``)."""
     bundled = python.layout.stdlib / "ensurepip" / "_bundled"
     return sorted(bundled.glob("pip-*.whl"))[-1]
+
+
+def available_versions(
+    python: InstalledPython,
+    project: str,
+    index: IndexSettings,
+    env: Mapping[str, str],
+    cwd: Path,
+    arch: Optional[str] = None,
+) -> list[str]:
+    """The versions of ``project`` on the package index (with a Linux wheel for ``arch``
+    when given): from its project page when the index settings are plain ones, else as
+    the bundled pip lists them (empty when that fails)."""
+    listed = project_versions(project, index, env, MACHINES.get(arch, arch) if arch else None)
+    if listed is not None:
+        return listed
+    command = [
+        *python.command(f"{bundled_pip(python)}/pip", "index", "versions", project),
+        "--disable-pip-version-check",
+        "--no-input",
+        *index.pip_options(),
+    ]
+    try:
+        said = run_quiet(command, cwd=cwd, env=env, display=f"pip index versions {project}")
+    except CommandFailed:
+        return []
+    line = next((ln for ln in said.splitlines() if ln.startswith("Available versions:")), "")
+    return [v.strip() for v in line.partition(":")[2].split(",") if v.strip()]
 
 
 def download_wheel(
@@ -94,7 +124,9 @@ def download_wheel(
     try:
         run_quiet(command, cwd=cwd, env=env, display=f"pip download {spec.name}=={spec.version}")
     except CommandFailed as error:
-        raise ToolInstallFailed(spec.name, spec.version, error.output, index.no_index) from None
+        raise ToolInstallFailed(
+            spec.name, spec.version, error.output, index.no_index, spec.origin
+        ) from None
     return next((destination / "wheels").glob("*.whl"))
 
 

@@ -26,6 +26,9 @@ class CommandFailed(BuildpackError):
     echoed: bool = False
     """Whether the output was echoed into the log already (the block then quotes only what
     says why, not the output a second time)."""
+    chosen_tools: tuple[tuple[str, str, str], ...] = ()
+    """``(tool, version, what chose it)`` of each build tool at a version other than the
+    buildpack's pin (the failure may come from that version)."""
 
 
 def run_streamed(

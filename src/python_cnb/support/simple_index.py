@@ -31,7 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
-from packaging.utils import canonicalize_name
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 
 from python_cnb import output
 from python_cnb.config.index import IndexSettings
@@ -269,6 +275,25 @@ def _fetch_from(
     return None
 
 
+def _file_version(filename: str, machine: Optional[str]) -> Optional[str]:
+    """The version of a wheel (for Linux on ``machine`` when given) or, without ``machine``,
+    of a wheel or sdist; None for any other file."""
+    try:
+        if filename.endswith(".whl"):
+            _, version, _, tags = parse_wheel_filename(filename)
+            platforms = {tag.platform for tag in tags}
+            if machine is not None and not any(
+                "linux" in p and p.endswith(machine) for p in platforms
+            ):
+                return None
+            return str(version)
+        if machine is None:
+            return str(parse_sdist_filename(filename)[1])
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return None
+
+
 def project_files(
     project: str, index: IndexSettings, env: Mapping[str, str]
 ) -> Optional[list[IndexFile]]:
@@ -307,3 +332,28 @@ def _project_page(
         if error.code == 404:  # not on this index: try the next one
             return None
         raise
+
+
+def project_versions(
+    project: str,
+    index: IndexSettings,
+    env: Mapping[str, str],
+    machine: Optional[str] = None,
+) -> Optional[list[str]]:
+    """The versions of ``project`` the configured indexes list (with a Linux wheel for
+    ``machine`` when given); None when they cannot be listed here (see the module)."""
+    if not _supported(index, env):
+        return None
+    found: set[str] = set()
+    try:
+        context = _context(env)
+        for index_url in (index.index_url or PYPI_SIMPLE, *index.extra_index_urls):
+            files = _project_page(index_url, project, context, env)
+            for entry in files or ():
+                version = _file_version(entry.filename, machine)
+                if version is not None:
+                    found.add(version)
+    except (OSError, ValueError, http.client.HTTPException, DownloadFailed) as error:
+        output.debug(f"listing {project} failed ({error}); using pip")
+        return None
+    return sorted(found)
