@@ -653,6 +653,15 @@ def test_streamlit_beats_a_script_and_an_app_object(tmp_path: Path) -> None:
     assert plan is not None and plan.processes[0].command == ("streamlit", "run")
 
 
+def test_an_app_object_beats_the_only_streamlit_script_of_another_name(tmp_path: Path) -> None:
+    """dashboard.py may sit beside the app; streamlit_app.py or app.py would not."""
+    plan = inferred(tmp_path, {"main.py": FASTAPI_APP, "dashboard.py": STREAMLIT})
+    assert plan == generated(uvicorn("main:app"), "uvicorn", "`app` in main.py (ASGI, fastapi)")
+    (tmp_path / "streamlit_app.py").write_text(STREAMLIT, encoding="utf-8")
+    plan = infer(inspect_app(tmp_path), tmp_path)
+    assert plan is not None and plan.processes[0].args == ("streamlit_app.py",)
+
+
 def test_several_streamlit_scripts_none_by_convention(tmp_path: Path) -> None:
     assert inferred(tmp_path, {"a.py": STREAMLIT, "b.py": STREAMLIT}) is None
     assert findings(inspect_app(tmp_path), AppFiles(tmp_path), tmp_path / "bin") == [
@@ -830,8 +839,6 @@ def test_findings_list_modules_and_objects(tmp_path: Path) -> None:
         "app.py: no app object (`app`, `application`, `api = FastAPI()`...) and no app factory; "
         "it only defines things, so running it would exit at once",
         "main.py: app objects `admin`, `api`, and nothing says which one to serve",
-        "src/shop/__init__.py: no app object (`app`, `application`, `api = FastAPI()`...) "
-        "and no app factory",
         "src/shop/app.py: importing it starts its own server (line 3: `app.run()`)",
     ]
     assert example_spec(inspection) == "main:admin"

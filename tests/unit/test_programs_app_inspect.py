@@ -16,6 +16,8 @@ from python_cnb.programs.app_inspect import (
     DjangoInfo,
     Inspection,
     ModuleInfo,
+    PackageModule,
+    UiScript,
     inspect_app,
     inspect_django,
     inspect_module,
@@ -176,13 +178,11 @@ def module(tmp_path: Path, source: str) -> Optional[ModuleInfo]:
 def test_inspect_module_callables(
     tmp_path: Path, source: str, callables: dict[str, str], frameworks: list[str]
 ) -> None:
-    assert module(tmp_path, source) == {
-        "callables": callables,
-        "frameworks": frameworks,
-        "script": None,
-        "serves_on_import": None,
-        "factories": {},
-    }
+    result = module(tmp_path, source)
+    assert result is not None
+    # factories are judged by test_inspect_module_factories
+    assert (result["callables"], result["frameworks"]) == (callables, frameworks)
+    assert (result["script"], result["serves_on_import"]) == (None, None)
 
 
 def test_the_last_definition_wins(tmp_path: Path) -> None:
@@ -612,6 +612,17 @@ def test_the_printed_keys_are_the_typed_ones(tmp_path: Path) -> None:
     assert printed["modules"].keys() == {"wsgi", "app", "main"}
     for info in printed["modules"].values():
         assert info.keys() == ModuleInfo.__annotations__.keys()
+
+
+def test_the_printed_package_and_ui_keys_are_the_typed_ones(tmp_path: Path) -> None:
+    write(tmp_path / "src" / "shop" / "__init__.py", "def create_app(): ...\n")
+    write(tmp_path / "dashboard.py", "import streamlit\n")
+    printed = json.loads(run_script(Path(sys.executable), tmp_path))
+    [package] = printed["packages"]
+    assert package.keys() == PackageModule.__annotations__.keys()
+    assert package["info"].keys() == ModuleInfo.__annotations__.keys()
+    assert package["info"]["factories"] == {"create_app": "unknown"}
+    assert printed["ui_scripts"]["dashboard.py"].keys() == UiScript.__annotations__.keys()
 
 
 def test_script_gives_the_same_json_on_python_3_9(tmp_path: Path) -> None:

@@ -5,10 +5,10 @@ Inference, in this order (see :mod:`python_cnb.programs.app_inspect` for how the
 1. a Django project (``manage.py`` in the root or one level down): gunicorn on its
    ``WSGI_APPLICATION``, or uvicorn on its ``ASGI_APPLICATION`` when the project is ASGI;
 2. an ``application`` callable in ``wsgi.py`` or ``wsgi/application`` (OpenShift/Jelastic);
-3. a Streamlit script (``streamlit run streamlit_app.py``, else ``app.py``, ``main.py``, else
-   the one root script that imports streamlit), else a Gradio script that calls
-   ``.launch()`` (``python app.py``, else ``main.py``, else the only one): their apps are
-   scripts that their own server runs, not objects another server imports;
+3. a Streamlit script (``streamlit run streamlit_app.py``, else ``app.py``, ``main.py``),
+   else a Gradio script that calls ``.launch()`` (``python app.py``, else ``main.py``):
+   their apps are scripts that their own server runs, not objects another server imports
+   (the only root script that imports either, of another name, comes after 5);
 4. ``application`` or ``app`` (or the one app object of another name, ``api = FastAPI()``)
    in ``app.py``, ``main.py`` or ``wsgi.py``, then in the modules of an ``app`` package
    (``app/__init__.py``, ``app/app.py``, ``app/main.py``, ``app/wsgi.py``) and of a src
@@ -222,31 +222,31 @@ def _factories(inspection: Inspection, context: _Context) -> Optional[ProcessPla
 
 
 def _ui_script(
-    inspection: Inspection, framework: str, preferred: Sequence[str]
+    inspection: Inspection, framework: str, preferred: Sequence[str], *, by_name: bool
 ) -> Optional[tuple[str, str]]:
-    """The root script of ``framework`` to run, and why that one: the first of
-    ``preferred`` that imports it, else the only script that does. A Gradio script must
-    call ``.launch()``, or running it would start no server."""
+    """The root script of ``framework`` to run, and why that one: with ``by_name``, the
+    first of ``preferred`` that imports it, else the only script that does. A Gradio script
+    must call ``.launch()``, or running it would start no server."""
     scripts = [
         name
         for name, script in inspection["ui_scripts"].items()
         if script["framework"] == framework and (framework != "gradio" or script["launch"])
     ]
-    for name in preferred:
-        if name in scripts:
-            return name, f"{name} imports {framework}"
+    if by_name:
+        name = next((n for n in preferred if n in scripts), None)
+        return None if name is None else (name, f"{name} imports {framework}")
     if len(scripts) == 1:
         return scripts[0], f"{scripts[0]}, the only script that imports {framework}"
     return None
 
 
-def _ui_apps(inspection: Inspection, context: _Context) -> Optional[ProcessPlan]:
-    streamlit = _ui_script(inspection, "streamlit", STREAMLIT_SCRIPTS)
+def _ui_apps(inspection: Inspection, by_name: bool) -> Optional[ProcessPlan]:
+    streamlit = _ui_script(inspection, "streamlit", STREAMLIT_SCRIPTS, by_name=by_name)
     if streamlit is not None:
         script, why = streamlit
         process = _web(("streamlit", "run"), (script,))
         return ProcessPlan((process,), "inferred", reason=f"a Streamlit app ({why})")
-    gradio = _ui_script(inspection, "gradio", GRADIO_SCRIPTS)
+    gradio = _ui_script(inspection, "gradio", GRADIO_SCRIPTS, by_name=by_name)
     if gradio is not None:
         script, why = gradio
         launch = inspection["ui_scripts"][script]["launch"]
@@ -254,6 +254,18 @@ def _ui_apps(inspection: Inspection, context: _Context) -> Optional[ProcessPlan]
         reason = f"a Gradio app ({why} and calls .launch(), {launch})"
         return ProcessPlan((process,), "inferred", reason=reason)
     return None
+
+
+def _ui_apps_by_name(inspection: Inspection, context: _Context) -> Optional[ProcessPlan]:
+    """A Streamlit or Gradio script of a conventional name (``streamlit_app.py``,
+    ``app.py``): before app objects, which such a script may define but not serve."""
+    return _ui_apps(inspection, by_name=True)
+
+
+def _only_ui_app(inspection: Inspection, context: _Context) -> Optional[ProcessPlan]:
+    """The only Streamlit (or Gradio) script, of another name: after app objects and
+    factories, as it may be a dashboard beside the app."""
+    return _ui_apps(inspection, by_name=False)
 
 
 def _project_script(inspection: Inspection, context: _Context) -> Optional[ProcessPlan]:
@@ -302,9 +314,10 @@ class _Context:
 STRATEGIES = (
     _django,
     _wsgi_conventions,
-    _ui_apps,
+    _ui_apps_by_name,
     _framework_modules,
     _factories,
+    _only_ui_app,
     _project_script,
     _plain_script,
 )
@@ -337,6 +350,15 @@ def _describe(candidate: PackageModule) -> str:
     return text
 
 
+def _telling(candidate: PackageModule) -> bool:
+    """Whether the module is worth a line: not a package's ``__init__.py`` with nothing in
+    it for a server (most are)."""
+    info = candidate["info"]
+    return candidate["file"].rpartition("/")[2] != "__init__.py" or bool(
+        info["callables"] or info["factories"]
+    )
+
+
 def _ui_finding(inspection: Inspection, framework: str, preferred: Sequence[str]) -> list[str]:
     scripts = inspection["ui_scripts"]
     found = [n for n, s in scripts.items() if s["framework"] == framework]
@@ -362,7 +384,7 @@ def findings(inspection: Inspection, files: AppFiles, venv_bin: Path) -> list[st
             f"{django['manage_py']}: a Django project whose settings set no WSGI_APPLICATION "
             "or ASGI_APPLICATION, with no wsgi.py or asgi.py"
         )
-    found += [f"{c['file']}: {_describe(c)}" for c in _candidate_modules(inspection)]
+    found += [f"{c['file']}: {_describe(c)}" for c in _candidate_modules(inspection) if _telling(c)]
     found += _ui_finding(inspection, "streamlit", STREAMLIT_SCRIPTS)
     found += _ui_finding(inspection, "gradio", GRADIO_SCRIPTS)
     scripts = files.project_scripts
