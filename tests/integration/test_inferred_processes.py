@@ -218,6 +218,21 @@ def test_no_web_process_warns_how_to_add_one(lifecycle: Lifecycle) -> None:
     assert '"processes": []' in lifecycle.workspace.image_metadata.read_text()
 
 
+def test_an_asgi_app_factory_is_called_by_uvicorn(lifecycle: Lifecycle) -> None:
+    app = lifecycle.app("fastapi_app")
+    (app / "main.py").write_text(
+        "from fastapi import FastAPI\n\n\ndef create_app() -> FastAPI:\n"
+        "    api = FastAPI()\n    api.get('/')(lambda: {'hello': 'factory'})\n    return api\n",
+        encoding="utf-8",
+    )
+    result = lifecycle.build(app)
+    assert "No Procfile: web runs 'uvicorn --factory main:create_app'" in result.output
+    assert "because of the app factory `create_app()` in main.py (ASGI, fastapi)" in result.output
+    web = lifecycle.start()
+    assert web.wait_for_http("/") == (200, '{"hello":"factory"}'), web.output
+    assert f"Uvicorn running on http://127.0.0.1:{web.port}" in web.output
+
+
 def test_no_web_process_lists_what_it_found(lifecycle: Lifecycle) -> None:
     """Two app objects and nothing saying which: the warning names them, and its Procfile
     examples serve one of them."""
