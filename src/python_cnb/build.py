@@ -44,7 +44,7 @@ from python_cnb.processes.declared import (
     with_web_command,
 )
 from python_cnb.processes.executables import missing_commands, search_path
-from python_cnb.processes.inference import infer_web
+from python_cnb.processes.inference import example_spec, findings, infer_web
 from python_cnb.programs import app_inspect
 from python_cnb.programs.app_inspect import Inspection
 from python_cnb.python.selection import determine_python
@@ -194,7 +194,8 @@ def choose_processes(
         output.info(f"No Procfile: web runs '{command_line(inferred.processes[0])}'")
         output.detail(f"because of {inferred.reason}")
         return inferred
-    output.warning(*notices.no_web_process())
+    found = findings(inspection, files, venv.path / "bin")
+    output.warning(*notices.no_web_process(found, example_spec(inspection)))
     return ProcessPlan((), "none")
 
 

@@ -216,15 +216,27 @@ def ambiguous_app(
     )
 
 
-def no_web_process() -> Notice:
-    """Nothing declares a process and nothing could be inferred."""
+def no_web_process(found: Sequence[str], spec: str) -> Notice:
+    """Nothing declares a process and nothing could be inferred; ``found`` says what the
+    app has (modules, objects, scripts), ``spec`` is the app for the examples."""
+    seen = (
+        "It found:\n" + "\n".join(f"  - {line}" for line in found)
+        if found
+        else "It found none of these."
+    )
     return (
         "No web process",
-        "python-cnb found no Procfile and nothing it knows how to serve (a Django project, a "
-        "WSGI or ASGI app in app.py, main.py or wsgi.py, a project script, a main.py or app.py "
-        'that runs as a script, with `if __name__ == "__main__":` or top-level code). '
-        "The image will have no default process.\n\nTo add one, write a Procfile such as\n"
-        "    web: gunicorn myapp:app\nor set BP_WEB_COMMAND.",
+        "python-cnb found no Procfile and nothing it knows how to serve (a Django project; a "
+        "WSGI or ASGI app, or a create_app() factory, in app.py, main.py or wsgi.py, in an "
+        "app/ package or in src/<package>/; a Streamlit or Gradio script; a project script, "
+        "the only one or one named web, serve or start; a main.py or app.py that runs as a "
+        'script, with `if __name__ == "__main__":` or top-level code). '
+        f"The image will have no default process.\n\n{seen}\n\n"
+        "To add one, write a Procfile such as, for an ASGI app (FastAPI, Starlette...),\n"
+        f"    web: uvicorn {spec}\n"
+        "or, for a WSGI app (Flask, Django...),\n"
+        f"    web: gunicorn {spec}\n"
+        "(both listen on $PORT, set at launch), or set BP_WEB_COMMAND.",
     )
 
 

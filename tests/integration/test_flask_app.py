@@ -69,11 +69,16 @@ def test_layers_and_launch_env(lifecycle: Lifecycle) -> None:
     # process, the launch-time defaults; nothing else.
     env = lifecycle.exec(["env"]).stdout.splitlines()
     assert sorted(line.split("=", 1)[0] for line in env) == [
+        "GRADIO_SERVER_NAME",
+        "GRADIO_SERVER_PORT",
         "HOME",
         "LD_LIBRARY_PATH",
         "PATH",
         "PORT",
         "PYTHONUNBUFFERED",
+        "STREAMLIT_SERVER_ADDRESS",
+        "STREAMLIT_SERVER_HEADLESS",
+        "STREAMLIT_SERVER_PORT",
         "UVICORN_HOST",
         "UVICORN_PORT",
         "VIRTUAL_ENV",

@@ -77,6 +77,30 @@ APPS = [
         id="project-script",
     ),
     pytest.param(
+        "flask_factory_package",
+        "gunicorn app:create_app() --access-logfile -",
+        "the app factory `create_app()` in app/__init__.py (WSGI, flask)",
+        "Hello from a Flask app factory",
+        "gunicorn",
+        id="flask-factory-package",
+    ),
+    pytest.param(
+        "src_layout_fastapi",
+        "uvicorn --app-dir src greeter.main:app",
+        "`app` in src/greeter/main.py (ASGI, fastapi)",
+        '{"hello":"src layout"}',
+        "uvicorn",
+        id="src-layout-fastapi",
+    ),
+    pytest.param(
+        "scripts_start",
+        "start",
+        "the project's script named start (its others: migrate)",
+        "Hello from the start script",
+        None,
+        id="project-script-start",
+    ),
+    pytest.param(
         "script_only",
         "python main.py",
         'main.py, a script (line 16: `if __name__ == "__main__":`)',
@@ -191,6 +215,38 @@ def test_no_web_process_warns_how_to_add_one(lifecycle: Lifecycle) -> None:
     result = lifecycle.build(app)
     assert "[Warning: No web process]" in result.output
     assert "web: gunicorn myapp:app" in result.output
+    assert '"processes": []' in lifecycle.workspace.image_metadata.read_text()
+
+
+def test_an_asgi_app_factory_is_called_by_uvicorn(lifecycle: Lifecycle) -> None:
+    app = lifecycle.app("fastapi_app")
+    (app / "main.py").write_text(
+        "from fastapi import FastAPI\n\n\ndef create_app() -> FastAPI:\n"
+        "    api = FastAPI()\n    api.get('/')(lambda: {'hello': 'factory'})\n    return api\n",
+        encoding="utf-8",
+    )
+    result = lifecycle.build(app)
+    assert "No Procfile: web runs 'uvicorn --factory main:create_app'" in result.output
+    assert "because of the app factory `create_app()` in main.py (ASGI, fastapi)" in result.output
+    web = lifecycle.start()
+    assert web.wait_for_http("/") == (200, '{"hello":"factory"}'), web.output
+    assert f"Uvicorn running on http://127.0.0.1:{web.port}" in web.output
+
+
+def test_no_web_process_lists_what_it_found(lifecycle: Lifecycle) -> None:
+    """Two app objects and nothing saying which: the warning names them, and its Procfile
+    examples serve one of them."""
+    app = lifecycle.app("fastapi_app")
+    (app / "main.py").write_text(
+        "from fastapi import FastAPI\n\napi = FastAPI()\nadmin = FastAPI()\n", encoding="utf-8"
+    )
+    result = lifecycle.build(app)
+    assert "[Warning: No web process]" in result.output
+    assert "main.py: app objects `admin`, `api`, and nothing says which one to serve" in (
+        result.output
+    )
+    assert "web: uvicorn main:admin" in result.output
+    assert "web: gunicorn main:admin" in result.output
     assert '"processes": []' in lifecycle.workspace.image_metadata.read_text()
 
 

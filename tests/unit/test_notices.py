@@ -188,12 +188,25 @@ def test_ambiguous_app() -> None:
 
 
 def test_no_web_process() -> None:
-    title, body = notices.no_web_process()
+    title, body = notices.no_web_process([], "myapp:app")
     assert title == "No web process"
     assert body.endswith(
-        "The image will have no default process.\n\nTo add one, write a Procfile such as\n"
-        "    web: gunicorn myapp:app\nor set BP_WEB_COMMAND."
+        "The image will have no default process.\n\nIt found none of these.\n\n"
+        "To add one, write a Procfile such as, for an ASGI app (FastAPI, Starlette...),\n"
+        "    web: uvicorn myapp:app\nor, for a WSGI app (Flask, Django...),\n"
+        "    web: gunicorn myapp:app\n(both listen on $PORT, set at launch), or set "
+        "BP_WEB_COMMAND."
     )
+
+
+def test_no_web_process_lists_what_was_found() -> None:
+    found = ["main.py: app objects `api`, `admin`", "project scripts: migrate, worker"]
+    body = notices.no_web_process(found, "main:admin")[1]
+    assert (
+        "It found:\n  - main.py: app objects `api`, `admin`\n"
+        "  - project scripts: migrate, worker\n\n"
+    ) in body
+    assert "    web: uvicorn main:admin\n" in body and "    web: gunicorn main:admin\n" in body
 
 
 def test_bytecode_warnings_end_with_the_output() -> None:

@@ -15,8 +15,8 @@ from python_cnb.processes.declared import (
     CARTRIDGE_MODULE,
     ProcessPlan,
 )
-from python_cnb.processes.inference import CARTRIDGE_SHIM, infer_web
-from python_cnb.programs.app_inspect import Inspection, ModuleInfo
+from python_cnb.processes.inference import CARTRIDGE_SHIM, example_spec, findings, infer_web
+from python_cnb.programs.app_inspect import Inspection, ModuleInfo, inspect_app
 
 CARTRIDGE = Path("/layers/python-cnb/runtime/wsgi-cartridge")
 
@@ -50,17 +50,18 @@ def django(
         },
         "modules": {},
         "wsgi_application_file": False,
+        "packages": [],
+        "ui_scripts": {},
     }
 
 
 def modules(**callables: dict[str, str]) -> Inspection:
     return {
         "django": None,
-        "modules": {
-            name: {"callables": found, "frameworks": [], "script": None, "serves_on_import": None}
-            for name, found in callables.items()
-        },
+        "modules": {name: module_info(found) for name, found in callables.items()},
         "wsgi_application_file": False,
+        "packages": [],
+        "ui_scripts": {},
     }
 
 
@@ -69,17 +70,25 @@ def module_info(
     frameworks: tuple[str, ...] = (),
     script: Optional[str] = None,
     serves_on_import: Optional[str] = None,
+    factories: Optional[dict[str, str]] = None,
 ) -> ModuleInfo:
     return {
         "callables": callables or {},
         "frameworks": list(frameworks),
         "script": script,
         "serves_on_import": serves_on_import,
+        "factories": factories or {},
     }
 
 
 def with_modules(**infos: ModuleInfo) -> Inspection:
-    return {"django": None, "modules": infos, "wsgi_application_file": False}
+    return {
+        "django": None,
+        "modules": infos,
+        "wsgi_application_file": False,
+        "packages": [],
+        "ui_scripts": {},
+    }
 
 
 def generated(process: Process, server: str, reason: str) -> ProcessPlan:
@@ -380,16 +389,54 @@ def test_a_project_script_missing_from_the_venv(tmp_path: Path) -> None:
     assert infer(modules(), app_dir, venv_bin(tmp_path, "other")) is None
 
 
-def test_two_project_scripts(tmp_path: Path) -> None:
+def test_two_project_scripts_without_a_web_name(tmp_path: Path) -> None:
     app_dir = tmp_path / "app"
     app_dir.mkdir()
     pyproject(
         app_dir,
-        '[project]\nname = "svc"\n[project.scripts]\nserve = "svc:main"\n'
+        '[project]\nname = "svc"\n[project.scripts]\nworker = "svc:main"\n'
         '[tool.poetry.scripts]\nmigrate = "svc:migrate"\n',
     )
-    assert AppFiles(app_dir).project_scripts == ["serve", "migrate"]
-    assert infer(modules(), app_dir, venv_bin(tmp_path, "serve", "migrate")) is None
+    bin_dir = venv_bin(tmp_path, "worker", "migrate")
+    assert AppFiles(app_dir).project_scripts == ["worker", "migrate"]
+    assert infer(modules(), app_dir, bin_dir) is None
+    assert findings(modules(), AppFiles(app_dir), bin_dir) == [
+        "project scripts: worker, migrate, none named web, serve or start"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("scripts", "chosen"),
+    [
+        (("migrate", "start"), "start"),
+        (("start", "serve", "migrate"), "serve"),
+        (("start", "web", "serve"), "web"),
+    ],
+)
+def test_the_script_named_for_serving_is_chosen_among_several(
+    tmp_path: Path, scripts: tuple[str, ...], chosen: str
+) -> None:
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    table = "".join(f'{name} = "svc:{name}"\n' for name in scripts)
+    pyproject(app_dir, f'[project]\nname = "svc"\n[project.scripts]\n{table}')
+    others = ", ".join(s for s in scripts if s != chosen)
+    assert infer(modules(), app_dir, venv_bin(tmp_path, *scripts)) == ProcessPlan(
+        (Process("web", (chosen,), default=True),),
+        "inferred",
+        reason=f"the project's script named {chosen} (its others: {others})",
+    )
+
+
+def test_a_script_named_for_serving_must_be_installed(tmp_path: Path) -> None:
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    pyproject(app_dir, '[project]\nname = "svc"\n[project.scripts]\nstart = "a:b"\nx = "a:c"\n')
+    bin_dir = venv_bin(tmp_path, "x")
+    assert infer(modules(), app_dir, bin_dir) is None
+    assert findings(modules(), AppFiles(app_dir), bin_dir) == [
+        "project scripts: start, x (start not installed: is the project itself installed?)"
+    ]
 
 
 GUARD = 'line 9: `if __name__ == "__main__":`'
@@ -552,3 +599,251 @@ def test_cartridge_shim_serves_wsgi_application(
         sys.modules.pop("helper", None)
     assert body == [b"hello from wsgi", b"/x"]
     assert started == [("200 OK", [("Content-Type", "text/plain")])]
+
+
+# --- from real sources: Streamlit, Gradio, packages, factories, the warning's findings ----------
+
+
+def inferred(app_dir: Path, files: dict[str, str]) -> Optional[ProcessPlan]:
+    """Inference on the inspection of real source files."""
+    for name, text in files.items():
+        (app_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (app_dir / name).write_text(text, encoding="utf-8")
+    return infer(inspect_app(app_dir), app_dir)
+
+
+STREAMLIT = 'import streamlit as st\n\nst.title("Hello")\nname = st.text_input("Name")\n'
+GRADIO = (
+    "import gradio as gr\n\n\ndef greet(name):\n    return 'Hello ' + name\n\n\n"
+    "demo = gr.Interface(fn=greet, inputs='text', outputs='text')\n"
+    'if __name__ == "__main__":\n    demo.launch()\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("files", "script", "why"),
+    [
+        ({"streamlit_app.py": STREAMLIT, "app.py": STREAMLIT}, "streamlit_app.py", "imports"),
+        ({"app.py": STREAMLIT, "main.py": STREAMLIT}, "app.py", "imports"),
+        ({"main.py": STREAMLIT, "helpers.py": "import streamlit\n"}, "main.py", "imports"),
+        ({"dashboard.py": STREAMLIT, "util.py": "x = 1\n"}, "dashboard.py", "only"),
+        # `from streamlit import ...` and a main guard: still a Streamlit script
+        (
+            {"app.py": 'from streamlit import write\nif __name__ == "__main__":\n    write(1)\n'},
+            "app.py",
+            "imports",
+        ),
+    ],
+)
+def test_streamlit_app(tmp_path: Path, files: dict[str, str], script: str, why: str) -> None:
+    plan = inferred(tmp_path, files)
+    reason = (
+        f"a Streamlit app ({script} imports streamlit)"
+        if why == "imports"
+        else f"a Streamlit app ({script}, the only script that imports streamlit)"
+    )
+    assert plan == ProcessPlan(
+        (Process("web", ("streamlit", "run"), (script,), default=True),), "inferred", None, reason
+    )
+
+
+def test_streamlit_beats_a_script_and_an_app_object(tmp_path: Path) -> None:
+    """`python app.py` would print a warning and exit; gunicorn cannot serve `app`."""
+    plan = inferred(tmp_path, {"app.py": STREAMLIT + "app = object()\nprint(name)\n"})
+    assert plan is not None and plan.processes[0].command == ("streamlit", "run")
+
+
+def test_an_app_object_beats_the_only_streamlit_script_of_another_name(tmp_path: Path) -> None:
+    """dashboard.py may sit beside the app; streamlit_app.py or app.py would not."""
+    plan = inferred(tmp_path, {"main.py": FASTAPI_APP, "dashboard.py": STREAMLIT})
+    assert plan == generated(uvicorn("main:app"), "uvicorn", "`app` in main.py (ASGI, fastapi)")
+    (tmp_path / "streamlit_app.py").write_text(STREAMLIT, encoding="utf-8")
+    plan = infer(inspect_app(tmp_path), tmp_path)
+    assert plan is not None and plan.processes[0].args == ("streamlit_app.py",)
+
+
+def test_several_streamlit_scripts_none_by_convention(tmp_path: Path) -> None:
+    assert inferred(tmp_path, {"a.py": STREAMLIT, "b.py": STREAMLIT}) is None
+    assert findings(inspect_app(tmp_path), AppFiles(tmp_path), tmp_path / "bin") == [
+        "streamlit scripts: a.py, b.py, none named streamlit_app.py or app.py or main.py"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("files", "script", "why"),
+    [
+        ({"app.py": GRADIO, "main.py": GRADIO}, "app.py", "app.py imports gradio"),
+        ({"main.py": GRADIO}, "main.py", "main.py imports gradio"),
+        (
+            {"demo.py": GRADIO, "ui.py": "import gradio as gr\nblocks = gr.Blocks()\n"},
+            "demo.py",
+            "demo.py, the only script that imports gradio",
+        ),
+    ],
+)
+def test_gradio_app(tmp_path: Path, files: dict[str, str], script: str, why: str) -> None:
+    reason = f"a Gradio app ({why} and calls .launch(), line 10: `demo.launch()`)"
+    assert inferred(tmp_path, files) == ProcessPlan(
+        (Process("web", ("python",), (script,), default=True),), "inferred", None, reason
+    )
+
+
+def test_gradio_mounted_in_fastapi_is_served_by_uvicorn(tmp_path: Path) -> None:
+    """No .launch(): the app object is the server's, as for any FastAPI app."""
+    source = (
+        "import gradio as gr\nfrom fastapi import FastAPI\n\n"
+        "demo = gr.Blocks()\napp = FastAPI()\napp = gr.mount_gradio_app(app, demo, path='/')\n"
+    )
+    plan = inferred(tmp_path, {"main.py": source})
+    assert plan == generated(uvicorn("main:app"), "uvicorn", "`app` in main.py (ASGI, fastapi)")
+
+
+def test_gradio_without_launch_is_reported(tmp_path: Path) -> None:
+    assert inferred(tmp_path, {"ui.py": "import gradio as gr\nblocks = gr.Blocks()\n"}) is None
+    assert findings(inspect_app(tmp_path), AppFiles(tmp_path), tmp_path / "bin") == [
+        "ui.py: imports gradio but never calls .launch()"
+    ]
+
+
+FLASK_APP = "from flask import Flask\napp = Flask(__name__)\n"
+FASTAPI_APP = "from fastapi import FastAPI\napp = FastAPI()\n"
+FLASK_FACTORY = (
+    "from flask import Flask\n\n\ndef create_app(config=None):\n"
+    "    app = Flask(__name__)\n    return app\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("files", "process", "server", "reason"),
+    [
+        (
+            {"app/__init__.py": "", "app/main.py": FASTAPI_APP},
+            uvicorn("app.main:app"),
+            "uvicorn",
+            "`app` in app/main.py (ASGI, fastapi)",
+        ),
+        (
+            {"app/__init__.py": FLASK_APP, "app/main.py": FASTAPI_APP},
+            gunicorn("app:app"),
+            "gunicorn",
+            "`app` in app/__init__.py (WSGI, flask)",
+        ),
+        (
+            # a namespace package: no __init__.py, no app.py
+            {"app/main.py": FASTAPI_APP},
+            uvicorn("app.main:app"),
+            "uvicorn",
+            "`app` in app/main.py (ASGI, fastapi)",
+        ),
+        (
+            {"src/shop/__init__.py": "", "src/shop/app.py": FLASK_APP},
+            gunicorn("shop.app:app", "--pythonpath", "src"),
+            "gunicorn",
+            "`app` in src/shop/app.py (WSGI, flask)",
+        ),
+        (
+            {"src/api/__init__.py": "", "src/api/main.py": FASTAPI_APP, "src/x.egg-info/a": ""},
+            uvicorn("api.main:app", "--app-dir", "src"),
+            "uvicorn",
+            "`app` in src/api/main.py (ASGI, fastapi)",
+        ),
+        (
+            # a root module beats a package's
+            {"main.py": FASTAPI_APP, "src/shop/__init__.py": "", "src/shop/app.py": FLASK_APP},
+            uvicorn("main:app"),
+            "uvicorn",
+            "`app` in main.py (ASGI, fastapi)",
+        ),
+    ],
+)
+def test_apps_in_packages(
+    tmp_path: Path, files: dict[str, str], process: Process, server: str, reason: str
+) -> None:
+    assert inferred(tmp_path, files) == generated(process, server, reason)
+
+
+def test_the_app_package_shadows_app_py(tmp_path: Path) -> None:
+    """`import app` imports the package: app.py's object is not importable as app:app."""
+    files = {"app.py": FLASK_APP, "app/__init__.py": "", "app/wsgi.py": FLASK_APP}
+    assert inferred(tmp_path, files) == generated(
+        gunicorn("app.wsgi:app"), "gunicorn", "`app` in app/wsgi.py (WSGI, flask)"
+    )
+
+
+FACTORY_FLASK = Process("web", ("gunicorn",), ("app:create_app()", *GUNICORN_LOG), default=True)
+
+
+@pytest.mark.parametrize(
+    ("files", "process", "server", "reason"),
+    [
+        (
+            {"app/__init__.py": FLASK_FACTORY},
+            FACTORY_FLASK,
+            "gunicorn",
+            "the app factory `create_app()` in app/__init__.py (WSGI, flask)",
+        ),
+        (
+            {
+                "src/svc/__init__.py": "",
+                "src/svc/main.py": FASTAPI_APP.replace(
+                    "app = FastAPI()", "def make_app():\n    return FastAPI()"
+                ),
+            },
+            Process(
+                "web",
+                ("uvicorn", "--app-dir", "src"),
+                ("--factory", "svc.main:make_app"),
+                default=True,
+            ),
+            "uvicorn",
+            "the app factory `make_app()` in src/svc/main.py (ASGI, fastapi)",
+        ),
+        (
+            # the factory makes nothing python-cnb knows: the module's imports say
+            {
+                "app.py": "import flask\nfrom .factory import build\n\n"
+                "def create_app():\n    return build()\n"
+            },
+            FACTORY_FLASK,
+            "gunicorn",
+            "the app factory `create_app()` in app.py (WSGI, flask)",
+        ),
+    ],
+)
+def test_app_factories(
+    tmp_path: Path, files: dict[str, str], process: Process, server: str, reason: str
+) -> None:
+    assert inferred(tmp_path, files) == generated(process, server, reason)
+
+
+def test_an_app_object_beats_a_factory_anywhere(tmp_path: Path) -> None:
+    files = {
+        "app/__init__.py": FLASK_FACTORY,
+        "app/wsgi.py": "from app import create_app\napp = create_app()\n",
+    }
+    assert inferred(tmp_path, files) == generated(
+        gunicorn("app.wsgi:app"), "gunicorn", "`app` in app/wsgi.py (assumed WSGI)"
+    )
+
+
+def test_findings_list_modules_and_objects(tmp_path: Path) -> None:
+    files = {
+        "main.py": "from fastapi import FastAPI\napi = FastAPI()\nadmin = FastAPI()\n",
+        "app.py": "def helper():\n    return 1\n",
+        "src/shop/__init__.py": "",
+        "src/shop/app.py": FLASK_APP + "app.run()\n",
+    }
+    assert inferred(tmp_path, files) is None
+    inspection = inspect_app(tmp_path)
+    assert findings(inspection, AppFiles(tmp_path), tmp_path / "bin") == [
+        "app.py: no app object (`app`, `application`, `api = FastAPI()`...) and no app factory; "
+        "it only defines things, so running it would exit at once",
+        "main.py: app objects `admin`, `api`, and nothing says which one to serve",
+        "src/shop/app.py: importing it starts its own server (line 3: `app.run()`)",
+    ]
+    assert example_spec(inspection) == "main:admin"
+
+
+def test_findings_of_an_empty_app(tmp_path: Path) -> None:
+    assert findings(inspect_app(tmp_path), AppFiles(tmp_path), tmp_path / "bin") == []
+    assert example_spec(inspect_app(tmp_path)) == "myapp:app"

@@ -16,6 +16,8 @@ from python_cnb.programs.app_inspect import (
     DjangoInfo,
     Inspection,
     ModuleInfo,
+    PackageModule,
+    UiScript,
     inspect_app,
     inspect_django,
     inspect_module,
@@ -176,12 +178,11 @@ def module(tmp_path: Path, source: str) -> Optional[ModuleInfo]:
 def test_inspect_module_callables(
     tmp_path: Path, source: str, callables: dict[str, str], frameworks: list[str]
 ) -> None:
-    assert module(tmp_path, source) == {
-        "callables": callables,
-        "frameworks": frameworks,
-        "script": None,
-        "serves_on_import": None,
-    }
+    result = module(tmp_path, source)
+    assert result is not None
+    # factories are judged by test_inspect_module_factories
+    assert (result["callables"], result["frameworks"]) == (callables, frameworks)
+    assert (result["script"], result["serves_on_import"]) == (None, None)
 
 
 def test_the_last_definition_wins(tmp_path: Path) -> None:
@@ -506,27 +507,38 @@ def test_inspect_app(tmp_path: Path) -> None:
                 "frameworks": [],
                 "script": None,
                 "serves_on_import": None,
+                "factories": {},
             },
             "app": {
                 "callables": {"app": "wsgi"},
                 "frameworks": ["flask"],
                 "script": None,
                 "serves_on_import": None,
+                "factories": {},
             },
             "main": {
                 "callables": {},
                 "frameworks": [],
                 "script": "line 1: `print()`",
                 "serves_on_import": None,
+                "factories": {},
             },
         },
         "wsgi_application_file": True,
+        "packages": [],
+        "ui_scripts": {},
     }
 
 
 def test_inspect_app_skips_modules_that_do_not_parse(tmp_path: Path) -> None:
     write(tmp_path / "main.py", "def (\n")
-    assert inspect_app(tmp_path) == {"django": None, "modules": {}, "wsgi_application_file": False}
+    assert inspect_app(tmp_path) == {
+        "django": None,
+        "modules": {},
+        "wsgi_application_file": False,
+        "packages": [],
+        "ui_scripts": {},
+    }
 
 
 @pytest.mark.parametrize(
@@ -586,6 +598,7 @@ def test_script_prints_the_inspection(tmp_path: Path) -> None:
         "frameworks": ["fastapi", "flask"],
         "script": "line 7: `api.run()`",
         "serves_on_import": "line 7: `api.run()`",
+        "factories": {},
     }
 
 
@@ -599,6 +612,17 @@ def test_the_printed_keys_are_the_typed_ones(tmp_path: Path) -> None:
     assert printed["modules"].keys() == {"wsgi", "app", "main"}
     for info in printed["modules"].values():
         assert info.keys() == ModuleInfo.__annotations__.keys()
+
+
+def test_the_printed_package_and_ui_keys_are_the_typed_ones(tmp_path: Path) -> None:
+    write(tmp_path / "src" / "shop" / "__init__.py", "def create_app(): ...\n")
+    write(tmp_path / "dashboard.py", "import streamlit\n")
+    printed = json.loads(run_script(Path(sys.executable), tmp_path))
+    [package] = printed["packages"]
+    assert package.keys() == PackageModule.__annotations__.keys()
+    assert package["info"].keys() == ModuleInfo.__annotations__.keys()
+    assert package["info"]["factories"] == {"create_app": "unknown"}
+    assert printed["ui_scripts"]["dashboard.py"].keys() == UiScript.__annotations__.keys()
 
 
 def test_script_gives_the_same_json_on_python_3_9(tmp_path: Path) -> None:
@@ -634,3 +658,82 @@ def test_sources_too_deep_to_inspect_are_skipped_like_syntax_errors(
         check=True,
     )
     assert json.loads(printed.stdout)["modules"].keys() == {"app"}
+
+
+# --- factories, packages, Streamlit and Gradio scripts ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "factories"),
+    [
+        (
+            "from flask import Flask\ndef create_app():\n    return Flask(__name__)\n",
+            {"create_app": "wsgi"},
+        ),
+        ("import fastapi\ndef make_app():\n    return fastapi.FastAPI()\n", {"make_app": "asgi"}),
+        # nothing made that python-cnb knows: the module's frameworks say
+        (
+            "import flask\nfrom .x import build\ndef create_app():\n    return build()\n",
+            {"create_app": "wsgi"},
+        ),
+        ("def create_app():\n    return build()\n", {"create_app": "unknown"}),
+        # rebound, or not a factory's name
+        (
+            "from flask import Flask\ndef create_app():\n    return Flask(__name__)\n"
+            "create_app = None\n",
+            {},
+        ),
+        ("from flask import Flask\ndef build():\n    return Flask(__name__)\n", {}),
+        ("class create_app: ...\n", {}),
+    ],
+)
+def test_inspect_module_factories(tmp_path: Path, source: str, factories: dict[str, str]) -> None:
+    result = module(tmp_path, source)
+    assert result is not None and result["factories"] == factories
+
+
+def test_inspect_app_packages(tmp_path: Path) -> None:
+    write(tmp_path / "app" / "__init__.py", "from flask import Flask\napp = Flask(__name__)\n")
+    write(tmp_path / "app" / "main.py", "def (\n")  # does not parse: left out
+    write(tmp_path / "app" / "views.py", "x = 1\n")  # not a module apps are in
+    write(tmp_path / "app.py", "app = 1\n")  # shadowed by the package
+    write(tmp_path / "src" / "shop" / "__init__.py", "")
+    write(tmp_path / "src" / "shop" / "wsgi.py", "def application(environ, start_response): ...\n")
+    write(tmp_path / "src" / "no_init" / "app.py", "app = 1\n")
+    write(tmp_path / "src" / "shop.egg-info" / "__init__.py", "")
+    found = inspect_app(tmp_path)
+    assert "app" not in found["modules"]
+    assert [(p["module"], p["file"], p["path"]) for p in found["packages"]] == [
+        ("app", "app/__init__.py", "."),
+        ("shop", "src/shop/__init__.py", "src"),
+        ("shop.wsgi", "src/shop/wsgi.py", "src"),
+    ]
+    assert found["packages"][0]["info"]["callables"] == {"app": "wsgi"}
+    assert found["packages"][2]["info"]["callables"] == {"application": "wsgi"}
+
+
+def test_app_py_beats_a_namespace_package(tmp_path: Path) -> None:
+    write(tmp_path / "app.py", "from flask import Flask\napp = Flask(__name__)\n")
+    write(tmp_path / "app" / "main.py", "app = 1\n")
+    found = inspect_app(tmp_path)
+    assert found["packages"] == [] and found["modules"]["app"]["callables"] == {"app": "wsgi"}
+
+
+def test_inspect_app_ui_scripts(tmp_path: Path) -> None:
+    write(tmp_path / "streamlit_app.py", "import streamlit as st\nst.write('hi')\n")
+    write(
+        tmp_path / "demo.py",
+        "import gradio as gr\nwith gr.Blocks() as demo:\n    pass\n"
+        "if __name__ == '__main__':\n    demo.queue().launch(share=False)\n",
+    )
+    write(tmp_path / "ui.py", "from gradio import Blocks\nb = Blocks()\n")
+    write(tmp_path / "notes.py", "# streamlit is mentioned, not imported\nx = 1\n")
+    write(tmp_path / "both.py", "import gradio\nimport streamlit\n")
+    write(tmp_path / "broken.py", "import streamlit\ndef (\n")
+    write(tmp_path / "pkg" / "page.py", "import streamlit\n")  # not in the root
+    assert inspect_app(tmp_path)["ui_scripts"] == {
+        "both.py": {"framework": "streamlit", "launch": None},
+        "demo.py": {"framework": "gradio", "launch": "line 5: `demo.queue().launch()`"},
+        "streamlit_app.py": {"framework": "streamlit", "launch": None},
+        "ui.py": {"framework": "gradio", "launch": None},
+    }

@@ -225,6 +225,42 @@ def test_launch_env_defaults(tmp_path: Path) -> None:
         "WEB_CONCURRENCY_SET_BY": "python-cnb",
         "UVICORN_PORT": "8080",
         "UVICORN_HOST": "0.0.0.0",
+        "STREAMLIT_SERVER_PORT": "8080",
+        "STREAMLIT_SERVER_ADDRESS": "0.0.0.0",
+        "STREAMLIT_SERVER_HEADLESS": "true",
+        "GRADIO_SERVER_PORT": "8080",
+        "GRADIO_SERVER_NAME": "0.0.0.0",
+    }
+
+
+UI_SERVERS_SET = {
+    "STREAMLIT_SERVER_PORT": "1",
+    "STREAMLIT_SERVER_ADDRESS": "h",
+    "STREAMLIT_SERVER_HEADLESS": "false",
+    "GRADIO_SERVER_PORT": "1",
+    "GRADIO_SERVER_NAME": "h",
+}
+"""Streamlit's and Gradio's settings, already set: the tests of the other outputs leave
+them out."""
+
+
+def test_launch_env_streamlit_and_gradio(tmp_path: Path) -> None:
+    """Their servers read these (``streamlit run`` and ``demo.launch()`` take no port
+    argument); the user's own values win."""
+    env = {"PORT": "5000", "BIND_HOST": "127.0.0.1", "GRADIO_SERVER_NAME": "0.0.0.0"}
+    result = launch_env.launch_env(env, v2_tree(tmp_path))
+    assert {k: v for k, v in result.items() if k.startswith(("STREAMLIT", "GRADIO"))} == {
+        "STREAMLIT_SERVER_PORT": "5000",
+        "STREAMLIT_SERVER_ADDRESS": "127.0.0.1",
+        "STREAMLIT_SERVER_HEADLESS": "true",
+        "GRADIO_SERVER_PORT": "5000",
+    }
+    assert launch_env.launch_env({**env, **UI_SERVERS_SET}, v2_tree(tmp_path)).keys() == {
+        "WEB_CONCURRENCY",
+        "WEB_CONCURRENCY_SET_BY",
+        "UVICORN_PORT",
+        "UVICORN_HOST",
+        "GUNICORN_CMD_ARGS",
     }
 
 
@@ -419,7 +455,12 @@ def test_main_writes_to_fd_3(tmp_path: Path, python: Path) -> None:
         python,
     )
     assert text == (
+        'GRADIO_SERVER_NAME = "::"\n'
+        'GRADIO_SERVER_PORT = "5000"\n'
         'GUNICORN_CMD_ARGS = "--bind=[::]:5000 --access-logformat \\"%(h)s\\""\n'
+        'STREAMLIT_SERVER_ADDRESS = "::"\n'
+        'STREAMLIT_SERVER_HEADLESS = "true"\n'
+        'STREAMLIT_SERVER_PORT = "5000"\n'
         'UVICORN_HOST = "::"\n'
         'UVICORN_PORT = "5000"\n'
         'WEB_CONCURRENCY = "2"\n'
@@ -436,6 +477,7 @@ def test_main_writes_nothing_when_everything_is_set(tmp_path: Path) -> None:
             "WEB_CONCURRENCY": "2",
             "UVICORN_PORT": "1",
             "UVICORN_HOST": "h",
+            **UI_SERVERS_SET,
         }
     )
     assert text == ""
@@ -456,7 +498,10 @@ def run_exec_d_raw(
 
 
 def cgroup_env(root: Path) -> dict[bytes, bytes]:
-    return {b"PYTHON_CNB_CGROUP_ROOT": os.fsencode(v2_tree(root, "100000 100000", str(GIB)))}
+    return {
+        b"PYTHON_CNB_CGROUP_ROOT": os.fsencode(v2_tree(root, "100000 100000", str(GIB))),
+        **{name.encode(): value.encode() for name, value in UI_SERVERS_SET.items()},
+    }
 
 
 @pytest.mark.parametrize("python", INTERPRETERS)
@@ -581,3 +626,13 @@ def test_without_fd_3_it_says_so_and_exits_0(tmp_path: Path) -> None:
     assert completed.stderr.startswith(
         "python-cnb: cannot write launch-time defaults to file descriptor 3 ("
     )
+
+
+def test_streamlit_port_that_is_not_utf8_names_port() -> None:
+    env = {"PORT": "80\udcff"}
+    kept, problems = launch_env.expressible({"STREAMLIT_SERVER_PORT": "80\udcff"}, env)
+    assert kept == {}
+    assert problems == [
+        "python-cnb: not setting STREAMLIT_SERVER_PORT: PORT (b'80\\xff') is not UTF-8, and "
+        "exec.d output holds only UTF-8 text; Streamlit listens on its own default port (8501)."
+    ]

@@ -26,6 +26,14 @@ What it reports:
   - ``serves_on_import``: where importing it starts a server or a loop (a top-level
     ``app.run()``, ``uvicorn.run(...)``, ``asyncio.run(...)``, ``while``), or None; a server
     cannot import such a module, so it runs as a script;
+  - ``factories``: the module-level app factories (``def create_app():``, ``make_app``,
+    the names Flask's CLI looks for), each with the kind of app it makes, judged as for
+    callables;
+* ``packages``: the same for the modules of an ``app`` package in the root (``app/__init__.py``,
+  ``app/app.py``, ``app/main.py``, ``app/wsgi.py``) and of each package of a src layout
+  (``src/<package>/...``), with their dotted names and the directory to import them from;
+* ``ui_scripts``: the root ``.py`` files that import Streamlit or Gradio, with where they call
+  ``.launch()`` (a Gradio app's server);
 * ``wsgi_application_file``: whether ``wsgi/application`` (the OpenShift/Jelastic cartridge
   convention) defines ``application``.
 """
@@ -50,6 +58,29 @@ class ModuleInfo(TypedDict):
     """Where the module runs as a script (``line 9: ...``), or None."""
     serves_on_import: Optional[str]
     """Where importing the module starts a server or a loop, or None."""
+    factories: Dict[str, str]
+    """Each app factory's name (``create_app``, ``make_app``) and the kind of app it makes."""
+
+
+class PackageModule(TypedDict):
+    """A module of a package (``app/main.py``, ``src/shop/app.py``)."""
+
+    module: str
+    """Its dotted name: ``app.main``, ``shop.app``, ``app`` for ``app/__init__.py``."""
+    file: str
+    """Its file, relative to the app."""
+    path: str
+    """The directory to import it from, relative to the app: ``.``, or ``src``."""
+    info: ModuleInfo
+
+
+class UiScript(TypedDict):
+    """A root script that imports Streamlit or Gradio."""
+
+    framework: str
+    """``streamlit`` or ``gradio``."""
+    launch: Optional[str]
+    """Where it calls ``.launch()`` (Gradio's server), or None."""
 
 
 class DjangoInfo(TypedDict):
@@ -76,6 +107,12 @@ class Inspection(TypedDict):
     """The modules of :data:`MODULES` that exist and parse, by name."""
     wsgi_application_file: bool
     """Whether ``wsgi/application`` defines ``application``."""
+    packages: List[PackageModule]
+    """The package modules that exist and parse: the ``app`` package's, then the src
+    layout's (packages sorted by name), each package's ``__init__``, ``app``, ``main``,
+    ``wsgi`` in this order."""
+    ui_scripts: Dict[str, UiScript]
+    """The root scripts that import Streamlit or Gradio, by file name."""
 
 
 ASGI_CONSTRUCTORS = {
@@ -95,6 +132,12 @@ APP_CLASSES = {"FastAPI", "Starlette", "Quart", "Litestar", "Sanic", "Flask", "B
 FALCON_APP_CLASSES = {"App", "API"}
 CALLABLE_NAMES = ("application", "app")
 MODULES = ("wsgi", "app", "main")
+PACKAGE_MODULES = ("__init__", "app", "main", "wsgi")
+FACTORY_NAMES = ("create_app", "make_app")
+"""The app factories Flask's CLI looks for, which gunicorn and uvicorn can call too."""
+UI_FRAMEWORKS = ("streamlit", "gradio")
+"""Frameworks whose apps are scripts their own server runs (``streamlit run``, Gradio's
+``launch()``), not objects gunicorn or uvicorn could import."""
 SETUP = (
     "django.setup",
     "dotenv",
@@ -244,12 +287,17 @@ def _assignments(node: ast.stmt) -> Tuple[List[str], Optional[ast.expr]]:
     return [], None
 
 
-def _objects(tree: ast.Module, imports: Dict[str, str]) -> Tuple[Dict[str, str], Set[str]]:
+def _objects(
+    tree: ast.Module, imports: Dict[str, str]
+) -> Tuple[Dict[str, str], Set[str], Dict[str, str]]:
     """Every module-level name with its kind (the last binding wins, as when the module
-    runs), and the names bound to a framework's app object."""
+    runs), the names bound to a framework's app object, and the kind of app each function
+    makes."""
     kinds: Dict[str, str] = {}
     apps: Set[str] = set()
     factories: Dict[str, str] = {}
+    functions: Set[str] = set()
+    """The names still bound to a function when the module has run."""
     for node in tree.body:
         names, value = _assignments(node)
         for name in names:
@@ -261,6 +309,7 @@ def _objects(tree: ast.Module, imports: Dict[str, str]) -> Tuple[Dict[str, str],
             elif isinstance(value, ast.Name):  # application = app
                 kind, is_app = kinds.get(value.id, "unknown"), value.id in apps
             kinds[name] = kind
+            functions.discard(name)
             if is_app:
                 apps.add(name)
             else:
@@ -268,11 +317,13 @@ def _objects(tree: ast.Module, imports: Dict[str, str]) -> Tuple[Dict[str, str],
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             kinds[node.name] = _kind_of_function(node)
             factories[node.name] = _kind_of_factory(node, imports)
+            functions.add(node.name)
             apps.discard(node.name)
         elif isinstance(node, ast.ClassDef):
             kinds.pop(node.name, None)
             apps.discard(node.name)
-    return kinds, apps
+            functions.discard(node.name)
+    return kinds, apps, {name: factories[name] for name in factories if name in functions}
 
 
 def _shorten(code: str, limit: int = 60) -> str:
@@ -364,18 +415,60 @@ def _inspect_tree(tree: ast.Module) -> ModuleInfo:
     frameworks = sorted(
         {origin.split(".")[0] for origin in imports.values()} & (ASGI_FRAMEWORKS | WSGI_FRAMEWORKS)
     )
-    kinds, apps = _objects(tree, imports)
+    kinds, apps, made = _objects(tree, imports)
     callables = {n: kinds[n] for n in kinds if n in CALLABLE_NAMES or n in apps}
+    factories = {n: made[n] for n in FACTORY_NAMES if n in made}
     asgi, wsgi = set(frameworks) & ASGI_FRAMEWORKS, set(frameworks) & WSGI_FRAMEWORKS
-    for name, kind in list(callables.items()):
-        if kind == "unknown" and (asgi or wsgi):
-            callables[name] = "ambiguous" if asgi and wsgi else "asgi" if asgi else "wsgi"
+    guess = "ambiguous" if asgi and wsgi else "asgi" if asgi else "wsgi" if wsgi else "unknown"
+    for found in (callables, factories):
+        for name, kind in list(found.items()):
+            if kind == "unknown":
+                found[name] = guess
     return {
         "callables": callables,
         "frameworks": frameworks,
         "script": _script(tree, imports),
         "serves_on_import": _serves_on_import(tree, imports),
+        "factories": factories,
     }
+
+
+def _ui_framework(tree: ast.Module) -> Optional[str]:
+    """``streamlit`` or ``gradio`` when the module imports it (Streamlit first: a Streamlit
+    script may use Gradio's client, never the other way round)."""
+    roots = {origin.split(".")[0] for origin in _imports(tree).values()}
+    return next((name for name in UI_FRAMEWORKS if name in roots), None)
+
+
+def _launch(tree: ast.Module) -> Optional[str]:
+    """Where the module calls ``<something>.launch()``, anywhere (Gradio's ``demo.launch()``
+    is often in a main guard), or None."""
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "launch"
+        ):
+            return f"line {node.lineno}: `{_shorten(ast.unparse(node.func))}()`"
+    return None
+
+
+def inspect_ui_script(path: Path) -> Optional[UiScript]:
+    """The UI framework a script imports, or None (also when it does not parse)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if not any(name in text for name in UI_FRAMEWORKS):  # most files: no parse needed
+        return None
+    tree = _parse(path)
+    if tree is None:
+        return None
+    try:
+        framework = _ui_framework(tree)
+        return None if framework is None else {"framework": framework, "launch": _launch(tree)}
+    except RecursionError:
+        return None
 
 
 def _string_assignment(tree: ast.Module, name: str) -> Optional[str]:
@@ -464,11 +557,53 @@ def inspect_django(app_dir: Path) -> Optional[DjangoInfo]:
     }
 
 
+def _package_dirs(app_dir: Path) -> List[Tuple[Path, str]]:
+    """The packages whose modules may hold the app, with the directory to import them
+    from: ``app/`` in the root, then each package of a src layout."""
+    found: List[Tuple[Path, str]] = []
+    app = app_dir / "app"
+    # A regular package beats app.py; a namespace package (no __init__.py) does not.
+    if (app / "__init__.py").is_file() or (app.is_dir() and not (app_dir / "app.py").is_file()):
+        found.append((app, "."))
+    src = app_dir / "src"
+    if src.is_dir():
+        for package in sorted(src.iterdir()):
+            if package.name.isidentifier() and (package / "__init__.py").is_file():
+                found.append((package, "src"))
+    return found
+
+
+def inspect_packages(app_dir: Path) -> List[PackageModule]:
+    """The modules of :func:`_package_dirs` that exist and parse."""
+    found: List[PackageModule] = []
+    for package, path in _package_dirs(app_dir):
+        for name in PACKAGE_MODULES:
+            file = package / f"{name}.py"
+            info = inspect_module(file) if file.is_file() else None
+            if info is not None:
+                dotted = package.name if name == "__init__" else f"{package.name}.{name}"
+                file_name = str(file.relative_to(app_dir))
+                found.append({"module": dotted, "file": file_name, "path": path, "info": info})
+    return found
+
+
+def inspect_ui_scripts(app_dir: Path) -> Dict[str, UiScript]:
+    """The root scripts that import Streamlit or Gradio."""
+    found: Dict[str, UiScript] = {}
+    for path in sorted(app_dir.glob("*.py")):
+        script = inspect_ui_script(path) if path.is_file() else None
+        if script is not None:
+            found[path.name] = script
+    return found
+
+
 def inspect_app(app_dir: Path) -> Inspection:
     """Everything :mod:`python_cnb.processes.inference` needs to choose a web process."""
     modules: Dict[str, ModuleInfo] = {}
     for name in MODULES:
         path = app_dir / f"{name}.py"
+        if name == "app" and (app_dir / "app" / "__init__.py").is_file():
+            continue  # `import app` imports the package
         if path.is_file():
             result = inspect_module(path)
             if result is not None:
@@ -479,6 +614,8 @@ def inspect_app(app_dir: Path) -> Inspection:
         "django": inspect_django(app_dir),
         "modules": modules,
         "wsgi_application_file": bool(cartridge and "application" in cartridge["callables"]),
+        "packages": inspect_packages(app_dir),
+        "ui_scripts": inspect_ui_scripts(app_dir),
     }
 
 

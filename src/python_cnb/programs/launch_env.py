@@ -14,6 +14,11 @@ to file descriptor 3:
   own ``-w``/``--workers`` (in ``GUNICORN_CMD_ARGS`` too) beats it.
 * ``UVICORN_PORT``/``UVICORN_HOST`` (unless set): ``$PORT`` and ``$BIND_HOST`` (default
   ``0.0.0.0``), since uvicorn, unlike gunicorn, does not read ``PORT``.
+* ``STREAMLIT_SERVER_PORT``/``STREAMLIT_SERVER_ADDRESS`` and ``GRADIO_SERVER_PORT``/
+  ``GRADIO_SERVER_NAME`` (each unless set): ``$PORT`` and ``$BIND_HOST`` (default
+  ``0.0.0.0``; Gradio's own is ``127.0.0.1``, unreachable from outside a container), and
+  ``STREAMLIT_SERVER_HEADLESS=true`` (no browser to open, no e-mail prompt): Streamlit and
+  Gradio read their settings from these, so ``streamlit run app.py`` needs no ``--server.port``;
 * ``GUNICORN_CMD_ARGS``: ``--bind=$BIND_HOST:$PORT`` first, when ``BIND_HOST`` is set
   (gunicorn binds ``0.0.0.0:$PORT`` by itself otherwise); the user's own arguments follow.
   When the user's ``GUNICORN_CMD_ARGS`` already binds (``-b``, ``--bind``), it is left as it
@@ -174,10 +179,19 @@ def launch_env(env: Mapping[str, str], cgroup_root: str | os.PathLike[str]) -> d
         result["WEB_CONCURRENCY_SET_BY"] = "python-cnb"
     port = env.get("PORT", "").strip() or "8080"
     host = env.get("BIND_HOST", "").strip()
-    if not env.get("UVICORN_PORT", "").strip():
-        result["UVICORN_PORT"] = port
-    if not env.get("UVICORN_HOST", "").strip():
-        result["UVICORN_HOST"] = host or "0.0.0.0"  # noqa: S104 - a server in a container
+    address = host or "0.0.0.0"  # noqa: S104 - a server in a container
+    defaults = {
+        "UVICORN_PORT": port,
+        "UVICORN_HOST": address,
+        "STREAMLIT_SERVER_PORT": port,
+        "STREAMLIT_SERVER_ADDRESS": address,
+        "STREAMLIT_SERVER_HEADLESS": "true",
+        "GRADIO_SERVER_PORT": port,
+        "GRADIO_SERVER_NAME": address,
+    }
+    for name, value in defaults.items():
+        if not env.get(name, "").strip():
+            result[name] = value
     user = env.get("GUNICORN_CMD_ARGS", "").strip()
     if host and not gunicorn_sets(user, GUNICORN_BIND):  # the user's own bind wins
         address = f"[{host}]" if ":" in host and not host.startswith("[") else host
@@ -188,12 +202,20 @@ def launch_env(env: Mapping[str, str], cgroup_root: str | os.PathLike[str]) -> d
 INPUTS = {
     "UVICORN_PORT": ("PORT",),
     "UVICORN_HOST": ("BIND_HOST",),
+    "STREAMLIT_SERVER_PORT": ("PORT",),
+    "STREAMLIT_SERVER_ADDRESS": ("BIND_HOST",),
+    "GRADIO_SERVER_PORT": ("PORT",),
+    "GRADIO_SERVER_NAME": ("BIND_HOST",),
     "GUNICORN_CMD_ARGS": ("GUNICORN_CMD_ARGS", "BIND_HOST", "PORT"),
 }
 """The variables each output is made from, to name the one at fault."""
 LEFT_OUT = {
     "UVICORN_PORT": "uvicorn listens on its own default port unless given --port",
     "UVICORN_HOST": "uvicorn listens on its own default host unless given --host",
+    "STREAMLIT_SERVER_PORT": "Streamlit listens on its own default port (8501)",
+    "STREAMLIT_SERVER_ADDRESS": "Streamlit listens on its own default address",
+    "GRADIO_SERVER_PORT": "Gradio listens on its own default port (7860)",
+    "GRADIO_SERVER_NAME": "Gradio listens on its own default address (127.0.0.1)",
     "GUNICORN_CMD_ARGS": "gunicorn gets GUNICORN_CMD_ARGS as it is, without --bind for BIND_HOST",
 }
 """What leaving each output out means for the server."""
