@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import functools
 import math
+import re
 import textwrap
 from typing import Any, Callable, Iterable, Optional
 
@@ -948,8 +949,10 @@ def _(error: PackageBuildFailed) -> tuple[str, str]:
 
 
 def _line_ranges(lines: tuple[str, ...]) -> str:
-    """``3.8-3.12`` for consecutive Python lines, ``3.8, 3.10-3.11`` with a gap."""
-    minors = sorted(int(line.split(".")[1]) for line in lines)
+    """``3.8-3.12`` for consecutive Python lines, ``3.8, 3.10-3.11`` with a gap (anything
+    that is not a ``3.N`` line is listed as it is)."""
+    others = [line for line in lines if not re.fullmatch(r"3\.\d+", line)]
+    minors = sorted(int(line.split(".")[1]) for line in lines if line not in others)
     ranges: list[list[int]] = []
     for minor in minors:
         if ranges and minor == ranges[-1][-1] + 1:
@@ -957,7 +960,7 @@ def _line_ranges(lines: tuple[str, ...]) -> str:
         else:
             ranges.append([minor])
     return ", ".join(
-        f"3.{run[0]}" if len(run) == 1 else f"3.{run[0]}-3.{run[-1]}" for run in ranges
+        [f"3.{run[0]}" if len(run) == 1 else f"3.{run[0]}-3.{run[-1]}" for run in ranges] + others
     )
 
 

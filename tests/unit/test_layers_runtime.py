@@ -116,6 +116,11 @@ def test_exec_d_program_runs_and_writes_exec_d_output(tmp_path: Path) -> None:
         "WEB_CONCURRENCY_SET_BY": "python-cnb",
         "UVICORN_PORT": "5000",
         "UVICORN_HOST": "0.0.0.0",
+        "STREAMLIT_SERVER_PORT": "5000",
+        "STREAMLIT_SERVER_ADDRESS": "0.0.0.0",
+        "STREAMLIT_SERVER_HEADLESS": "true",
+        "GRADIO_SERVER_PORT": "5000",
+        "GRADIO_SERVER_NAME": "0.0.0.0",
     }
 
 
