@@ -357,3 +357,10 @@ def carried_uv_damaged(version: str, path: str) -> Notice:
         "is not used: uv is fetched from the package index instead. Reinstall the buildpack "
         "package.",
     )
+
+
+def vendored_uv_ships(wheel: str) -> str:
+    return (
+        f"uv came from the app's vendored {wheel}, which stays in the app and so ships in the "
+        "image; the self-contained buildpack package carries its own uv (no wheel needed)"
+    )

@@ -26,7 +26,9 @@ def test_a_later_buildpacks_pip_install_lands_in_the_venv(
         app = runner.app("flask-app")
         result = runner.build(app, env)
 
-        assert re.search(r"later-pip: pip is /\S+/python-cnb_python/pip/bin/pip\n", result.output)
+        assert re.search(
+            r"later-pip: pip is /\S+/python-cnb_python/venv-pip/bin/pip\n", result.output
+        )
         assert "Successfully installed six-1.17.0" in result.output
         assert re.search(
             r"later-pip: six in /\S+/python-cnb_python/venv/lib/python3\.12/site-packages/six\.py",
@@ -42,6 +44,9 @@ def test_a_later_buildpacks_pip_install_lands_in_the_venv(
             ["python", "-m", "pip", "--version"],
         ):
             assert runner.exec(command).returncode != 0, command
+        if env:  # pip-tools' own tool layer (its pip targets a tool venv) stays as it was
+            pip_tools = runner.cache_layer("pip")["types"]
+            assert pip_tools == {"build": True, "launch": False, "cache": True}
         layers = sorted(p.name for p in runner.layer("venv").parent.iterdir())
         assert layers == ["python", "runtime", "venv"]  # the pip layer is build-only
     finally:

@@ -1,4 +1,4 @@
-"""The ``pip`` layer: a build-only ``pip`` that installs into the app's venv (a real venv
+"""The ``venv-pip`` layer: a build-only ``pip`` that installs into the app's venv (a real venv
 made from this interpreter, real bundled pip, a local wheel)."""
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ def test_pip_installs_into_the_venv_and_the_layer_is_build_only(tmp_path: Path) 
 
     pip = write_build_pip(ctx, this_python(), venv / "bin" / "python")
 
-    assert pip == ctx.layers_dir / "pip" / "bin" / "pip"
-    assert toml_file.read(ctx.layers_dir / "pip.toml")["types"] == {
+    assert pip == ctx.layers_dir / "venv-pip" / "bin" / "pip"
+    assert toml_file.read(ctx.layers_dir / "venv-pip.toml")["types"] == {
         "build": True,
         "launch": False,
         "cache": False,
@@ -71,7 +71,7 @@ def test_pip_installs_into_the_venv_and_the_layer_is_build_only(tmp_path: Path) 
 
 def test_the_layer_is_written_anew(tmp_path: Path) -> None:
     ctx = build_context(tmp_path)
-    stale = ctx.layers_dir / "pip" / "bin" / "pip-leftover"
+    stale = ctx.layers_dir / "venv-pip" / "bin" / "pip-leftover"
     stale.parent.mkdir(parents=True)
     stale.write_text("old")
     write_build_pip(ctx, this_python(), ctx.layers_dir / "venv" / "bin" / "python")

@@ -1,4 +1,4 @@
-"""The ``pip`` layer (build only): ``pip`` for the buildpacks after python-cnb.
+"""The ``venv-pip`` layer (build only): ``pip`` for the buildpacks after python-cnb.
 
 A later buildpack of the same build that runs ``pip install X`` (Heroku's testing buildpack
 checks that later buildpacks can) must install into the app's virtual environment: the
@@ -7,7 +7,9 @@ and the interpreter's was removed (the launch image needs neither). This layer's
 ``bin/pip`` and ``bin/pip3`` run the pip wheel the interpreter carries for ``ensurepip`` with
 the venv's ``python``, so what they install lands in the venv (and ships with it). The layer
 is build-only and not cached: pip never reaches the launch image, and the two scripts are
-written anew each build.
+written anew each build. Its name sorts after every other build layer's (``pip`` and
+``poetry`` hold tool venvs with a pip of their own): the lifecycle prepends each build
+layer's ``bin`` to ``PATH`` in name order, so this ``pip`` comes first.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from python_cnb.cnb.layers import Layer, LayerTypes
 from python_cnb.layers.python import InstalledPython
 from python_cnb.layers.uv import bundled_pip
 
-LAYER_NAME = "pip"
+LAYER_NAME = "venv-pip"
 TYPES = LayerTypes(build=True)
 COMMANDS = ("pip", "pip3")
 

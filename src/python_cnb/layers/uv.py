@@ -212,6 +212,9 @@ def install_uv(
             binary.chmod(0o755)
         checked = ", SHA-256 verified" if spec.hashes and not spec.overridden else ""
         output.info(f"Installed uv {spec.version} from {wheel.name} (build only{checked})")
+        if index.vendor_dir is not None:
+            # The app's own file: never deleted, so it is exported with the app.
+            output.info(notices.vendored_uv_ships(wheel.name))
     version = run_quiet(
         [str(binary), "--version"], cwd=ctx.app_dir, env={"PATH": "/usr/bin:/bin"}
     ).split()[1]
