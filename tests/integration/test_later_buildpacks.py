@@ -49,5 +49,11 @@ def test_a_later_buildpacks_pip_install_lands_in_the_venv(
             assert pip_tools == {"build": True, "launch": False, "cache": True}
         layers = sorted(p.name for p in runner.layer("venv").parent.iterdir())
         assert layers == ["python", "runtime", "venv"]  # the pip layer is build-only
+
+        # A rebuild: python-cnb's venv check sees six (no app file lists it), the later
+        # buildpack installs it again, and the image has it.
+        again = runner.build(app, env)
+        assert re.search(r"later-pip: six in /\S+/python-cnb_python/venv/", again.output)
+        assert runner.exec(["python", "-c", "import six, flask"]).returncode == 0
     finally:
         runner.close()
