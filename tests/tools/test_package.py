@@ -429,3 +429,11 @@ def test_cli_refuses_an_undeclared_target(capsys: pytest.CaptureFixture[str]) ->
 def test_packaging_fails_clearly_without_the_pinned_uv(tmp_path: Path) -> None:
     with pytest.raises(package.PackageError, match=r"no uv 0\.13\.9 wheel for linux/arm64"):
         package.uv_wheel("arm64", {"PIP_INDEX_URL": "http://127.0.0.1:9/simple/"}, tmp_path)
+
+
+def test_the_test_index_holds_the_pinned_uv_for_every_target() -> None:
+    """tests/index/aarch64.txt follows buildpack.toml's uv (packaging arm64 needs its wheel)."""
+    version = toml_file.read(REPO / "buildpack.toml")["metadata"]["tools"]["uv"]["version"]
+    text = (REPO / "tests" / "index" / "aarch64.txt").read_text()
+    assert f"uv=={version}\n" in text and "# platform: manylinux_2_28_aarch64\n" in text
+    assert f"uv=={version}\n" in (REPO / "tests" / "index" / "requirements.txt").read_text()
