@@ -268,3 +268,11 @@ def test_the_slim_package_fetches(tmp_path: Path, no_fetch: None) -> None:
     ctx = build_context(tmp_path)  # no tools/uv/ in the buildpack
     with pytest.raises(Fetched):
         uv.install_uv(ctx, no_python(tmp_path), PINNED, OFFLINE, ENV)
+
+
+def test_an_unreadable_carried_record_means_fetching(tmp_path: Path, no_fetch: None) -> None:
+    ctx = build_context(tmp_path)
+    carry(ctx.buildpack_dir)
+    (ctx.buildpack_dir / "tools" / "uv" / "carried.toml").write_text('version = "0.13.9"\n')
+    with pytest.raises(Fetched):
+        uv.install_uv(ctx, no_python(tmp_path), PINNED, OFFLINE, ENV)

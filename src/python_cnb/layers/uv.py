@@ -6,10 +6,11 @@ SHA-256 recorded beside it): the layer copies that binary, after checking its SH
 nothing is fetched, so an offline build needs no uv wheel among the app's vendored packages.
 Otherwise (the slim package, or another uv version asked for) uv's wheel is fetched from the
 configured package index and checked against the SHA-256 pinned in buildpack.toml before the
-binary is extracted: straight from the index's project
-page when the index settings are plain ones (see :mod:`python_cnb.support.simple_index`), else with
-the interpreter's bundled pip (so proxies, find-links, pip.conf bindings apply exactly as
-for the app's packages).
+binary is extracted: straight from the index's project page when the index settings are
+plain ones (see :mod:`python_cnb.support.simple_index`), else with the interpreter's bundled
+pip (so proxies, find-links, pip.conf bindings apply exactly as for the app's packages). An
+offline build with the slim package takes uv's wheel from the app's vendor directory; that
+file is the app's and is never deleted, so it ships in the image (the log says so).
 """
 
 from __future__ import annotations
@@ -90,17 +91,22 @@ def carried_uv(buildpack_dir: Path) -> Optional[CarriedUv]:
     record = buildpack_dir / CARRIED_DIR / CARRIED_RECORD
     if not record.is_file():
         return None
-    data = toml_file.read(record)
-    return CarriedUv(
-        version=str(data["version"]),
-        arch=str(data["arch"]),
-        wheel=str(data["wheel"]),
-        wheel_sha256=str(data["wheel-sha256"]),
-        sha256=str(data["sha256"]),
-    )
+    try:
+        data = toml_file.read(record)
+        return CarriedUv(
+            version=str(data["version"]),
+            arch=str(data["arch"]),
+            wheel=str(data["wheel"]),
+            wheel_sha256=str(data["wheel-sha256"]),
+            sha256=str(data["sha256"]),
+        )
+    except (KeyError, ValueError) as error:  # a damaged package: fetch uv as the slim one does
+        output.debug(f"{record} is unreadable ({error}); uv is fetched")
+        return None
 
 
 def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks (uv is 30-40 MB)."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
