@@ -18,6 +18,7 @@ from tests.support.shards import shards
 CACHE = REPO / ".cache"
 INDEX_REQUIREMENTS = (
     REPO / "tests" / "index" / "requirements.txt",
+    REPO / "tests" / "index" / "aarch64.txt",
     REPO / "src" / "python_cnb" / "data" / "tools" / "pip-tools.txt",
     REPO / "src" / "python_cnb" / "data" / "tools" / "poetry.txt",
     REPO / "tests" / "index" / "tool-versions.txt",

@@ -295,6 +295,8 @@ def fill(requirements: Sequence[Path], dest: Path, pythons: Sequence[Path]) -> N
         for interpreter in interpreters:
             with _pip_for(interpreter, env) as python:
                 for requirement in requirements:
+                    if requirement_platforms(requirement) and interpreter is not interpreters[0]:
+                        continue  # another platform's wheels: one download is enough
                     _pip_download(python, files, requirement, env)
                 _download_build_requirements(python, files, env)
         _write_stamp(dest, {*keys, key})
@@ -333,13 +335,29 @@ def sdist_build_requires(path: Path) -> list[str]:
     return [str(r) for r in build_system["requires"] if isinstance(r, str)]
 
 
+PLATFORM_DIRECTIVE = re.compile(r"^#\s*platform:\s*(\S+)\s*$", re.MULTILINE)
+"""``# platform: manylinux_2_28_aarch64`` in a requirements file: its wheels are downloaded
+for that platform (binary only, no dependencies), once, not for every interpreter: the build
+tools of another architecture, which ``make package`` carries for that target."""
+
+
+def requirement_platforms(requirement: Path) -> list[str]:
+    """The ``# platform:`` tags of a requirements file (none: this machine's)."""
+    return PLATFORM_DIRECTIVE.findall(requirement.read_text(encoding="utf-8"))
+
+
 def _pip_download(python: Path, files: Path, requirement: Path, env: Mapping[str, str]) -> None:
     """``pip download`` what ``requirement`` lists into ``files``, with this tool's options."""
+    platforms = requirement_platforms(requirement)
+    foreign = ["--no-deps", "--only-binary", ":all:"] if platforms else []
+    for tag in platforms:
+        foreign += ["--platform", tag]
     _run(
         [
             str(python), "-m", "pip", "download",
             "--dest", str(files),
             *_pip_options(),
+            *foreign,
             "--requirement", str(requirement),
         ],
         env=env,

@@ -21,6 +21,12 @@ remove it). Each ``.tgz`` is the buildpack pack makes of one platform directory,
 ``buildpack.toml`` that declares only its own target, so that a builder never matches it on
 another architecture: for ``pack build --buildpack`` and ``pack builder create``.
 
+It also carries the pinned uv binary of its target under ``tools/uv/`` (see
+:func:`carry_uv`): the wheel is fetched from the package index (``PIP_INDEX_URL``, default
+PyPI) and checked against that target's SHA-256 in buildpack.toml's
+``[metadata.tools.uv]``; the build then copies that binary into its ``uv`` layer instead of
+fetching uv, so an offline build needs no uv wheel among the app's vendored packages.
+
 **Slim (``--slim``, ``BUNDLE_RUNTIME=0``).** No runtime: detect and build run on the build
 image's ``python3`` (3.9 or newer), so one directory serves every target:
 ``dist/python-cnb-<v>-slim/`` (``buildpack.toml`` at its root) and its ``.tgz``. Its library
@@ -44,6 +50,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
@@ -51,7 +59,11 @@ from typing import Any, Mapping, Optional, Sequence
 from python_cnb.buildpack_error import BuildpackError
 from python_cnb.bytecode import compile_bytecode
 from python_cnb.cnb import NORMALIZED_MTIME, toml_file
+from python_cnb.config.index import IndexSettings
+from python_cnb.config.tool_specs import tool_spec
 from python_cnb.errors import describe
+from python_cnb.layers.uv import CARRIED_DIR, CARRIED_RECORD, CarriedUv, file_sha256
+from python_cnb.support.simple_index import fetch_pinned
 from tools import bootstrap_runtime as bootstrap
 from tools.tarballs import write_tarball
 
@@ -292,6 +304,53 @@ def assemble(
     return target
 
 
+def uv_wheel(arch: str, env: Mapping[str, str], cache: Path) -> Path:
+    """The pinned uv wheel for linux/``arch`` (one whose SHA-256 buildpack.toml lists for that
+    architecture), from ``cache`` or the package index (``PIP_INDEX_URL``, default PyPI)."""
+    metadata = toml_file.read(ROOT / "buildpack.toml").get("metadata", {})
+    spec = tool_spec(metadata, "uv", arch)
+    if not spec.hashes:
+        raise PackageError(f"buildpack.toml pins no uv wheel for linux/{arch}")
+    cache.mkdir(parents=True, exist_ok=True)
+    for cached in sorted(cache.glob(f"uv-{spec.version}-*.whl")):
+        if file_sha256(cached) in spec.hashes:
+            return cached
+    index = IndexSettings(index_url=env.get("PIP_INDEX_URL") or None)
+    with tempfile.TemporaryDirectory(prefix="package-uv-", dir=cache) as tmp:
+        found = fetch_pinned("uv", spec.hashes, Path(tmp), index, env)
+        if found is None:
+            raise PackageError(
+                f"no uv {spec.version} wheel for linux/{arch} with a SHA-256 pinned in "
+                f"buildpack.toml could be fetched from {index.index_url or 'PyPI'} "
+                "(PIP_INDEX_URL names the index)"
+            )
+        return found.replace(cache / found.name)
+
+
+def carry_uv(directory: Path, arch: str, wheel: Path) -> CarriedUv:
+    """Put the uv binary of ``wheel`` (checked to be built for ``arch``) into the buildpack
+    ``directory``, with the record the build checks it against."""
+    metadata = toml_file.read(ROOT / "buildpack.toml").get("metadata", {})
+    spec = tool_spec(metadata, "uv", arch)
+    wheel_sha256 = file_sha256(wheel)
+    if wheel_sha256 not in spec.hashes:
+        raise PackageError(f"{wheel.name}'s SHA-256 is not pinned for linux/{arch}")
+    binary = directory / CARRIED_DIR / "bin" / "uv"
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(wheel) as archive:
+        member = next(n for n in archive.namelist() if n.endswith(".data/scripts/uv"))
+        binary.write_bytes(archive.read(member))
+    binary.chmod(0o755)
+    machine = bootstrap.elf_machine(binary)
+    if machine != bootstrap.ELF_MACHINES.get(arch):
+        raise PackageError(
+            f"{wheel.name}'s uv is built for {bootstrap.machine_name(machine)}, not linux/{arch}"
+        )
+    carried = CarriedUv(spec.version, arch, wheel.name, wheel_sha256, file_sha256(binary))
+    toml_file.write(directory / CARRIED_DIR / CARRIED_RECORD, carried.to_toml())
+    return carried
+
+
 def archive(directory: Path, output: Path, *, extra: Optional[Mapping[str, bytes]] = None) -> Path:
     """A reproducible ``.tgz`` of ``directory`` (its contents at the archive root), plus the
     ``extra`` files (name at the root -> contents)."""
@@ -311,6 +370,8 @@ class Sizes:
     """``runtime/`` without its bytecode."""
     runtime: int
     """``runtime/`` as shipped (with bytecode)."""
+    uv: int
+    """The carried uv binary."""
     unpacked: int
     """The whole buildpack as shipped."""
     tgz: int
@@ -376,6 +437,11 @@ def build(
             analysis=analysis,
             descriptor=False,
         )
+        try:
+            carry_uv(directory, target.arch, uv_wheel(target.arch, env, cache / "uv"))
+        except BuildpackError as error:
+            title, body = describe(error)
+            raise PackageError(f"uv for {target.path}: {title}\n{body}") from None
         tgz = archive(
             directory,
             out / f"{name}-{target.slug}.tgz",
@@ -387,6 +453,7 @@ def build(
             runtime_untrimmed=bootstrap.tree_size(home, bytecode=False),
             runtime_trimmed=bootstrap.tree_size(directory / "runtime", bytecode=False),
             runtime=bootstrap.tree_size(directory / "runtime"),
+            uv=bootstrap.tree_size(directory / CARRIED_DIR),
             unpacked=bootstrap.tree_size(directory),
             tgz=tgz.stat().st_size,
         )
@@ -439,7 +506,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(
             f"{target.path}: {tgz} ({_mb(size.tgz)}; unpacked {_mb(size.unpacked)}); "
             f"bootstrap CPython {built.versions[target]}: {_mb(size.runtime_untrimmed)} "
-            f"untrimmed, {_mb(size.runtime_trimmed)} trimmed, {_mb(size.runtime)} with bytecode"
+            f"untrimmed, {_mb(size.runtime_trimmed)} trimmed, {_mb(size.runtime)} with "
+            f"bytecode; uv {_mb(size.uv)}"
         )
     return 0
 

@@ -34,6 +34,7 @@ from python_cnb.dependencies.install import Venv, install_dependencies
 from python_cnb.dependencies.plan import DependencyPlan, plan_dependencies
 from python_cnb.dependencies.undeclared import check_undeclared_imports
 from python_cnb.django import collect_static_files, django_installed
+from python_cnb.layers.build_pip import write_build_pip
 from python_cnb.layers.python import InstalledPython, install_python
 from python_cnb.layers.runtime import cartridge_dir, write_runtime_layer
 from python_cnb.processes.declared import (
@@ -90,6 +91,8 @@ def build(ctx: BuildContext) -> None:
             venv = install_app_dependencies(
                 ctx, selection.requested, settings, python, plan, index, secrets
             )
+            pip = write_build_pip(ctx, python, venv.path / "bin" / "python")
+            output.info(f"Later buildpacks' pip ({pip}) installs into the app's venv (build only)")
         with output.step("Choosing processes"):
             processes = choose_processes(ctx, files, settings, python, venv, declared)
             if processes.server is not None:

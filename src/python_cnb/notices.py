@@ -360,3 +360,19 @@ def layer_reused(what: str) -> str:
 def layer_discarded(what: str) -> str:
     """The log line before the reasons a restored layer was discarded."""
     return f"Discarding cached {what} since:"
+
+
+def carried_uv_damaged(version: str, path: str) -> Notice:
+    return (
+        f"The buildpack's own uv {version} is damaged",
+        f"{path} does not match the SHA-256 recorded when the buildpack was packaged, so it "
+        "is not used: uv is fetched from the package index instead. Reinstall the buildpack "
+        "package.",
+    )
+
+
+def vendored_uv_ships(wheel: str) -> str:
+    return (
+        f"uv came from the app's vendored {wheel}, which stays in the app and so ships in the "
+        "image; the self-contained buildpack package carries its own uv (no wheel needed)"
+    )

@@ -35,13 +35,16 @@ def images() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def packaged_targets(cpython_mirror: FileServer) -> package.Built:
+def packaged_targets(cpython_mirror: FileServer, package_index: str) -> package.Built:
     """``make package`` with the test mirror's CPythons: a self-contained package per target.
     The linux/arm64 one is built from the mirror's arm64 STAND-IN (x86-64 CPython with
     AArch64 ELF headers, see tools/mirror.py): checked, never run."""
     return package.build(
         CACHE / "e2e" / "dist",
-        env={"BP_CPYTHON_MANIFEST": cpython_mirror.url("manifest.toml")},
+        env={
+            "BP_CPYTHON_MANIFEST": cpython_mirror.url("manifest.toml"),
+            "PIP_INDEX_URL": package_index,
+        },
         cache=CACHE / "runtime",
     )
 

@@ -182,4 +182,6 @@ def test_vendored_wheels_build_offline(lifecycle: Lifecycle, env: dict[str, str]
 
     assert "Installing offline from the vendored packages in vendor/" in result.output
     assert "Package index: none (offline, from " in result.output
+    # the slim package carries no uv: the vendored wheel is used, and the log says it ships
+    assert ("uv came from the app's vendored uv-0.13.9-" in result.output) is (env != PIP)
     assert lifecycle.start().wait_for_http("/")[0] == 200

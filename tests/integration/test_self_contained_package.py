@@ -4,6 +4,7 @@ a decoy that records being run. (tests/e2e builds on an image with no python3 at
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -20,13 +21,18 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def self_contained(cpython_mirror: FileServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def self_contained(
+    cpython_mirror: FileServer, package_index: str, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """This machine's target's .tgz, unpacked."""
     target = package.Target("linux", bootstrap_runtime.host_arch())
     built = package.build(
         tmp_path_factory.mktemp("dist"),
         selected=[target],
-        env={"BP_CPYTHON_MANIFEST": cpython_mirror.url("manifest.toml")},
+        env={
+            "BP_CPYTHON_MANIFEST": cpython_mirror.url("manifest.toml"),
+            "PIP_INDEX_URL": package_index,
+        },
         cache=CACHE / "runtime",
     )
     buildpack = tmp_path_factory.mktemp("buildpack") / "python-cnb"
@@ -61,3 +67,47 @@ def test_builds_and_serves_on_the_bundled_runtime(
         assert web.wait_for_http("/") == (200, "Hello from python-cnb!\n")
     finally:
         runner.close()
+
+
+def test_an_offline_build_uses_the_carried_uv_and_ships_no_uv(
+    self_contained: Path, platform_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Issue 12 item 10: a vendored (offline) app needs no uv wheel of its own; the package's
+    uv is used, nothing is fetched, and no uv reaches the image."""
+    runner = Lifecycle(tmp_path / "lc", platform_env, buildpacks=(self_contained,))
+    try:
+        app = runner.app("flask-app")
+        (app / "vendor").mkdir()
+        for prefix in OFFLINE_WHEELS:
+            for wheel in (CACHE / "index" / "files").glob(f"{prefix}*.whl"):
+                shutil.copyfile(wheel, app / "vendor" / wheel.name)
+        unreachable = {**platform_env, "PIP_INDEX_URL": "http://127.0.0.1:9/simple/"}
+        result = build(
+            app,
+            runner.workspace,
+            env=unreachable,
+            build_config_env=OPERATOR_ENV,
+            buildpacks=[self_contained],
+        )
+        assert result.success, result.output
+        assert "Installing offline from the vendored packages in vendor/" in result.output
+        assert "Installed uv 0.13.9 carried by the buildpack" in result.output
+        assert runner.start().wait_for_http("/")[0] == 200
+        listed = runner.exec(["sh", "-c", "ls vendor; command -v uv || echo no-uv"])
+        assert "uv-" not in listed.stdout and "no-uv" in listed.stdout, listed.stdout
+    finally:
+        runner.close()
+
+
+OFFLINE_WHEELS = (
+    "flask-3.1.3",
+    "werkzeug-3.1.9",
+    "jinja2-3.1.6",
+    "markupsafe-3.0.4-cp312",
+    "itsdangerous-2.2.0",
+    "click-8.5.1",
+    "blinker-1.9.0",
+    "gunicorn-27.0.1",
+    "packaging-26.3",
+)
+"""flask-app's packages and the server python-cnb adds; no uv."""

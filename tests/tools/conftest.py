@@ -11,9 +11,13 @@ from tools import package
 
 
 @pytest.fixture(scope="session")
-def mirror_env(cpython_mirror: FileServer) -> dict[str, str]:
-    """Packaging settings that take the CPythons from the test mirror, over HTTP."""
-    return {"BP_CPYTHON_MANIFEST": cpython_mirror.url("manifest.toml")}
+def mirror_env(cpython_mirror: FileServer, package_index: str) -> dict[str, str]:
+    """Packaging settings that take the CPythons from the test mirror and the carried uv from
+    the test index, over HTTP."""
+    return {
+        "BP_CPYTHON_MANIFEST": cpython_mirror.url("manifest.toml"),
+        "PIP_INDEX_URL": package_index,
+    }
 
 
 @pytest.fixture(scope="session")

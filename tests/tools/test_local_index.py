@@ -713,3 +713,38 @@ def test_fill_from_pypi_then_install(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stdout + result.stderr
         assert ("GET", "/files/six-1.16.0-py2.py3-none-any.whl", 200) in index.requests
     assert installed(python)["six"] == "1.16.0"
+
+
+def test_a_platform_directive_downloads_that_platforms_wheels_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``# platform: <tag>`` (tests/index/aarch64.txt): binary-only, no dependencies, for that
+    platform, and with the first interpreter only."""
+    plain = tmp_path / "plain.txt"
+    plain.write_text("six==1.17.0\n")
+    foreign = tmp_path / "aarch64.txt"
+    foreign.write_text("# the arm64 tools\n# platform: manylinux_2_28_aarch64\nuv==0.13.9\n")
+    assert local_index.requirement_platforms(foreign) == ["manylinux_2_28_aarch64"]
+    assert local_index.requirement_platforms(plain) == []
+    runs: list[list[str]] = []
+    monkeypatch.setattr(local_index, "_run", lambda argv, env: runs.append(list(argv)))
+    pythons = [Path("/py/a"), Path("/py/b")]
+    monkeypatch.setattr(
+        local_index,
+        "_probe",
+        lambda path, env: local_index._Interpreter(path, "3.12.1", "x86_64", local_index.MIN_PIP),
+    )
+    monkeypatch.setattr(local_index, "_download_build_requirements", lambda *args: None)
+
+    local_index.fill([plain, foreign], tmp_path / "index", pythons)
+
+    downloads = [(r[0], r[-1]) for r in runs if "download" in r]
+    assert downloads == [
+        ("/py/a", str(plain)),
+        ("/py/a", str(foreign)),
+        ("/py/b", str(plain)),
+    ]
+    foreign_run = next(r for r in runs if r[-1] == str(foreign))
+    assert "--platform" in foreign_run and "manylinux_2_28_aarch64" in foreign_run
+    assert {"--no-deps", "--only-binary"} <= set(foreign_run)
+    assert "--platform" not in next(r for r in runs if r[-1] == str(plain))

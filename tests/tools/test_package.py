@@ -53,6 +53,7 @@ def test_contents(assembled: Path) -> None:
         flags = (assembled / f"src/python_cnb/__pycache__/build.{tag}.pyc").read_bytes()[4:8]
         assert int.from_bytes(flags, "little") == 0b01  # PEP 552 unchecked hash
     assert not (assembled / "vendor" / "bin").exists()
+    assert not (assembled / "tools").exists()  # the slim package fetches uv when it builds
     assert read_descriptor(assembled).id == "python-cnb/python"
     for shim in ("bin/detect", "bin/build", "libexec/python-cnb"):
         assert (assembled / shim).stat().st_mode & 0o111
@@ -169,7 +170,7 @@ def test_multi_platform_layout(built: package.Built) -> None:
     for directory in built.directories.values():
         names = sorted(p.name for p in directory.iterdir())
         # pack copies the root buildpack.toml in and deletes it afterwards: none of ours here
-        assert names == ["README.md", "bin", "libexec", "runtime", "src", "vendor"]
+        assert names == ["README.md", "bin", "libexec", "runtime", "src", "tools", "vendor"]
         assert os.readlink(directory / "runtime" / "bin" / "python3") == "python3.13"
         for shim in ("bin/detect", "bin/build", "libexec/python-cnb"):
             assert (directory / shim).stat().st_mode & 0o111
@@ -185,6 +186,26 @@ def test_each_runtime_is_its_targets_architecture(built: package.Built) -> None:
         elves = _elf_files(runtime)
         assert len(elves) > 20
         assert {_elf_machine(p) for p in elves} == {expected[target.arch]}, target
+
+
+def test_each_package_carries_its_targets_pinned_uv(built: package.Built) -> None:
+    """Issue 12 item 10: the uv binary of each target, from a wheel whose SHA-256
+    buildpack.toml pins for that architecture (linux/arm64's: the real aarch64 wheel from
+    the test index), so builds fetch no uv and offline apps vendor none."""
+    expected = {"amd64": EM_X86_64, "arm64": EM_AARCH64}
+    pins = toml_file.read(REPO / "buildpack.toml")["metadata"]["tools"]["uv"]
+    for target, directory in built.directories.items():
+        binary = directory / "tools" / "uv" / "bin" / "uv"
+        assert _elf_machine(binary) == expected[target.arch], target
+        assert binary.stat().st_mode & 0o111
+        record = toml_file.read(directory / "tools" / "uv" / "carried.toml")
+        wheel = next(w for w in pins["wheels"] if w["sha256"] == record["wheel-sha256"])
+        assert (wheel["arch"], wheel["file"]) == (target.arch, record["wheel"])
+        assert (record["version"], record["arch"]) == (pins["version"], target.arch)
+        assert record["sha256"] == hashlib.sha256(binary.read_bytes()).hexdigest()
+        assert 10e6 < built.sizes[target].uv < 80e6
+        with tarfile.open(built.archives[target]) as tar:
+            assert tar.getmember("tools/uv/bin/uv").mode == 0o755
 
 
 def test_one_archive_per_target_declaring_only_that_target(built: package.Built) -> None:
@@ -403,3 +424,16 @@ def test_cli_refuses_an_undeclared_target(capsys: pytest.CaptureFixture[str]) ->
     assert package.main(["--out", str(REPO / "dist-never"), "--target", "linux/s390x"]) == 1
     assert "error: linux/s390x is not a target of buildpack.toml" in capsys.readouterr().err
     assert not (REPO / "dist-never").exists()
+
+
+def test_packaging_fails_clearly_without_the_pinned_uv(tmp_path: Path) -> None:
+    with pytest.raises(package.PackageError, match=r"no uv 0\.13\.9 wheel for linux/arm64"):
+        package.uv_wheel("arm64", {"PIP_INDEX_URL": "http://127.0.0.1:9/simple/"}, tmp_path)
+
+
+def test_the_test_index_holds_the_pinned_uv_for_every_target() -> None:
+    """tests/index/aarch64.txt follows buildpack.toml's uv (packaging arm64 needs its wheel)."""
+    version = toml_file.read(REPO / "buildpack.toml")["metadata"]["tools"]["uv"]["version"]
+    text = (REPO / "tests" / "index" / "aarch64.txt").read_text()
+    assert f"uv=={version}\n" in text and "# platform: manylinux_2_28_aarch64\n" in text
+    assert f"uv=={version}\n" in (REPO / "tests" / "index" / "requirements.txt").read_text()

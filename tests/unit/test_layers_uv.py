@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from python_cnb.cnb import toml_file
 from python_cnb.config.index import IndexSettings
 from python_cnb.config.tool_specs import ToolSpec
 from python_cnb.layers import uv
@@ -24,7 +25,11 @@ from python_cnb.python.distributions import Distribution
 from python_cnb.python.version import PythonVersion
 from tests.support.contexts import INDEX_PROJECT as PROJECT
 from tests.support.contexts import INDEX_WHEEL as WHEEL
-from tests.support.contexts import clear_proxies, index_root  # noqa: F401 (the fixtures)
+from tests.support.contexts import (  # noqa: F401 (the fixtures)
+    build_context,
+    clear_proxies,
+    index_root,
+)
 from tests.support.recorded import RecordedCommands
 from tests.support.wheels import sha256_of
 from tools import local_index
@@ -176,3 +181,98 @@ def test_overridden_version_goes_to_pip_unhashed(
     [command] = pip.commands
     assert "--require-hashes" not in command
     assert (destination / "requirement.txt").read_text() == f"{PROJECT}==1.0\n"
+
+
+# --- the uv a self-contained package carries ----------------------------------------------------
+
+CARRIED_WHEEL_SHA = "c" * 64
+
+
+def carry(buildpack_dir: Path, *, version: str = "0.13.9", arch: str = "amd64") -> Path:
+    """A buildpack that carries a uv (a script answering ``--version``) and its record, the
+    way ``make package`` writes them (literal paths: the layout is a contract)."""
+    binary = buildpack_dir / "tools" / "uv" / "bin" / "uv"
+    binary.parent.mkdir(parents=True)
+    binary.write_text(f"#!/bin/sh\necho 'uv {version} (carried)'\n")
+    binary.chmod(0o755)
+    (buildpack_dir / "tools" / "uv" / "carried.toml").write_text(
+        f'version = "{version}"\narch = "{arch}"\nwheel = "uv-{version}-py3-none-any.whl"\n'
+        f'wheel-sha256 = "{CARRIED_WHEEL_SHA}"\nsha256 = "{sha256_of(binary)}"\n'
+    )
+    return binary
+
+
+class Fetched(Exception):
+    """download_wheel was called: the carried uv was not used."""
+
+
+@pytest.fixture
+def no_fetch(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fetch(*args: Any, **kwargs: Any) -> Path:
+        raise Fetched()
+
+    monkeypatch.setattr("python_cnb.layers.uv.download_wheel", fetch)
+
+
+PINNED = ToolSpec("uv", "0.13.9", hashes=("0" * 64, CARRIED_WHEEL_SHA))
+OFFLINE = IndexSettings(index_url="http://127.0.0.1:9/simple/", no_index=True)
+
+
+def test_the_carried_uv_is_copied_and_nothing_fetched(
+    tmp_path: Path, no_fetch: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctx = build_context(tmp_path)
+    carried = carry(ctx.buildpack_dir)
+
+    tool = uv.install_uv(ctx, no_python(tmp_path), PINNED, OFFLINE, ENV)
+
+    assert tool.binary == ctx.layers_dir / "uv" / "bin" / "uv"
+    assert tool.binary.read_bytes() == carried.read_bytes() and tool.version == "0.13.9"
+    assert tool.binary.stat().st_mode & 0o111
+    layer = toml_file.read(ctx.layers_dir / "uv.toml")
+    assert layer["types"] == {"build": True, "cache": True, "launch": False}
+    assert layer["metadata"]["uv"] == "uv 0.13.9"
+    assert "Installed uv 0.13.9 carried by the buildpack" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("carried", "spec"),
+    [
+        ({"version": "0.13.8"}, PINNED),
+        ({"arch": "arm64"}, PINNED),
+        ({}, ToolSpec("uv", "0.13.9", hashes=("0" * 64,))),
+        ({}, ToolSpec("uv", "0.13.9", overridden=True)),
+    ],
+    ids=["other-version", "other-arch", "unpinned-wheel", "overridden"],
+)
+def test_a_carried_uv_that_is_not_the_wanted_one_is_not_used(
+    tmp_path: Path, no_fetch: None, carried: dict[str, str], spec: ToolSpec
+) -> None:
+    ctx = build_context(tmp_path)
+    carry(ctx.buildpack_dir, **carried)
+    with pytest.raises(Fetched):
+        uv.install_uv(ctx, no_python(tmp_path), spec, OFFLINE, ENV)
+
+
+def test_a_damaged_carried_uv_is_not_used(
+    tmp_path: Path, no_fetch: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctx = build_context(tmp_path)
+    carry(ctx.buildpack_dir).write_text("#!/bin/sh\necho 'uv 0.13.9 (tampered)'\n")
+    with pytest.raises(Fetched):
+        uv.install_uv(ctx, no_python(tmp_path), PINNED, OFFLINE, ENV)
+    assert "[Warning: The buildpack's own uv 0.13.9 is damaged]" in capsys.readouterr().out
+
+
+def test_the_slim_package_fetches(tmp_path: Path, no_fetch: None) -> None:
+    ctx = build_context(tmp_path)  # no tools/uv/ in the buildpack
+    with pytest.raises(Fetched):
+        uv.install_uv(ctx, no_python(tmp_path), PINNED, OFFLINE, ENV)
+
+
+def test_an_unreadable_carried_record_means_fetching(tmp_path: Path, no_fetch: None) -> None:
+    ctx = build_context(tmp_path)
+    carry(ctx.buildpack_dir)
+    (ctx.buildpack_dir / "tools" / "uv" / "carried.toml").write_text('version = "0.13.9"\n')
+    with pytest.raises(Fetched):
+        uv.install_uv(ctx, no_python(tmp_path), PINNED, OFFLINE, ENV)

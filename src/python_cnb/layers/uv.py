@@ -1,21 +1,30 @@
 """The ``uv`` layer: the uv binary (build, cache; never launched).
 
-uv's wheel is fetched from the configured package index and checked against the SHA-256
-pinned in buildpack.toml before the binary is extracted: straight from the index's project
-page when the index settings are plain ones (see :mod:`python_cnb.support.simple_index`), else with
-the interpreter's bundled pip (so proxies, find-links, pip.conf bindings apply exactly as
-for the app's packages).
+The self-contained package carries the pinned uv of its target under ``tools/uv/`` (its
+wheel hash-checked against buildpack.toml when the package was built, the binary's own
+SHA-256 recorded beside it): the layer copies that binary, after checking its SHA-256, and
+nothing is fetched, so an offline build needs no uv wheel among the app's vendored packages.
+Otherwise (the slim package, or another uv version asked for) uv's wheel is fetched from the
+configured package index and checked against the SHA-256 pinned in buildpack.toml before the
+binary is extracted: straight from the index's project page when the index settings are
+plain ones (see :mod:`python_cnb.support.simple_index`), else with the interpreter's bundled
+pip (so proxies, find-links, pip.conf bindings apply exactly as for the app's packages). An
+offline build with the slim package takes uv's wheel from the app's vendor directory; that
+file is the app's and is never deleted, so it ships in the image (the log says so).
 """
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional
 
-from python_cnb import output
+from python_cnb import notices, output
+from python_cnb.cnb import toml_file
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layers import LayerTypes, cached_layer
 from python_cnb.config.index import IndexSettings
@@ -31,6 +40,9 @@ TYPES = LayerTypes(build=True, cache=True)
 LAYOUT = "1"
 MACHINES = {"amd64": "x86_64", "arm64": "aarch64"}
 """Wheel platform tags' machine names of the CNB target architectures."""
+CARRIED_DIR = Path("tools") / "uv"
+"""Where a self-contained package carries its uv: ``bin/uv`` and :data:`CARRIED_RECORD`."""
+CARRIED_RECORD = "carried.toml"
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,76 @@ class UvTool:
     @property
     def description(self) -> str:
         return f"uv {self.version}"
+
+
+@dataclass(frozen=True)
+class CarriedUv:
+    """The uv binary a self-contained package carries (see the module docstring)."""
+
+    version: str
+    arch: str
+    wheel: str
+    wheel_sha256: str
+    sha256: str
+    """Of the binary itself, checked before it is used."""
+
+    def to_toml(self) -> dict[str, str]:
+        return {
+            "version": self.version,
+            "arch": self.arch,
+            "wheel": self.wheel,
+            "wheel-sha256": self.wheel_sha256,
+            "sha256": self.sha256,
+        }
+
+
+def carried_uv(buildpack_dir: Path) -> Optional[CarriedUv]:
+    """The uv the buildpack carries, if it carries one (the slim package does not)."""
+    record = buildpack_dir / CARRIED_DIR / CARRIED_RECORD
+    if not record.is_file():
+        return None
+    try:
+        data = toml_file.read(record)
+        return CarriedUv(
+            version=str(data["version"]),
+            arch=str(data["arch"]),
+            wheel=str(data["wheel"]),
+            wheel_sha256=str(data["wheel-sha256"]),
+            sha256=str(data["sha256"]),
+        )
+    except (KeyError, ValueError) as error:  # a damaged package: fetch uv as the slim one does
+        output.debug(f"{record} is unreadable ({error}); uv is fetched")
+        return None
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks (uv is 30-40 MB)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _usable_carried(ctx: BuildContext, spec: ToolSpec) -> Optional[tuple[CarriedUv, Path]]:
+    """The carried uv when it is the one this build wants: the pinned version (not an
+    override), of the target's architecture, one of the pinned wheels, intact."""
+    carried = carried_uv(ctx.buildpack_dir)
+    if carried is None:
+        return None
+    if (
+        spec.overridden
+        or carried.version != spec.version
+        or carried.arch != ctx.target.arch
+        or carried.wheel_sha256 not in spec.hashes
+    ):
+        output.debug(f"the carried uv {carried.version} ({carried.arch}) is not the one wanted")
+        return None
+    binary = ctx.buildpack_dir / CARRIED_DIR / "bin" / "uv"
+    if not binary.is_file() or file_sha256(binary) != carried.sha256:
+        output.warning(*notices.carried_uv_damaged(carried.version, str(binary)))
+        return None
+    return carried, binary
 
 
 def bundled_pip(python: InstalledPython) -> Path:
@@ -149,7 +231,16 @@ def install_uv(
     log_decision(decision, f"uv {spec.version}")
     layer = decision.layer
     binary = layer.path / "bin" / "uv"
-    if not decision.reused:
+    if not decision.reused and (found := _usable_carried(ctx, spec)) is not None:
+        carried, source = found
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, binary)
+        binary.chmod(0o755)
+        output.info(
+            f"Installed uv {spec.version} carried by the buildpack (from {carried.wheel}, "
+            "SHA-256 verified; build only, nothing fetched)"
+        )
+    elif not decision.reused:
         with tempfile.TemporaryDirectory(prefix="python-cnb-uv-") as tmp:
             wheel = download_wheel(python, spec, Path(tmp), index, env, ctx.app_dir)
             with zipfile.ZipFile(wheel) as archive:
@@ -159,6 +250,9 @@ def install_uv(
             binary.chmod(0o755)
         checked = ", SHA-256 verified" if spec.hashes and not spec.overridden else ""
         output.info(f"Installed uv {spec.version} from {wheel.name} (build only{checked})")
+        if index.vendor_dir is not None:
+            # The app's own file: never deleted, so it is exported with the app.
+            output.info(notices.vendored_uv_ships(wheel.name))
     version = run_quiet(
         [str(binary), "--version"], cwd=ctx.app_dir, env={"PATH": "/usr/bin:/bin"}
     ).split()[1]
