@@ -230,3 +230,17 @@ def test_django_behind_symlinks_then_without_manage_py(lifecycle: Lifecycle) -> 
     )
     assert "Running 'manage.py collectstatic" not in again.output
 
+
+def test_emptying_requirements_txt_empties_the_venv(lifecycle: Lifecycle) -> None:
+    """Heroku's advice for an app with no dependencies is an empty requirements.txt, which
+    its python_version fixtures use throughout. Emptying one that listed a package printed
+    uv's "No requirements found (hint: use `--allow-empty-requirements` to clear the
+    environment)" and left the package in the cached venv."""
+    app = lifecycle.app("empty_requirements")
+    (app / "requirements.txt").write_text("six==1.17.0\n")
+    lifecycle.build(app)
+    assert (lifecycle.site_packages() / "six.py").is_file()
+    (app / "requirements.txt").write_text("")
+    result = lifecycle.build(app)
+    assert "No requirements found" not in result.output
+    assert not (lifecycle.site_packages() / "six.py").exists()
