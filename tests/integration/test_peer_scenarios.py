@@ -231,16 +231,20 @@ def test_django_behind_symlinks_then_without_manage_py(lifecycle: Lifecycle) -> 
     assert "Running 'manage.py collectstatic" not in again.output
 
 
-def test_emptying_requirements_txt_empties_the_venv(lifecycle: Lifecycle) -> None:
+@pytest.mark.parametrize("env", [{}, {"BP_PYTHON_INSTALLER": "pip"}], ids=["uv", "pip"])
+def test_emptying_requirements_txt_empties_the_venv(
+    lifecycle: Lifecycle, env: dict[str, str]
+) -> None:
     """Heroku's advice for an app with no dependencies is an empty requirements.txt, which
     its python_version fixtures use throughout. Emptying one that listed a package printed
     uv's "No requirements found (hint: use `--allow-empty-requirements` to clear the
     environment)" and left the package in the cached venv."""
     app = lifecycle.app("empty_requirements")
     (app / "requirements.txt").write_text("six==1.17.0\n")
-    lifecycle.build(app)
+    lifecycle.build(app, env)
     assert (lifecycle.site_packages() / "six.py").is_file()
     (app / "requirements.txt").write_text("")
-    result = lifecycle.build(app)
+    result = lifecycle.build(app, env)
     assert "No requirements found" not in result.output
-    assert not (lifecycle.site_packages() / "six.py").exists()
+    venv = lifecycle.layer("venv")
+    assert not list(venv.rglob("six.py")) and not list(venv.rglob("six-*.dist-info"))
