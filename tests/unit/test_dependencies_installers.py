@@ -183,6 +183,7 @@ def test_uv_engine_command_lines(tmp_path: Path) -> None:
                 str(tmp_path / "out.txt"),
                 "--python",
                 str(VENV / "bin" / "python"),
+                "--allow-empty-requirements",
                 "--require-hashes",
                 "--reinstall-package",
                 "mylib",

@@ -112,6 +112,8 @@ class UvEngine:
                 str(requirements),
                 "--python",
                 str(self.venv_python),
+                # An empty list empties the venv (uv would warn and leave it as it was).
+                "--allow-empty-requirements",
                 *(["--require-hashes"] if hashed else []),
                 *(arg for name in reinstall for arg in ("--reinstall-package", name)),
                 *self.index.uv_options(),
