@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 import tomli_w
 
+from python_cnb import output
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.buildpack_toml import BuildpackDescriptor
 from python_cnb.cnb.context import BuildContext, Target
@@ -234,6 +236,20 @@ def test_unchanged_dependencies_keep_the_venv_untouched(
     assert (state.fresh, state.up_to_date) == (False, True)
     assert state.verified == contents  # finish_venv need not hash it all again
     assert (state.site_packages / "tinypkg" / "__init__.py").is_file()
+
+
+def test_checking_a_cached_venv_shows_its_milliseconds_in_debug(
+    tmp_path: Path, interpreter: InstalledPython, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctx = build_context(tmp_path)
+    built(ctx, interpreter, capsys)
+    output.configure(debug=True)
+    try:
+        prepare(ctx, interpreter)
+    finally:
+        output.configure(debug=False)
+    first, *_ = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"  \(debug\) 'verify the venv layer' took \d+ ms", first), first
 
 
 def test_changed_dependencies_sync_the_venv_in_place(

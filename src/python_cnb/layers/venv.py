@@ -241,7 +241,8 @@ def _drop_uv_cache_info(site_packages: Path) -> None:
 
 
 def _damaged(previous: VenvLayerMetadata, layer: Layer) -> list[str]:
-    return layer_manifest.verify(layer.path, previous.contents).reasons()
+    with output.timed("verify the venv layer"):  # the bench reads it (bench/README.md)
+        return layer_manifest.verify(layer.path, previous.contents).reasons()
 
 
 VENV_SKELETON = re.compile(
