@@ -52,7 +52,9 @@ from python_cnb_lifecycle.runner import BuildResult, Workspace, build, launch_sp
 from tools import local_index, mirror, package
 
 REPO = Path(__file__).resolve().parents[1]
-CACHE = REPO / ".cache" / "bench"
+CACHE = Path(os.environ.get("BENCH_CACHE") or REPO / ".cache" / "bench")
+"""The benchmark's index, packaged buildpack, caches and workspaces (``BENCH_CACHE``: another
+directory, for two runs side by side)."""
 PYTHON = "3.12"
 """The apps' Python (their .python-version); the baselines use the same interpreter."""
 CONTENDERS = ("python-cnb", "pip", "uv")
