@@ -1,14 +1,17 @@
-"""``make bench``: python-cnb side by side with plain pip and with uv, on three apps.
+"""``make bench``: python-cnb side by side with plain pip and with uv, on four apps.
 
-    python -m bench.run [--reps 3] [--apps flask,django,heavy] [--out bench/results]
+    python -m bench.run [--reps 3] [--apps flask,django,heavy,bakerydemo] [--launches 3]
+                        [--packages dist] [--out bench/results] [--keep]
 
-For each app (examples/flask-app, bench/apps/django-app, bench/apps/heavy-app) and each
-repetition, in an order that rotates between repetitions, three contenders run:
+For each app (examples/flask-app, bench/apps/django-app, bench/apps/heavy-app, and
+wagtail/bakerydemo, described by bench/apps/bakerydemo.toml and materialised from git by
+:func:`materialise`) and each repetition, in an order that rotates between repetitions,
+three contenders run:
 
 * **python-cnb**, with the lifecycle runner and the packaged buildpack: a cold build (empty
   cache, CPython downloaded from 127.0.0.1), a rebuild with no change, a rebuild with one
   requirement added, one with it removed again, then ``launch`` of the web process until the
-  first HTTP 200, and the size of every launch layer;
+  first HTTP 200 (``--launches`` times), and the size of every launch layer;
 * **pip**: what the Heroku, Paketo and Google buildpacks run for requirements.txt, done by
   hand: plain ``python -m venv`` and ``pip install -r requirements.txt`` with the venv's pip
   and a warm pip cache; "rebuilds" are a second install into the same venv (no change) or a
@@ -17,8 +20,9 @@ repetition, in an order that rotates between repetitions, three contenders run:
 * **uv**: the same with ``uv venv`` and ``uv pip install`` (warm uv cache).
 
 Every download comes from a local index and CPython mirror on 127.0.0.1. The results (medians,
-ratios to pip, the targets of docs and README) go to ``bench/results/`` as JSON and Markdown.
-This is a benchmark, not a test: nothing here asserts a timing; the targets are reported.
+spreads, ratios to pip, the targets of docs and README, package sizes) go to
+``bench/results/`` as JSON and Markdown. This is a benchmark, not a test: nothing here
+asserts a timing; the targets are reported.
 """
 
 from __future__ import annotations
