@@ -428,14 +428,10 @@ def _record_build(samples: Samples, scenario: str, result: BuildResult, work: Pa
 
 
 def run_buildpack(
-    setting: Setting,
-    app: App,
-    work: Path,
-    samples: Samples,
-    report: dict[str, Any],
-    launches: int = 1,
+    setting: Setting, app: App, work: Path, samples: Samples, report: dict[str, Any]
 ) -> None:
-    """Cold build, rebuilds, launch to first 200, and the launch layers, for python-cnb."""
+    """Cold build, rebuilds, and the launch layers, for python-cnb (its launches are taken
+    by :func:`run_launches`, alternating with the server started by hand)."""
     app_dir = work / "app"
     shutil.copytree(app.source, app_dir)
     ws = Workspace(work / "ws")
@@ -451,14 +447,44 @@ def run_buildpack(
     last = _buildpack_build(setting, app_dir, ws)
     _record_build(samples, "remove", last, work)
 
-    times = [_launch(ws, app, work, report) for _ in range(launches)]
-    for took in times:
-        samples.add("first200", "python-cnb", took)
-    samples.add("first200.rep", "python-cnb", statistics.median(times))
+    port = free_port()
+    spec = launch_spec(ws, process_type="web", env={"PORT": str(port), "BIND_HOST": "127.0.0.1"})
+    report["launch"] = {  # what the server by hand copies: the command and its settings
+        "argv": list(spec.argv),
+        "env": dict(spec.env),
+        "workspace": str(ws.root),
+        "port": str(port),
+    }
     report["layers"] = launch_layers(ws, last.image)
 
 
-def _launch(ws: Workspace, app: App, work: Path, report: dict[str, Any]) -> float:
+def run_launches(
+    app: App, ours: Path, pip: Path, samples: Samples, report: dict[str, Any], launches: int
+) -> None:
+    """Launch to first HTTP 200, python-cnb's and by hand in pip's venv, ``launches`` times
+    each, alternating (who goes first alternates too), so that both see the same machine:
+    on a shared one, a run of launches of one after all of the other's measured the load."""
+    app_dir, venv = pip / "app", pip / "venv"
+    if (app_dir / "manage.py").is_file():  # as the buildpack did at build time
+        _run(
+            [str(venv / "bin" / "python"), "manage.py", "collectstatic", "--noinput"],
+            env=_clean_env(),
+            cwd=app_dir,
+        )
+    times: dict[str, list[float]] = {"python-cnb": [], "pip": []}
+    for turn in range(launches):
+        for contender in ("python-cnb", "pip")[:: 1 if turn % 2 == 0 else -1]:
+            if contender == "python-cnb":
+                took = _launch(Workspace(ours / "ws"), app, ours)
+            else:
+                took = _by_hand(venv, app, app_dir, pip, report["launch"])
+            times[contender].append(took)
+            samples.add("first200", contender, took)
+    for contender, runs in times.items():
+        samples.add("first200.rep", contender, statistics.median(runs))
+
+
+def _launch(ws: Workspace, app: App, work: Path) -> float:
     """Launch the web process, as the launcher does, until its first HTTP 200."""
     port = free_port()
     log_path = work / "server.log"
@@ -466,16 +492,9 @@ def _launch(ws: Workspace, app: App, work: Path, report: dict[str, Any]) -> floa
     spec = launch_spec(ws, process_type="web", env={"PORT": str(port), "BIND_HOST": "127.0.0.1"})
     process = _serve((spec.executable, *spec.argv[1:]), spec.env, spec.cwd, log_path)
     try:
-        took = _until_200(f"http://127.0.0.1:{port}{app.path}", process, log_path) - started
+        return _until_200(f"http://127.0.0.1:{port}{app.path}", process, log_path) - started
     finally:
         _stop(process)
-    report["launch"] = {
-        "argv": list(spec.argv),
-        "env": dict(spec.env),
-        "workspace": str(ws.root),
-        "port": str(port),
-    }
-    return took
 
 
 def launch_layers(ws: Workspace, image: dict[str, Any]) -> dict[str, Any]:
@@ -604,9 +623,7 @@ def run_baseline(
     app: App,
     work: Path,
     samples: Samples,
-    launch: Optional[dict[str, Any]],
     report: dict[str, Any],
-    launches: int = 1,
 ) -> None:
     """Fresh install, the same again, full reinstalls with the change; the server by hand."""
     app_dir = work / "app"
@@ -619,17 +636,7 @@ def run_baseline(
     unchanged = again(setting, venv, requirements, app_dir)
     samples.add("nochange.deps", name, unchanged)
     samples.add("nochange.buildpack", name, unchanged)
-    if launch is not None:
-        if (app_dir / "manage.py").is_file():  # as the buildpack did at build time
-            _run(
-                [str(venv / "bin" / "python"), "manage.py", "collectstatic", "--noinput"],
-                env=_clean_env(),
-                cwd=app_dir,
-            )
-        times = [_by_hand(venv, app, app_dir, work, launch) for _ in range(launches)]
-        for took in times:
-            samples.add("first200", name, took)
-        samples.add("first200.rep", name, statistics.median(times))
+    if name == "pip":
         report["venv_bytes"] = tree_size(venv)
         report["packages_bytes"] = packages_size(venv)
     for scenario, added in (("add", True), ("remove", False)):
@@ -995,20 +1002,11 @@ def main(argv: Optional[list[str]] = None) -> int:
             warm_caches(setting, app, work / "warm")
         for rep, order in _rotations(options.reps):
             for app in apps:
-                launch: Optional[dict[str, Any]] = reports[app.name].get("launch")
                 for contender in order:
                     log(f"{app.name} #{rep + 1}: {contender}")
                     place = work / app.name / f"{contender}-{rep}"
                     if contender == "python-cnb":
-                        run_buildpack(
-                            setting,
-                            app,
-                            place,
-                            samples[app.name],
-                            reports[app.name],
-                            options.launches,
-                        )
-                        launch = reports[app.name]["launch"]
+                        run_buildpack(setting, app, place, samples[app.name], reports[app.name])
                     elif contender == "pip":
                         run_baseline(
                             "pip",
@@ -1018,9 +1016,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                             app,
                             place,
                             samples[app.name],
-                            launch,
                             reports[app.name],
-                            options.launches,
                         )
                     else:
                         run_baseline(
@@ -1031,13 +1027,16 @@ def main(argv: Optional[list[str]] = None) -> int:
                             app,
                             place,
                             samples[app.name],
-                            None,
                             reports[app.name],
                         )
-                    if contender != "python-cnb" and not options.keep:
-                        shutil.rmtree(place, ignore_errors=True)
-                if not options.keep:  # the buildpack's workspace gave the server's settings
-                    shutil.rmtree(work / app.name / f"python-cnb-{rep}", ignore_errors=True)
+                        if not options.keep:
+                            shutil.rmtree(place, ignore_errors=True)
+                log(f"{app.name} #{rep + 1}: launches, python-cnb and by hand alternating")
+                ours, pip = work / app.name / f"python-cnb-{rep}", work / app.name / f"pip-{rep}"
+                run_launches(app, ours, pip, samples[app.name], reports[app.name], options.launches)
+                if not options.keep:
+                    shutil.rmtree(ours, ignore_errors=True)
+                    shutil.rmtree(pip, ignore_errors=True)
     interpreter_bytes = tarball_size(tarball)
     result: dict[str, Any] = {
         "machine": machine(),
