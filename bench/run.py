@@ -1,14 +1,17 @@
-"""``make bench``: python-cnb side by side with plain pip and with uv, on three apps.
+"""``make bench``: python-cnb side by side with plain pip and with uv, on four apps.
 
-    python -m bench.run [--reps 3] [--apps flask,django,heavy] [--out bench/results]
+    python -m bench.run [--reps 3] [--apps flask,django,heavy,bakerydemo] [--launches 3]
+                        [--packages dist] [--out bench/results] [--keep]
 
-For each app (examples/flask-app, bench/apps/django-app, bench/apps/heavy-app) and each
-repetition, in an order that rotates between repetitions, three contenders run:
+For each app (examples/flask-app, bench/apps/django-app, bench/apps/heavy-app, and
+wagtail/bakerydemo, described by bench/apps/bakerydemo.toml and materialised from git by
+:func:`materialise`) and each repetition, in an order that rotates between repetitions,
+three contenders run:
 
 * **python-cnb**, with the lifecycle runner and the packaged buildpack: a cold build (empty
   cache, CPython downloaded from 127.0.0.1), a rebuild with no change, a rebuild with one
   requirement added, one with it removed again, then ``launch`` of the web process until the
-  first HTTP 200, and the size of every launch layer;
+  first HTTP 200 (``--launches`` times), and the size of every launch layer;
 * **pip**: what the Heroku, Paketo and Google buildpacks run for requirements.txt, done by
   hand: plain ``python -m venv`` and ``pip install -r requirements.txt`` with the venv's pip
   and a warm pip cache; "rebuilds" are a second install into the same venv (no change) or a
@@ -17,14 +20,17 @@ repetition, in an order that rotates between repetitions, three contenders run:
 * **uv**: the same with ``uv venv`` and ``uv pip install`` (warm uv cache).
 
 Every download comes from a local index and CPython mirror on 127.0.0.1. The results (medians,
-ratios to pip, the targets of docs and README) go to ``bench/results/`` as JSON and Markdown.
-This is a benchmark, not a test: nothing here asserts a timing; the targets are reported.
+spreads, ratios to pip, the targets of docs and README, package sizes) go to
+``bench/results/`` as JSON and Markdown. This is a benchmark, not a test: nothing here
+asserts a timing; the targets are reported.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
+import io
 import json
 import os
 import platform
@@ -50,7 +56,9 @@ from python_cnb_lifecycle.runner import BuildResult, Workspace, build, launch_sp
 from tools import local_index, mirror, package
 
 REPO = Path(__file__).resolve().parents[1]
-CACHE = REPO / ".cache" / "bench"
+CACHE = Path(os.environ.get("BENCH_CACHE") or REPO / ".cache" / "bench")
+"""The benchmark's index, packaged buildpack, caches and workspaces (``BENCH_CACHE``: another
+directory, for two runs side by side)."""
 PYTHON = "3.12"
 """The apps' Python (their .python-version); the baselines use the same interpreter."""
 CONTENDERS = ("python-cnb", "pip", "uv")
@@ -71,13 +79,31 @@ class App:
     source: Path
     added: str
     path: str = "/"
+    external: Optional[Path] = None
+    """For an app nobody here wrote: its description (``bench/apps/<name>.toml``), from
+    which :func:`materialise` puts its files at ``source``."""
 
 
+def _external(name: str) -> App:
+    spec = toml_file.read(APPS_DIR / f"{name}.toml")
+    return App(
+        name,
+        CACHE / "apps" / f"{name}-{spec['commit'][:12]}",
+        str(spec["added"]),
+        str(spec.get("path", "/")),
+        APPS_DIR / f"{name}.toml",
+    )
+
+
+APPS_DIR = REPO / "bench" / "apps"
 APPS = {
     "flask": App("flask", REPO / "examples" / "flask-app", "requests==2.34.2"),
-    "django": App("django", REPO / "bench" / "apps" / "django-app", "djangorestframework==3.18.3"),
-    "heavy": App("heavy", REPO / "bench" / "apps" / "heavy-app", "openpyxl==3.1.5"),
+    "django": App("django", APPS_DIR / "django-app", "djangorestframework==3.18.3"),
+    "heavy": App("heavy", APPS_DIR / "heavy-app", "openpyxl==3.1.5"),
+    "bakerydemo": _external("bakerydemo"),
 }
+INDEX_FILES = (REPO / "bench" / "index.txt", APPS_DIR / "bakerydemo-index.txt")
+"""What fills the bench index, each file resolved on its own (their pins differ)."""
 
 
 @dataclass
@@ -92,6 +118,17 @@ class Samples:
     def median(self, metric: str, contender: str) -> Optional[float]:
         runs = self.values.get(metric, {}).get(contender)
         return statistics.median(runs) if runs else None
+
+    def spread(self, metric: str, contender: str) -> Optional[tuple[float, float, float]]:
+        """Minimum, median and maximum: how stable a figure is over the repetitions."""
+        runs = self.values.get(metric, {}).get(contender)
+        return (min(runs), statistics.median(runs), max(runs)) if runs else None
+
+    def rep_ratios(self, metric: str) -> list[float]:
+        """python-cnb / pip in each repetition (the two ran one after the other)."""
+        ours = self.values.get(metric, {}).get("python-cnb", [])
+        pip = self.values.get(metric, {}).get("pip", [])
+        return [a / b for a, b in zip(ours, pip) if b]
 
 
 # --- the setting: interpreter, index, tools ------------------------------------------------------
@@ -144,14 +181,95 @@ def _pyenv_python(version: str) -> Path:
     return found[-1] / "bin" / f"python{version}"
 
 
-def prepare(log: Callable[[str], None]) -> tuple[Path, Path, Path]:
-    """Pack the interpreter, fill the index, package the buildpack (all cached)."""
+def prepare(log: Callable[[str], None], apps: Sequence[App]) -> tuple[Path, Path, Path]:
+    """The external apps' files, pack the interpreter, fill the index, package the buildpack
+    (all cached)."""
+    for app in apps:
+        if app.external is not None:
+            materialise(app, log)
     log("preparing: CPython mirror, package index, packaged buildpack")
     python = _pyenv_python(PYTHON)
     mirror.mirror([PYTHON], REPO / ".cache" / "mirror", Path(str(python)).parents[3])
-    local_index.fill([REPO / "bench" / "index.txt"], CACHE / "index", [python])
+    local_index.fill(list(INDEX_FILES), CACHE / "index", [python])
     buildpack = package.assemble(CACHE / "buildpack" / "python-cnb")
     return python, REPO / ".cache" / "mirror", buildpack
+
+
+def files_digest(root: Path) -> str:
+    """SHA-256 of a tree's paths, kinds, executable bits and contents, in path order: the same
+    for the same files however they were extracted (unlike a tarball's, which depends on the
+    archiver's version)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if not p.is_dir() or p.is_symlink()):
+        relative = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            entry = f"l {relative} {path.readlink()}"
+        else:
+            executable = "x" if path.stat().st_mode & 0o111 else "-"
+            entry = f"f{executable} {relative} {hashlib.sha256(path.read_bytes()).hexdigest()}"
+        digest.update(entry.encode("utf-8", "surrogateescape") + b"\n")
+    return digest.hexdigest()
+
+
+def _git_archive(git_dir: Path, commit: str, dest: Path) -> None:
+    archive = subprocess.run(
+        ["git", "--git-dir", str(git_dir), "archive", "--format=tar", commit],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    if archive.returncode != 0:
+        raise BenchError(f"git archive {commit} in {git_dir} failed:\n{archive.stderr.decode()}")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(dest, filter="data")
+
+
+def _git_dir(name: str, spec: Mapping[str, Any], work: Path) -> Path:
+    """A git directory holding the app's commit: ``BENCH_<NAME>_GIT``, else the local mirror
+    the description names when it exists, else a shallow fetch of that commit from its URL."""
+    variable = f"BENCH_{name.upper()}_GIT"
+    if os.environ.get(variable):
+        return Path(os.environ[variable])
+    local = Path(str(spec.get("local_git", "")))
+    if spec.get("local_git") and local.is_dir():
+        return local
+    clone = work / "clone.git"
+    shutil.rmtree(clone, ignore_errors=True)
+    _run(["git", "init", "--quiet", "--bare", str(clone)], env=_clean_env())
+    _run(
+        ["git", "--git-dir", str(clone), "fetch", "--quiet", "--depth", "1", str(spec["source"]),
+         str(spec["commit"])],
+        env=_clean_env(),
+    )  # fmt: skip
+    return clone
+
+
+def materialise(app: App, log: Callable[[str], None]) -> None:
+    """Put an external app's files at ``app.source``: its commit from git, checked against
+    the description's digest, then the benchmark's overlay (files of ours) on top."""
+    assert app.external is not None
+    spec = toml_file.read(app.external)
+    stamp = app.source.parent / f"{app.source.name}.verified"
+    overlay = app.external.parent / str(spec["overlay"])
+    key = f"{spec['files_sha256']} {files_digest(overlay)}"
+    if stamp.is_file() and stamp.read_text() == key and app.source.is_dir():
+        return
+    log(f"{app.name}: {spec['source']} at {spec['commit'][:12]}")
+    staging = app.source.with_name(f"{app.source.name}.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    _git_archive(_git_dir(app.name, spec, staging.parent), str(spec["commit"]), staging / "src")
+    found = files_digest(staging / "src")
+    if found != spec["files_sha256"]:
+        raise BenchError(
+            f"{app.name}: the files of {spec['commit']} have digest {found}, "
+            f"not the {spec['files_sha256']} of {app.external}"
+        )
+    for name in spec.get("remove", []):
+        (staging / "src" / str(name)).unlink()
+    shutil.copytree(overlay, staging / "src", dirs_exist_ok=True)
+    shutil.rmtree(app.source, ignore_errors=True)
+    (staging / "src").rename(app.source)
+    shutil.rmtree(staging)
+    stamp.write_text(key)
 
 
 def install_uv(python: Path, index_url: str) -> Path:
@@ -302,12 +420,18 @@ def _record_build(samples: Samples, scenario: str, result: BuildResult, work: Pa
     compiled = _took(result.output, "(debug) 'compile bytecode' took")
     if scenario == "cold" and compiled is not None:
         samples.add("cold.compile", "python-cnb", compiled)
+    if scenario == "nochange":
+        for layer in ("python", "venv"):
+            checked = _took(result.output, f"(debug) 'verify the {layer} layer' took")
+            if checked is not None:
+                samples.add(f"nochange.verify.{layer}", "python-cnb", checked)
 
 
 def run_buildpack(
     setting: Setting, app: App, work: Path, samples: Samples, report: dict[str, Any]
 ) -> None:
-    """Cold build, rebuilds, launch to first 200, and the launch layers, for python-cnb."""
+    """Cold build, rebuilds, and the launch layers, for python-cnb (its launches are taken
+    by :func:`run_launches`, alternating with the server started by hand)."""
     app_dir = work / "app"
     shutil.copytree(app.source, app_dir)
     ws = Workspace(work / "ws")
@@ -324,25 +448,53 @@ def run_buildpack(
     _record_build(samples, "remove", last, work)
 
     port = free_port()
-    log_path = work / "server.log"
-    started = time.perf_counter()  # the launcher's work (env, exec.d) counts
     spec = launch_spec(ws, process_type="web", env={"PORT": str(port), "BIND_HOST": "127.0.0.1"})
-    process = _serve((spec.executable, *spec.argv[1:]), spec.env, spec.cwd, log_path)
-    try:
-        samples.add(
-            "first200",
-            "python-cnb",
-            _until_200(f"http://127.0.0.1:{port}{app.path}", process, log_path) - started,
-        )
-    finally:
-        _stop(process)
-    report["launch"] = {
+    report["launch"] = {  # what the server by hand copies: the command and its settings
         "argv": list(spec.argv),
         "env": dict(spec.env),
         "workspace": str(ws.root),
         "port": str(port),
     }
     report["layers"] = launch_layers(ws, last.image)
+
+
+def run_launches(
+    app: App, ours: Path, pip: Path, samples: Samples, report: dict[str, Any], launches: int
+) -> None:
+    """Launch to first HTTP 200, python-cnb's and by hand in pip's venv, ``launches`` times
+    each, alternating (who goes first alternates too), so that both see the same machine:
+    on a shared one, a run of launches of one after all of the other's measured the load."""
+    app_dir, venv = pip / "app", pip / "venv"
+    if (app_dir / "manage.py").is_file():  # as the buildpack did at build time
+        _run(
+            [str(venv / "bin" / "python"), "manage.py", "collectstatic", "--noinput"],
+            env=_clean_env(),
+            cwd=app_dir,
+        )
+    times: dict[str, list[float]] = {"python-cnb": [], "pip": []}
+    for turn in range(launches):
+        for contender in ("python-cnb", "pip")[:: 1 if turn % 2 == 0 else -1]:
+            if contender == "python-cnb":
+                took = _launch(Workspace(ours / "ws"), app, ours)
+            else:
+                took = _by_hand(venv, app, app_dir, pip, report["launch"])
+            times[contender].append(took)
+            samples.add("first200", contender, took)
+    for contender, runs in times.items():
+        samples.add("first200.rep", contender, statistics.median(runs))
+
+
+def _launch(ws: Workspace, app: App, work: Path) -> float:
+    """Launch the web process, as the launcher does, until its first HTTP 200."""
+    port = free_port()
+    log_path = work / "server.log"
+    started = time.perf_counter()  # the launcher's work (env, exec.d) counts
+    spec = launch_spec(ws, process_type="web", env={"PORT": str(port), "BIND_HOST": "127.0.0.1"})
+    process = _serve((spec.executable, *spec.argv[1:]), spec.env, spec.cwd, log_path)
+    try:
+        return _until_200(f"http://127.0.0.1:{port}{app.path}", process, log_path) - started
+    finally:
+        _stop(process)
 
 
 def launch_layers(ws: Workspace, image: dict[str, Any]) -> dict[str, Any]:
@@ -471,7 +623,6 @@ def run_baseline(
     app: App,
     work: Path,
     samples: Samples,
-    launch: Optional[dict[str, Any]],
     report: dict[str, Any],
 ) -> None:
     """Fresh install, the same again, full reinstalls with the change; the server by hand."""
@@ -485,8 +636,7 @@ def run_baseline(
     unchanged = again(setting, venv, requirements, app_dir)
     samples.add("nochange.deps", name, unchanged)
     samples.add("nochange.buildpack", name, unchanged)
-    if launch is not None:
-        samples.add("first200", name, _by_hand(venv, app, app_dir, work, launch))
+    if name == "pip":
         report["venv_bytes"] = tree_size(venv)
         report["packages_bytes"] = packages_size(venv)
     for scenario, added in (("add", True), ("remove", False)):
@@ -500,11 +650,6 @@ def run_baseline(
 
 def _by_hand(venv: Path, app: App, app_dir: Path, work: Path, launch: dict[str, Any]) -> float:
     """The web server the buildpack chose, started by hand in the plain venv."""
-    python = venv / "bin" / "python"
-    if (app_dir / "manage.py").is_file():  # as the buildpack did at build time
-        _run(
-            [str(python), "manage.py", "collectstatic", "--noinput"], env=_clean_env(), cwd=app_dir
-        )
     layers = launch["workspace"]
     argv = list(launch["argv"])
     if argv[0].startswith(layers):
@@ -550,6 +695,8 @@ METRICS = (
     ("cold.compile", "... of which compiling them to bytecode (pip's figure includes it too)"),
     ("cold.buildpack", "Cold build: detect + build (python-cnb incl. CPython download)"),
     ("nochange.buildpack", "Rebuild, no change: detect + build"),
+    ("nochange.verify.python", "... of which checking the cached python layer"),
+    ("nochange.verify.venv", "... of which checking the cached venv layer"),
     ("add.deps", "Rebuild, one requirement added: dependency step"),
     ("add.buildpack", "Rebuild, one requirement added: detect + build"),
     ("remove.deps", "Rebuild, one requirement removed: dependency step"),
@@ -606,7 +753,14 @@ def targets(
     target(
         "launch to first HTTP 200 vs by hand",
         _ratio(ours("first200"), pip("first200")),
-        1.2,
+        1.1,
+        "x pip",
+    )
+    per_rep = samples.rep_ratios("first200.rep")
+    target(
+        "launch to first HTTP 200 vs by hand, the worst repetition (stable)",
+        max(per_rep) if per_rep else None,
+        1.1,
         "x pip",
     )
     layers = report.get("layers", {})
@@ -692,6 +846,7 @@ def markdown(result: dict[str, Any]) -> str:
                 f"| {label} | {_fmt(ours)} | {_fmt(pip)} | {_fmt(uv)} | "
                 f"{_fmt(_ratio(ours, pip), 'x')} | {_fmt(_ratio(uv, pip), 'x')} |"
             )
+        lines += ["", *_spread_lines(data["runs"])]
         layers = data.get("layers", {})
         sizes = ", ".join(
             f"`{name}` {layer['bytes'] / 1e6:.1f} MB "
@@ -711,6 +866,7 @@ def markdown(result: dict[str, Any]) -> str:
             f"the interpreter as shipped: {result['interpreter_bytes'] / 1e6:.1f} MB.",
             "",
         ]
+    lines += _package_lines(result.get("packages", {}))
     lines += [
         "## Targets",
         "",
@@ -735,6 +891,56 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _spread_lines(runs: Mapping[str, Mapping[str, list[float]]]) -> list[str]:
+    """Minimum / median / maximum of each figure over the repetitions (and launches)."""
+
+    def shown(values: Optional[list[float]]) -> str:
+        if not values:
+            return "n/a"
+        low, mid, high = min(values), statistics.median(values), max(values)
+        return f"{low:.2f} / {mid:.2f} / {high:.2f} ({len(values)})"
+
+    lines = [
+        "Spread, min / median / max s (samples):",
+        "",
+        "| | python-cnb | pip | uv |",
+        "|---|---:|---:|---:|",
+    ]
+    for metric, label in METRICS:
+        if metric in runs:
+            cells = " | ".join(shown(runs[metric].get(c)) for c in CONTENDERS)
+            lines.append(f"| {label} | {cells} |")
+    ours, pip = (
+        runs.get("first200.rep", {}).get("python-cnb"),
+        runs.get("first200.rep", {}).get("pip"),
+    )
+    if ours and pip:
+        ratios = ", ".join(f"{a / b:.2f}x" for a, b in zip(ours, pip) if b)
+        lines += ["", f"Launch to first HTTP 200 / by hand, each repetition's medians: {ratios}."]
+    return lines
+
+
+def package_sizes(dist: Path) -> dict[str, dict[str, int]]:
+    """The archives of `make package` (one per target, the slim one): their bytes and the
+    bytes of the files in them."""
+    found: dict[str, dict[str, int]] = {}
+    for archive in sorted(dist.glob(f"python-cnb-{package.version()}*.tgz")):
+        with tarfile.open(archive) as tar:
+            content = sum(member.size for member in tar.getmembers() if member.isfile())
+        found[archive.name] = {"bytes": archive.stat().st_size, "content_bytes": content}
+    return found
+
+
+def _package_lines(packages: Mapping[str, Mapping[str, int]]) -> list[str]:
+    if not packages:
+        return ["The buildpack's packages: none in dist/ (run `make package` first).", ""]
+    shown = ", ".join(
+        f"`{name}` {sizes['bytes'] / 1e6:.1f} MB ({sizes['content_bytes'] / 1e6:.1f} MB unpacked)"
+        for name, sizes in packages.items()
+    )
+    return [f"The buildpack's packages (`make package`): {shown}.", ""]
+
+
 def _rotations(reps: int) -> Iterator[tuple[int, tuple[str, ...]]]:
     for rep in range(reps):
         shift = rep % len(CONTENDERS)
@@ -747,21 +953,33 @@ def main(argv: Optional[list[str]] = None) -> int:
     )
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--apps", default=",".join(APPS))
+    parser.add_argument(
+        "--launches",
+        type=int,
+        default=3,
+        help="launches to first HTTP 200 per contender and repetition (their spread is shown)",
+    )
+    parser.add_argument(
+        "--packages",
+        type=Path,
+        default=REPO / "dist",
+        help="where `make package` put the buildpack archives whose sizes are reported",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     parser.add_argument(
         "--keep", action="store_true", help="keep the workspaces and logs in .cache/bench/work"
     )
     options = parser.parse_args(argv)
     apps = [APPS[name] for name in options.apps.split(",")]
-    if options.reps < 1:
-        parser.error("--reps must be at least 1")
+    if options.reps < 1 or options.launches < 1:
+        parser.error("--reps and --launches must be at least 1")
 
     def log(message: str) -> None:
         print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
     from tests.support.servers import FileServer  # the tests' static server, loopback only
 
-    python, mirror_dir, buildpack = prepare(log)
+    python, mirror_dir, buildpack = prepare(log, apps)
     manifest = toml_file.read(mirror_dir / "manifest.toml")
     version = subprocess.run(
         [str(python), "-c", "import platform; print(platform.python_version())"],
@@ -784,13 +1002,11 @@ def main(argv: Optional[list[str]] = None) -> int:
             warm_caches(setting, app, work / "warm")
         for rep, order in _rotations(options.reps):
             for app in apps:
-                launch: Optional[dict[str, Any]] = reports[app.name].get("launch")
                 for contender in order:
                     log(f"{app.name} #{rep + 1}: {contender}")
                     place = work / app.name / f"{contender}-{rep}"
                     if contender == "python-cnb":
                         run_buildpack(setting, app, place, samples[app.name], reports[app.name])
-                        launch = reports[app.name]["launch"]
                     elif contender == "pip":
                         run_baseline(
                             "pip",
@@ -800,7 +1016,6 @@ def main(argv: Optional[list[str]] = None) -> int:
                             app,
                             place,
                             samples[app.name],
-                            launch,
                             reports[app.name],
                         )
                     else:
@@ -812,13 +1027,16 @@ def main(argv: Optional[list[str]] = None) -> int:
                             app,
                             place,
                             samples[app.name],
-                            None,
                             reports[app.name],
                         )
-                    if contender != "python-cnb" and not options.keep:
-                        shutil.rmtree(place, ignore_errors=True)
-                if not options.keep:  # the buildpack's workspace gave the server's settings
-                    shutil.rmtree(work / app.name / f"python-cnb-{rep}", ignore_errors=True)
+                        if not options.keep:
+                            shutil.rmtree(place, ignore_errors=True)
+                log(f"{app.name} #{rep + 1}: launches, python-cnb and by hand alternating")
+                ours, pip = work / app.name / f"python-cnb-{rep}", work / app.name / f"pip-{rep}"
+                run_launches(app, ours, pip, samples[app.name], reports[app.name], options.launches)
+                if not options.keep:
+                    shutil.rmtree(ours, ignore_errors=True)
+                    shutil.rmtree(pip, ignore_errors=True)
     interpreter_bytes = tarball_size(tarball)
     result: dict[str, Any] = {
         "machine": machine(),
@@ -830,6 +1048,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             "python-cnb": package.version(),
         },
         "interpreter_bytes": interpreter_bytes,
+        "packages": package_sizes(options.packages),
         "apps": {},
         "targets": [],
     }

@@ -123,6 +123,15 @@ def duration(seconds: float) -> str:
 
 
 @contextlib.contextmanager
+def timed(what: str) -> Iterator[None]:
+    """Part of a step whose milliseconds the debug output shows (``'what' took N ms``, as for
+    the commands a step runs)."""
+    started = time.monotonic()
+    yield
+    debug(f"{what!r} took {(time.monotonic() - started) * 1000:.0f} ms")
+
+
+@contextlib.contextmanager
 def step(title: str) -> Iterator[None]:
     """A step with a header and its duration when it ends."""
     header(title)

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 import tomli_w
 
+from python_cnb import output
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.buildpack_toml import BuildpackDescriptor
 from python_cnb.cnb.context import BuildContext, Target
@@ -282,6 +284,20 @@ def test_a_moving_source_syncs_unchanged_dependencies_all_the_same(
     )
     assert (state.fresh, state.up_to_date) == (False, False)
     assert (state.site_packages / "tinypkg" / "__init__.py").is_file()
+
+
+def test_checking_a_cached_venv_shows_its_milliseconds_in_debug(
+    tmp_path: Path, interpreter: InstalledPython, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctx = build_context(tmp_path)
+    built(ctx, interpreter, capsys)
+    output.configure(debug=True)
+    try:
+        prepare(ctx, interpreter)
+    finally:
+        output.configure(debug=False)
+    first, *_ = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"  \(debug\) 'verify the venv layer' took \d+ ms", first), first
 
 
 def test_changed_dependencies_sync_the_venv_in_place(

@@ -221,3 +221,19 @@ def test_mask_long_words(word: str) -> None:
         assert masked.endswith("://****@" + ("host" if word.endswith("host") else "h"))
     else:
         assert masked == word
+
+
+def test_timed_reports_milliseconds_in_debug_only(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = iter([5.0, 5.1, 100.0, 100.25])
+    monkeypatch.setattr(time, "monotonic", lambda: next(clock))
+    with output.timed("verify the venv layer"):
+        pass
+    output.configure(debug=True)
+    try:
+        with output.timed("verify the venv layer"):
+            pass
+    finally:
+        output.configure(debug=False)
+    assert capsys.readouterr().out == "  (debug) 'verify the venv layer' took 250 ms\n"
