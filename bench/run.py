@@ -1,7 +1,7 @@
 """``make bench``: python-cnb side by side with plain pip and with uv, on four apps.
 
     python -m bench.run [--reps 3] [--apps flask,django,heavy,bakerydemo] [--launches 3]
-                        [--packages dist] [--out bench/results] [--keep]
+                        [--out bench/results] [--keep]
 
 For each app (examples/flask-app, bench/apps/django-app, bench/apps/heavy-app, and
 wagtail/bakerydemo, described by bench/apps/bakerydemo.toml and materialised from git by
@@ -53,6 +53,7 @@ from tools.ports import free_port
 from python_cnb.cnb import toml_file
 from python_cnb_lifecycle.launcher import RUN_IMAGE_PATH
 from python_cnb_lifecycle.runner import BuildResult, Workspace, build, launch_spec
+from tools import bootstrap_runtime as bootstrap
 from tools import local_index, mirror, package
 
 REPO = Path(__file__).resolve().parents[1]
@@ -102,8 +103,13 @@ APPS = {
     "heavy": App("heavy", APPS_DIR / "heavy-app", "openpyxl==3.1.5"),
     "bakerydemo": _external("bakerydemo"),
 }
-INDEX_FILES = (REPO / "bench" / "index.txt", APPS_DIR / "bakerydemo-index.txt")
-"""What fills the bench index, each file resolved on its own (their pins differ)."""
+INDEX_FILES = (
+    REPO / "bench" / "index.txt",
+    APPS_DIR / "bakerydemo-index.txt",
+    REPO / "tests" / "index" / "aarch64.txt",
+)
+"""What fills the bench index, each file resolved on its own (their pins differ); the last one
+brings the linux/arm64 uv wheel the arm64 package carries."""
 
 
 @dataclass
@@ -181,9 +187,8 @@ def _pyenv_python(version: str) -> Path:
     return found[-1] / "bin" / f"python{version}"
 
 
-def prepare(log: Callable[[str], None], apps: Sequence[App]) -> tuple[Path, Path, Path]:
-    """The external apps' files, pack the interpreter, fill the index, package the buildpack
-    (all cached)."""
+def prepare(log: Callable[[str], None], apps: Sequence[App]) -> tuple[Path, Path]:
+    """The external apps' files, pack the interpreter, fill the index (all cached)."""
     for app in apps:
         if app.external is not None:
             materialise(app, log)
@@ -191,8 +196,21 @@ def prepare(log: Callable[[str], None], apps: Sequence[App]) -> tuple[Path, Path
     python = _pyenv_python(PYTHON)
     mirror.mirror([PYTHON], REPO / ".cache" / "mirror", Path(str(python)).parents[3])
     local_index.fill(list(INDEX_FILES), CACHE / "index", [python])
-    buildpack = package.assemble(CACHE / "buildpack" / "python-cnb")
-    return python, REPO / ".cache" / "mirror", buildpack
+    return python, REPO / ".cache" / "mirror"
+
+
+def package_buildpack(manifest_url: str, index_url: str, log: Callable[[str], None]) -> Path:
+    """`make package` (every target, and the slim package) into ``CACHE/dist``, from the
+    mirror and the index on 127.0.0.1: the benchmark runs the default package for this
+    machine's target, the one users get (its bootstrap CPython and its carried uv)."""
+    log("packaging the buildpack (every target, and the slim one)")
+    dist = CACHE / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    env = {"BP_CPYTHON_MANIFEST": manifest_url, "PIP_INDEX_URL": index_url}
+    built = package.build(dist, env=env, cache=REPO / ".cache" / "runtime")
+    package.build_slim(dist)
+    host = next(t for t in built.directories if t.arch == bootstrap.host_arch())
+    return built.directories[host]
 
 
 def files_digest(root: Path) -> str:
@@ -959,12 +977,6 @@ def main(argv: Optional[list[str]] = None) -> int:
         default=3,
         help="launches to first HTTP 200 per contender and repetition (their spread is shown)",
     )
-    parser.add_argument(
-        "--packages",
-        type=Path,
-        default=REPO / "dist",
-        help="where `make package` put the buildpack archives whose sizes are reported",
-    )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     parser.add_argument(
         "--keep", action="store_true", help="keep the workspaces and logs in .cache/bench/work"
@@ -979,7 +991,7 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     from tests.support.servers import FileServer  # the tests' static server, loopback only
 
-    python, mirror_dir, buildpack = prepare(log, apps)
+    python, mirror_dir = prepare(log, apps)
     manifest = toml_file.read(mirror_dir / "manifest.toml")
     version = subprocess.run(
         [str(python), "-c", "import platform; print(platform.python_version())"],
@@ -991,6 +1003,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     tarball = mirror_dir / entry["uri"]
     with FileServer(mirror_dir) as files, local_index.serve(CACHE / "index") as index:
         index_url = f"http://127.0.0.1:{index.port}/simple/"
+        buildpack = package_buildpack(files.url("manifest.toml"), index_url, log)
         uv = install_uv(python, index_url)
         setting = Setting(python, index_url, files.url("manifest.toml"), buildpack, uv, tarball)
         work = CACHE / "work"
@@ -1048,7 +1061,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             "python-cnb": package.version(),
         },
         "interpreter_bytes": interpreter_bytes,
-        "packages": package_sizes(options.packages),
+        "packages": package_sizes(CACHE / "dist"),
         "apps": {},
         "targets": [],
     }
