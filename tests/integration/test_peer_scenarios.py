@@ -248,3 +248,6 @@ def test_emptying_requirements_txt_empties_the_venv(
     assert "No requirements found" not in result.output
     venv = lifecycle.layer("venv")
     assert not list(venv.rglob("six.py")) and not list(venv.rglob("six-*.dist-info"))
+    assert not list(venv.rglob("six.*.pyc"))  # the bytecode python-cnb compiled for it too
+    again = lifecycle.build(app, env)  # so the next build keeps the venv
+    assert "Using cached virtualenv (dependencies unchanged)" in again.output

@@ -37,6 +37,7 @@ from python_cnb.layers.venv import (
     venv_python,
 )
 from python_cnb.python.distributions import Distribution
+from python_cnb.python.layout import PythonLayout
 from python_cnb.python.version import PythonVersion
 from tests.support.wheels import make_wheel, sha256_of
 
@@ -425,3 +426,24 @@ def test_a_layout_bump_in_the_layer_module_rebuilds_every_cached_venv(
         "Creating virtual environment\n"
     )
     assert state.fresh
+
+
+def test_a_sync_drops_the_bytecode_of_removed_modules(
+    tmp_path: Path, interpreter: InstalledPython, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctx = build_context(tmp_path)
+    venv = built(ctx, interpreter, capsys)
+    state = prepare(ctx, interpreter, dependencies="fp-b")
+    assert (state.fresh, state.up_to_date) == (False, False)
+    # What the sync leaves: it uninstalled six.py (RECORD lists no bytecode python-cnb made).
+    site_packages = PythonLayout.find(venv).site_packages
+    orphan = site_packages / "__pycache__" / "six.cpython-313.pyc"
+    orphan.parent.mkdir()
+    orphan.write_bytes(b"bytecode")
+    kept = site_packages / "tinypkg" / "__pycache__" / "__init__.cpython-313.pyc"
+    kept.parent.mkdir()
+    kept.write_bytes(b"bytecode")
+    finish_venv(state, {}, SBOM_FORMATS)
+    assert not orphan.parent.exists()  # nor its directory, which held nothing else
+    assert kept.is_file()  # the bytecode of a source still there
+    assert files_outside_records(venv) == []

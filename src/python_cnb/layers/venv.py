@@ -20,6 +20,7 @@ exported, and the next build starts again from the previous, complete venv.
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import hashlib
 import json
@@ -222,6 +223,8 @@ def finish_venv(
     server install, say) keeps the manifest it was verified against, rather than hashing
     everything a second time."""
     LayerEnv().override("VIRTUAL_ENV", str(state.path)).write(state.path)
+    if not state.fresh and not state.up_to_date:
+        drop_orphaned_bytecode(state.path)
     _drop_uv_cache_info(state.site_packages)
     drop_url_credentials(state.site_packages)
     contents = state.verified
@@ -317,6 +320,27 @@ def _owned(venv: Path) -> set[str]:
                 else:  # relative to site-packages (``../../../bin/gunicorn``)
                     owned.add(posixpath.normpath(f"{base}/{row[0]}"))
     return owned
+
+
+def drop_orphaned_bytecode(venv: Path) -> list[str]:
+    """Remove the bytecode the buildpack compiled for sources a sync has since removed (uv
+    and pip delete what RECORD lists, not the ``__pycache__/six.cpython-313.pyc`` of a
+    removed ``six.py``), and ``__pycache__`` directories left empty: the synced venv holds
+    what a clean build makes, and the next build does not take it for a stray file and
+    rebuild from scratch. Returns the removed files (relative to ``venv``)."""
+    owned = _owned(venv)
+    removed = []
+    for pyc in sorted(venv.rglob("__pycache__/*.pyc")):
+        relative = pyc.relative_to(venv).as_posix()
+        compiled = _BYTECODE.fullmatch(relative)
+        if relative in owned or compiled is None:
+            continue
+        if not (pyc.parent.parent / f"{compiled.group(2)}.py").exists():
+            pyc.unlink()
+            removed.append(relative)
+            with contextlib.suppress(OSError):  # not empty: other modules' bytecode
+                pyc.parent.rmdir()
+    return removed
 
 
 def files_outside_records(venv: Path) -> list[str]:
