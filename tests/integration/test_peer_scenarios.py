@@ -7,6 +7,7 @@ python-cnb's behaviour and says how it differs."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -219,6 +220,12 @@ def test_django_behind_symlinks_then_without_manage_py(lifecycle: Lifecycle) -> 
     assert "Running 'manage.py collectstatic --noinput'" in result.output
     collected = lifecycle.workspace.app / "backend" / "collected" / "the-build" / "shop.css"
     assert collected.read_text() == "h1 { font-weight: normal; }\n"
+    # The web process is the project's, where the link points (it was none at all).
+    [web] = json.loads(lifecycle.workspace.image_metadata.read_text())["processes"]
+    assert (web["command"], web["args"]) == (
+        ["gunicorn", "--chdir", "backend"],
+        ["shop.wsgi:application", "--access-logfile", "-"],
+    )
 
     (app / "manage.py").unlink()
     (app / "backend" / "manage.py").unlink()

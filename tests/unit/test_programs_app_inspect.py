@@ -455,6 +455,24 @@ def test_django_one_level_down(tmp_path: Path) -> None:
     }
 
 
+def test_a_root_manage_py_linked_into_a_subdirectory_is_that_project(tmp_path: Path) -> None:
+    django_project(tmp_path / "backend")
+    (tmp_path / "manage.py").symlink_to("backend/manage.py")
+    result = inspect_django(tmp_path)
+    assert result is not None
+    assert (result["manage_py"], result["directory"]) == ("backend/manage.py", "backend")
+    assert result["wsgi_application"] == "mysite.wsgi.application"
+
+
+def test_a_manage_py_linked_outside_the_app_is_not_followed(tmp_path: Path) -> None:
+    django_project(tmp_path / "elsewhere")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "manage.py").symlink_to(tmp_path / "elsewhere" / "manage.py")
+    result = inspect_django(app)
+    assert result is not None and result["directory"] == "."
+
+
 def test_django_the_root_wins_over_a_subdirectory(tmp_path: Path) -> None:
     django_project(tmp_path / "aaa")
     django_project(tmp_path)

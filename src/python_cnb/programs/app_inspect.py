@@ -530,6 +530,11 @@ def inspect_django(app_dir: Path) -> Optional[DjangoInfo]:
     manage_py = next((p for p in [app_dir / "manage.py", *nested] if p.is_file()), None)
     if manage_py is None:
         return None
+    # A root manage.py linked into the project (a monorepo's backend/manage.py) runs there:
+    # Python puts the script's real directory on sys.path, so the project root is that one.
+    real, root = manage_py.resolve(), app_dir.resolve()
+    if manage_py.is_symlink() and root in real.parents:
+        manage_py = app_dir / real.relative_to(root)
     project_root = manage_py.parent
     settings = _settings_module(manage_py)
     wsgi = asgi = None
