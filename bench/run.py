@@ -209,8 +209,13 @@ def package_buildpack(manifest_url: str, index_url: str, log: Callable[[str], No
     env = {"BP_CPYTHON_MANIFEST": manifest_url, "PIP_INDEX_URL": index_url}
     built = package.build(dist, env=env, cache=REPO / ".cache" / "runtime")
     package.build_slim(dist)
-    host = next(t for t in built.directories if t.arch == bootstrap.host_arch())
-    return built.directories[host]
+    host = next(t for t in built.archives if t.arch == bootstrap.host_arch())
+    buildpack = CACHE / "buildpack" / "python-cnb"  # that target's archive, as pack reads it
+    shutil.rmtree(buildpack, ignore_errors=True)
+    buildpack.mkdir(parents=True)
+    with tarfile.open(built.archives[host]) as tar:
+        tar.extractall(buildpack, filter="data")
+    return buildpack
 
 
 def files_digest(root: Path) -> str:
