@@ -734,6 +734,9 @@ def _ratio(value: Optional[float], base: Optional[float]) -> Optional[float]:
     return None if value is None or not base else value / base
 
 
+NOCHANGE_TARGET = "no-change rebuild, installing nothing: detect + build vs pip's no-op reinstall"
+
+
 def targets(
     app: str, samples: Samples, report: dict[str, Any], interpreter_bytes: int
 ) -> list[dict[str, Any]]:
@@ -759,10 +762,10 @@ def targets(
         "cold dependency install vs pip", _ratio(ours("cold.deps"), pip("cold.deps")), 0.15, "x pip"
     )
     target(
-        "no-change rebuild: detect + build, installing nothing",
-        ours("nochange.buildpack"),
-        1.5,
-        "s",
+        NOCHANGE_TARGET,
+        _ratio(ours("nochange.buildpack"), pip("nochange.buildpack")),
+        0.5,
+        "x pip",
         bool(report.get("nochange_reused")),
     )
     for scenario in ("add", "remove"):
