@@ -34,7 +34,7 @@ mirror: venv
 # The tests' package index, filled once from PyPI with pip download.
 index: venv
 	$(PY) -m tools.local_index fill --dest .cache/index -r tests/index/requirements.txt \
-		-r tests/index/aarch64.txt -r tests/index/tool-versions.txt \
+		-r tests/index/aarch64.txt -r tests/index/tool-versions.txt -r tests/index/streamlit.txt \
 		-r src/python_cnb/data/tools/pip-tools.txt -r src/python_cnb/data/tools/poetry.txt
 
 # The self-contained buildpack for each [[targets]] entry (a trimmed bootstrap CPython of its

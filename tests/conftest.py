@@ -22,9 +22,10 @@ INDEX_REQUIREMENTS = (
     REPO / "src" / "python_cnb" / "data" / "tools" / "pip-tools.txt",
     REPO / "src" / "python_cnb" / "data" / "tools" / "poetry.txt",
     REPO / "tests" / "index" / "tool-versions.txt",
+    REPO / "tests" / "index" / "streamlit.txt",
 )
 """The index holds the test apps' packages, the build tools the buildpack installs and other
-releases of them (the tool-version tests)."""
+releases of them (the tool-version tests), and Streamlit for one Python."""
 INDEX_PORT = int(os.environ.get("PYTHON_CNB_TEST_INDEX_PORT", "3141"))
 """Fixture lock files (uv.lock, poetry.lock) record the index URL, so its port is fixed."""
 INDEX_URL = f"http://127.0.0.1:{INDEX_PORT}/simple/"

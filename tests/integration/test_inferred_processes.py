@@ -277,3 +277,18 @@ def test_an_app_that_serves_on_import_runs_as_a_script(lifecycle: Lifecycle) -> 
     web = lifecycle.start()
     status, text = web.wait_for_http("/")
     assert status == 200 and "Hello from Flask without a Procfile" in text, web.output
+
+
+def test_a_streamlit_dashboard_serves_on_port(lifecycle: Lifecycle) -> None:
+    """A Streamlit script (no Procfile) runs as `streamlit run`, and listens where the
+    platform says: the launch env's STREAMLIT_SERVER_PORT/ADDRESS come from PORT and
+    BIND_HOST (a `python streamlit_app.py` would never listen at all)."""
+    result = lifecycle.build(lifecycle.app("streamlit_app"))
+    assert "No Procfile: web runs 'streamlit run streamlit_app.py'" in result.output
+    [web] = json.loads(lifecycle.workspace.image_metadata.read_text())["processes"]
+    assert (web["command"], web["args"]) == (["streamlit", "run"], ["streamlit_app.py"])
+    running = lifecycle.start()
+    assert running.wait_for_http("/_stcore/health", timeout=120) == (200, "ok"), running.output
+    status, page = running.get("/")
+    assert status == 200 and "<title>Streamlit</title>" in page, running.output
+    assert f"URL: http://127.0.0.1:{running.port}" in running.output
