@@ -23,6 +23,22 @@ why_one_lane() {
   fi
 }
 
+# A full disk fails every test at once with ENOSPC: say how much there is, before and after.
+# Passed tests' tmp_path directories are removed as they end (pyproject.toml), so a run needs
+# about 10 GB at its peak; less than that is named before anything starts.
+disk_report() {
+  local dir=${TMPDIR:-/tmp} avail_kb
+  avail_kb=$(df -Pk "$dir" | awk 'NR == 2 { print $4 }')
+  echo "make test: $1: $((avail_kb / 1024 / 1024)) GB free under $dir"
+  if (( avail_kb < ${PYTHON_CNB_TEST_MIN_FREE_GB:-10} * 1024 * 1024 )); then
+    echo "make test: WARNING: little disk space is free under $dir; the builds in the" \
+      "tests may fail with 'No space left on device' (OSError 28), which is the disk, not" \
+      "the code. Free some space (old /tmp/pytest-of-$(id -un) directories) and run again."
+  fi
+}
+disk_report "before the tests"
+trap 'disk_report "after the tests"' EXIT
+
 reason=$(why_one_lane)
 if [[ -n "$reason" ]]; then
   echo "make test: one lane ($reason)"
@@ -34,12 +50,12 @@ echo "make test: two lanes at once (tools/run_tests.sh); lane A's output follows
 PYTHON_CNB_TEST_LANE=a private_loopback "${pytest[@]}" --shard 0/2 \
   --junitxml=.cache/junit-lane-a.xml >"$log" 2>&1 &
 lane_a=$!
-trap 'kill "$lane_a" 2>/dev/null' EXIT
+trap 'kill "$lane_a" 2>/dev/null; disk_report "after the tests"' EXIT
 PYTHON_CNB_TEST_LANE=b "${pytest[@]}" --shard 1/2 --junitxml=.cache/junit-lane-b.xml
 b=$?
 wait "$lane_a"
 a=$?
-trap - EXIT
+trap 'disk_report "after the tests"' EXIT
 echo "===== lane A (--shard 0/2) ====="
 cat "$log"
 rm -f "$log"
