@@ -19,6 +19,7 @@ from python_cnb.bytecode import (
 from python_cnb.cnb.bindings import Binding, read_bindings
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.launch import Launch, Process
+from python_cnb.cnb.layers import Layer
 from python_cnb.config.forbidden_env import check_forbidden_env
 from python_cnb.config.index import (
     IndexSettings,
@@ -34,6 +35,9 @@ from python_cnb.dependencies.install import Venv, install_dependencies
 from python_cnb.dependencies.plan import DependencyPlan, plan_dependencies
 from python_cnb.dependencies.undeclared import check_undeclared_imports
 from python_cnb.django import collect_static_files, django_installed
+from python_cnb.layers import manifest as layer_manifest
+from python_cnb.layers import python as python_layer
+from python_cnb.layers import venv as venv_layer
 from python_cnb.layers.build_pip import write_build_pip
 from python_cnb.layers.python import InstalledPython, install_python
 from python_cnb.layers.runtime import cartridge_dir, write_runtime_layer
@@ -51,8 +55,8 @@ from python_cnb.programs.app_inspect import Inspection
 from python_cnb.python.selection import determine_python
 from python_cnb.python.version import RequestedPythonVersion
 from python_cnb.support.commands import CommandFailed, tail
+from python_cnb.support.download import TrustStore
 from python_cnb.support.download import configure as download_limits
-from python_cnb.support.download import ssl_context
 from python_cnb.support.simple_index import project_files
 
 
@@ -68,11 +72,13 @@ def build(ctx: BuildContext) -> None:
     for note in secrets.notes:
         output.info(note)
     files = AppFiles(ctx.app_dir, ctx.env)
+    if not settings.no_cache:
+        verify_cached_layers(ctx)
     try:
         with output.step("Determining package manager"):
             plan, index = determine_dependencies(ctx, files, settings, bindings)
         with output.step("Determining Python version"):
-            tls = ssl_context(secrets.ca_files)  # one context for the manifest and the download
+            tls = TrustStore(secrets.ca_files)  # made by the first HTTPS connection, if any
             lock_files = [f.name for f in plan.files]
             selection = determine_python(ctx, files, settings, bindings, lock_files, tls)
         declared = declared_processes(ctx.app_dir, settings)
@@ -118,6 +124,14 @@ def build(ctx: BuildContext) -> None:
     finally:
         secrets.close()
     summarize(python, plan, processes.processes)
+
+
+def verify_cached_layers(ctx: BuildContext) -> None:
+    """Begin checking the restored python and venv layers against their content manifests,
+    in the background: the hashing overlaps the steps before each layer's reuse is decided,
+    where the check's result is taken (or, for a layer discarded anyway, stopped)."""
+    for name in (python_layer.LAYER_NAME, venv_layer.LAYER_NAME):
+        layer_manifest.verify_restored_in_background(Layer(ctx.layers_dir, name))
 
 
 def determine_dependencies(

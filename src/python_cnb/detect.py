@@ -24,14 +24,31 @@ RULES_FILE = Path(__file__).resolve().parent / "data" / "detect-files.txt"
 """The detection rules, also read by ``bin/detect`` (POSIX sh) before any Python starts."""
 
 
-def read_rules(path: Path = RULES_FILE) -> tuple[tuple[str, ...], ...]:
-    """The rules of ``path``: each line's space-separated globs; ``#`` lines are comments."""
+REFINED_MARK = "~"
+"""Marks a rule that :data:`_REFINEMENTS` checks further (the rules file says so to sh)."""
+
+
+def _rule_lines(path: Path) -> list[tuple[bool, tuple[str, ...]]]:
+    """Each rule of ``path`` with whether it is marked ``~``; a mark alone is no rule."""
     rules = []
     for line in path.read_text(encoding="utf-8").splitlines():
-        globs = tuple(line.split())
-        if globs and not globs[0].startswith("#"):
-            rules.append(globs)
-    return tuple(rules)
+        words = tuple(line.split())
+        marked = words[:1] == (REFINED_MARK,)
+        globs = words[1:] if marked else words
+        if globs and not words[0].startswith("#"):
+            rules.append((marked, globs))
+    return rules
+
+
+def read_rules(path: Path = RULES_FILE) -> tuple[tuple[str, ...], ...]:
+    """The rules of ``path``: each line's space-separated globs; ``#`` lines are comments,
+    and a leading ``~`` (:data:`REFINED_MARK`) is no glob."""
+    return tuple(globs for _, globs in _rule_lines(path))
+
+
+def read_refined(path: Path = RULES_FILE) -> frozenset[str]:
+    """The rules of ``path`` marked ``~``, as text (``Procfile *.py``)."""
+    return frozenset(" ".join(globs) for marked, globs in _rule_lines(path) if marked)
 
 
 DETECT_RULES = read_rules()
@@ -102,13 +119,21 @@ never says no where this module says yes)."""
 
 
 def python_app_files(app_dir: Path) -> tuple[str, ...]:
-    """Which of :data:`DETECT_FILES` match in ``app_dir``."""
-    return tuple(
+    """Which of :data:`DETECT_FILES` match in ``app_dir``: the rules that need no further
+    check, else those of :data:`_REFINEMENTS` that pass theirs (so that ``bin/detect``,
+    which checks only globs, gives the same answer without Python whenever a plain rule
+    matches)."""
+    matched = [
         text
         for text, rule in zip(DETECT_FILES, DETECT_RULES)
         if all(_names_a_file(app_dir, pattern) for pattern in rule)
-        and (text not in _REFINEMENTS or _REFINEMENTS[text](app_dir))
-    )
+    ]
+    plain = tuple(text for text in matched if text not in _REFINEMENTS)
+    return plain or tuple(text for text in matched if _REFINEMENTS[text](app_dir))
+
+
+PLAN_FILE = RULES_FILE.parent / "detect-plan.toml"
+""":func:`build_plan` as written, which ``bin/detect`` copies when it decides on its own."""
 
 
 def build_plan() -> BuildPlan:

@@ -469,3 +469,24 @@ def test_cached_layer_extra_reasons_not_asked_once_discarded(tmp_path: Path) -> 
     )
     assert calls == []
     assert decision.causes == (FieldChanged("version", "3.12.1", "3.13.0"),)
+
+
+def test_cached_layer_calls_before_discard_with_the_contents_still_there(tmp_path: Path) -> None:
+    _restore(tmp_path, RAW)
+    seen: list[list[str]] = []
+
+    def before_discard(layer: Layer) -> None:
+        seen.append(sorted(p.name for p in layer.path.iterdir()))
+
+    kept = cached_layer(
+        tmp_path, "python", types=LAUNCH_CACHE, metadata=META, before_discard=before_discard
+    )
+    assert kept.reused
+    assert seen == []
+    new = dataclasses.replace(META, version="3.13.0")
+    discarded = cached_layer(
+        tmp_path, "python", types=LAUNCH_CACHE, metadata=new, before_discard=before_discard
+    )
+    assert not discarded.reused
+    assert seen == [["bin"]]
+    _assert_discarded(discarded.layer)

@@ -10,14 +10,17 @@ from python_cnb.cnb import toml_file
 from python_cnb.cnb.buildpack_toml import BuildpackDescriptor
 from python_cnb.cnb.context import DetectContext, Target
 from python_cnb.detect import (
+    _REFINEMENTS,
     DETECT_FILES,
     DETECT_RULES,
     FAIL,
     PASS,
+    PLAN_FILE,
     RULES_FILE,
     build_plan,
     detect,
     python_app_files,
+    read_refined,
     read_rules,
 )
 
@@ -186,3 +189,31 @@ def test_glob_rules_follow_the_shell(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert python_app_files(app) == ("Procfile *.py",)
     _touch(app, "conf/app.ini")
     assert python_app_files(app) == ("Procfile *.py", "conf/*.ini")
+
+
+def test_the_rules_file_marks_exactly_the_refined_rules(tmp_path: Path) -> None:
+    """bin/detect leaves a `~` rule to the Python detect: the marks are _REFINEMENTS."""
+    assert read_refined() == frozenset(_REFINEMENTS) == {"Procfile *.py"}
+    rules = tmp_path / "rules.txt"
+    rules.write_text("# c\nsetup.py\n~ Procfile *.py\n~\n", encoding="utf-8")
+    assert read_rules(rules) == (("setup.py",), ("Procfile", "*.py"))  # a mark alone: no rule
+    assert read_refined(rules) == {"Procfile *.py"}
+
+
+def test_a_refined_rule_counts_only_when_no_other_rule_matches(tmp_path: Path) -> None:
+    """What bin/detect can say without Python: the plain rules that match, if any."""
+    ctx = _context(tmp_path)
+    (ctx.app_dir / "Procfile").write_text("web: python serve.py\n", encoding="utf-8")
+    _touch(ctx.app_dir, "serve.py")
+    assert python_app_files(ctx.app_dir) == ("Procfile *.py",)
+    _touch(ctx.app_dir, "requirements.txt")
+    _touch(ctx.app_dir, "app.py")
+    assert python_app_files(ctx.app_dir) == ("requirements.txt", "app.py")
+
+
+def test_the_plan_file_bin_detect_copies_is_the_plan(tmp_path: Path) -> None:
+    """data/detect-plan.toml is build_plan() as written, byte for byte."""
+    written = tmp_path / "plan.toml"
+    build_plan().write(written)
+    assert PLAN_FILE.read_bytes() == written.read_bytes()
+    assert toml_file.read(PLAN_FILE) == PLAN

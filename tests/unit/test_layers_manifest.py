@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import threading
 from pathlib import Path
 
 import pytest
 
-from python_cnb.layers.manifest import MANIFEST_NAME, SHOWN, same_shape, verify, write_manifest
+from python_cnb import output
+from python_cnb.cnb.layers import Layer
+from python_cnb.layers import manifest
+from python_cnb.layers.manifest import (
+    MANIFEST_NAME,
+    SHOWN,
+    abandon,
+    same_shape,
+    verify,
+    verify_in_background,
+    verify_restored_in_background,
+    write_manifest,
+)
 
 
 @pytest.fixture
@@ -135,3 +149,81 @@ def test_undecodable_file_names_round_trip(layer: Path) -> None:
     assert not verify(layer, digest)
     (layer / name).unlink()
     assert verify(layer, digest).reasons() == ["caf\\xe9.py is missing"]
+
+
+def test_a_check_begun_in_the_background_is_the_one_verify_returns(
+    layer: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    digest = write_manifest(layer)
+    (layer / "lib" / "python3.12" / "os.py").write_text("import os\n")  # same size
+    output.configure(debug=True)
+    verify_in_background(layer, digest)
+    assert (layer, digest) in manifest._background
+    found = verify(layer, digest)
+    assert found.reasons() == ["lib/python3.12/os.py changed since the layer was made"]
+    (line,) = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(
+        r"  \(debug\) 'verify the python layer' took \d+ ms \(begun in the background at the"
+        r" start of the build; waited \d+ ms\)",
+        line,
+    ), line
+    # taken once: a second check of the same layer hashes it again, in the foreground
+    (layer / "lib" / "python3.12" / "os.py").write_text("import sys\n")
+    assert not verify(layer, digest)
+    assert "background" not in capsys.readouterr().out
+
+
+def test_nothing_starts_for_a_layer_without_its_manifest(layer: Path) -> None:
+    verify_in_background(layer, "0" * 64)
+    verify_in_background(layer, "")
+    assert not manifest._background
+    assert verify(layer, "0" * 64).reasons() == ["Its content manifest is missing"]
+
+
+def test_a_background_check_is_stopped_before_its_layer_is_emptied(
+    layer: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    digest = write_manifest(layer)
+    hashing, release = threading.Event(), threading.Event()
+    real = manifest._sha256
+
+    def slow(path: str) -> str:
+        hashing.set()
+        release.wait(5)
+        return real(path)
+
+    monkeypatch.setattr(manifest, "_sha256", slow)
+    verify_in_background(layer, digest)
+    assert hashing.wait(5)
+    stopping = threading.Thread(target=abandon, args=(layer,))
+    stopping.start()
+    release.set()
+    stopping.join(5)
+    assert not stopping.is_alive()
+    assert not manifest._background  # a later check does not take a stopped one's result
+    monkeypatch.setattr(manifest, "_sha256", real)
+    assert not verify(layer, digest)
+
+
+def test_a_restored_layer_is_checked_against_the_manifest_its_metadata_names(
+    layer: Path,
+) -> None:
+    digest = write_manifest(layer)
+    restored = Layer(layer.parent, "python")
+    restored.toml_path.write_text(f'[metadata]\ncontents = "{digest}"\nversion = "3.12"\n')
+    verify_restored_in_background(restored)
+    assert list(manifest._background) == [(layer, digest)]
+    assert not verify(layer, digest)
+    for text in ("[metadata]\ncontents = 3\n", '[metadata]\nversion = "3"\n', "", "[metadata\n"):
+        restored.toml_path.write_text(text)
+        verify_restored_in_background(restored)
+    restored.toml_path.unlink()
+    verify_restored_in_background(restored)
+    assert not manifest._background
+
+
+@pytest.fixture(autouse=True)
+def _no_check_left_behind() -> object:
+    yield
+    for root, _ in list(manifest._background):
+        abandon(root)

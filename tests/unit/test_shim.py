@@ -455,7 +455,17 @@ def test_python_older_than_3_9_on_path_is_not_used(
 
 
 def _python_detect_output(tmp_path: Path, app: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    code, out = _python_detect(tmp_path, app, capsys)
+    assert code == FAIL
+    return out
+
+
+def _python_detect(
+    tmp_path: Path, app: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
+    """The Python detect's exit code and output, run in this process."""
     capsys.readouterr()
+    tmp_path.mkdir(parents=True, exist_ok=True)
     ctx = DetectContext(
         app_dir=app,
         platform_dir=tmp_path,
@@ -465,8 +475,8 @@ def _python_detect_output(tmp_path: Path, app: Path, capsys: pytest.CaptureFixtu
         buildpack=read_descriptor(REPO),
         env={},
     )
-    assert detect(ctx) == FAIL
-    return capsys.readouterr().out
+    code = detect(ctx)
+    return code, capsys.readouterr().out
 
 
 def test_a_node_app_fails_detection_with_no_interpreter_at_all(
@@ -534,6 +544,80 @@ def test_sh_reads_the_same_rules_as_the_python_detect(
     result = _run(bp, app, [])
     assert result.stdout == _python_detect_output(tmp_path, app, capsys)
     assert result.stdout.splitlines()[1] == "  " + ", ".join(DETECT_FILES)
+
+
+def _spy(tmp_path: Path, log: Path) -> Path:
+    """A python3 that logs its arguments, then runs the newest CPython found."""
+    spy = tmp_path / "spy"
+    spy.mkdir()
+    (spy / "python3").write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$*" >> {log}\nexec {SUPPORTED[-1]} "$@"\n',
+        encoding="utf-8",
+    )
+    (spy / "python3").chmod(0o755)
+    return spy
+
+
+def test_sh_decides_and_writes_the_plan_as_the_python_detect_would(
+    bp: Path, tools: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Over every fixture app: when a rule without `~` matches, bin/detect's answer, line
+    and plan are the Python detect's, and no Python module is loaded (the interpreter only
+    answers libexec's version check); otherwise the Python detect decides."""
+    log = tmp_path / "python3.log"
+    spy = _spy(tmp_path, log)
+    decided_in_sh = 0
+    for app in _apps():
+        log.write_text("", encoding="utf-8")
+        scratch = tmp_path / "runs" / app.name
+        result = _run(bp, app, [tools, spy], scratch=scratch)
+        runs = log.read_text(encoding="utf-8").splitlines()
+        in_sh = all("runpy" not in run for run in runs)
+        code, expected = _python_detect(scratch, app, capsys)
+        assert (result.returncode, result.stdout, result.stderr) == (code, expected, ""), app
+        if result.returncode == 0:
+            plan = scratch / "plan.toml"
+            assert toml_file.read(plan) == PLAN, app
+            if in_sh:
+                decided_in_sh += 1
+                assert len(runs) == 1, runs  # the version check
+    assert decided_in_sh >= 10
+
+
+def test_a_procfile_app_whose_only_match_is_refined_goes_to_the_python_detect(
+    bp: Path, tools: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "python3.log"
+    spy = _spy(tmp_path, log)
+    runs_python = write_app(tmp_path, {"Procfile": "web: python web.py\n", "web.py": ""})
+    result = _run(bp, runs_python, [tools, spy])
+    assert (result.returncode, result.stdout) == (0, "Python app detected (Procfile *.py)\n")
+    assert "runpy" in log.read_text(encoding="utf-8")
+    runs_node = write_app(
+        tmp_path, {"Procfile": "web: node index.js\n", "tool.py": ""}, name="node"
+    )
+    assert _run(bp, runs_node, [tools, spy]).returncode == 100
+    # with a plain rule too, the Procfile is not looked at: sh decides
+    both = write_app(
+        tmp_path, {"Procfile": "web: node x\n", "tool.py": "", "main.py": ""}, name="both"
+    )
+    log.write_text("", encoding="utf-8")
+    result = _run(bp, both, [tools, spy])
+    assert (result.returncode, result.stdout) == (0, "Python app detected (main.py)\n")
+    assert "runpy" not in log.read_text(encoding="utf-8")
+
+
+def test_without_a_writable_plan_the_python_detect_says_why(
+    bp: Path, tools: Path, python: Path, tmp_path: Path
+) -> None:
+    app = _app(tmp_path, "requirements.txt")
+    result = _run(bp, app, [tools, python], env={"CNB_BUILD_PLAN_PATH": None})
+    assert result.returncode == 1
+    assert "CNB_BUILD_PLAN_PATH" in result.stderr
+    unwritable = tmp_path / "missing" / "plan.toml"
+    result = _run(bp, app, [tools, python], env={"CNB_BUILD_PLAN_PATH": str(unwritable)})
+    assert result.returncode == 1
+    assert "[Error:" in result.stderr
 
 
 RULES = "# a comment, then a blank line\n\nProcfile *.py\nrequirements/*.txt\n  conf/app.ini \t \n"

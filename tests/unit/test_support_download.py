@@ -17,6 +17,7 @@ from python_cnb.support.download import (
     DownloadFailed,
     DownloadTooLarge,
     DownloadTooSlow,
+    TrustStore,
     download,
     read_limited,
     same_origin,
@@ -24,6 +25,7 @@ from python_cnb.support.download import (
     ssl_context,
 )
 from tests.support.servers import Fault, FileServer
+from tests.support.tls import make_certificates
 
 DATA = bytes(range(256)) * 4096 + b"tail"
 """A little over 1 MiB, so that a download takes more than one read."""
@@ -262,6 +264,34 @@ def test_ssl_context_with_a_missing_ca_file(tmp_path: Path) -> None:
     garbage.write_text("not a certificate\n", encoding="utf-8")
     with pytest.raises(ssl.SSLError):
         ssl_context((garbage,))
+
+
+def test_a_trust_store_loads_no_certificates_for_plain_http(
+    server: FileServer, tmp_path: Path
+) -> None:
+    store = TrustStore()
+    download(server.url("cpython.tar.gz"), tmp_path / "out.tar.gz", SHA, context=store)
+    assert read_limited(server.url("cpython.tar.gz"), timeout=5, context=store, max_bytes=2**21)
+    assert not store.loaded
+
+
+def test_a_trust_store_trusts_its_ca_files_over_https(tmp_path: Path) -> None:
+    certificates = make_certificates(tmp_path / "certs")
+    root = tmp_path / "srv"
+    root.mkdir()
+    (root / "cpython.tar.gz").write_bytes(DATA)
+    with FileServer(root, tls=certificates.server_context()) as served:
+        url = served.url("cpython.tar.gz")
+        assert url.startswith("https://127.0.0.1:")
+        with pytest.raises(DownloadFailed, match="CERTIFICATE_VERIFY_FAILED"):
+            download(url, tmp_path / "untrusted", SHA, context=TrustStore(), retries=0)
+        store = TrustStore((certificates.ca,))
+        download(url, tmp_path / "out.tar.gz", SHA, context=store)
+        first = store.context()
+        download(url, tmp_path / "again.tar.gz", SHA, context=store)
+    assert store.loaded
+    assert store.context() is first  # one context for every connection of the build
+    assert (tmp_path / "again.tar.gz").read_bytes() == DATA
 
 
 def test_same_origin() -> None:

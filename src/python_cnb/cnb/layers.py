@@ -287,11 +287,14 @@ def cached_layer(
     metadata: M,
     extra_reasons: Optional[Callable[[M, Layer], list[str]]] = None,
     keep: bool = True,
+    before_discard: Optional[Callable[[Layer], None]] = None,
 ) -> LayerDecision[M]:
     """Keep the restored layer ``name`` if its metadata equals ``metadata``, else empty it.
 
     ``extra_reasons`` may reject a layer for reasons of its own, worded by the buildpack (a
     broken interpreter, say); ``keep=False`` discards whatever was restored (a clean build).
+    ``before_discard`` is called before a restored layer is emptied (to stop whatever still
+    reads it).
     A kept layer gets its TOML rewritten with ``types``; a discarded or new one is an empty
     directory with no TOML yet.
     """
@@ -321,5 +324,7 @@ def cached_layer(
     if raw is not None and not causes:
         layer.write(types, metadata)
         return LayerDecision(layer, True, previous, ())
+    if before_discard is not None:
+        before_discard(layer)
     layer.reset()
     return LayerDecision(layer, False, previous, tuple(causes) or (NewlyCreated(),))

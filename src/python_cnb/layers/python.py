@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import ssl
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,7 +23,7 @@ from python_cnb.python.version import PythonVersion
 from python_cnb.sbom import EXTENSION, python_sbom
 from python_cnb.support.archive import extract
 from python_cnb.support.commands import CommandFailed, run_quiet, tail
-from python_cnb.support.download import download
+from python_cnb.support.download import TLS, download
 
 LAYER_NAME = "python"
 TYPES = LayerTypes(build=True, launch=True, cache=True)
@@ -90,8 +89,7 @@ class InstalledPython:
 def _damaged(previous: PythonLayerMetadata, layer: Layer) -> list[str]:
     """Every way the restored interpreter differs from what was installed: a file changed,
     missing or added (a package's build may have written into it), or no manifest."""
-    with output.timed("verify the python layer"):  # the bench reads it (bench/README.md)
-        return layer_manifest.verify(layer.path, previous.contents).reasons()
+    return layer_manifest.verify(layer.path, previous.contents).reasons()
 
 
 def install_python(
@@ -100,7 +98,7 @@ def install_python(
     *,
     timeout: float,
     retries: int,
-    tls: ssl.SSLContext,
+    tls: TLS,
     keep_cache: bool = True,
 ) -> InstalledPython:
     """Reuse the cached interpreter, or download (over ``tls``), verify and install
@@ -121,6 +119,7 @@ def install_python(
         metadata=metadata,
         extra_reasons=_damaged,
         keep=keep_cache,
+        before_discard=lambda layer: layer_manifest.abandon(layer.path),
     )
     cached = decision.previous.python_version if decision.previous else str(distribution.version)
     log_decision(decision, f"Python {cached}")
@@ -152,7 +151,7 @@ def _install(
     distribution: Distribution,
     timeout: float,
     retries: int,
-    tls: ssl.SSLContext,
+    tls: TLS,
 ) -> None:
     output.info(f"Downloading CPython {distribution.version} from {distribution.uri}")
     with tempfile.TemporaryDirectory(prefix="python-cnb-download-") as tmp:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -28,7 +27,7 @@ from python_cnb.cnb import toml_file
 from python_cnb.cnb.bindings import Binding, bindings_of_type
 from python_cnb.config.settings import MIRROR_SETTING
 from python_cnb.python.version import PythonVersion
-from python_cnb.support.download import DownloadTooLarge, read_limited
+from python_cnb.support.download import TLS, DownloadTooLarge, read_limited
 
 CPYTHON_ID = "cpython"
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "cpython.toml"
@@ -223,7 +222,7 @@ MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 
 
 def load_manifest(
-    location: str, timeout: float, context: Optional[ssl.SSLContext] = None
+    location: str, timeout: float, context: Optional[TLS] = None
 ) -> tuple[Distribution, ...]:
     """Read ``BP_CPYTHON_MANIFEST``: a file path, or a file/http/https URL (trusting
     ``context``'s certificates, e.g. a ``ca-certificates`` binding's; credentials in the
@@ -342,7 +341,7 @@ def apply_mirror(
 def load_distributions(
     manifest: Optional[str],
     timeout: float,
-    context: Optional[ssl.SSLContext] = None,
+    context: Optional[TLS] = None,
     *,
     data_file: Path = DATA_FILE,
 ) -> tuple[Distribution, ...]:

@@ -8,7 +8,6 @@ and points the chosen distribution's URL at the dependency mirror.
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -32,6 +31,7 @@ from python_cnb.python.version import (
     support_notice,
     today_for_policy,
 )
+from python_cnb.support.download import TLS
 
 
 def by_version(distributions: Sequence[Distribution]) -> dict[PythonVersion, Distribution]:
@@ -58,7 +58,7 @@ def determine_python(
     settings: Settings,
     bindings: tuple[Binding, ...],
     lock_files: Sequence[str],
-    tls: ssl.SSLContext,
+    tls: TLS,
 ) -> PythonSelection:
     """The CPython distribution to install, from the requested version and the manifest.
 

@@ -20,7 +20,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable, Mapping, Optional
+from typing import IO, Callable, Mapping, Optional, Union
 
 from python_cnb import output
 from python_cnb.buildpack_error import BuildpackError
@@ -130,6 +130,49 @@ def ssl_context(extra_ca_files: tuple[Path, ...] = ()) -> ssl.SSLContext:
     return context
 
 
+class TrustStore:
+    """What a build's HTTPS connections trust: :func:`ssl_context` of ``extra_ca_files``,
+    made on the first HTTPS connection and kept for the others.
+
+    Loading the system's certificates takes tens of milliseconds, which a build that opens
+    no HTTPS connection (a rebuild, a manifest on ``file:`` or plain HTTP) never spends.
+    The binding's files were checked when they were read (``config.secrets``)."""
+
+    def __init__(self, extra_ca_files: tuple[Path, ...] = ()) -> None:
+        self.extra_ca_files = extra_ca_files
+        self._context: Optional[ssl.SSLContext] = None
+
+    def context(self) -> ssl.SSLContext:
+        """The SSL context, made on first use."""
+        if self._context is None:
+            self._context = ssl_context(self.extra_ca_files)
+        return self._context
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the context was made (an HTTPS connection was opened)."""
+        return self._context is not None
+
+
+TLS = Union[ssl.SSLContext, TrustStore]
+"""What the functions here take for HTTPS: a context, or a store that makes one when needed."""
+
+
+def _tls_context(tls: TLS) -> ssl.SSLContext:
+    return tls.context() if isinstance(tls, TrustStore) else tls
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    """urllib's handler, with the SSL context asked for when a connection is opened."""
+
+    def __init__(self, tls: TLS) -> None:
+        super().__init__()
+        self._tls = tls
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(http.client.HTTPSConnection, req, context=_tls_context(self._tls))
+
+
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -167,12 +210,10 @@ class _OriginRedirects(urllib.request.HTTPRedirectHandler):
 
 
 def open_url(
-    request: urllib.request.Request, *, timeout: float, context: ssl.SSLContext
+    request: urllib.request.Request, *, timeout: float, context: TLS
 ) -> http.client.HTTPResponse:
     """``urlopen`` that keeps ``Authorization`` within the request's origin on redirects."""
-    opener = urllib.request.build_opener(
-        urllib.request.HTTPSHandler(context=context), _OriginRedirects()
-    )
+    opener = urllib.request.build_opener(_HTTPSHandler(context), _OriginRedirects())
     response: http.client.HTTPResponse = opener.open(request, timeout=timeout)
     return response
 
@@ -202,7 +243,7 @@ def _fetch_once(
     url: str,
     destination: Path,
     timeout: float,
-    context: ssl.SSLContext,
+    context: TLS,
     headers: Mapping[str, str],
     max_bytes: int,
     end: float,
@@ -251,7 +292,7 @@ def download(
     *,
     timeout: float = 60,
     retries: int = 3,
-    context: Optional[ssl.SSLContext] = None,
+    context: Optional[TLS] = None,
     backoff: float = 1.0,
     on_retry: Callable[[int, str], None] = lambda attempt, reason: None,
     headers: Optional[Mapping[str, str]] = None,
@@ -269,7 +310,7 @@ def download(
     as is anything over ``max_bytes`` (default: :func:`configure`'s). The whole download,
     retries included, must end within ``deadline`` seconds (default: :func:`configure`'s).
     """
-    context = context or ssl_context()
+    context = context or TrustStore()
     limit = size if size is not None else max_bytes if max_bytes is not None else _limits.max_bytes
     allowed = deadline if deadline is not None else _limits.deadline
     end = time.monotonic() + allowed
@@ -310,7 +351,7 @@ def read_limited(
     url: str,
     *,
     timeout: float,
-    context: Optional[ssl.SSLContext],
+    context: Optional[TLS],
     max_bytes: int,
     deadline: Optional[float] = None,
 ) -> bytes:
@@ -325,7 +366,7 @@ def read_limited(
     received = 0
     try:
         with open_url(
-            request, timeout=min(timeout, _remaining(end)), context=context or ssl_context()
+            request, timeout=min(timeout, _remaining(end)), context=context or TrustStore()
         ) as response:
             while chunk := response.read1(CHUNK):
                 received += len(chunk)
