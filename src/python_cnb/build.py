@@ -30,7 +30,6 @@ from python_cnb.config.index import (
 from python_cnb.config.secrets import BuildSecrets, prepare_build_secrets
 from python_cnb.config.settings import Settings
 from python_cnb.config.tool_env import tool_env
-from python_cnb.dependencies.failure import explain
 from python_cnb.dependencies.install import Venv, install_dependencies
 from python_cnb.dependencies.plan import DependencyPlan, plan_dependencies
 from python_cnb.dependencies.undeclared import check_undeclared_imports
@@ -57,7 +56,6 @@ from python_cnb.python.version import RequestedPythonVersion
 from python_cnb.support.commands import CommandFailed, tail
 from python_cnb.support.download import TrustStore
 from python_cnb.support.download import configure as download_limits
-from python_cnb.support.simple_index import project_files
 
 
 def build(ctx: BuildContext) -> None:
@@ -173,6 +171,10 @@ def install_app_dependencies(
     try:
         return install_dependencies(ctx, python, plan, settings, index, secrets.env)
     except CommandFailed as failure:
+        # Imported on failure only: a build that installs fine never loads them.
+        from python_cnb.dependencies.failure import explain
+        from python_cnb.support.simple_index import project_files
+
         origin = None if requested.is_default else requested.origin
         app_index = index
         pins: dict[str, str] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -184,25 +184,45 @@ def test_a_background_check_is_stopped_before_its_layer_is_emptied(
     layer: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     digest = write_manifest(layer)
-    hashing, release = threading.Event(), threading.Event()
     real = manifest._sha256
 
-    def slow(path: str) -> str:
-        hashing.set()
-        release.wait(5)
+    def stuck(path: str) -> str:
+        time.sleep(60)
         return real(path)
 
-    monkeypatch.setattr(manifest, "_sha256", slow)
+    monkeypatch.setattr(manifest, "_sha256", stuck)  # in the forked check too
     verify_in_background(layer, digest)
-    assert hashing.wait(5)
-    stopping = threading.Thread(target=abandon, args=(layer,))
-    stopping.start()
-    release.set()
-    stopping.join(5)
-    assert not stopping.is_alive()
+    (check,) = manifest._background.values()
+    started = time.monotonic()
+    abandon(layer)
+    assert time.monotonic() - started < 10  # killed, not waited for
+    with pytest.raises(ChildProcessError):
+        os.waitpid(check.pid, os.WNOHANG)  # reaped
     assert not manifest._background  # a later check does not take a stopped one's result
     monkeypatch.setattr(manifest, "_sha256", real)
     assert not verify(layer, digest)
+
+
+def test_a_failing_background_check_is_an_internal_failure(
+    layer: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    digest = write_manifest(layer)
+
+    def broken(path: str) -> str:
+        raise KeyError(path)
+
+    monkeypatch.setattr(manifest, "_sha256", broken)
+    verify_in_background(layer, digest)
+    with pytest.raises(RuntimeError, match=r"(?s)the background check failed:.*KeyError"):
+        verify(layer, digest)
+
+
+def test_file_names_that_are_no_utf_8_come_back_from_the_background(layer: Path) -> None:
+    digest = write_manifest(layer)
+    odd = os.fsdecode(b"lib/caf\xe9.py")
+    (layer / odd).write_text("")
+    verify_in_background(layer, digest)
+    assert verify(layer, digest).added == (odd,)
 
 
 def test_a_restored_layer_is_checked_against_the_manifest_its_metadata_names(

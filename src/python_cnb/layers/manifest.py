@@ -30,10 +30,11 @@ import contextlib
 import hashlib
 import json
 import os
+import signal
 import stat
 import threading
 import time
-from concurrent.futures import Future
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, NamedTuple, Optional
@@ -139,19 +140,8 @@ def _sha256(path: str) -> str:
         os.close(fd)
 
 
-class _Abandoned(Exception):
-    """A background check stopped because its layer is being discarded."""
-
-
-def _hash_all(
-    root: str, paths: list[str], stop: Optional[threading.Event] = None
-) -> list[tuple[str, str]]:
-    hashed = []
-    for path in paths:
-        if stop is not None and stop.is_set():
-            raise _Abandoned
-        hashed.append((path, _sha256(f"{root}/{path}")))
-    return hashed
+def _hash_all(root: str, paths: list[str]) -> list[tuple[str, str]]:
+    return [(path, _sha256(f"{root}/{path}")) for path in paths]
 
 
 def shallow(root: Path) -> dict[str, Entry]:
@@ -165,9 +155,7 @@ def shallow(root: Path) -> dict[str, Entry]:
     return entries
 
 
-def _hash_files(
-    root: Path, entries: dict[str, Entry], stop: Optional[threading.Event] = None
-) -> dict[str, Entry]:
+def _hash_files(root: Path, entries: dict[str, Entry]) -> dict[str, Entry]:
     files = sorted((e for e in entries.values() if e.kind == "f"), key=lambda e: -e.size)
     # One batch per thread, dealt out largest first so the batches weigh about the same
     # (a future per file would cost more than hashing most of them).
@@ -177,12 +165,11 @@ def _hash_files(
 
     def hash_batch(index: int) -> None:
         try:
-            hashed[index] = _hash_all(str(root), batches[index], stop)
+            hashed[index] = _hash_all(str(root), batches[index])
         except BaseException as error:  # raised below, in the calling thread
             failures.append(error)
 
-    # Daemon threads: a check in the background must not hold up the end of a build that
-    # fails before it needs the result. The calling thread hashes the first batch.
+    # The calling thread hashes the first batch.
     helpers = [
         threading.Thread(target=hash_batch, args=(index,), daemon=True)
         for index in range(1, len(batches))
@@ -259,37 +246,49 @@ def same_shape(root: Path, expected: str) -> bool:
 
 @dataclass
 class _Background:
-    """A check begun by :func:`verify_in_background`."""
+    """A check begun by :func:`verify_in_background`: a forked process that writes the
+    :class:`Differences` it found, as JSON, to a pipe."""
 
-    result: Future[Differences]
-    stop: threading.Event
+    pid: int
+    pipe: int
     started: float
-    finished: float = 0.0
 
 
 _background: dict[tuple[Path, str], _Background] = {}
 
 
 def verify_in_background(root: Path, expected: str) -> None:
-    """Begin :func:`verify` of ``root`` against ``expected`` in a thread of its own; the
+    """Begin :func:`verify` of ``root`` against ``expected`` in a process of its own (a
+    fork: hashing in a thread would hold up the build's own steps, which need the GIL); the
     :func:`verify` call with the same arguments takes its result. Nothing starts when the
     layer has no manifest (the call to :func:`verify` says why)."""
     key = (root, expected)
     if not expected or key in _background or not (root / MANIFEST_NAME).is_file():
         return
-    check = _Background(Future(), threading.Event(), time.monotonic())
-
-    def run() -> None:
+    read_end, write_end = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # the child: nothing but the check, then out without cleanup
+        code = 0
         try:
-            found = _compare(root, expected, check.stop)
-            check.finished = time.monotonic()
-            check.result.set_result(found)
-        except BaseException as error:  # handed to the caller of verify()
-            check.result.set_exception(error)
-
-    # A daemon: a build that fails before it needs the result does not wait for it.
-    threading.Thread(target=run, name=f"verify {root.name}", daemon=True).start()
-    _background[key] = check
+            os.close(read_end)
+            found = _compare(root, expected)
+            report = {
+                "differences": [list(found.missing), list(found.added), list(found.changed)],
+                "problem": found.problem,
+                "finished": time.monotonic(),  # CLOCK_MONOTONIC: the parent's clock too
+            }
+            message = json.dumps(report).encode("utf-8", "surrogateescape")
+        except BaseException:  # reported by verify() as an internal failure
+            message = json.dumps({"failure": traceback.format_exc()}).encode()
+            code = 1
+        try:
+            with os.fdopen(write_end, "wb") as stream:
+                stream.write(message)
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    _background[key] = _Background(pid, read_end, started)
 
 
 def verify_restored_in_background(layer: Layer) -> None:
@@ -306,13 +305,28 @@ def verify_restored_in_background(layer: Layer) -> None:
 
 
 def abandon(root: Path) -> None:
-    """Stop any background check of ``root`` and wait for it to let go of the layer's files
-    (before the layer is emptied)."""
+    """Stop any background check of ``root`` (before the layer is emptied)."""
     for key in [key for key in _background if key[0] == root]:
         check = _background.pop(key)
-        check.stop.set()
-        with contextlib.suppress(_Abandoned):
-            check.result.result()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(check.pid, signal.SIGKILL)
+        os.close(check.pipe)
+        os.waitpid(check.pid, 0)
+
+
+def _result(check: _Background) -> tuple[Differences, float]:
+    """What the background check found, and when it finished."""
+    with os.fdopen(check.pipe, "rb") as stream:
+        data = stream.read()
+    os.waitpid(check.pid, 0)
+    try:
+        report = json.loads(data.decode("utf-8", "surrogateescape"))
+    except ValueError:
+        raise RuntimeError(f"the background check wrote {data[:200]!r}") from None
+    if "failure" in report:
+        raise RuntimeError(f"the background check failed:\n{report['failure']}")
+    missing, added, changed = (tuple(paths) for paths in report["differences"])
+    return Differences(missing, added, changed, report["problem"]), float(report["finished"])
 
 
 def verify(root: Path, expected: str) -> Differences:
@@ -327,9 +341,9 @@ def verify(root: Path, expected: str) -> Differences:
         found = _compare(root, expected)
         output.debug(f"'verify the {root.name} layer' took {_ms(waited)} ms")
         return found
-    found = check.result.result()
+    found, finished = _result(check)
     output.debug(
-        f"'verify the {root.name} layer' took {_ms(check.started, check.finished)} ms"
+        f"'verify the {root.name} layer' took {_ms(check.started, finished)} ms"
         f" (begun in the background at the start of the build; waited {_ms(waited)} ms)"
     )
     return found
@@ -339,7 +353,7 @@ def _ms(start: float, end: Optional[float] = None) -> str:
     return f"{((end if end is not None else time.monotonic()) - start) * 1000:.0f}"
 
 
-def _compare(root: Path, expected: str, stop: Optional[threading.Event] = None) -> Differences:
+def _compare(root: Path, expected: str) -> Differences:
     recorded, problem = _read(root, expected)
     if recorded is None:
         return Differences(problem=problem)
@@ -354,7 +368,7 @@ def _compare(root: Path, expected: str, stop: Optional[threading.Event] = None) 
     if missing or added or changed:
         return Differences(missing, added, tuple(changed))
     try:
-        hashed = _hash_files(root, found, stop)
+        hashed = _hash_files(root, found)
     except OSError as error:
         return Differences(problem=f"Its contents could not be read ({error.strerror})")
     changed = [path for path in common if hashed[path] != recorded[path]]
