@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 import time
 from pathlib import Path
 
@@ -171,6 +172,20 @@ def test_a_check_begun_in_the_background_is_the_one_verify_returns(
     (layer / "lib" / "python3.12" / "os.py").write_text("import sys\n")
     assert not verify(layer, digest)
     assert "background" not in capsys.readouterr().out
+
+
+def test_nothing_is_forked_from_a_process_with_threads(layer: Path) -> None:
+    digest = write_manifest(layer)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        verify_in_background(layer, digest)
+    finally:
+        release.set()
+        other.join()
+    assert not manifest._background
+    assert not verify(layer, digest)
 
 
 def test_nothing_starts_for_a_layer_without_its_manifest(layer: Path) -> None:

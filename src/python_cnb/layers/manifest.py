@@ -265,6 +265,8 @@ def verify_in_background(root: Path, expected: str) -> None:
     key = (root, expected)
     if not expected or key in _background or not (root / MANIFEST_NAME).is_file():
         return
+    if threading.active_count() > 1:  # a fork copies no other thread, but their locks
+        return
     read_end, write_end = os.pipe()
     started = time.monotonic()
     pid = os.fork()
