@@ -62,7 +62,8 @@ from python_cnb.cnb import NORMALIZED_MTIME, toml_file
 from python_cnb.config.index import IndexSettings
 from python_cnb.config.tool_specs import tool_spec
 from python_cnb.errors import describe
-from python_cnb.layers.uv import CARRIED_DIR, CARRIED_RECORD, CarriedUv, file_sha256
+from python_cnb.layers.uv import CARRIED_DIR, CARRIED_RECORD, CarriedUv
+from python_cnb.support.digests import file_sha256
 from python_cnb.support.simple_index import fetch_pinned
 from tools import bootstrap_runtime as bootstrap
 from tools.tarballs import write_tarball

@@ -44,13 +44,13 @@ from python_cnb.layers.staticfiles import (
     Tree,
     cacheable,
     discard_static_files,
-    file_digest,
     prepare_static_files,
     restore_static_files,
     save_static_files,
     snapshot_tree,
 )
 from python_cnb.support.commands import CommandFailed, run_quiet, tail
+from python_cnb.support.digests import file_sha256
 
 NO_SETTINGS = "No Django settings specified."
 """What ``manage.py`` prints when ``DJANGO_SETTINGS_MODULE`` is not set (Django 1.8 to 5.x)."""
@@ -156,7 +156,7 @@ def packages_digest(venv: Path, site_packages: Path) -> str:
             else:
                 unrecorded = True
         elif entry.is_file(follow_symlinks=False):
-            digest.update(file_digest(Path(entry.path)).encode())
+            digest.update(file_sha256(entry.path).encode())
         digest.update(b"\n")
     if unrecorded:
         digest.update(snapshot_tree(site_packages).digest().encode())

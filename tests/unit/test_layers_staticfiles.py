@@ -22,12 +22,12 @@ from python_cnb.layers.staticfiles import (
     StaticResult,
     Tree,
     cacheable,
-    file_digest,
     prepare_static_files,
     restore_static_files,
     save_static_files,
     snapshot_tree,
 )
+from python_cnb.support.digests import file_sha256
 from tests.support.contexts import build_context, write_app
 
 METADATA = StaticFilesMetadata(
@@ -76,7 +76,7 @@ def test_an_unchanged_rebuild_reuses_the_result(tmp_path: Path) -> None:
     cached, _, sources = _collected(tmp_path)
     again = _prepare_again(tmp_path, sources)
     assert again.result is not None
-    assert again.result.files() == [("staticfiles/site.css", file_digest(_blob(cached)))]
+    assert again.result.files() == [("staticfiles/site.css", file_sha256(_blob(cached)))]
 
 
 def test_a_missing_blob_discards_the_result(

@@ -141,26 +141,35 @@ def redact_url(url: str) -> str:
     return f"{scheme}://****@{authority.rsplit('@', 1)[1]}{slash}{path}"
 
 
-def _vcs_source(text: str) -> Optional[VcsSource]:
-    """The VCS URL a requirement line installs from, if it names one."""
+def _install_target(text: str) -> Optional[tuple[bool, Optional[str], str]]:
+    """``(editable, name, target)`` of a requirement line, as pip reads it: what ``-e`` or
+    ``--editable`` names, the URL of ``name @ URL`` (with that name), else the first word."""
     try:
         tokens = shlex.split(text)
     except ValueError:
-        return None
+        tokens = []
     if not tokens:
         return None
-    editable, name, target = False, None, tokens[0]
-    if tokens[0] in ("-e", "--editable") and len(tokens) > 1:
-        editable, target = True, tokens[1]
-    elif tokens[0].startswith("--editable="):
-        editable, target = True, tokens[0].split("=", 1)[1]
-    elif tokens[0].startswith("-e"):
-        editable, target = True, tokens[0][2:]
-    else:
-        requirement = text.split(";", 1)[0].strip()
-        name_part, at, rest = requirement.partition("@")
-        if at and "://" not in name_part and rest.split():  # ``name @ URL``
-            name, target = name_part.strip().split("[", 1)[0], rest.split()[0]
+    first = tokens[0]
+    if first in ("-e", "--editable"):
+        return (True, None, tokens[1]) if len(tokens) > 1 else None
+    if first.startswith("--editable="):
+        return True, None, first.split("=", 1)[1]
+    if first.startswith("-e"):
+        return True, None, first[2:]
+    requirement = text.split(";", 1)[0].strip()
+    name_part, at, rest = requirement.partition("@")
+    if at and "://" not in name_part and rest.split():  # ``name @ URL``
+        return False, name_part.strip().split("[", 1)[0], rest.split()[0]
+    return False, None, first
+
+
+def _vcs_source(text: str) -> Optional[VcsSource]:
+    """The VCS URL a requirement line installs from, if it names one."""
+    found = _install_target(text)
+    if found is None:
+        return None
+    editable, name, target = found
     if not target.lower().startswith(_VCS_PREFIXES):
         return None
     base, _, fragment = target.partition("#")
@@ -418,24 +427,10 @@ def _expand(line: str, env: Mapping[str, str], seen: dict[str, Optional[str]]) -
 def _local_target(text: str, cwd: Path) -> Optional[str]:
     """The path or ``file:`` URL a requirement line installs from, if it names one (paths
     relative to ``cwd``, where the engines run, as pip resolves them)."""
-    try:
-        tokens = shlex.split(text)
-    except ValueError:
+    found = _install_target(text)
+    if found is None:
         return None
-    if not tokens:
-        return None
-    editable = True
-    if tokens[0] in ("-e", "--editable") and len(tokens) > 1:
-        target = tokens[1]
-    elif tokens[0].startswith("--editable=") or (tokens[0].startswith("-e") and tokens[0] != "-e"):
-        target = tokens[0].split("=", 1)[1] if "=" in tokens[0] else tokens[0][2:]
-    else:
-        editable = False
-        requirement = text.split(";", 1)[0].strip()
-        if " @ " in requirement or "@" in requirement.split()[0]:
-            target = requirement.split("@", 1)[1].strip().split()[0]
-        else:
-            target = tokens[0]
+    editable, _, target = found
     if target.lower().startswith("file:"):
         return urllib.parse.unquote(urllib.parse.urlsplit(target).path) or None
     if _URL.match(target) or "+" in target.split("/", 1)[0]:

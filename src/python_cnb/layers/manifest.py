@@ -42,6 +42,7 @@ from typing import Iterator, NamedTuple, Optional
 from python_cnb import output
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.layers import Layer
+from python_cnb.support.digests import file_sha256
 
 MANIFEST_NAME = ".python-cnb-manifest.json"
 FORMAT = 1
@@ -126,18 +127,7 @@ def _kind(mode: int) -> str:
 
 
 def _sha256(path: str) -> str:
-    # os.open/os.read on a string path: pathlib and buffered files would cost more than
-    # hashing the small files most layers are made of.
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    try:
-        digest = hashlib.sha256()
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                return digest.hexdigest()
-            digest.update(chunk)
-    finally:
-        os.close(fd)
+    return file_sha256(path, follow_symlinks=False)
 
 
 def _hash_all(root: str, paths: list[str]) -> list[tuple[str, str]]:

@@ -26,6 +26,7 @@ from typing import Mapping, Optional, Sequence
 from python_cnb.cnb.context import BuildContext
 from python_cnb.cnb.layers import Layer, LayerTypes, cached_layer
 from python_cnb.layers import log_decision
+from python_cnb.support.digests import file_sha256
 
 LAYER_NAME = "staticfiles"
 TYPES = LayerTypes(cache=True)
@@ -40,8 +41,6 @@ Entry = tuple[str, int, str]
 """``(kind, mode, digest)``: kind ``f`` (file: digest is its SHA-256), ``d`` (directory),
 ``l`` (symbolic link: digest is its target) or ``o`` (anything else); mode is the
 permission bits."""
-
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -76,15 +75,6 @@ class StaticFilesMetadata:
 
 
 # --- trees --------------------------------------------------------------------------------------
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes, in hex."""
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for chunk in iter(lambda: stream.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -131,7 +121,7 @@ def snapshot_tree(root: Path, previous: Optional[Tree] = None) -> Tree:
                     digest = previous.entries[relative][2]
                 else:
                     try:
-                        digest = file_digest(path)
+                        digest = file_sha256(path)
                     except OSError:  # nor can collectstatic read it (the same user runs it)
                         digest = f"unreadable:{status.st_size}"
                 entries[relative] = ("f", mode, digest)
@@ -371,7 +361,7 @@ def _damage(layer: Layer) -> list[str]:
         blob = layer.path / BLOBS / digest
         if not blob.is_file():
             return [f"The cached copy of {relative} is missing"]
-        if file_digest(blob) != digest:
+        if file_sha256(blob) != digest:
             return [f"The cached copy of {relative} is damaged (its contents changed)"]
         checked.add(digest)
     return []

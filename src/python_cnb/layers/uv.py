@@ -15,7 +15,6 @@ file is the app's and is never deleted, so it ships in the image (the log says s
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 import zipfile
@@ -33,6 +32,7 @@ from python_cnb.layers import log_decision
 from python_cnb.layers.python import InstalledPython
 from python_cnb.layers.tools import ToolInstallFailed
 from python_cnb.support.commands import CommandFailed, run_quiet
+from python_cnb.support.digests import file_sha256
 from python_cnb.support.simple_index import fetch_pinned, project_versions
 
 LAYER_NAME = "uv"
@@ -105,15 +105,6 @@ def carried_uv(buildpack_dir: Path) -> Optional[CarriedUv]:
     except (KeyError, ValueError) as error:  # a damaged package: fetch uv as the slim one does
         output.debug(f"{record} is unreadable ({error}); uv is fetched")
         return None
-
-
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file, read in blocks (uv is 30-40 MB)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _usable_carried(ctx: BuildContext, spec: ToolSpec) -> Optional[tuple[CarriedUv, Path]]:
