@@ -180,6 +180,7 @@ def test_nothing_is_forked_from_a_process_with_threads(layer: Path) -> None:
     other = threading.Thread(target=release.wait)
     other.start()
     try:
+        assert not manifest._forkable()
         verify_in_background(layer, digest)
     finally:
         release.set()
@@ -258,7 +259,13 @@ def test_a_restored_layer_is_checked_against_the_manifest_its_metadata_names(
 
 
 @pytest.fixture(autouse=True)
-def _no_check_left_behind() -> object:
+def _no_check_left_behind(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> object:
+    # The build forks its checks before it starts any thread; a test process may have
+    # threads of other tests' servers still running, which the children never touch.
+    if request.node.name != "test_nothing_is_forked_from_a_process_with_threads":
+        monkeypatch.setattr(manifest, "_forkable", lambda: True)
     yield
     for root, _ in list(manifest._background):
         abandon(root)

@@ -247,6 +247,12 @@ class _Background:
 _background: dict[tuple[Path, str], _Background] = {}
 
 
+def _forkable() -> bool:
+    """Whether this process may fork a check: not with other threads (a fork copies none
+    of them, but every lock they hold)."""
+    return threading.active_count() == 1
+
+
 def verify_in_background(root: Path, expected: str) -> None:
     """Begin :func:`verify` of ``root`` against ``expected`` in a process of its own (a
     fork: hashing in a thread would hold up the build's own steps, which need the GIL); the
@@ -255,7 +261,7 @@ def verify_in_background(root: Path, expected: str) -> None:
     key = (root, expected)
     if not expected or key in _background or not (root / MANIFEST_NAME).is_file():
         return
-    if threading.active_count() > 1:  # a fork copies no other thread, but their locks
+    if not _forkable():
         return
     read_end, write_end = os.pipe()
     started = time.monotonic()
