@@ -35,6 +35,7 @@ import stat
 import threading
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, NamedTuple, Optional
@@ -150,28 +151,15 @@ def _hash_files(root: Path, entries: dict[str, Entry]) -> dict[str, Entry]:
     # One batch per thread, dealt out largest first so the batches weigh about the same
     # (a future per file would cost more than hashing most of them).
     batches = [[e.path for e in files[i::HASH_THREADS]] for i in range(HASH_THREADS)]
-    hashed: list[list[tuple[str, str]]] = [[] for _ in batches]
-    failures: list[BaseException] = []
-
-    def hash_batch(index: int) -> None:
-        try:
-            hashed[index] = _hash_all(str(root), batches[index])
-        except BaseException as error:  # raised below, in the calling thread
-            failures.append(error)
-
-    # The calling thread hashes the first batch.
-    helpers = [
-        threading.Thread(target=hash_batch, args=(index,), daemon=True)
-        for index in range(1, len(batches))
-    ]
-    for helper in helpers:
-        helper.start()
-    hash_batch(0)
-    for helper in helpers:
-        helper.join()
-    if failures:
-        raise failures[0]
-    digests = dict(pair for batch in hashed for pair in batch)
+    if HASH_THREADS == 1:
+        digests = dict(_hash_all(str(root), batches[0]))
+    else:
+        with ThreadPoolExecutor(max_workers=HASH_THREADS) as pool:
+            digests = dict(
+                pair
+                for batch in pool.map(_hash_all, [str(root)] * len(batches), batches)
+                for pair in batch
+            )
     return {
         path: e._replace(content=digests[path]) if e.kind == "f" else e
         for path, e in entries.items()
