@@ -56,6 +56,7 @@ from python_cnb.python.version import RequestedPythonVersion
 from python_cnb.support.commands import CommandFailed, tail
 from python_cnb.support.download import TrustStore
 from python_cnb.support.download import configure as download_limits
+from python_cnb.support.simple_index import project_files
 
 
 def build(ctx: BuildContext) -> None:
@@ -171,9 +172,8 @@ def install_app_dependencies(
     try:
         return install_dependencies(ctx, python, plan, settings, index, secrets.env)
     except CommandFailed as failure:
-        # Imported on failure only: a build that installs fine never loads them.
+        # Imported on failure only: a build that installs fine never loads it.
         from python_cnb.dependencies.failure import explain
-        from python_cnb.support.simple_index import project_files
 
         origin = None if requested.is_default else requested.origin
         app_index = index
