@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from typing import Sequence
@@ -21,6 +22,10 @@ def run(argv: Sequence[str]) -> int:  # noqa: PLR0911 - one return per outcome
 
             return detect(DetectContext.from_env())
         if phase == "build":
+            from python_cnb.replay import replay_unchanged
+
+            if replay_unchanged(os.environ):  # nothing changed: loads no more than it needs
+                return 0
             from python_cnb.build import build
             from python_cnb.cnb.context import BuildContext
 

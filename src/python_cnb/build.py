@@ -53,6 +53,8 @@ from python_cnb.programs import app_inspect
 from python_cnb.programs.app_inspect import Inspection
 from python_cnb.python.selection import determine_python
 from python_cnb.python.version import RequestedPythonVersion
+from python_cnb.replay import Paths as ReplayPaths
+from python_cnb.replay import Recorder
 from python_cnb.support.commands import CommandFailed, tail
 from python_cnb.support.download import TrustStore
 from python_cnb.support.download import configure as download_limits
@@ -73,6 +75,7 @@ def build(ctx: BuildContext) -> None:
     files = AppFiles(ctx.app_dir, ctx.env)
     if not settings.no_cache:
         verify_cached_layers(ctx)
+    recorder = start_record(ctx, settings)
     try:
         with output.step("Determining package manager"):
             plan, index = determine_dependencies(ctx, files, settings, bindings)
@@ -119,10 +122,30 @@ def build(ctx: BuildContext) -> None:
         with output.step("Compiling the app to bytecode"):
             compile_app(ctx, python, processes)
         with output.step("Configuring processes"):
-            configure_processes(ctx, python, processes)
+            configured = configure_processes(ctx, python, processes)
     finally:
         secrets.close()
-    summarize(python, plan, processes.processes)
+    finish_record(recorder, plan, [*configured, summarize(python, plan, processes.processes)])
+
+
+def start_record(ctx: BuildContext, settings: Settings) -> Recorder:
+    """Take this build's inputs, to record its result for the next unchanged build
+    (:mod:`python_cnb.replay`); a build whose result depends on more is not recorded."""
+    recorder = Recorder(ReplayPaths.of(ctx), ctx.env)
+    if settings.no_cache:
+        recorder.block("BUILD_NO_CACHE asks for builds without cached results")
+    if settings.cpython_manifest and "://" in settings.cpython_manifest:
+        recorder.block("the CPython manifest is read from a URL, and can change")
+    return recorder
+
+
+def finish_record(recorder: Recorder, plan: DependencyPlan, summary: list[str]) -> None:
+    """Record the build's result, unless its dependencies depend on more than its inputs."""
+    if plan.unpinned_vcs:
+        recorder.block("a requirement comes from a Git branch or tag, which can move")
+    if plan.resolves_every_build:
+        recorder.block("the dependencies are resolved anew on every build")
+    recorder.finish(summary)
 
 
 def verify_cached_layers(ctx: BuildContext) -> None:
@@ -261,20 +284,22 @@ def compile_app(ctx: BuildContext, python: InstalledPython, processes: ProcessPl
         output.warning(*notices.app_not_compiled(tail(error.output, 15)))
 
 
-def configure_processes(ctx: BuildContext, python: InstalledPython, plan: ProcessPlan) -> None:
-    """Write launch.toml and the launch-time defaults."""
+def configure_processes(ctx: BuildContext, python: InstalledPython, plan: ProcessPlan) -> list[str]:
+    """Write launch.toml and the launch-time defaults; the lines that name the processes."""
     write_runtime_layer(ctx, python, plan)
     Launch(processes=plan.processes).write(ctx.layers_dir)
+    lines = []
     for process in plan.processes:
         marker = " (default)" if process.default else ""
-        output.info(f"{process.type}{marker}: {command_line(process)}")
+        lines.append(f"{process.type}{marker}: {command_line(process)}")
+        output.info(lines[-1])
+    return lines
 
 
-def summarize(
-    python: InstalledPython, plan: DependencyPlan, processes: tuple[Process, ...]
-) -> None:
-    """One line on what the image will run."""
+def summarize(python: InstalledPython, plan: DependencyPlan, processes: tuple[Process, ...]) -> str:
+    """One line on what the image will run (returned as well)."""
     output.header("Summary")
-    cached = " (cached)" if python.reused else ""
     types = ", ".join(process.type for process in processes) or "none"
-    output.info(f"Python {python.version}{cached}; {plan.manager.label}; processes: {types}")
+    line = f"Python {python.version}; {plan.manager.label}; processes: {types}"
+    output.info(line.replace(";", " (cached);", 1) if python.reused else line)
+    return line

@@ -352,6 +352,32 @@ def layer_cause(cause: LayerCause) -> Optional[str]:
     return _LAYER_CAUSES[type(cause)](cause)
 
 
+def replay_done() -> str:
+    """The log line of a build that put back the previous build's result."""
+    return (
+        "Nothing this build reads has changed since the previous build (the app's files, the"
+        " environment, the platform directory, the buildpack plan, the buildpack, the build"
+        " image, the date), and every cached layer checks out against its manifest: the"
+        " previous build's result is reused as it was"
+    )
+
+
+def replay_refused(reason: str) -> str:
+    """The log line when the previous build's result is not reused whole."""
+    return f"Building in full: the previous build's result cannot be reused, since {reason}"
+
+
+def replay_inputs_changed(changed: Sequence[str]) -> str:
+    """Why the previous build's result does not apply: what changed."""
+    listed = ", ".join(changed[:-1]) + " and " + changed[-1] if len(changed) > 1 else changed[0]
+    return f"{listed} changed"
+
+
+def replay_not_recorded(reasons: Sequence[str]) -> str:
+    """The debug line when a build keeps no record to be replayed."""
+    return "The next unchanged build runs in full: " + "; ".join(reasons)
+
+
 def layer_reused(what: str) -> str:
     """The log line for a kept layer."""
     return f"Using cached {what}"

@@ -11,7 +11,7 @@ import contextlib
 import re
 import sys
 import time
-from typing import Iterator, TextIO
+from typing import Iterator, Mapping, TextIO
 
 _URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][0-9+.-]*://)(?P<userinfo>[^/?#\s]*)@")
 """The userinfo of a URL: everything up to the last ``@`` before the path, as ``urlsplit``
@@ -33,11 +33,13 @@ class _State:
     def __init__(self) -> None:
         self.secrets: set[str] = set()
         self.debug = False
+        self.warnings: list[tuple[str, str]] = []
 
     def reset(self) -> None:
-        """Forget every secret and turn debug output off."""
+        """Forget every secret and warning, and turn debug output off."""
         self.secrets = set()
         self.debug = False
+        self.warnings = []
 
 
 _state = _State()
@@ -52,9 +54,24 @@ def _out() -> TextIO:
     return sys.stdout
 
 
+def debug_requested(env: Mapping[str, str]) -> bool:
+    """Whether the build asks for debug output (``BP_LOG_LEVEL=DEBUG``)."""
+    return env.get("BP_LOG_LEVEL", "").strip().upper() == "DEBUG"
+
+
 def configure(*, debug: bool) -> None:
     """Turn debug output (``BP_LOG_LEVEL=DEBUG``) on or off."""
     _state.debug = debug
+
+
+def has_secrets() -> bool:
+    """Whether the build has met a secret (a password, a token) so far."""
+    return bool(_state.secrets)
+
+
+def warnings_given() -> tuple[tuple[str, str], ...]:
+    """Every warning block printed so far, as (title, body)."""
+    return tuple(_state.warnings)
 
 
 def register_secret(value: str) -> None:
@@ -105,6 +122,7 @@ def subprocess_line(line: str) -> None:
 
 def warning(title: str, body: str) -> None:
     """A warning block: the build goes on."""
+    _state.warnings.append((title, body))
     _write(f"\n[Warning: {title}]\n{body.rstrip()}\n")
 
 

@@ -21,7 +21,7 @@ LEVELS: tuple[frozenset[str], ...] = tuple(
         "support",
         "python processes sbom bytecode",
         "layers",
-        "dependencies django",
+        "dependencies django replay",
         "errors",
         "build detect",
         "__main__ python_cnb",

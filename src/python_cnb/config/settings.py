@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Mapping, Optional, Union
 
+from python_cnb import output
 from python_cnb.buildpack_error import BuildpackError
 
 PYTHON_VERSION_SETTINGS = ("BP_PYTHON_VERSION", "BP_CPYTHON_VERSION", "BUILD_RUNTIMES")
@@ -250,7 +251,7 @@ class Settings:
                 * 1024
                 * 1024
             ),
-            debug=env.get("BP_LOG_LEVEL", "").strip().upper() == "DEBUG",
+            debug=output.debug_requested(env),
             installer=choice(env, "BP_PYTHON_INSTALLER", ("uv", "pip"), "uv"),
             package_manager_version=first_given(env, PACKAGE_MANAGER_VERSION_SETTINGS),
             no_cache=flag(env, "BUILD_NO_CACHE") or flag(env, "BP_PYTHON_NO_CACHE"),

@@ -101,14 +101,14 @@ def _shown(path: str) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def _walk(root: Path) -> Iterator[tuple[str, os.stat_result]]:
+def _walk(root: Path, exclude: frozenset[str]) -> Iterator[tuple[str, os.stat_result]]:
     """Every entry under ``root`` but the excluded top-level ones, without following links."""
     pending = [("", str(root))]
     while pending:
         prefix, directory = pending.pop()
         with os.scandir(directory) as entries:
             for entry in entries:
-                if not prefix and entry.name in REWRITTEN_EVERY_BUILD:
+                if not prefix and entry.name in exclude:
                     continue
                 relative = prefix + entry.name
                 info = entry.stat(follow_symlinks=False)
@@ -135,10 +135,11 @@ def _hash_all(root: str, paths: list[str]) -> list[tuple[str, str]]:
     return [(path, _sha256(f"{root}/{path}")) for path in paths]
 
 
-def shallow(root: Path) -> dict[str, Entry]:
-    """Every entry with its kind, mode and size; a link with its target; no file hashed."""
+def shallow(root: Path, exclude: frozenset[str] = REWRITTEN_EVERY_BUILD) -> dict[str, Entry]:
+    """Every entry with its kind, mode and size; a link with its target; no file hashed.
+    ``exclude``: top-level names left out (by default, those of a layer's manifest)."""
     entries = {}
-    for relative, info in _walk(root):
+    for relative, info in _walk(root, exclude):
         kind = _kind(info.st_mode)
         target = str((root / relative).readlink()) if kind == "l" else ""
         size = info.st_size if kind == "f" else 0
@@ -166,20 +167,31 @@ def _hash_files(root: Path, entries: dict[str, Entry]) -> dict[str, Entry]:
     }
 
 
-def scan(root: Path) -> dict[str, Entry]:
-    """Every entry of the layer at ``root``, files hashed."""
-    return _hash_files(root, shallow(root))
+def scan(root: Path, exclude: frozenset[str] = REWRITTEN_EVERY_BUILD) -> dict[str, Entry]:
+    """Every entry of the tree at ``root`` (a layer, unless ``exclude`` says otherwise),
+    files hashed."""
+    return _hash_files(root, shallow(root, exclude))
 
 
-def _encode(entries: dict[str, Entry]) -> bytes:
+def encode(entries: dict[str, Entry]) -> bytes:
+    """The manifest of ``entries``: one line per entry, in path order."""
     listed = [list(entries[path]) for path in sorted(entries)]
     text = json.dumps({"format": FORMAT, "entries": listed}, separators=(",", ":"))
     return (text.replace('],["', '],\n["') + "\n").encode("ascii")
 
 
+def tree_digest(root: Path, exclude: frozenset[str] = frozenset()) -> str:
+    """The SHA-256 of the manifest of the whole tree at ``root`` (every path, kind,
+    permission bits, size and content), but the top-level names in ``exclude``: two trees
+    with the same digest hold the same entries. A tree that does not exist has none."""
+    if not root.is_dir():
+        return hashlib.sha256(b"absent").hexdigest()
+    return hashlib.sha256(encode(scan(root, exclude))).hexdigest()
+
+
 def write_manifest(root: Path) -> str:
     """Write the manifest of the layer at ``root``; its SHA-256, for the layer's metadata."""
-    data = _encode(scan(root))
+    data = encode(scan(root))
     (root / MANIFEST_NAME).write_bytes(data)
     return hashlib.sha256(data).hexdigest()
 

@@ -1,0 +1,476 @@
+"""Replaying an unchanged build: when nothing a build reads has changed since the previous
+one, its result is put back instead of computed again.
+
+A build is a function of what it reads: the app's files, the environment, the platform
+directory (its ``env/`` and bindings), the buildpack plan, the buildpack itself, the build
+image (architecture, C library, ``/etc/os-release``, user) and the day (the end-of-life
+policy), plus the layers the previous build left. When a build ends, :class:`Recorder`
+writes, to the cache-only ``replay`` layer, the digest of each of those inputs and a copy of
+everything the build wrote that the lifecycle does not keep by itself: every layer's TOML and
+SBOM files, ``launch.toml``, the uncached layers' contents, the cached layers' ``env``
+directories and the files the build added to or changed in the app directory.
+
+The next build (:func:`replay_unchanged`, before anything else is loaded) computes the same
+digests. When each one is equal, every cached layer was restored with the metadata that build
+gave it, and each checks out (the ``python`` and ``venv`` layers against their content
+manifests, every file hashed, as a full build checks them; any other cached build or launch
+layer against the digest recorded for it), the copy is checked against its digest and
+written back. The result is the previous build's, byte for byte, which is what a full build
+makes from the same inputs and layers (that the two are the same is tested). Otherwise the
+full build runs, and the log says which input changed.
+
+The record's own SHA-256 is kept in the metadata of the launch-only ``runtime`` layer, which
+the lifecycle restores from the previous image, not from the cache: a changed record is not
+replayed. No record is written when the build met a secret (an index password, a netrc, a
+binding other than ``ca-certificates``, a variable named like a secret), so that no digest of
+one is kept; nor when the result depends on more than these inputs (a CPython manifest given
+by URL, dependencies synced on every build, ``BUILD_NO_CACHE``): those builds always run in
+full.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
+
+from python_cnb import notices, output
+from python_cnb.cnb import toml_file
+from python_cnb.layers import manifest
+
+if TYPE_CHECKING:
+    from python_cnb.cnb.context import BuildContext
+
+LAYER_NAME = "replay"
+RECORD_NAME = "record.json"
+STORE = "store"
+FORMAT = 1
+ANCHOR_LAYER = "runtime"
+"""The launch-only layer whose metadata (restored from the previous image) holds the
+record's SHA-256 (:mod:`python_cnb.layers.runtime`, written by every build)."""
+ANCHOR_KEY = "replay-record"
+IGNORED_ENV = frozenset({"HOSTNAME", "CNB_BP_PLAN_PATH"})
+"""Variables with a value of their own in every build, that no build step depends on: the
+container's host name, and the plan's path (a new temporary directory every build, as the
+lifecycle makes it; the plan's content is an input of its own)."""
+SECRET_NAME = re.compile(
+    r"SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_KEY|AUTH", re.IGNORECASE
+)
+PUBLIC_BINDINGS = frozenset({"ca-certificates"})
+LAYER_ENV_DIRS = ("env", "env.build", "env.launch")
+NOTHING = frozenset[str]()
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where a build reads and writes (the CNB variables, and the app as the working dir)."""
+
+    app: Path
+    layers: Path
+    platform: Path
+    plan: Path
+    buildpack: Path
+    bindings: Path
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Optional[Paths]:
+        """The paths, or None when a CNB variable is missing (the full build says so)."""
+        try:
+            platform = Path(env["CNB_PLATFORM_DIR"])
+            return cls(
+                app=Path.cwd(),
+                layers=Path(env["CNB_LAYERS_DIR"]),
+                platform=platform,
+                plan=Path(env["CNB_BP_PLAN_PATH"]),
+                buildpack=Path(env["CNB_BUILDPACK_DIR"]),
+                bindings=Path(env.get("SERVICE_BINDING_ROOT") or platform / "bindings"),
+            )
+        except KeyError:
+            return None
+
+    @classmethod
+    def of(cls, ctx: BuildContext) -> Paths:
+        """The paths of a build's context."""
+        platform = ctx.platform_dir
+        return cls(
+            app=ctx.app_dir,
+            layers=ctx.layers_dir,
+            platform=platform,
+            plan=Path(ctx.env["CNB_BP_PLAN_PATH"]),
+            buildpack=ctx.buildpack_dir,
+            bindings=Path(ctx.env.get("SERVICE_BINDING_ROOT") or platform / "bindings"),
+        )
+
+    @property
+    def layer(self) -> Path:
+        return self.layers / LAYER_NAME
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return _sha256(path.read_bytes())
+    except FileNotFoundError:
+        return _sha256(b"absent")
+
+
+def _system() -> bytes:
+    """What the build image tells a build: machine, C library, distribution, user."""
+    try:
+        libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):
+        libc = ""
+    described = [
+        os.uname().machine,
+        libc,
+        _file_digest(Path("/etc/os-release")),
+        os.getuid(),
+        os.getgid(),
+        sys.version,
+    ]
+    return json.dumps(described).encode()
+
+
+def inputs(paths: Paths, env: Mapping[str, str], app_digest: str) -> dict[str, str]:
+    """The digest of each input of a build (``app_digest``: of the app's files)."""
+    environment = sorted((k, v) for k, v in env.items() if k not in IGNORED_ENV)
+    inside = paths.bindings.is_relative_to(paths.platform)
+    return {
+        "the app's files": app_digest,
+        "the environment": _sha256(json.dumps(environment).encode()),
+        "the platform directory": manifest.tree_digest(paths.platform),
+        "the service bindings": "" if inside else manifest.tree_digest(paths.bindings),
+        "the buildpack plan": _file_digest(paths.plan),
+        "the buildpack": manifest.tree_digest(paths.buildpack, exclude=frozenset({"runtime"})),
+        "the build image": _sha256(_system()),
+        "the CPython manifest": _cpython_manifest(env),
+        "the date": datetime.date.today().isoformat(),
+    }
+
+
+def _cpython_manifest(env: Mapping[str, str]) -> str:
+    """``BP_CPYTHON_MANIFEST`` (:class:`python_cnb.config.settings.Settings`) as a file: its
+    digest (a URL's content is not an input: such a build is not recorded)."""
+    location = env.get("BP_CPYTHON_MANIFEST", "").strip()
+    if not location or "://" in location:
+        return location
+    return _file_digest(Path(location))
+
+
+def secret_variables(env: Mapping[str, str]) -> list[str]:
+    """The variables whose name or value looks like a secret (credentials in a URL)."""
+    return sorted(
+        name
+        for name, value in env.items()
+        if SECRET_NAME.search(name) or output.mask(value) != value
+    )
+
+
+# --- recording ------------------------------------------------------------------------------
+
+
+def _types(text: str) -> dict[str, bool]:
+    raw = toml_file.loads(text).get("types", {})
+    return {kind: bool(raw.get(kind, False)) for kind in ("launch", "build", "cache")}
+
+
+def _copy(source: Path, target: Path) -> None:
+    """Copy a file, a link or a whole tree (permission bits kept; times need not be)."""
+    if source.is_symlink():
+        target.symlink_to(source.readlink())
+    elif source.is_dir():
+        shutil.copytree(source, target, symlinks=True)
+    else:
+        shutil.copy2(source, target)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    """What a layer was when the build ended."""
+
+    name: str
+    toml: str
+    cache: bool
+    contents: str
+    """The SHA-256 of its content manifest (python, venv), checked by :mod:`manifest`."""
+    digest: str
+    """For another cached build or launch layer, :func:`manifest.tree_digest` of it."""
+
+    def as_json(self) -> list[Any]:
+        return [self.name, self.toml, self.cache, self.contents, self.digest]
+
+
+class Recorder:
+    """Takes the inputs at the start of a build; at its end, records its result."""
+
+    def __init__(self, paths: Paths, env: Mapping[str, str]) -> None:
+        self.paths = paths
+        self.env = dict(env)
+        self.app_before = manifest.scan(paths.app, NOTHING)
+        self.inputs = inputs(paths, env, _sha256(manifest.encode(self.app_before)))
+        self.blockers: list[str] = []
+
+    def block(self, reason: str) -> None:
+        """The next unchanged build must run in full, because ``reason``."""
+        self.blockers.append(reason)
+
+    def finish(self, summary: Sequence[str]) -> None:
+        """Record this build's result (``summary``: the lines that tell what it made), or
+        remove the previous record when it cannot be replayed."""
+        layer = self.paths.layer
+        _remove(layer)
+        _remove(self.paths.layers / f"{LAYER_NAME}.toml")
+        secrets = secret_variables(self.env)
+        if output.has_secrets() or secrets:
+            self.block("the build uses credentials (no digest of a secret is kept)")
+        bindings = _binding_types(self.paths.bindings)
+        if bindings - PUBLIC_BINDINGS:
+            self.block("a service binding may hold secrets")
+        if not (self.paths.layers / f"{ANCHOR_LAYER}.toml").is_file():
+            self.block(f"the build wrote no '{ANCHOR_LAYER}' layer to keep the record's digest")
+        if self.blockers:
+            output.debug(notices.replay_not_recorded(self.blockers))
+            return
+        started = time.monotonic()
+        store = layer / STORE
+        layers = self._record_layers(store / "layers")
+        changed, removed = self._record_app(store / "app")
+        record = {
+            "format": FORMAT,
+            "inputs": self.inputs,
+            "layers": [entry.as_json() for entry in layers],
+            "app_changed": changed,
+            "app_removed": removed,
+            "store": manifest.tree_digest(store),
+            "summary": list(summary),
+            "warnings": [list(pair) for pair in output.warnings_given()],
+        }
+        data = json.dumps(record, sort_keys=True).encode("utf-8", "surrogateescape")
+        (layer / RECORD_NAME).write_bytes(data)
+        toml_file.write(self.paths.layers / f"{LAYER_NAME}.toml", {"types": {"cache": True}})
+        anchor(self.paths.layers, _sha256(data))
+        output.debug(f"'record the build for replay' took {_ms(started)} ms")
+
+    def _record_layers(self, store: Path) -> list[LayerRecord]:
+        store.mkdir(parents=True)
+        records = []
+        for entry in sorted(self.paths.layers.iterdir()):
+            name = entry.name
+            if entry.is_dir() or name == f"{LAYER_NAME}.toml":
+                continue
+            if not name.endswith(".toml") or entry.with_suffix("").name in (
+                "launch",
+                "build",
+                "store",
+            ):
+                shutil.copy2(entry, store / name)  # launch.toml, SBOM files, store.toml
+                continue
+            text = entry.read_text(encoding="utf-8")
+            types = _types(text)
+            if not any(types.values()):
+                continue  # ignored by the lifecycle
+            layer_name = name[: -len(".toml")]
+            path = self.paths.layers / layer_name
+            contents = digest = ""
+            if not types["cache"]:
+                if path.is_dir():
+                    _copy(path, store / layer_name)
+            else:
+                for env_dir in LAYER_ENV_DIRS:
+                    if (path / env_dir).is_dir():
+                        (store / layer_name).mkdir(exist_ok=True)
+                        _copy(path / env_dir, store / layer_name / env_dir)
+                contents = str(toml_file.loads(text).get("metadata", {}).get("contents", ""))
+                if not contents and (types["launch"] or types["build"]):
+                    digest = manifest.tree_digest(path, manifest.REWRITTEN_EVERY_BUILD)
+            records.append(LayerRecord(layer_name, text, types["cache"], contents, digest))
+        return records
+
+    def _record_app(self, store: Path) -> tuple[list[list[Any]], list[str]]:
+        after = manifest.scan(self.paths.app, NOTHING)
+        changed = [path for path in sorted(after) if self.app_before.get(path) != after[path]]
+        removed = sorted(set(self.app_before) - set(after))
+        store.mkdir(parents=True)
+        for path in changed:
+            entry = after[path]
+            if entry.kind == "d":
+                (store / path).mkdir(parents=True, exist_ok=True)
+            elif entry.kind in "fl":
+                (store / path).parent.mkdir(parents=True, exist_ok=True)
+                _copy(self.paths.app / path, store / path)
+        return [list(after[path]) for path in changed], removed
+
+
+def _binding_types(root: Path) -> frozenset[str]:
+    try:
+        found = set()
+        for binding in root.iterdir():
+            try:
+                found.add((binding / "type").read_text(encoding="utf-8").strip())
+            except OSError:
+                continue
+        return frozenset(found)
+    except OSError:
+        return NOTHING
+
+
+def anchor(layers: Path, record_digest: str) -> None:
+    """Put the record's SHA-256 into the anchor layer's metadata."""
+    path = layers / f"{ANCHOR_LAYER}.toml"
+    raw = toml_file.read(path)
+    raw.setdefault("metadata", {})[ANCHOR_KEY] = record_digest
+    toml_file.write(path, raw)
+
+
+# --- replaying ------------------------------------------------------------------------------
+
+
+class NotReplayed(Exception):
+    """Why the previous build's result cannot be put back (the full build runs)."""
+
+
+def _metadata(path: Path) -> Any:
+    try:
+        return toml_file.read(path).get("metadata", {})
+    except FileNotFoundError:
+        return None
+
+
+def _check(paths: Paths, env: Mapping[str, str]) -> dict[str, Any]:
+    """The previous build's record, if this build may replay it."""
+    try:
+        data = (paths.layer / RECORD_NAME).read_bytes()
+    except FileNotFoundError:
+        raise NotReplayed("the previous build left no record") from None
+    expected = (_metadata(paths.layers / f"{ANCHOR_LAYER}.toml") or {}).get(ANCHOR_KEY)
+    if expected != _sha256(data):
+        raise NotReplayed("its record is not the one the previous image names")
+    record: dict[str, Any] = json.loads(data.decode("utf-8", "surrogateescape"))
+    if record.get("format") != FORMAT:
+        raise NotReplayed("its record is of another format")
+    layers = [LayerRecord(*entry) for entry in record["layers"]]
+    for layer in layers:  # manifests are verified in the background meanwhile
+        if layer.contents and layer.cache:
+            manifest.verify_in_background(paths.layers / layer.name, layer.contents)
+    app_digest = manifest.tree_digest(paths.app)
+    found = inputs(paths, env, app_digest)
+    changed = [name for name, digest in record["inputs"].items() if found.get(name) != digest]
+    if changed:
+        raise NotReplayed(notices.replay_inputs_changed(changed))
+    _check_layers(paths, layers)
+    if manifest.tree_digest(paths.layer / STORE) != record["store"]:
+        raise NotReplayed("its copy of the build's result is not the one it recorded")
+    return record
+
+
+def _check_layers(paths: Paths, layers: Sequence[LayerRecord]) -> None:
+    known = {LAYER_NAME, f"{LAYER_NAME}.toml", "store.toml"}
+    for layer in layers:
+        known.update({layer.name, f"{layer.name}.toml"})
+        if not layer.cache:
+            continue
+        path = paths.layers / layer.name
+        restored = _metadata(paths.layers / f"{layer.name}.toml")
+        if not path.is_dir() or restored != toml_file.loads(layer.toml).get("metadata", {}):
+            raise NotReplayed(f"its cached layer '{layer.name}' was not restored as it left it")
+        if layer.contents:
+            differences = manifest.verify(path, layer.contents)
+            if differences:
+                raise NotReplayed(f"its cached layer '{layer.name}' changed")
+        elif layer.digest and manifest.tree_digest(path, manifest.REWRITTEN_EVERY_BUILD) != (
+            layer.digest
+        ):
+            raise NotReplayed(f"its cached layer '{layer.name}' changed")
+    for entry in paths.layers.iterdir():
+        name = entry.name
+        if name not in known and not (".sbom." in name and name.split(".", 1)[0] in known):
+            raise NotReplayed(f"the layers directory holds '{name}', which it did not make")
+
+
+def _put_back(paths: Paths, record: Mapping[str, Any], record_digest: str) -> None:
+    """Write the recorded result."""
+    store = paths.layer / STORE
+    layers = [LayerRecord(*entry) for entry in record["layers"]]
+    cached = {layer.name for layer in layers if layer.cache}
+    for name in sorted(cached):  # their env directories are written anew, as by a build
+        for env_dir in LAYER_ENV_DIRS:
+            _remove(paths.layers / name / env_dir)
+    for source in sorted((store / "layers").iterdir()):
+        target = paths.layers / source.name
+        if source.name in cached:
+            for stored in source.iterdir():
+                _copy(stored, target / stored.name)
+            continue
+        _remove(target)
+        _copy(source, target)
+    for layer in layers:
+        (paths.layers / f"{layer.name}.toml").write_text(layer.toml, encoding="utf-8")
+    toml_file.write(paths.layers / f"{LAYER_NAME}.toml", {"types": {"cache": True}})
+    anchor(paths.layers, record_digest)
+    for path in reversed(record["app_removed"]):
+        _remove(paths.app / path)
+    for path, kind, mode, _size, _content in record["app_changed"]:
+        target = paths.app / path
+        if kind == "d":
+            if not target.is_dir() or target.is_symlink():
+                _remove(target)
+                target.mkdir()
+        else:
+            _remove(target)
+            _copy(store / "app" / path, target)
+        if kind != "l":
+            target.chmod(stat.S_IMODE(mode))
+
+
+def replay_unchanged(env: Mapping[str, str]) -> bool:
+    """Put back the previous build's result if nothing it read has changed; whether it did.
+    When it cannot, the reason is logged and nothing has been written."""
+    paths = Paths.from_env(env)
+    if paths is None or not (paths.layer / RECORD_NAME).is_file():
+        return False
+    output.configure(debug=output.debug_requested(env))
+    started = time.monotonic()
+    try:
+        record = _check(paths, env)
+    except NotReplayed as reason:
+        for layer in paths.layers.iterdir():
+            manifest.abandon(layer)
+        output.info(notices.replay_refused(str(reason)))
+        return False
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
+        output.info(notices.replay_refused(f"its record could not be read ({error})"))
+        return False
+    data = (paths.layer / RECORD_NAME).read_bytes()
+    _put_back(paths, record, _sha256(data))
+    output.header("Reusing the previous build")
+    output.info(notices.replay_done())
+    output.debug(f"'reuse the previous build' took {_ms(started)} ms")  # read by the bench
+    for title, body in record["warnings"]:
+        output.warning(title, body)
+    output.header("Summary")
+    for line in record["summary"]:
+        output.info(line)
+    return True
+
+
+def _ms(start: float) -> str:
+    return f"{(time.monotonic() - start) * 1000:.0f}"

@@ -1,0 +1,248 @@
+"""python_cnb.replay: recording a build's result, and putting it back only when nothing it
+read has changed and every layer and the copy check out."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from python_cnb import output, replay
+from python_cnb.cnb import toml_file
+from python_cnb.layers import manifest
+from python_cnb.layers.runtime import LAYER_NAME as RUNTIME_LAYER
+
+
+@pytest.fixture(autouse=True)
+def _clean_output() -> None:
+    output.reset()
+
+
+class Build:
+    """A workspace as the lifecycle gives it to a build, and a stand-in build's outputs."""
+
+    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.root = root
+        self.source = root / "source"
+        self.source.mkdir()
+        (self.source / "app.py").write_text("print('hi')\n")
+        self.layers = root / "layers"
+        self.layers.mkdir()
+        for name in ("platform", "buildpack"):
+            (root / name).mkdir()
+        (root / "buildpack" / "buildpack.toml").write_text('api = "0.12"\n')
+        (root / "plan.toml").write_text("[[entries]]\nname = 'python'\n")
+        self.env = {
+            "CNB_LAYERS_DIR": str(self.layers),
+            "CNB_PLATFORM_DIR": str(root / "platform"),
+            "CNB_BP_PLAN_PATH": str(root / "plan.toml"),
+            "CNB_BUILDPACK_DIR": str(root / "buildpack"),
+            "BP_CPYTHON_MANIFEST": str(root / "cpython.toml"),
+        }
+        (root / "cpython.toml").write_text("dependencies = []\n")
+        self.monkeypatch = monkeypatch
+        self.app = root / "app"
+
+    def fresh_app(self) -> None:
+        """The platform's copy of the source, in the working directory."""
+        shutil.rmtree(self.app, ignore_errors=True)
+        shutil.copytree(self.source, self.app)
+        self.monkeypatch.chdir(self.app)
+
+    def paths(self) -> replay.Paths:
+        paths = replay.Paths.from_env(self.env)
+        assert paths is not None
+        return paths
+
+    def run(self) -> None:
+        """A full build: records, then writes what a build writes."""
+        self.fresh_app()
+        recorder = replay.Recorder(self.paths(), self.env)
+        venv = self.layers / "venv"
+        if not venv.is_dir():
+            (venv / "lib").mkdir(parents=True)
+            (venv / "lib" / "flask.py").write_text("app = 1\n")
+        (venv / "env").mkdir(exist_ok=True)
+        (venv / "env" / "PYTHONPATH.default").write_text("x")
+        contents = manifest.write_manifest(venv)
+        toml_file.write(
+            self.layers / "venv.toml",
+            {"types": {"launch": True, "cache": True}, "metadata": {"contents": contents}},
+        )
+        runtime = self.layers / RUNTIME_LAYER
+        shutil.rmtree(runtime, ignore_errors=True)
+        (runtime / "exec.d").mkdir(parents=True)
+        (runtime / "exec.d" / "launch-env").write_text("#!/bin/sh\n")
+        (runtime / "exec.d" / "launch-env").chmod(0o755)
+        toml_file.write(self.layers / f"{RUNTIME_LAYER}.toml", {"types": {"launch": True}})
+        (self.layers / "launch.toml").write_text('[[processes]]\ntype = "web"\n')
+        (self.app / "__pycache__").mkdir()
+        (self.app / "__pycache__" / "app.pyc").write_bytes(b"\x00compiled")
+        output.warning("A newer patch release", "Python 3.12.9 is out.")
+        recorder.finish(["web (default): gunicorn app:app", "Python 3.12.1; pip; processes: web"])
+
+    def restore(self) -> None:
+        """What the lifecycle leaves for the next build: cached layers with their metadata,
+        launch-only layers' metadata only (from the image), no launch.toml or env types."""
+        shutil.rmtree(self.layers / RUNTIME_LAYER)
+        (self.layers / "launch.toml").unlink()
+        (self.layers / "venv" / "env" / "PYTHONPATH.default").write_text("changed")
+        self.fresh_app()
+
+    def exported(self) -> dict[str, manifest.Entry]:
+        return {
+            **{f"layers/{k}": v for k, v in manifest.scan(self.layers, frozenset()).items()},
+            **{f"app/{k}": v for k, v in manifest.scan(self.app, frozenset()).items()},
+        }
+
+
+@pytest.fixture
+def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Build:
+    return Build(tmp_path, monkeypatch)
+
+
+def test_the_anchor_layer_is_the_runtime_layer() -> None:
+    assert replay.ANCHOR_LAYER == RUNTIME_LAYER
+
+
+def test_an_unchanged_build_is_put_back_as_it_was(
+    build: Build, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build.run()
+    made = build.exported()
+    build.restore()
+    output.reset()
+    capsys.readouterr()
+
+    assert replay.replay_unchanged(build.env)
+    assert build.exported() == made
+    printed = capsys.readouterr().out
+    assert "[Reusing the previous build]" in printed
+    assert "[Warning: A newer patch release]\nPython 3.12.9 is out." in printed
+    assert printed.rstrip().endswith("Python 3.12.1; pip; processes: web")
+
+
+def test_no_record_means_a_full_build(build: Build) -> None:
+    build.fresh_app()
+    assert not replay.replay_unchanged(build.env)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ("app", "the app's files changed"),
+        ("env", "the environment changed"),
+        ("plan", "the buildpack plan changed"),
+        ("buildpack", "the buildpack changed"),
+        ("manifest", "the CPython manifest changed"),
+        ("platform", "the platform directory changed"),
+    ],
+)
+def test_a_changed_input_is_named(
+    build: Build, capsys: pytest.CaptureFixture[str], change: str, reason: str
+) -> None:
+    build.run()
+    build.restore()
+    if change == "app":
+        (build.app / "app.py").write_text("print('bye')\n")
+    elif change == "env":
+        build.env["WEB_CONCURRENCY"] = "4"
+    elif change == "plan":
+        (build.root / "plan.toml").write_text("")
+    elif change == "buildpack":
+        (build.root / "buildpack" / "buildpack.toml").write_text('api = "0.11"\n')
+    elif change == "manifest":
+        (build.root / "cpython.toml").write_text("dependencies = [] # edited\n")
+    else:
+        (build.root / "platform" / "env").mkdir()
+    before = build.exported()
+    capsys.readouterr()
+    assert not replay.replay_unchanged(build.env)
+    assert f"cannot be reused, since {reason}\n" in capsys.readouterr().out
+    assert build.exported() == before  # nothing written
+
+
+def test_what_every_container_has_its_own_of_is_not_an_input(build: Build) -> None:
+    build.env["HOSTNAME"] = "a1b2c3"
+    build.run()
+    build.restore()
+    build.env["HOSTNAME"] = "d4e5f6"
+    build.env["CNB_BP_PLAN_PATH"] = str(build.root / "moved-plan.toml")
+    shutil.copy(build.root / "plan.toml", build.root / "moved-plan.toml")
+    assert replay.replay_unchanged(build.env)
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        ("venv", "its cached layer 'venv' changed"),
+        ("venv-metadata", "its cached layer 'venv' was not restored as it left it"),
+        ("store", "its copy of the build's result is not the one it recorded"),
+        ("record", "its record is not the one the previous image names"),
+        ("stray", "the layers directory holds 'other', which it did not make"),
+    ],
+)
+def test_a_damaged_layer_or_record_is_not_put_back(
+    build: Build, capsys: pytest.CaptureFixture[str], damage: str, reason: str
+) -> None:
+    build.run()
+    build.restore()
+    if damage == "venv":
+        (build.layers / "venv" / "lib" / "flask.py").write_text("app = 2\n")
+    elif damage == "venv-metadata":
+        raw = toml_file.read(build.layers / "venv.toml")
+        raw["metadata"]["extra"] = "x"
+        toml_file.write(build.layers / "venv.toml", raw)
+    elif damage == "store":
+        stored = build.layers / "replay" / "store" / "app" / "__pycache__" / "app.pyc"
+        stored.write_bytes(b"\x00evil")
+    elif damage == "record":
+        record = build.layers / "replay" / replay.RECORD_NAME
+        record.write_bytes(record.read_bytes() + b" ")
+    else:
+        (build.layers / "other").mkdir()
+    capsys.readouterr()
+    assert not replay.replay_unchanged(build.env)
+    assert f"cannot be reused, since {reason}\n" in capsys.readouterr().out
+    assert not (build.app / "__pycache__").exists()
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"DEPLOY_TOKEN": "abc"},
+        {"AWS_SECRET_ACCESS_KEY": "abc"},
+        {"PIP_EXTRA_INDEX_URL": "https://user:pass@private.example/simple/"},
+    ],
+)
+def test_a_build_with_a_secret_keeps_no_record(build: Build, env: dict[str, str]) -> None:
+    build.env.update(env)
+    build.run()
+    assert not (build.layers / "replay").exists()
+    assert "replay-record" not in (build.layers / f"{RUNTIME_LAYER}.toml").read_text()
+
+
+def test_a_secret_the_build_registered_keeps_no_record(build: Build) -> None:
+    output.register_secret("netrc-password")  # as reading a netrc binding does
+    build.run()
+    assert not (build.layers / "replay").exists()
+
+
+def test_a_binding_that_may_hold_secrets_keeps_no_record(build: Build) -> None:
+    binding = build.root / "platform" / "bindings" / "index"
+    binding.mkdir(parents=True)
+    (binding / "type").write_text("netrc")
+    build.run()
+    assert not (build.layers / "replay").exists()
+
+
+def test_a_blocked_build_removes_the_previous_record(build: Build) -> None:
+    build.run()
+    assert (build.layers / "replay" / replay.RECORD_NAME).is_file()
+    build.fresh_app()
+    recorder = replay.Recorder(build.paths(), build.env)
+    recorder.block("the dependencies are resolved anew on every build")
+    recorder.finish([])
+    assert not (build.layers / "replay").exists()
+    assert not (build.layers / "replay.toml").exists()
