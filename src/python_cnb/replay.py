@@ -65,6 +65,8 @@ lifecycle makes it; the plan's content is an input of its own)."""
 SECRET_NAME = re.compile(
     r"SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_KEY|AUTH", re.IGNORECASE
 )
+BUILDPACK_CODE = ("buildpack.toml", "bin", "libexec", "src/python_cnb", "vendor", "tools/uv")
+"""The buildpack's own files (tools/package.py ships them) whose digest is an input."""
 PUBLIC_BINDINGS = frozenset({"ca-certificates"})
 LAYER_ENV_DIRS = ("env", "env.build", "env.launch")
 NOTHING = frozenset[str]()
@@ -153,11 +155,22 @@ def inputs(paths: Paths, env: Mapping[str, str], app_digest: str) -> dict[str, s
         "the platform directory": manifest.tree_digest(paths.platform),
         "the service bindings": "" if inside else manifest.tree_digest(paths.bindings),
         "the buildpack plan": _file_digest(paths.plan),
-        "the buildpack": manifest.tree_digest(paths.buildpack, exclude=frozenset({"runtime"})),
+        "the buildpack": _buildpack_digest(paths.buildpack),
         "the build image": _sha256(_system()),
         "the CPython manifest": _cpython_manifest(env),
         "the date": datetime.date.today().isoformat(),
     }
+
+
+def _buildpack_digest(root: Path) -> str:
+    """What of the buildpack's directory makes its behaviour: its code and the tools it
+    carries (not the bootstrap interpreter that runs the code, named by the build image's
+    digest; nor a source checkout's other files)."""
+    parts = [
+        [name, _file_digest(root / name) if "." in name else manifest.tree_digest(root / name)]
+        for name in BUILDPACK_CODE
+    ]
+    return _sha256(json.dumps(parts).encode())
 
 
 def _cpython_manifest(env: Mapping[str, str]) -> str:
@@ -223,11 +236,13 @@ class Recorder:
     """Takes the inputs at the start of a build; at its end, records its result."""
 
     def __init__(self, paths: Paths, env: Mapping[str, str]) -> None:
+        started = time.monotonic()
         self.paths = paths
         self.env = dict(env)
         self.app_before = manifest.scan(paths.app, NOTHING)
         self.inputs = inputs(paths, env, _sha256(manifest.encode(self.app_before)))
         self.blockers: list[str] = []
+        output.debug(f"'take the build's inputs' took {_ms(started)} ms")
 
     def block(self, reason: str) -> None:
         """The next unchanged build must run in full, because ``reason``."""
