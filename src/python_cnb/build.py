@@ -133,18 +133,18 @@ def start_record(ctx: BuildContext, settings: Settings) -> Recorder:
     (:mod:`python_cnb.replay`); a build whose result depends on more is not recorded."""
     recorder = Recorder(ReplayPaths.of(ctx), ctx.env)
     if settings.no_cache:
-        recorder.block("BUILD_NO_CACHE asks for builds without cached results")
+        recorder.block("no-cache")
     if settings.cpython_manifest and "://" in settings.cpython_manifest:
-        recorder.block("the CPython manifest is read from a URL, and can change")
+        recorder.block("manifest-url")
     return recorder
 
 
 def finish_record(recorder: Recorder, plan: DependencyPlan, summary: list[str]) -> None:
     """Record the build's result, unless its dependencies depend on more than its inputs."""
     if plan.unpinned_vcs:
-        recorder.block("a requirement comes from a Git branch or tag, which can move")
+        recorder.block("unpinned-vcs")
     if plan.resolves_every_build:
-        recorder.block("the dependencies are resolved anew on every build")
+        recorder.block("resolves-every-build")
     recorder.finish(summary)
 
 

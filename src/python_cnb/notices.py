@@ -362,15 +362,46 @@ def replay_done() -> str:
     )
 
 
-def replay_refused(reason: str) -> str:
+REPLAY_REFUSALS = {
+    "no-record": "the previous build left no record",
+    "record-changed": "its record is not the one the previous image names",
+    "record-format": "its record is of another format",
+    "record-unreadable": "its record could not be read ({error})",
+    "inputs-changed": "{inputs} changed",
+    "copy-changed": "its copy of the build's result is not the one it recorded",
+    "layer-not-restored": "its cached layer '{layer}' was not restored as it left it",
+    "layer-changed": "its cached layer '{layer}' changed",
+    "stray": "the layers directory holds '{entry}', which it did not make",
+}
+"""Why the previous build's result is not put back (:class:`python_cnb.replay.NotReplayed`)."""
+
+REPLAY_BLOCKERS = {
+    "credentials": "the build uses credentials (no digest of a secret is kept)",
+    "secret-binding": "a service binding may hold secrets",
+    "no-anchor": "the build wrote no '{layer}' layer to keep the record's digest",
+    "no-cache": "BUILD_NO_CACHE asks for builds without cached results",
+    "manifest-url": "the CPython manifest is read from a URL, and can change",
+    "unpinned-vcs": "a requirement comes from a Git branch or tag, which can move",
+    "resolves-every-build": "the dependencies are resolved anew on every build",
+}
+"""Why a build keeps no record for the next one (:meth:`python_cnb.replay.Recorder.block`)."""
+
+
+def _listed(names: Sequence[str]) -> str:
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+
+
+def replay_refused(reason: str, data: dict[str, Any]) -> str:
     """The log line when the previous build's result is not reused whole."""
-    return f"Building in full: the previous build's result cannot be reused, since {reason}"
+    if "inputs" in data:
+        data = {**data, "inputs": _listed(data["inputs"])}
+    why = REPLAY_REFUSALS[reason].format(**data)
+    return f"Building in full: the previous build's result cannot be reused, since {why}"
 
 
-def replay_inputs_changed(changed: Sequence[str]) -> str:
-    """Why the previous build's result does not apply: what changed."""
-    listed = ", ".join(changed[:-1]) + " and " + changed[-1] if len(changed) > 1 else changed[0]
-    return f"{listed} changed"
+def replay_blocker(reason: str, data: dict[str, str]) -> str:
+    """One reason a build keeps no record."""
+    return REPLAY_BLOCKERS[reason].format(**data)
 
 
 def replay_not_recorded(reasons: Sequence[str]) -> str:

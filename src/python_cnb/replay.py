@@ -244,9 +244,10 @@ class Recorder:
         self.blockers: list[str] = []
         output.debug(f"'take the build's inputs' took {_ms(started)} ms")
 
-    def block(self, reason: str) -> None:
-        """The next unchanged build must run in full, because ``reason``."""
-        self.blockers.append(reason)
+    def block(self, reason: str, **data: str) -> None:
+        """The next unchanged build must run in full, because of ``reason`` (one of
+        :data:`python_cnb.notices.REPLAY_BLOCKERS`, with what it names)."""
+        self.blockers.append(notices.replay_blocker(reason, data))
 
     def finish(self, summary: Sequence[str]) -> None:
         """Record this build's result (``summary``: the lines that tell what it made), or
@@ -256,12 +257,12 @@ class Recorder:
         _remove(self.paths.layers / f"{LAYER_NAME}.toml")
         secrets = secret_variables(self.env)
         if output.has_secrets() or secrets:
-            self.block("the build uses credentials (no digest of a secret is kept)")
+            self.block("credentials")
         bindings = _binding_types(self.paths.bindings)
         if bindings - PUBLIC_BINDINGS:
-            self.block("a service binding may hold secrets")
+            self.block("secret-binding")
         if not (self.paths.layers / f"{ANCHOR_LAYER}.toml").is_file():
-            self.block(f"the build wrote no '{ANCHOR_LAYER}' layer to keep the record's digest")
+            self.block("no-anchor", layer=ANCHOR_LAYER)
         if self.blockers:
             output.debug(notices.replay_not_recorded(self.blockers))
             return
@@ -360,7 +361,13 @@ def anchor(layers: Path, record_digest: str) -> None:
 
 
 class NotReplayed(Exception):
-    """Why the previous build's result cannot be put back (the full build runs)."""
+    """Why the previous build's result cannot be put back (the full build runs): one of
+    :data:`python_cnb.notices.REPLAY_REFUSALS`, with what it names."""
+
+    def __init__(self, reason: str, **data: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.data = data
 
 
 def _metadata(path: Path) -> Any:
@@ -375,13 +382,13 @@ def _check(paths: Paths, env: Mapping[str, str]) -> dict[str, Any]:
     try:
         data = (paths.layer / RECORD_NAME).read_bytes()
     except FileNotFoundError:
-        raise NotReplayed("the previous build left no record") from None
+        raise NotReplayed("no-record") from None
     expected = (_metadata(paths.layers / f"{ANCHOR_LAYER}.toml") or {}).get(ANCHOR_KEY)
     if expected != _sha256(data):
-        raise NotReplayed("its record is not the one the previous image names")
+        raise NotReplayed("record-changed")
     record: dict[str, Any] = json.loads(data.decode("utf-8", "surrogateescape"))
     if record.get("format") != FORMAT:
-        raise NotReplayed("its record is of another format")
+        raise NotReplayed("record-format")
     layers = [LayerRecord(*entry) for entry in record["layers"]]
     for layer in layers:  # manifests are verified in the background meanwhile
         if layer.contents and layer.cache:
@@ -390,10 +397,10 @@ def _check(paths: Paths, env: Mapping[str, str]) -> dict[str, Any]:
     found = inputs(paths, env, app_digest)
     changed = [name for name, digest in record["inputs"].items() if found.get(name) != digest]
     if changed:
-        raise NotReplayed(notices.replay_inputs_changed(changed))
+        raise NotReplayed("inputs-changed", inputs=changed)
     _check_layers(paths, layers)
     if manifest.tree_digest(paths.layer / STORE) != record["store"]:
-        raise NotReplayed("its copy of the build's result is not the one it recorded")
+        raise NotReplayed("copy-changed")
     return record
 
 
@@ -406,19 +413,19 @@ def _check_layers(paths: Paths, layers: Sequence[LayerRecord]) -> None:
         path = paths.layers / layer.name
         restored = _metadata(paths.layers / f"{layer.name}.toml")
         if not path.is_dir() or restored != toml_file.loads(layer.toml).get("metadata", {}):
-            raise NotReplayed(f"its cached layer '{layer.name}' was not restored as it left it")
+            raise NotReplayed("layer-not-restored", layer=layer.name)
         if layer.contents:
             differences = manifest.verify(path, layer.contents)
             if differences:
-                raise NotReplayed(f"its cached layer '{layer.name}' changed")
+                raise NotReplayed("layer-changed", layer=layer.name)
         elif layer.digest and manifest.tree_digest(path, manifest.REWRITTEN_EVERY_BUILD) != (
             layer.digest
         ):
-            raise NotReplayed(f"its cached layer '{layer.name}' changed")
+            raise NotReplayed("layer-changed", layer=layer.name)
     for entry in paths.layers.iterdir():
         name = entry.name
         if name not in known and not (".sbom." in name and name.split(".", 1)[0] in known):
-            raise NotReplayed(f"the layers directory holds '{name}', which it did not make")
+            raise NotReplayed("stray", entry=name)
 
 
 def _put_back(paths: Paths, record: Mapping[str, Any], record_digest: str) -> None:
@@ -466,13 +473,13 @@ def replay_unchanged(env: Mapping[str, str]) -> bool:
     started = time.monotonic()
     try:
         record = _check(paths, env)
-    except NotReplayed as reason:
+    except NotReplayed as refusal:
         for layer in paths.layers.iterdir():
             manifest.abandon(layer)
-        output.info(notices.replay_refused(str(reason)))
+        output.info(notices.replay_refused(refusal.reason, refusal.data))
         return False
     except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
-        output.info(notices.replay_refused(f"its record could not be read ({error})"))
+        output.info(notices.replay_refused("record-unreadable", {"error": str(error)}))
         return False
     data = (paths.layer / RECORD_NAME).read_bytes()
     _put_back(paths, record, _sha256(data))

@@ -262,3 +262,13 @@ def test_missing_command() -> None:
 def test_quote_shows_control_characters_escaped() -> None:
     assert notices.quote("3.12\x07\x1b[0m") == '    "3.12\\x07\\x1b[0m"'
     assert notices.quote("a\tb\x7f") == '    "a\\tb\\x7f"'
+
+
+def test_replay_refusals_name_what_changed() -> None:
+    line = notices.replay_refused("inputs-changed", {"inputs": ["the app's files", "the date"]})
+    assert line.endswith("since the app's files and the date changed")
+    layer = notices.replay_refused("layer-changed", {"layer": "venv"})
+    assert layer.endswith("since its cached layer 'venv' changed")
+    assert notices.replay_blocker("no-anchor", {"layer": "runtime"}) == (
+        "the build wrote no 'runtime' layer to keep the record's digest"
+    )
