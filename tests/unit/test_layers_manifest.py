@@ -269,3 +269,29 @@ def _no_check_left_behind(
     yield
     for root, _ in list(manifest._background):
         abandon(root)
+
+
+def test_many_files_are_hashed_in_forked_processes_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for number in range(40):
+        (tmp_path / f"module{number}.py").write_text(f"VALUE = {number}\n" * number)
+    threaded = manifest.scan(tmp_path)
+    monkeypatch.setattr(manifest, "FORK_AT", 2)
+    monkeypatch.setattr(manifest, "HASH_THREADS", 3)
+    assert manifest._forkable()
+    assert manifest.scan(tmp_path) == threaded
+
+
+def test_a_file_gone_while_a_forked_process_hashes_is_an_os_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(manifest, "FORK_AT", 1)
+    monkeypatch.setattr(manifest, "HASH_THREADS", 2)
+    entries = {
+        name: manifest.Entry(name, "f", 0o644, size, "")
+        for name, size in (("gone.py", 10), ("there.py", 1))
+    }
+    (tmp_path / "there.py").write_text("x")
+    with pytest.raises(FileNotFoundError):
+        manifest._hash_files(tmp_path, entries)

@@ -38,7 +38,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, NamedTuple, Optional
+from typing import Any, Iterator, NamedTuple, Optional
 
 from python_cnb import output
 from python_cnb.cnb import toml_file
@@ -50,6 +50,8 @@ FORMAT = 1
 REWRITTEN_EVERY_BUILD = frozenset({MANIFEST_NAME, "env", "env.build", "env.launch"})
 """Top-level entries a manifest leaves out: itself, and the layer's env directories."""
 HASH_THREADS = min(4, os.cpu_count() or 1)
+FORK_AT = 2000
+"""From this many files, they are hashed in forked processes rather than threads."""
 SHOWN = 5
 """Reasons listed one by one before the rest is counted."""
 
@@ -154,6 +156,8 @@ def _hash_files(root: Path, entries: dict[str, Entry]) -> dict[str, Entry]:
     batches = [[e.path for e in files[i::HASH_THREADS]] for i in range(HASH_THREADS)]
     if HASH_THREADS == 1:
         digests = dict(_hash_all(str(root), batches[0]))
+    elif len(files) >= FORK_AT and _forkable():
+        digests = _hash_in_processes(str(root), batches)
     else:
         with ThreadPoolExecutor(max_workers=HASH_THREADS) as pool:
             digests = dict(
@@ -165,6 +169,50 @@ def _hash_files(root: Path, entries: dict[str, Entry]) -> dict[str, Entry]:
         path: e._replace(content=digests[path]) if e.kind == "f" else e
         for path, e in entries.items()
     }
+
+
+def _hash_in_processes(root: str, batches: list[list[str]]) -> dict[str, str]:
+    """Hash the batches in forked processes, the last one in this one: hashing thousands
+    of small files is Python's work, one file at a time under the GIL, which threads do
+    not share out."""
+    children = []
+    for batch in batches[:-1]:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: hash, report, and out without cleanup
+            code = 0
+            try:
+                os.close(read_end)
+                report: dict[str, object] = {"digests": _hash_all(root, batch)}
+            except OSError as error:
+                report = {"oserror": [error.errno, error.strerror, error.filename]}
+            except BaseException:
+                report = {"failure": traceback.format_exc()}
+                code = 1
+            try:
+                with os.fdopen(write_end, "wb") as stream:
+                    stream.write(json.dumps(report).encode("utf-8", "surrogateescape"))
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        children.append((pid, read_end))
+    try:
+        digests = dict(_hash_all(root, batches[-1]))
+    finally:
+        reports = []
+        for pid, pipe in children:
+            with os.fdopen(pipe, "rb") as stream:
+                data = stream.read()
+            os.waitpid(pid, 0)
+            reports.append(data)
+    for data in reports:
+        found: dict[str, Any] = json.loads(data.decode("utf-8", "surrogateescape")) if data else {}
+        if "oserror" in found:
+            raise OSError(*found["oserror"])
+        if "digests" not in found:
+            raise RuntimeError(f"a hashing process failed:\n{found.get('failure', '')}")
+        digests.update((path, digest) for path, digest in found["digests"])
+    return digests
 
 
 def scan(root: Path, exclude: frozenset[str] = REWRITTEN_EVERY_BUILD) -> dict[str, Entry]:
