@@ -383,6 +383,7 @@ REPLAY_BLOCKERS = {
     "manifest-url": "the CPython manifest is read from a URL, and can change",
     "unpinned-vcs": "a requirement comes from a Git branch or tag, which can move",
     "resolves-every-build": "the dependencies are resolved anew on every build",
+    "unreadable": "an input could not be read ({error})",
 }
 """Why a build keeps no record for the next one (:meth:`python_cnb.replay.Recorder.block`)."""
 

@@ -239,9 +239,14 @@ class Recorder:
         started = time.monotonic()
         self.paths = paths
         self.env = dict(env)
-        self.app_before = manifest.scan(paths.app, NOTHING)
-        self.inputs = inputs(paths, env, _sha256(manifest.encode(self.app_before)))
         self.blockers: list[str] = []
+        self.app_before: dict[str, manifest.Entry] = {}
+        self.inputs: dict[str, str] = {}
+        try:
+            self.app_before = manifest.scan(paths.app, NOTHING)
+            self.inputs = inputs(paths, env, _sha256(manifest.encode(self.app_before)))
+        except OSError as error:  # an unreadable file: the build itself may not need it
+            self.block("unreadable", error=_os_error(error))
         output.debug(f"'take the build's inputs' took {_ms(started)} ms")
 
     def block(self, reason: str, **data: str) -> None:
@@ -267,6 +272,17 @@ class Recorder:
             output.debug(notices.replay_not_recorded(self.blockers))
             return
         started = time.monotonic()
+        try:
+            self._write(summary)
+        except OSError as error:  # a full disk, say: the next build runs in full
+            _remove(layer)
+            _remove(self.paths.layers / f"{LAYER_NAME}.toml")
+            output.debug(notices.replay_not_recorded([_os_error(error)]))
+            return
+        output.debug(f"'record the build for replay' took {_ms(started)} ms")
+
+    def _write(self, summary: Sequence[str]) -> None:
+        layer = self.paths.layer
         store = layer / STORE
         layers = self._record_layers(store / "layers")
         changed, removed = self._record_app(store / "app")
@@ -284,7 +300,6 @@ class Recorder:
         (layer / RECORD_NAME).write_bytes(data)
         toml_file.write(self.paths.layers / f"{LAYER_NAME}.toml", {"types": {"cache": True}})
         anchor(self.paths.layers, _sha256(data))
-        output.debug(f"'record the build for replay' took {_ms(started)} ms")
 
     def _record_layers(self, store: Path) -> list[LayerRecord]:
         store.mkdir(parents=True)
@@ -334,6 +349,10 @@ class Recorder:
                 (store / path).parent.mkdir(parents=True, exist_ok=True)
                 _copy(self.paths.app / path, store / path)
         return [list(after[path]) for path in changed], removed
+
+
+def _os_error(error: OSError) -> str:
+    return f"{error.filename}: {error.strerror}" if error.filename else str(error)
 
 
 def _binding_types(root: Path) -> frozenset[str]:

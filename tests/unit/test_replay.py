@@ -3,6 +3,7 @@ read has changed and every layer and the copy check out."""
 
 from __future__ import annotations
 
+import errno
 import shutil
 from pathlib import Path
 
@@ -244,5 +245,35 @@ def test_a_blocked_build_removes_the_previous_record(build: Build) -> None:
     recorder = replay.Recorder(build.paths(), build.env)
     recorder.block("resolves-every-build")
     recorder.finish([])
+    assert not (build.layers / "replay").exists()
+    assert not (build.layers / "replay.toml").exists()
+
+
+def test_an_unreadable_input_keeps_no_record_and_fails_nothing(
+    build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scan = manifest.scan
+
+    def unreadable(root: Path, exclude: frozenset[str] = frozenset()) -> object:
+        if root == build.app:  # a file of the app only root may read, say
+            raise PermissionError(errno.EACCES, "Permission denied", str(root / "key.pem"))
+        return scan(root, exclude)
+
+    monkeypatch.setattr(manifest, "scan", unreadable)
+    build.env["BP_LOG_LEVEL"] = "DEBUG"
+    output.configure(debug=True)
+    build.run()
+    assert not (build.layers / "replay").exists()
+
+
+def test_a_record_that_cannot_be_written_is_left_out(
+    build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(self: replay.Recorder, summary: object) -> None:
+        (self.paths.layer / "partial").mkdir(parents=True)
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.paths.layer))
+
+    monkeypatch.setattr(replay.Recorder, "_write", full_disk)
+    build.run()
     assert not (build.layers / "replay").exists()
     assert not (build.layers / "replay.toml").exists()
