@@ -27,6 +27,7 @@ whole on every build.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -38,7 +39,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, NamedTuple, Optional
+from typing import Any, Callable, Iterator, NamedTuple, Optional
 
 from python_cnb import output
 from python_cnb.cnb import toml_file
@@ -171,47 +172,62 @@ def _hash_files(root: Path, entries: dict[str, Entry]) -> dict[str, Entry]:
     }
 
 
+def _fork_report(work: Callable[[], dict[str, Any]]) -> tuple[int, int]:
+    """Run ``work`` in a forked process that writes its result, as JSON, to a pipe (or
+    ``failure``: its traceback); the process's pid and the pipe's read end."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: nothing but the work, then out without cleanup
+        code = 0
+        try:
+            os.close(read_end)
+            message = json.dumps(work()).encode("utf-8", "surrogateescape")
+        except BaseException:  # reported by _read_report as an internal failure
+            message = json.dumps({"failure": traceback.format_exc()}).encode()
+            code = 1
+        try:
+            with os.fdopen(write_end, "wb") as stream:
+                stream.write(message)
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    return pid, read_end
+
+
+def _read_report(pid: int, pipe: int, what: str) -> dict[str, Any]:
+    """What the process of :func:`_fork_report` found (``what`` names it in a failure)."""
+    with os.fdopen(pipe, "rb") as stream:
+        data = stream.read()
+    os.waitpid(pid, 0)
+    try:
+        report: dict[str, Any] = json.loads(data.decode("utf-8", "surrogateescape"))
+    except ValueError:
+        raise RuntimeError(f"{what} wrote {data[:200]!r}") from None
+    if "failure" in report:
+        raise RuntimeError(f"{what} failed:\n{report['failure']}")
+    return report
+
+
+def _hash_batch(root: str, batch: list[str]) -> dict[str, Any]:
+    try:
+        return {"digests": _hash_all(root, batch)}
+    except OSError as error:  # raised again in the parent, as a read error of the layer
+        return {"oserror": [error.errno, error.strerror, error.filename]}
+
+
 def _hash_in_processes(root: str, batches: list[list[str]]) -> dict[str, str]:
     """Hash the batches in forked processes, the last one in this one: hashing thousands
     of small files is Python's work, one file at a time under the GIL, which threads do
     not share out."""
-    children = []
-    for batch in batches[:-1]:
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: hash, report, and out without cleanup
-            code = 0
-            try:
-                os.close(read_end)
-                report: dict[str, object] = {"digests": _hash_all(root, batch)}
-            except OSError as error:
-                report = {"oserror": [error.errno, error.strerror, error.filename]}
-            except BaseException:
-                report = {"failure": traceback.format_exc()}
-                code = 1
-            try:
-                with os.fdopen(write_end, "wb") as stream:
-                    stream.write(json.dumps(report).encode("utf-8", "surrogateescape"))
-            finally:
-                os._exit(code)
-        os.close(write_end)
-        children.append((pid, read_end))
+    children = [_fork_report(functools.partial(_hash_batch, root, batch)) for batch in batches[:-1]]
     try:
         digests = dict(_hash_all(root, batches[-1]))
     finally:
-        reports = []
-        for pid, pipe in children:
-            with os.fdopen(pipe, "rb") as stream:
-                data = stream.read()
-            os.waitpid(pid, 0)
-            reports.append(data)
-    for data in reports:
-        found: dict[str, Any] = json.loads(data.decode("utf-8", "surrogateescape")) if data else {}
-        if "oserror" in found:
-            raise OSError(*found["oserror"])
-        if "digests" not in found:
-            raise RuntimeError(f"a hashing process failed:\n{found.get('failure', '')}")
-        digests.update((path, digest) for path, digest in found["digests"])
+        reports = [_read_report(pid, pipe, "a hashing process") for pid, pipe in children]
+    for report in reports:
+        if "oserror" in report:
+            raise OSError(*report["oserror"])
+        digests.update((path, digest) for path, digest in report["digests"])
     return digests
 
 
@@ -311,30 +327,18 @@ def verify_in_background(root: Path, expected: str) -> None:
         return
     if not _forkable():
         return
-    read_end, write_end = os.pipe()
     started = time.monotonic()
-    pid = os.fork()
-    if pid == 0:  # the child: nothing but the check, then out without cleanup
-        code = 0
-        try:
-            os.close(read_end)
-            found = _compare(root, expected)
-            report = {
-                "differences": [list(found.missing), list(found.added), list(found.changed)],
-                "problem": found.problem,
-                "finished": time.monotonic(),  # CLOCK_MONOTONIC: the parent's clock too
-            }
-            message = json.dumps(report).encode("utf-8", "surrogateescape")
-        except BaseException:  # reported by verify() as an internal failure
-            message = json.dumps({"failure": traceback.format_exc()}).encode()
-            code = 1
-        try:
-            with os.fdopen(write_end, "wb") as stream:
-                stream.write(message)
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    _background[key] = _Background(pid, read_end, started)
+    pid, pipe = _fork_report(lambda: _check_report(root, expected))
+    _background[key] = _Background(pid, pipe, started)
+
+
+def _check_report(root: Path, expected: str) -> dict[str, Any]:
+    found = _compare(root, expected)
+    return {
+        "differences": [list(found.missing), list(found.added), list(found.changed)],
+        "problem": found.problem,
+        "finished": time.monotonic(),  # CLOCK_MONOTONIC: the parent's clock too
+    }
 
 
 def verify_restored_in_background(layer: Layer) -> None:
@@ -362,15 +366,7 @@ def abandon(root: Path) -> None:
 
 def _result(check: _Background) -> tuple[Differences, float]:
     """What the background check found, and when it finished."""
-    with os.fdopen(check.pipe, "rb") as stream:
-        data = stream.read()
-    os.waitpid(check.pid, 0)
-    try:
-        report = json.loads(data.decode("utf-8", "surrogateescape"))
-    except ValueError:
-        raise RuntimeError(f"the background check wrote {data[:200]!r}") from None
-    if "failure" in report:
-        raise RuntimeError(f"the background check failed:\n{report['failure']}")
+    report = _read_report(check.pid, check.pipe, "the background check")
     missing, added, changed = (tuple(paths) for paths in report["differences"])
     return Differences(missing, added, changed, report["problem"]), float(report["finished"])
 
