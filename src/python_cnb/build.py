@@ -297,9 +297,11 @@ def configure_processes(ctx: BuildContext, python: InstalledPython, plan: Proces
 
 
 def summarize(python: InstalledPython, plan: DependencyPlan, processes: tuple[Process, ...]) -> str:
-    """One line on what the image will run (returned as well)."""
+    """One line on what the image will run; returned without "(cached)", which says how
+    this build got the Python, not what the image holds."""
     output.header("Summary")
     types = ", ".join(process.type for process in processes) or "none"
-    line = f"Python {python.version}; {plan.manager.label}; processes: {types}"
-    output.info(line.replace(";", " (cached);", 1) if python.reused else line)
-    return line
+    rest = f"{plan.manager.label}; processes: {types}"
+    cached = " (cached)" if python.reused else ""
+    output.info(f"Python {python.version}{cached}; {rest}")
+    return f"Python {python.version}; {rest}"

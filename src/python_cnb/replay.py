@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 
 from python_cnb import notices, output
 from python_cnb.cnb import toml_file
+from python_cnb.cnb.bindings import bindings_root, read_bindings
 from python_cnb.layers import manifest
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ class Paths:
                 platform=platform,
                 plan=Path(env["CNB_BP_PLAN_PATH"]),
                 buildpack=Path(env["CNB_BUILDPACK_DIR"]),
-                bindings=Path(env.get("SERVICE_BINDING_ROOT") or platform / "bindings"),
+                bindings=bindings_root(platform, env),
             )
         except KeyError:
             return None
@@ -102,14 +103,13 @@ class Paths:
     @classmethod
     def of(cls, ctx: BuildContext) -> Paths:
         """The paths of a build's context."""
-        platform = ctx.platform_dir
         return cls(
             app=ctx.app_dir,
             layers=ctx.layers_dir,
-            platform=platform,
+            platform=ctx.platform_dir,
             plan=Path(ctx.env["CNB_BP_PLAN_PATH"]),
             buildpack=ctx.buildpack_dir,
-            bindings=Path(ctx.env.get("SERVICE_BINDING_ROOT") or platform / "bindings"),
+            bindings=bindings_root(ctx.platform_dir, ctx.env),
         )
 
     @property
@@ -257,14 +257,11 @@ class Recorder:
     def finish(self, summary: Sequence[str]) -> None:
         """Record this build's result (``summary``: the lines that tell what it made), or
         remove the previous record when it cannot be replayed."""
-        layer = self.paths.layer
-        _remove(layer)
-        _remove(self.paths.layers / f"{LAYER_NAME}.toml")
-        secrets = secret_variables(self.env)
-        if output.has_secrets() or secrets:
+        self._forget()
+        if output.has_secrets() or secret_variables(self.env):
             self.block("credentials")
-        bindings = _binding_types(self.paths.bindings)
-        if bindings - PUBLIC_BINDINGS:
+        bindings = read_bindings(self.paths.platform, self.env)
+        if any(binding.type not in PUBLIC_BINDINGS for binding in bindings):
             self.block("secret-binding")
         if not (self.paths.layers / f"{ANCHOR_LAYER}.toml").is_file():
             self.block("no-anchor", layer=ANCHOR_LAYER)
@@ -275,11 +272,15 @@ class Recorder:
         try:
             self._write(summary)
         except OSError as error:  # a full disk, say: the next build runs in full
-            _remove(layer)
-            _remove(self.paths.layers / f"{LAYER_NAME}.toml")
+            self._forget()
             output.debug(notices.replay_not_recorded([_os_error(error)]))
             return
         output.debug(f"'record the build for replay' took {_ms(started)} ms")
+
+    def _forget(self) -> None:
+        """Remove the previous build's record (or this one's, half-written)."""
+        _remove(self.paths.layer)
+        _remove(self.paths.layers / f"{LAYER_NAME}.toml")
 
     def _write(self, summary: Sequence[str]) -> None:
         layer = self.paths.layer
@@ -355,19 +356,6 @@ def _os_error(error: OSError) -> str:
     return f"{error.filename}: {error.strerror}" if error.filename else str(error)
 
 
-def _binding_types(root: Path) -> frozenset[str]:
-    try:
-        found = set()
-        for binding in root.iterdir():
-            try:
-                found.add((binding / "type").read_text(encoding="utf-8").strip())
-            except OSError:
-                continue
-        return frozenset(found)
-    except OSError:
-        return NOTHING
-
-
 def anchor(layers: Path, record_digest: str) -> None:
     """Put the record's SHA-256 into the anchor layer's metadata."""
     path = layers / f"{ANCHOR_LAYER}.toml"
@@ -396,14 +384,15 @@ def _metadata(path: Path) -> Any:
         return None
 
 
-def _check(paths: Paths, env: Mapping[str, str]) -> dict[str, Any]:
-    """The previous build's record, if this build may replay it."""
+def _check(paths: Paths, env: Mapping[str, str]) -> tuple[dict[str, Any], str]:
+    """The previous build's record and its SHA-256, if this build may replay it."""
     try:
         data = (paths.layer / RECORD_NAME).read_bytes()
     except FileNotFoundError:
         raise NotReplayed("no-record") from None
+    digest = _sha256(data)
     expected = (_metadata(paths.layers / f"{ANCHOR_LAYER}.toml") or {}).get(ANCHOR_KEY)
-    if expected != _sha256(data):
+    if expected != digest:
         raise NotReplayed("record-changed")
     record: dict[str, Any] = json.loads(data.decode("utf-8", "surrogateescape"))
     if record.get("format") != FORMAT:
@@ -420,7 +409,7 @@ def _check(paths: Paths, env: Mapping[str, str]) -> dict[str, Any]:
     _check_layers(paths, layers)
     if manifest.tree_digest(paths.layer / STORE) != record["store"]:
         raise NotReplayed("copy-changed")
-    return record
+    return record, digest
 
 
 def _check_layers(paths: Paths, layers: Sequence[LayerRecord]) -> None:
@@ -491,7 +480,7 @@ def replay_unchanged(env: Mapping[str, str]) -> bool:
     output.configure(debug=output.debug_requested(env))
     started = time.monotonic()
     try:
-        record = _check(paths, env)
+        record, digest = _check(paths, env)
     except NotReplayed as refusal:
         for layer in paths.layers.iterdir():
             manifest.abandon(layer)
@@ -500,8 +489,7 @@ def replay_unchanged(env: Mapping[str, str]) -> bool:
     except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
         output.info(notices.replay_refused("record-unreadable", {"error": str(error)}))
         return False
-    data = (paths.layer / RECORD_NAME).read_bytes()
-    _put_back(paths, record, _sha256(data))
+    _put_back(paths, record, digest)
     output.header("Reusing the previous build")
     output.info(notices.replay_done())
     output.debug(f"'reuse the previous build' took {_ms(started)} ms")  # read by the bench
