@@ -40,14 +40,17 @@ DEFAULT_BUILDPACK = Path(__file__).resolve().parents[2]
 
 @dataclass
 class BuildResult:
-    """The outcome of a build: its full log, the error if it failed, and how long each
-    phase took (seconds, by phase name: detect, restore, build, export)."""
+    """The outcome of a build: its full log, the error if it failed, how long each phase
+    took (seconds, by phase name: detect, restore, build, export) and how much of that the
+    buildpacks' own executables ran (``executables``, by phase: detect, build), without
+    what the lifecycle does around them (reading and checking what they wrote)."""
 
     workspace: Workspace
     output: str
     error: Optional[LifecycleError] = None
     image: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    executables: dict[str, float] = field(default_factory=dict)
 
     @property
     def success(self) -> bool:
@@ -104,6 +107,7 @@ def build(  # noqa: PLR0915 - the phases in order, in one place
     ws.home.mkdir(exist_ok=True)
     log: list[str] = []
     timings: dict[str, float] = {}
+    executables: dict[str, float] = {}
     started: list[tuple[str, float]] = []  # the phase under way
 
     def say(line: str) -> None:
@@ -132,11 +136,18 @@ def build(  # noqa: PLR0915 - the phases in order, in one place
     _stash(ws)
 
     def run(argv: list[str], cwd: Path, phase_env: Mapping[str, str]) -> int:
-        if executor is None:
-            return process_runner.run(argv, cwd=cwd, env=phase_env, sink=log, echo=echo, user=user)
-        code, text = executor(argv, cwd, phase_env)
-        say(text)
-        return code
+        began = time.perf_counter()
+        try:
+            if executor is None:
+                return process_runner.run(
+                    argv, cwd=cwd, env=phase_env, sink=log, echo=echo, user=user
+                )
+            code, text = executor(argv, cwd, phase_env)
+            say(text)
+            return code
+        finally:
+            name = started[-1][0]
+            executables[name] = executables.get(name, 0.0) + time.perf_counter() - began
 
     build_env = Env.for_build(lifecycle_env)
 
@@ -205,14 +216,14 @@ def build(  # noqa: PLR0915 - the phases in order, in one place
         phase(None)
         say(f"ERROR: {error}\n")
         _unstash(ws)
-        return BuildResult(ws, "".join(log), error, timings=timings)
+        return BuildResult(ws, "".join(log), error, timings=timings, executables=executables)
     except BaseException:  # a bug or an interrupt: still leave the previous image as it was
         _unstash(ws)
         raise
     write_json(ws.cache_metadata, cache)
     write_json(ws.image_metadata, image)
     _drop_stash(ws)
-    return BuildResult(ws, "".join(log), None, image, timings)
+    return BuildResult(ws, "".join(log), None, image, timings, executables)
 
 
 def _stash(ws: Workspace) -> None:

@@ -205,6 +205,8 @@ def test_first_build(runner: Runner) -> None:
     assert result.success and result.exit_code == 0
     assert list(result.timings) == ["detect", "restore", "build", "export"]
     assert all(seconds > 0 for seconds in result.timings.values())
+    assert list(result.executables) == ["detect", "build"]  # the buildpack's share of each
+    assert all(0 < result.executables[name] <= result.timings[name] for name in result.executables)
     assert _lines(result.output, "restored ") == [
         "launchonly: toml=no dir=no types=no",
         "both: toml=no dir=no types=no",
