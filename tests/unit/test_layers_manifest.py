@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -64,7 +65,7 @@ def test_the_layer_env_is_left_out(layer: Path) -> None:
     assert not verify(layer, digest)
 
 
-def test_a_truncated_file_is_found_without_hashing(layer: Path) -> None:
+def test_a_truncated_file_is_found(layer: Path) -> None:
     digest = write_manifest(layer)
     with (layer / "lib" / "libpython3.12.so.1.0").open("r+b") as stream:
         stream.truncate(10)
@@ -200,13 +201,13 @@ def test_a_background_check_is_stopped_before_its_layer_is_emptied(
     layer: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     digest = write_manifest(layer)
-    real = manifest._sha256
+    real = manifest._file_entry
 
-    def stuck(path: str) -> str:
+    def stuck(path: str) -> tuple[os.stat_result, Optional[str]]:
         time.sleep(60)
         return real(path)
 
-    monkeypatch.setattr(manifest, "_sha256", stuck)  # in the forked check too
+    monkeypatch.setattr(manifest, "_file_entry", stuck)  # in the forked check too
     verify_in_background(layer, digest)
     (check,) = manifest._background.values()
     started = time.monotonic()
@@ -215,7 +216,7 @@ def test_a_background_check_is_stopped_before_its_layer_is_emptied(
     with pytest.raises(ChildProcessError):
         os.waitpid(check.pid, os.WNOHANG)  # reaped
     assert not manifest._background  # a later check does not take a stopped one's result
-    monkeypatch.setattr(manifest, "_sha256", real)
+    monkeypatch.setattr(manifest, "_file_entry", real)
     assert not verify(layer, digest)
 
 
@@ -224,10 +225,10 @@ def test_a_failing_background_check_is_an_internal_failure(
 ) -> None:
     digest = write_manifest(layer)
 
-    def broken(path: str) -> str:
+    def broken(path: str) -> tuple[os.stat_result, Optional[str]]:
         raise KeyError(path)
 
-    monkeypatch.setattr(manifest, "_sha256", broken)
+    monkeypatch.setattr(manifest, "_file_entry", broken)
     verify_in_background(layer, digest)
     with pytest.raises(RuntimeError, match=r"(?s)the background check failed:.*KeyError"):
         verify(layer, digest)
@@ -271,27 +272,78 @@ def _no_check_left_behind(
         abandon(root)
 
 
-def test_many_files_are_hashed_in_forked_processes_alike(
+def _tree(root: Path) -> None:
+    """Files, links and directories five deep, more than a task each."""
+    for number in range(60):
+        directory = root.joinpath(*[f"d{number % (depth + 2)}" for depth in range(number % 5)])
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / f"module{number}.py").write_text(f"VALUE = {number}\n" * number)
+        if number % 7 == 0:
+            (directory / f"link{number}").symlink_to(f"module{number}.py")
+    (root / "env").mkdir()
+    (root / "env" / "PATH.prepend").write_text("/bin")
+
+
+@pytest.mark.parametrize("processes", [2, 3])
+def test_a_large_tree_is_read_in_forked_processes_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int
+) -> None:
+    _tree(tmp_path)
+    alone = manifest.scan(tmp_path)
+    digest = manifest.tree_digest(tmp_path)
+    forked: list[int] = []
+    real = manifest._fork_report
+
+    def counted(*args: object, **kwargs: object) -> tuple[int, int]:
+        pid, pipe = real(*args, **kwargs)  # type: ignore[arg-type]
+        forked.append(pid)
+        return pid, pipe
+
+    monkeypatch.setattr(manifest, "_fork_report", counted)
+    monkeypatch.setattr(manifest, "FORK_AT", 3)
+    monkeypatch.setattr(manifest, "PROCESSES", processes)
+    monkeypatch.setattr(manifest, "MAX_TASKS", 4)  # fewer tasks than subtrees: grouped
+    assert manifest._forkable()
+    assert manifest.scan(tmp_path) == alone
+    assert "env" not in alone and "d1/d2/d3/module23.py" in alone
+    assert alone["d1/d1/link7"].content == "module7.py"
+    assert manifest.tree_digest(tmp_path) == digest
+    assert len(forked) == 2 * (processes - 1)
+
+
+def test_a_layer_read_in_forked_processes_finds_what_changed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for number in range(40):
-        (tmp_path / f"module{number}.py").write_text(f"VALUE = {number}\n" * number)
-    threaded = manifest.scan(tmp_path)
-    monkeypatch.setattr(manifest, "FORK_AT", 2)
-    monkeypatch.setattr(manifest, "HASH_THREADS", 3)
-    assert manifest._forkable()
-    assert manifest.scan(tmp_path) == threaded
+    _tree(tmp_path)
+    digest = write_manifest(tmp_path)
+    monkeypatch.setattr(manifest, "FORK_AT", 3)
+    monkeypatch.setattr(manifest, "PROCESSES", 2)
+    assert not verify(tmp_path, digest)
+    (tmp_path / "d1" / "d1" / "module7.py").write_text("changed")
+    (tmp_path / "d1" / "module21.py").unlink()
+    (tmp_path / "d1" / "d2" / "extra.pth").write_text("import os\n")
+    found = verify(tmp_path, digest)
+    assert (found.changed, found.missing, found.added) == (
+        ("d1/d1/module7.py",),
+        ("d1/module21.py",),
+        ("d1/d2/extra.pth",),
+    )
 
 
 def test_a_file_gone_while_a_forked_process_hashes_is_an_os_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(manifest, "FORK_AT", 1)
-    monkeypatch.setattr(manifest, "HASH_THREADS", 2)
-    entries = {
-        name: manifest.Entry(name, "f", 0o644, size, "")
-        for name, size in (("gone.py", 10), ("there.py", 1))
-    }
-    (tmp_path / "there.py").write_text("x")
-    with pytest.raises(FileNotFoundError):
-        manifest._hash_files(tmp_path, entries)
+    _tree(tmp_path)
+    real = manifest._file_entry
+
+    def vanishing(path: str) -> tuple[os.stat_result, Optional[str]]:
+        if path.endswith("module21.py"):
+            raise FileNotFoundError(2, "No such file or directory", path)
+        return real(path)
+
+    monkeypatch.setattr(manifest, "_file_entry", vanishing)
+    monkeypatch.setattr(manifest, "FORK_AT", 3)
+    monkeypatch.setattr(manifest, "PROCESSES", 2)
+    with pytest.raises(FileNotFoundError) as raised:
+        manifest.scan(tmp_path)
+    assert raised.value.filename.endswith("module21.py")

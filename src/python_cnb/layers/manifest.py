@@ -10,9 +10,14 @@ metadata, which comes from the image, not from the cache. Before reuse, the laye
 again and must match entry for entry.
 
 Sizes and mtimes alone would be cheap but are no check at all against a rewrite (and the
-lifecycle gives every exported file the same mtime anyway): every file is hashed. Names,
-types and sizes are compared first, so a missing or truncated file is found without reading
-anything; the hashing runs in a few threads (``hashlib`` releases the GIL).
+lifecycle gives every exported file the same mtime anyway): every file is hashed. The tree is
+read once, each file opened once (its type, mode and size from ``fstat`` on the open file, no
+separate ``lstat``), and the manifest it makes is compared with the recorded one byte for
+byte; only when they differ is the recorded one parsed, to say what differs. A large tree
+is read by one process per CPU (hashing thousands of small files is Python's work, one file
+at a time under the GIL, which threads do not share out): this process lists the tree's top
+until it has :data:`FORK_AT` entries, and the processes then take the subtrees left, one at
+a time, from a shared pipe as they become free.
 
 The check can start early (:func:`verify_in_background`, at the start of a build): the
 hashing then overlaps the build's first steps, and :func:`verify` waits for its result. The
@@ -27,7 +32,6 @@ whole on every build.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import os
@@ -36,7 +40,6 @@ import stat
 import threading
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, NamedTuple, Optional
@@ -44,15 +47,20 @@ from typing import Any, Callable, Iterator, NamedTuple, Optional
 from python_cnb import output
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.layers import Layer
-from python_cnb.support.digests import file_sha256
+from python_cnb.support.digests import entry_sha256
 
 MANIFEST_NAME = ".python-cnb-manifest.json"
 FORMAT = 1
 REWRITTEN_EVERY_BUILD = frozenset({MANIFEST_NAME, "env", "env.build", "env.launch"})
 """Top-level entries a manifest leaves out: itself, and the layer's env directories."""
-HASH_THREADS = min(4, os.cpu_count() or 1)
+PROCESSES = min(4, os.cpu_count() or 1)
+"""The processes that read a large tree, this one included."""
 FORK_AT = 2000
-"""From this many files, they are hashed in forked processes rather than threads."""
+"""Entries this process lists before the rest of a tree is shared out among
+:data:`PROCESSES` processes (a smaller tree is read by this one alone)."""
+MAX_TASKS = 1024
+"""Subtrees are shared out in at most this many tasks, so that the task pipe holds them all
+(four bytes each, written at once: within ``PIPE_BUF``)."""
 SHOWN = 5
 """Reasons listed one by one before the rest is counted."""
 
@@ -130,12 +138,101 @@ def _kind(mode: int) -> str:
     return "o"
 
 
-def _sha256(path: str) -> str:
-    return file_sha256(path, follow_symlinks=False)
+_file_entry = entry_sha256
+"""How a file is read (tests stall or break it, in the forked processes too)."""
 
 
-def _hash_all(root: str, paths: list[str]) -> list[tuple[str, str]]:
-    return [(path, _sha256(f"{root}/{path}")) for path in paths]
+def _list_dir(
+    prefix: str,
+    directory: str,
+    exclude: frozenset[str],
+    out: list[list[Any]],
+    pending: list[tuple[str, str]],
+) -> None:
+    """Every entry directly in ``directory`` (``prefix``: its path in the tree, ``""`` at
+    the top, where ``exclude`` applies) into ``out`` as a manifest line, a file hashed; each
+    subdirectory onto ``pending``."""
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            name = entry.name
+            if not prefix and name in exclude:
+                continue
+            relative = prefix + name
+            if entry.is_file(follow_symlinks=False):  # the listing's type: no lstat
+                info, digest = _file_entry(entry.path)
+            else:
+                info, digest = entry.stat(follow_symlinks=False), None
+            kind = _kind(info.st_mode)
+            if kind == "f" and digest is None:  # a file since it was listed
+                info, digest = _file_entry(entry.path)
+                kind = _kind(info.st_mode)
+            mode = stat.S_IMODE(info.st_mode)
+            if kind == "f":
+                out.append([relative, kind, mode, info.st_size, digest])
+            elif kind == "l":
+                target = os.readlink(entry.path)  # noqa: PTH115 - a str path: no Path per entry
+                out.append([relative, kind, mode, 0, target])
+            else:
+                out.append([relative, kind, mode, 0, ""])
+                if kind == "d":
+                    pending.append((relative + "/", entry.path))
+
+
+def _list(root: Path, exclude: frozenset[str]) -> list[list[Any]]:
+    """The manifest lines of every entry under ``root`` but the excluded top-level ones
+    (unsorted), without following links."""
+    out: list[list[Any]] = []
+    pending = [("", str(root))]
+    done = 0  # breadth first: the subtrees left to share out are many and small
+    while done < len(pending):
+        if len(out) >= FORK_AT and PROCESSES > 1 and _forkable():
+            return out + _list_in_processes(pending[done:])
+        prefix, directory = pending[done]
+        done += 1
+        _list_dir(prefix, directory, exclude, out, pending)
+    return out
+
+
+def _list_subtrees(subtrees: list[tuple[str, str]], out: list[list[Any]]) -> None:
+    pending = list(subtrees)
+    while pending:
+        prefix, directory = pending.pop()
+        _list_dir(prefix, directory, frozenset(), out, pending)
+
+
+def _list_in_processes(subtrees: list[tuple[str, str]]) -> list[list[Any]]:
+    """The lines of the ``subtrees`` (each one whole), read by :data:`PROCESSES`
+    processes: this one and forked ones, each taking the next task from a pipe when it is
+    done with the last, so that a large subtree holds up no other."""
+    count = min(len(subtrees), MAX_TASKS)
+    tasks = [subtrees[index::count] for index in range(count)]
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, b"".join(i.to_bytes(4, "little") for i in range(count)))
+        os.close(write_end)
+
+        def work() -> dict[str, Any]:
+            out: list[list[Any]] = []
+            try:
+                while len(task := os.read(read_end, 4)) == 4:
+                    _list_subtrees(tasks[int.from_bytes(task, "little")], out)
+            except OSError as error:  # raised again in this process, as a read error
+                return {"oserror": [error.errno, error.strerror, error.filename]}
+            return {"entries": out}
+
+        children = [_fork_report(work) for _ in range(PROCESSES - 1)]
+        try:
+            reports = [work()]
+        finally:
+            reports += [_read_report(pid, pipe, "a hashing process") for pid, pipe in children]
+    finally:
+        os.close(read_end)
+    listed: list[list[Any]] = []
+    for report in reports:
+        if "oserror" in report:
+            raise OSError(*report["oserror"])
+        listed += report["entries"]
+    return listed
 
 
 def shallow(root: Path, exclude: frozenset[str] = REWRITTEN_EVERY_BUILD) -> dict[str, Entry]:
@@ -150,36 +247,18 @@ def shallow(root: Path, exclude: frozenset[str] = REWRITTEN_EVERY_BUILD) -> dict
     return entries
 
 
-def _hash_files(root: Path, entries: dict[str, Entry]) -> dict[str, Entry]:
-    files = sorted((e for e in entries.values() if e.kind == "f"), key=lambda e: -e.size)
-    # One batch per thread, dealt out largest first so the batches weigh about the same
-    # (a future per file would cost more than hashing most of them).
-    batches = [[e.path for e in files[i::HASH_THREADS]] for i in range(HASH_THREADS)]
-    if HASH_THREADS == 1:
-        digests = dict(_hash_all(str(root), batches[0]))
-    elif len(files) >= FORK_AT and _forkable():
-        digests = _hash_in_processes(str(root), batches)
-    else:
-        with ThreadPoolExecutor(max_workers=HASH_THREADS) as pool:
-            digests = dict(
-                pair
-                for batch in pool.map(_hash_all, [str(root)] * len(batches), batches)
-                for pair in batch
-            )
-    return {
-        path: e._replace(content=digests[path]) if e.kind == "f" else e
-        for path, e in entries.items()
-    }
-
-
-def _fork_report(work: Callable[[], dict[str, Any]]) -> tuple[int, int]:
+def _fork_report(work: Callable[[], dict[str, Any]], *, group: bool = False) -> tuple[int, int]:
     """Run ``work`` in a forked process that writes its result, as JSON, to a pipe (or
-    ``failure``: its traceback); the process's pid and the pipe's read end."""
+    ``failure``: its traceback); the process's pid and the pipe's read end. With ``group``,
+    the process leads a process group of its own (with the processes it forks in turn),
+    which :func:`abandon` stops whole."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: nothing but the work, then out without cleanup
         code = 0
         try:
+            if group:
+                os.setpgid(0, 0)
             os.close(read_end)
             message = json.dumps(work()).encode("utf-8", "surrogateescape")
         except BaseException:  # reported by _read_report as an internal failure
@@ -191,6 +270,9 @@ def _fork_report(work: Callable[[], dict[str, Any]]) -> tuple[int, int]:
         finally:
             os._exit(code)
     os.close(write_end)
+    if group:  # in both processes: the group is there whichever runs first
+        with contextlib.suppress(OSError):
+            os.setpgid(pid, pid)
     return pid, read_end
 
 
@@ -208,38 +290,19 @@ def _read_report(pid: int, pipe: int, what: str) -> dict[str, Any]:
     return report
 
 
-def _hash_batch(root: str, batch: list[str]) -> dict[str, Any]:
-    try:
-        return {"digests": _hash_all(root, batch)}
-    except OSError as error:  # raised again in the parent, as a read error of the layer
-        return {"oserror": [error.errno, error.strerror, error.filename]}
-
-
-def _hash_in_processes(root: str, batches: list[list[str]]) -> dict[str, str]:
-    """Hash the batches in forked processes, the last one in this one: hashing thousands
-    of small files is Python's work, one file at a time under the GIL, which threads do
-    not share out."""
-    children = [_fork_report(functools.partial(_hash_batch, root, batch)) for batch in batches[:-1]]
-    try:
-        digests = dict(_hash_all(root, batches[-1]))
-    finally:
-        reports = [_read_report(pid, pipe, "a hashing process") for pid, pipe in children]
-    for report in reports:
-        if "oserror" in report:
-            raise OSError(*report["oserror"])
-        digests.update((path, digest) for path, digest in report["digests"])
-    return digests
-
-
 def scan(root: Path, exclude: frozenset[str] = REWRITTEN_EVERY_BUILD) -> dict[str, Entry]:
     """Every entry of the tree at ``root`` (a layer, unless ``exclude`` says otherwise),
     files hashed."""
-    return _hash_files(root, shallow(root, exclude))
+    return {listed[0]: Entry(*listed) for listed in _list(root, exclude)}
 
 
 def encode(entries: dict[str, Entry]) -> bytes:
     """The manifest of ``entries``: one line per entry, in path order."""
-    listed = [list(entries[path]) for path in sorted(entries)]
+    return _encode([list(entry) for entry in entries.values()])
+
+
+def _encode(listed: list[list[Any]]) -> bytes:
+    listed = sorted(listed)  # by path: no two lines have the same
     text = json.dumps({"format": FORMAT, "entries": listed}, separators=(",", ":"))
     return (text.replace('],["', '],\n["') + "\n").encode("ascii")
 
@@ -250,17 +313,18 @@ def tree_digest(root: Path, exclude: frozenset[str] = frozenset()) -> str:
     with the same digest hold the same entries. A tree that does not exist has none."""
     if not root.is_dir():
         return hashlib.sha256(b"absent").hexdigest()
-    return hashlib.sha256(encode(scan(root, exclude))).hexdigest()
+    return hashlib.sha256(_encode(_list(root, exclude))).hexdigest()
 
 
 def write_manifest(root: Path) -> str:
     """Write the manifest of the layer at ``root``; its SHA-256, for the layer's metadata."""
-    data = encode(scan(root))
+    data = _encode(_list(root, REWRITTEN_EVERY_BUILD))
     (root / MANIFEST_NAME).write_bytes(data)
     return hashlib.sha256(data).hexdigest()
 
 
-def _read(root: Path, expected: str) -> tuple[Optional[dict[str, Entry]], Optional[str]]:
+def _read(root: Path, expected: str) -> tuple[Optional[bytes], Optional[str]]:
+    """The layer's manifest, if it is the one whose SHA-256 is ``expected``; else why not."""
     path = root / MANIFEST_NAME
     try:
         data = path.read_bytes()
@@ -270,6 +334,10 @@ def _read(root: Path, expected: str) -> tuple[Optional[dict[str, Entry]], Option
         return None, f"Its content manifest could not be read ({error.strerror})"
     if not expected or hashlib.sha256(data).hexdigest() != expected:
         return None, "Its content manifest is not the one recorded when the layer was made"
+    return data, None
+
+
+def _parse(data: bytes) -> tuple[Optional[dict[str, Entry]], Optional[str]]:
     try:
         raw = json.loads(data)
         assert raw["format"] == FORMAT
@@ -289,7 +357,8 @@ def same_shape(root: Path, expected: str) -> bool:
     """Whether the layer still has exactly the entries, types, modes and sizes of its
     manifest (whose SHA-256 must be ``expected``), without hashing: for a layer verified in
     full earlier in the same build, to tell whether the buildpack changed it since."""
-    recorded, _ = _read(root, expected)
+    data, _ = _read(root, expected)
+    recorded = None if data is None else _parse(data)[0]
     if recorded is None:
         return False
     found = shallow(root)
@@ -328,7 +397,7 @@ def verify_in_background(root: Path, expected: str) -> None:
     if not _forkable():
         return
     started = time.monotonic()
-    pid, pipe = _fork_report(lambda: _check_report(root, expected))
+    pid, pipe = _fork_report(lambda: _check_report(root, expected), group=True)
     _background[key] = _Background(pid, pipe, started)
 
 
@@ -355,11 +424,14 @@ def verify_restored_in_background(layer: Layer) -> None:
 
 
 def abandon(root: Path) -> None:
-    """Stop any background check of ``root`` (before the layer is emptied)."""
+    """Stop any background check of ``root`` (before the layer is emptied), with the
+    processes it forked to share out the hashing."""
     for key in [key for key in _background if key[0] == root]:
         check = _background.pop(key)
         with contextlib.suppress(ProcessLookupError):
-            os.kill(check.pid, signal.SIGKILL)
+            os.killpg(check.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(check.pid, signal.SIGKILL)  # in case its group was never made
         os.close(check.pipe)
         os.waitpid(check.pid, 0)
 
@@ -374,9 +446,9 @@ def _result(check: _Background) -> tuple[Differences, float]:
 def verify(root: Path, expected: str) -> Differences:
     """Compare the layer at ``root`` with its manifest, whose SHA-256 must be ``expected``.
 
-    This is what the benchmark times: a cheap pass over names, types, modes and sizes,
-    then, if those all match, every file hashed. The debug line gives the milliseconds the
-    check took, and when it ran in the background, how long the build waited for it."""
+    This is what the benchmark times: the whole tree read, every file hashed. The debug
+    line gives the milliseconds the check took, and when it ran in the background, how
+    long the build waited for it."""
     check = _background.pop((root, expected), None)
     waited = time.monotonic()  # the bench reads the line below (bench/README.md)
     if check is None:
@@ -396,22 +468,22 @@ def _ms(start: float, end: Optional[float] = None) -> str:
 
 
 def _compare(root: Path, expected: str) -> Differences:
-    recorded, problem = _read(root, expected)
-    if recorded is None:
+    data, problem = _read(root, expected)
+    if data is None:
         return Differences(problem=problem)
     try:
-        found = shallow(root)
+        listed = _list(root, REWRITTEN_EVERY_BUILD)
     except OSError as error:
         return Differences(problem=f"Its contents could not be read ({error.strerror})")
-    missing = tuple(sorted(set(recorded) - set(found)))
-    added = tuple(sorted(set(found) - set(recorded)))
-    common = sorted(set(recorded) & set(found))
-    changed = [path for path in common if not _same_shape(recorded[path], found[path])]
-    if missing or added or changed:
-        return Differences(missing, added, tuple(changed))
-    try:
-        hashed = _hash_files(root, found)
-    except OSError as error:
-        return Differences(problem=f"Its contents could not be read ({error.strerror})")
-    changed = [path for path in common if hashed[path] != recorded[path]]
-    return Differences(changed=tuple(changed))
+    if _encode(listed) == data:
+        return Differences()
+    recorded, problem = _parse(data)
+    if recorded is None:
+        return Differences(problem=problem)
+    found = {line[0]: Entry(*line) for line in listed}
+    common = set(recorded) & set(found)
+    return Differences(
+        missing=tuple(sorted(set(recorded) - common)),
+        added=tuple(sorted(set(found) - common)),
+        changed=tuple(sorted(path for path in common if recorded[path] != found[path])),
+    )

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path
-from typing import Union
+import stat
+from typing import TYPE_CHECKING, Optional, Union
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CHUNK = 1 << 20
+ENTRY_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 def file_sha256(path: Union[str, Path], *, follow_symlinks: bool = True) -> str:
@@ -25,5 +29,29 @@ def file_sha256(path: Union[str, Path], *, follow_symlinks: bool = True) -> str:
         while chunk := os.read(fd, CHUNK):
             digest.update(chunk)
         return digest.hexdigest()
+    finally:
+        os.close(fd)
+
+
+def entry_sha256(path: str) -> tuple[os.stat_result, Optional[str]]:
+    """What a manifest needs of the entry at ``path`` that a directory listing says is a
+    regular file: its ``lstat`` and hex SHA-256, from one open (``fstat`` on the descriptor
+    instead of a separate ``lstat``). A link is refused (``ELOOP``); anything that is no
+    regular file by the time it is opened (a FIFO, say: non-blocking, so never waited on)
+    comes back with no digest.
+
+    Each read asks for a whole block, and a read of a regular file returns less only at
+    its end: a small file is one read."""
+    fd = os.open(path, ENTRY_FLAGS)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return info, None
+        chunk = os.read(fd, CHUNK)
+        digest = hashlib.sha256(chunk)
+        while len(chunk) == CHUNK:
+            chunk = os.read(fd, CHUNK)
+            digest.update(chunk)
+        return info, digest.hexdigest()
     finally:
         os.close(fd)
