@@ -384,6 +384,8 @@ REPLAY_BLOCKERS = {
     "unpinned-vcs": "a requirement comes from a Git branch or tag, which can move",
     "resolves-every-build": "the dependencies are resolved anew on every build",
     "unreadable": "an input could not be read ({error})",
+    "special-file": "the build left '{path}' in the app directory, which is no file, directory"
+    " or link (a copy of it cannot be kept)",
 }
 """Why a build keeps no record for the next one (:meth:`python_cnb.replay.Recorder.block`)."""
 

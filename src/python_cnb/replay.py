@@ -31,6 +31,7 @@ full.
 from __future__ import annotations
 
 import datetime
+import errno
 import hashlib
 import json
 import os
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
 LAYER_NAME = "replay"
 RECORD_NAME = "record.json"
 STORE = "store"
-FORMAT = 1
+FORMAT = 2
 ANCHOR_LAYER = "runtime"
 """The launch-only layer whose metadata (restored from the previous image) holds the
 record's SHA-256 (:mod:`python_cnb.layers.runtime`, written by every build)."""
@@ -68,6 +69,9 @@ SECRET_NAME = re.compile(
 )
 BUILDPACK_CODE = ("buildpack.toml", "bin", "libexec", "src/python_cnb", "vendor", "tools/uv")
 """The buildpack's own files (tools/package.py ships them) whose digest is an input."""
+RACY_SECONDS = 2.0
+"""A buildpack file changed this close to when its status was taken may change again with
+no new timestamp (a file system's clock ticks coarsely): its status proves nothing."""
 PUBLIC_BINDINGS = frozenset({"ca-certificates"})
 LAYER_ENV_DIRS = ("env", "env.build", "env.launch")
 NOTHING = frozenset[str]()
@@ -145,8 +149,11 @@ def _system() -> bytes:
     return json.dumps(described).encode()
 
 
-def inputs(paths: Paths, env: Mapping[str, str], app_digest: str) -> dict[str, str]:
-    """The digest of each input of a build (``app_digest``: of the app's files)."""
+def inputs(
+    paths: Paths, env: Mapping[str, str], app_digest: str, buildpack_digest: str
+) -> dict[str, str]:
+    """The digest of each input of a build (``app_digest``: of the app's files;
+    ``buildpack_digest``: :func:`buildpack_digest`)."""
     environment = sorted((k, v) for k, v in env.items() if k not in IGNORED_ENV)
     inside = paths.bindings.is_relative_to(paths.platform)
     return {
@@ -155,14 +162,14 @@ def inputs(paths: Paths, env: Mapping[str, str], app_digest: str) -> dict[str, s
         "the platform directory": manifest.tree_digest(paths.platform),
         "the service bindings": "" if inside else manifest.tree_digest(paths.bindings),
         "the buildpack plan": _file_digest(paths.plan),
-        "the buildpack": _buildpack_digest(paths.buildpack),
+        "the buildpack": buildpack_digest,
         "the build image": _sha256(_system()),
         "the CPython manifest": _cpython_manifest(env),
         "the date": datetime.date.today().isoformat(),
     }
 
 
-def _buildpack_digest(root: Path) -> str:
+def buildpack_digest(root: Path) -> str:
     """What of the buildpack's directory makes its behaviour: its code and the tools it
     carries (not the bootstrap interpreter that runs the code, named by the build image's
     digest; nor a source checkout's other files)."""
@@ -171,6 +178,43 @@ def _buildpack_digest(root: Path) -> str:
         for name in BUILDPACK_CODE
     ]
     return _sha256(json.dumps(parts).encode())
+
+
+def buildpack_status(root: Path) -> str:
+    """The status of every file of :data:`BUILDPACK_CODE` (path, type, mode, size, mtime,
+    ctime, inode), as one digest: while it stays the same, so do the files, and their
+    content need not be hashed again (as git's index tells an unchanged work tree). Any
+    write to a file, and any file put in its place (a new builder image, say), gives it a
+    new ctime, which no program can set back. Empty when a file changed too recently for
+    its status to prove anything (:data:`RACY_SECONDS`); the device is left out, as a
+    container's overlay file system gets a new one at every mount."""
+    taken = time.time_ns() - int(RACY_SECONDS * 1e9)
+    described: list[list[object]] = []
+    for name in BUILDPACK_CODE:
+        pending = [name]
+        while pending:
+            relative = pending.pop()
+            try:
+                info = os.lstat(root / relative)
+            except FileNotFoundError:
+                described.append([relative])
+                continue
+            if max(info.st_mtime_ns, info.st_ctime_ns) >= taken:
+                return ""
+            described.append(
+                [
+                    relative,
+                    info.st_mode,
+                    info.st_size,
+                    info.st_mtime_ns,
+                    info.st_ctime_ns,
+                    info.st_ino,
+                ]
+            )
+            if stat.S_ISDIR(info.st_mode):
+                children = os.listdir(root / relative)  # noqa: PTH208 - names, not Paths
+                pending += sorted(f"{relative}/{child}" for child in children)
+    return _sha256(json.dumps(described).encode("utf-8", "surrogateescape"))
 
 
 def _cpython_manifest(env: Mapping[str, str]) -> str:
@@ -209,6 +253,35 @@ def _copy(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
+NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _put_file(source: Path, target: Path, mode: int) -> None:
+    """Write a copy of the file ``source`` as ``target`` with the permission bits ``mode``
+    (in full: no umask), whatever was at ``target`` removed first. The kernel copies
+    (``sendfile``), and the file is opened once on each side: putting back a Django app's
+    collected static files is hundreds of them."""
+    reader = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        try:
+            writer = os.open(target, NEW_FILE, 0o600)
+        except FileExistsError:
+            _remove(target)
+            writer = os.open(target, NEW_FILE, 0o600)
+        try:
+            left = os.fstat(reader).st_size
+            while left > 0:
+                sent = os.sendfile(writer, reader, None, left)
+                if sent == 0:  # the source shrank while it was copied: the copy is short
+                    raise OSError(errno.EIO, "The file changed while it was copied", str(source))
+                left -= sent
+            os.fchmod(writer, stat.S_IMODE(mode))
+        finally:
+            os.close(writer)
+    finally:
+        os.close(reader)
+
+
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
@@ -242,9 +315,16 @@ class Recorder:
         self.blockers: list[str] = []
         self.app_before: dict[str, manifest.Entry] = {}
         self.inputs: dict[str, str] = {}
+        self.buildpack_status = ""
         try:
             self.app_before = manifest.scan(paths.app, NOTHING)
-            self.inputs = inputs(paths, env, _sha256(manifest.encode(self.app_before)))
+            self.buildpack_status = buildpack_status(paths.buildpack)  # before its content
+            self.inputs = inputs(
+                paths,
+                env,
+                _sha256(manifest.encode(self.app_before)),
+                buildpack_digest(paths.buildpack),
+            )
         except OSError as error:  # an unreadable file: the build itself may not need it
             self.block("unreadable", error=_os_error(error))
         output.debug(f"'take the build's inputs' took {_ms(started)} ms")
@@ -265,12 +345,24 @@ class Recorder:
             self.block("secret-binding")
         if not (self.paths.layers / f"{ANCHOR_LAYER}.toml").is_file():
             self.block("no-anchor", layer=ANCHOR_LAYER)
+        try:
+            app_after = manifest.scan(self.paths.app, NOTHING)
+        except OSError as error:
+            app_after = {}
+            self.block("unreadable", error=_os_error(error))
+        special = [
+            path
+            for path, entry in sorted(app_after.items())
+            if entry.kind == "o" and entry != self.app_before.get(path)
+        ]
+        if special:
+            self.block("special-file", path=special[0])
         if self.blockers:
             output.debug(notices.replay_not_recorded(self.blockers))
             return
         started = time.monotonic()
         try:
-            self._write(summary)
+            self._write(summary, app_after)
         except OSError as error:  # a full disk, say: the next build runs in full
             self._forget()
             output.debug(notices.replay_not_recorded([_os_error(error)]))
@@ -282,14 +374,15 @@ class Recorder:
         _remove(self.paths.layer)
         _remove(self.paths.layers / f"{LAYER_NAME}.toml")
 
-    def _write(self, summary: Sequence[str]) -> None:
+    def _write(self, summary: Sequence[str], app_after: dict[str, manifest.Entry]) -> None:
         layer = self.paths.layer
         store = layer / STORE
         layers = self._record_layers(store / "layers")
-        changed, removed = self._record_app(store / "app")
+        changed, removed = self._record_app(store / "app", app_after)
         record = {
             "format": FORMAT,
             "inputs": self.inputs,
+            "buildpack_status": self.buildpack_status,
             "layers": [entry.as_json() for entry in layers],
             "app_changed": changed,
             "app_removed": removed,
@@ -337,8 +430,9 @@ class Recorder:
             records.append(LayerRecord(layer_name, text, types["cache"], contents, digest))
         return records
 
-    def _record_app(self, store: Path) -> tuple[list[list[Any]], list[str]]:
-        after = manifest.scan(self.paths.app, NOTHING)
+    def _record_app(
+        self, store: Path, after: dict[str, manifest.Entry]
+    ) -> tuple[list[list[Any]], list[str]]:
         changed = [path for path in sorted(after) if self.app_before.get(path) != after[path]]
         removed = sorted(set(self.app_before) - set(after))
         store.mkdir(parents=True)
@@ -402,7 +496,12 @@ def _check(paths: Paths, env: Mapping[str, str]) -> tuple[dict[str, Any], str]:
         if layer.contents and layer.cache:
             manifest.verify_in_background(paths.layers / layer.name, layer.contents)
     app_digest = manifest.tree_digest(paths.app)
-    found = inputs(paths, env, app_digest)
+    status = record["buildpack_status"]
+    if status and buildpack_status(paths.buildpack) == status:
+        code = record["inputs"]["the buildpack"]  # the same files: the same content
+    else:
+        code = buildpack_digest(paths.buildpack)
+    found = inputs(paths, env, app_digest, code)
     changed = [name for name, digest in record["inputs"].items() if found.get(name) != digest]
     if changed:
         raise NotReplayed("inputs-changed", inputs=changed)
@@ -456,19 +555,28 @@ def _put_back(paths: Paths, record: Mapping[str, Any], record_digest: str) -> No
         (paths.layers / f"{layer.name}.toml").write_text(layer.toml, encoding="utf-8")
     toml_file.write(paths.layers / f"{LAYER_NAME}.toml", {"types": {"cache": True}})
     anchor(paths.layers, record_digest)
+    _put_back_app(paths, record, store / "app")
+
+
+def _put_back_app(paths: Paths, record: Mapping[str, Any], store: Path) -> None:
+    """Make the app directory what the recorded build left (``store``: its copies)."""
     for path in reversed(record["app_removed"]):
         _remove(paths.app / path)
     for path, kind, mode, _size, _content in record["app_changed"]:
         target = paths.app / path
+        if kind == "f":
+            _put_file(store / path, target, mode)
+            continue
         if kind == "d":
             if not target.is_dir() or target.is_symlink():
                 _remove(target)
                 target.mkdir()
+            target.chmod(stat.S_IMODE(mode))
         else:
             _remove(target)
-            _copy(store / "app" / path, target)
-        if kind != "l":
-            target.chmod(stat.S_IMODE(mode))
+            _copy(store / path, target)
+            if kind != "l":
+                target.chmod(stat.S_IMODE(mode))
 
 
 def replay_unchanged(env: Mapping[str, str]) -> bool:

@@ -4,6 +4,8 @@ read has changed and every layer and the copy check out."""
 from __future__ import annotations
 
 import errno
+import json
+import os
 import shutil
 from pathlib import Path
 
@@ -164,6 +166,54 @@ def test_a_changed_input_is_named(
     assert build.exported() == before  # nothing written
 
 
+def test_an_unchanged_buildpack_is_not_hashed_again(
+    build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(replay, "RACY_SECONDS", -1e9)  # every file long since written
+    build.run()
+    build.restore()
+
+    def hashed(root: Path) -> str:
+        raise AssertionError("the buildpack's status is unchanged: no need to hash it")
+
+    monkeypatch.setattr(replay, "buildpack_digest", hashed)
+    assert replay.replay_unchanged(build.env)
+
+
+def test_a_buildpack_file_rewritten_with_its_size_and_mtime_is_found(
+    build: Build, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(replay, "RACY_SECONDS", -1e9)
+    build.run()
+    build.restore()
+    descriptor = build.root / "buildpack" / "buildpack.toml"
+    before = descriptor.stat()
+    descriptor.write_text('api = "0.11"\n')  # the same size
+    os.utime(descriptor, ns=(before.st_atime_ns, before.st_mtime_ns))  # the same mtime
+    capsys.readouterr()
+    assert not replay.replay_unchanged(build.env)
+    assert "cannot be reused, since the buildpack changed\n" in capsys.readouterr().out
+
+
+def test_a_buildpack_changed_just_before_its_status_was_taken_is_hashed(
+    build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build.run()  # the buildpack's files were written a moment ago
+    record = json.loads((build.layers / "replay" / replay.RECORD_NAME).read_bytes())
+    assert record["buildpack_status"] == ""
+    build.restore()
+    hashed: list[Path] = []
+    real = replay.buildpack_digest
+
+    def counted(root: Path) -> str:
+        hashed.append(root)
+        return real(root)
+
+    monkeypatch.setattr(replay, "buildpack_digest", counted)
+    assert replay.replay_unchanged(build.env)
+    assert hashed == [build.root / "buildpack"]
+
+
 def test_what_every_container_has_its_own_of_is_not_an_input(build: Build) -> None:
     build.env["HOSTNAME"] = "a1b2c3"
     build.run()
@@ -269,7 +319,7 @@ def test_an_unreadable_input_keeps_no_record_and_fails_nothing(
 def test_a_record_that_cannot_be_written_is_left_out(
     build: Build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def full_disk(self: replay.Recorder, summary: object) -> None:
+    def full_disk(self: replay.Recorder, summary: object, app_after: object) -> None:
         (self.paths.layer / "partial").mkdir(parents=True)
         raise OSError(errno.ENOSPC, "No space left on device", str(self.paths.layer))
 
@@ -277,3 +327,22 @@ def test_a_record_that_cannot_be_written_is_left_out(
     build.run()
     assert not (build.layers / "replay").exists()
     assert not (build.layers / "replay.toml").exists()
+
+
+def test_a_special_file_the_build_left_in_the_app_keeps_no_record(
+    build: Build, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    finish = replay.Recorder.finish
+
+    def with_a_fifo(self: replay.Recorder, summary: list[str]) -> None:
+        os.mkfifo(build.app / "control.fifo")  # a copy of it could not be kept or put back
+        finish(self, summary)
+
+    monkeypatch.setattr(replay.Recorder, "finish", with_a_fifo)
+    output.configure(debug=True)
+    build.run()
+    assert not (build.layers / "replay").exists()
+    assert (
+        "The next unchanged build runs in full: the build left 'control.fifo' in the app"
+        " directory, which is no file, directory or link" in capsys.readouterr().out
+    )
