@@ -54,6 +54,10 @@ if TYPE_CHECKING:
 
 LAYER_NAME = "replay"
 RECORD_NAME = "record.json"
+STATUS_NAME = "buildpack-status.json"
+"""Beside the record, not in it: :func:`buildpack_status` depends on the machine and the
+moment (inodes, ctimes), and the record's digest goes into the image's metadata, which two
+full builds of the same inputs must make alike."""
 STORE = "store"
 FORMAT = 2
 ANCHOR_LAYER = "runtime"
@@ -382,7 +386,6 @@ class Recorder:
         record = {
             "format": FORMAT,
             "inputs": self.inputs,
-            "buildpack_status": self.buildpack_status,
             "layers": [entry.as_json() for entry in layers],
             "app_changed": changed,
             "app_removed": removed,
@@ -392,6 +395,8 @@ class Recorder:
         }
         data = json.dumps(record, sort_keys=True).encode("utf-8", "surrogateescape")
         (layer / RECORD_NAME).write_bytes(data)
+        status = {"record": _sha256(data), "status": self.buildpack_status}
+        (layer / STATUS_NAME).write_text(json.dumps(status), encoding="utf-8")
         toml_file.write(self.paths.layers / f"{LAYER_NAME}.toml", {"types": {"cache": True}})
         anchor(self.paths.layers, _sha256(data))
 
@@ -496,7 +501,7 @@ def _check(paths: Paths, env: Mapping[str, str]) -> tuple[dict[str, Any], str]:
         if layer.contents and layer.cache:
             manifest.verify_in_background(paths.layers / layer.name, layer.contents)
     app_digest = manifest.tree_digest(paths.app)
-    status = record["buildpack_status"]
+    status = _recorded_status(paths, digest)
     if status and buildpack_status(paths.buildpack) == status:
         code = record["inputs"]["the buildpack"]  # the same files: the same content
     else:
@@ -509,6 +514,18 @@ def _check(paths: Paths, env: Mapping[str, str]) -> tuple[dict[str, Any], str]:
     if manifest.tree_digest(paths.layer / STORE) != record["store"]:
         raise NotReplayed("copy-changed")
     return record, digest
+
+
+def _recorded_status(paths: Paths, record_digest: str) -> str:
+    """The buildpack status kept beside the record ``record_digest``; empty if none."""
+    try:
+        kept = json.loads((paths.layer / STATUS_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    if not isinstance(kept, dict) or kept.get("record") != record_digest:
+        return ""
+    status = kept.get("status")
+    return status if isinstance(status, str) else ""
 
 
 def _check_layers(paths: Paths, layers: Sequence[LayerRecord]) -> None:

@@ -4,6 +4,7 @@ read has changed and every layer and the copy check out."""
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -199,8 +200,8 @@ def test_a_buildpack_changed_just_before_its_status_was_taken_is_hashed(
     build: Build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     build.run()  # the buildpack's files were written a moment ago
-    record = json.loads((build.layers / "replay" / replay.RECORD_NAME).read_bytes())
-    assert record["buildpack_status"] == ""
+    kept = json.loads((build.layers / "replay" / replay.STATUS_NAME).read_bytes())
+    assert kept["status"] == ""
     build.restore()
     hashed: list[Path] = []
     real = replay.buildpack_digest
@@ -346,3 +347,18 @@ def test_a_special_file_the_build_left_in_the_app_keeps_no_record(
         "The next unchanged build runs in full: the build left 'control.fifo' in the app"
         " directory, which is no file, directory or link" in capsys.readouterr().out
     )
+
+
+def test_the_buildpack_status_is_kept_beside_the_record_not_in_it(
+    build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two full builds of the same inputs make the same record (its digest is in the
+    image's metadata), whatever the buildpack files' inodes and ctimes."""
+    build.run()  # just written: no status
+    first = (build.layers / "replay" / replay.RECORD_NAME).read_bytes()
+    monkeypatch.setattr(replay, "RACY_SECONDS", -1e9)
+    output.reset()  # the second build's warnings only
+    build.run()
+    assert (build.layers / "replay" / replay.RECORD_NAME).read_bytes() == first
+    kept = json.loads((build.layers / "replay" / replay.STATUS_NAME).read_bytes())
+    assert kept["status"] and kept["record"] == hashlib.sha256(first).hexdigest()
