@@ -309,6 +309,11 @@ class LayerRecord:
         return [self.name, self.toml, self.cache, self.contents, self.digest]
 
 
+class Unrecordable(Exception):
+    """The build's result cannot be recorded (its message: a
+    :data:`python_cnb.notices.REPLAY_BLOCKERS` reason, worded)."""
+
+
 class Recorder:
     """Takes the inputs at the start of a build; at its end, records its result."""
 
@@ -349,27 +354,19 @@ class Recorder:
             self.block("secret-binding")
         if not (self.paths.layers / f"{ANCHOR_LAYER}.toml").is_file():
             self.block("no-anchor", layer=ANCHOR_LAYER)
-        try:
-            app_after = manifest.scan(self.paths.app, NOTHING)
-        except OSError as error:
-            app_after = {}
-            self.block("unreadable", error=_os_error(error))
-        special = [
-            path
-            for path, entry in sorted(app_after.items())
-            if entry.kind == "o" and entry != self.app_before.get(path)
-        ]
-        if special:
-            self.block("special-file", path=special[0])
         if self.blockers:
             output.debug(notices.replay_not_recorded(self.blockers))
             return
         started = time.monotonic()
         try:
-            self._write(summary, app_after)
+            self._write(summary)
         except OSError as error:  # a full disk, say: the next build runs in full
             self._forget()
             output.debug(notices.replay_not_recorded([_os_error(error)]))
+            return
+        except Unrecordable as refusal:
+            self._forget()
+            output.debug(notices.replay_not_recorded([str(refusal)]))
             return
         output.debug(f"'record the build for replay' took {_ms(started)} ms")
 
@@ -378,11 +375,11 @@ class Recorder:
         _remove(self.paths.layer)
         _remove(self.paths.layers / f"{LAYER_NAME}.toml")
 
-    def _write(self, summary: Sequence[str], app_after: dict[str, manifest.Entry]) -> None:
+    def _write(self, summary: Sequence[str]) -> None:
         layer = self.paths.layer
         store = layer / STORE
         layers = self._record_layers(store / "layers")
-        changed, removed = self._record_app(store / "app", app_after)
+        changed, removed = self._record_app(store / "app")
         record = {
             "format": FORMAT,
             "inputs": self.inputs,
@@ -435,10 +432,12 @@ class Recorder:
             records.append(LayerRecord(layer_name, text, types["cache"], contents, digest))
         return records
 
-    def _record_app(
-        self, store: Path, after: dict[str, manifest.Entry]
-    ) -> tuple[list[list[Any]], list[str]]:
+    def _record_app(self, store: Path) -> tuple[list[list[Any]], list[str]]:
+        after = manifest.scan(self.paths.app, NOTHING)
         changed = [path for path in sorted(after) if self.app_before.get(path) != after[path]]
+        special = [path for path in changed if after[path].kind == "o"]
+        if special:
+            raise Unrecordable(notices.replay_blocker("special-file", {"path": special[0]}))
         removed = sorted(set(self.app_before) - set(after))
         store.mkdir(parents=True)
         for path in changed:

@@ -320,7 +320,7 @@ def test_an_unreadable_input_keeps_no_record_and_fails_nothing(
 def test_a_record_that_cannot_be_written_is_left_out(
     build: Build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def full_disk(self: replay.Recorder, summary: object, app_after: object) -> None:
+    def full_disk(self: replay.Recorder, summary: object) -> None:
         (self.paths.layer / "partial").mkdir(parents=True)
         raise OSError(errno.ENOSPC, "No space left on device", str(self.paths.layer))
 

@@ -183,9 +183,10 @@ def _list(root: Path, exclude: frozenset[str]) -> list[list[Any]]:
     (unsorted), without following links."""
     out: list[list[Any]] = []
     pending = [("", str(root))]
+    parallel = PROCESSES > 1 and _forkable()
     done = 0  # breadth first: the subtrees left to share out are many and small
     while done < len(pending):
-        if len(out) >= FORK_AT and PROCESSES > 1 and _forkable():
+        if parallel and len(out) >= FORK_AT:
             return out + _list_in_processes(pending[done:])
         prefix, directory = pending[done]
         done += 1
