@@ -195,29 +195,29 @@ def buildpack_status(root: Path) -> str:
     taken = time.time_ns() - int(RACY_SECONDS * 1e9)
     described: list[list[object]] = []
     for name in BUILDPACK_CODE:
-        pending = [name]
-        while pending:
-            relative = pending.pop()
-            try:
-                info = os.lstat(root / relative)
-            except FileNotFoundError:
-                described.append([relative])
-                continue
-            if max(info.st_mtime_ns, info.st_ctime_ns) >= taken:
+        try:
+            info = os.lstat(root / name)
+        except FileNotFoundError:
+            described.append([name])
+            continue
+        entries = [(name, info)]
+        if stat.S_ISDIR(info.st_mode):
+            walked = manifest.walk(root / name, NOTHING)
+            entries += [(f"{name}/{path}", found) for path, found in walked]
+        for relative, found in entries:
+            if max(found.st_mtime_ns, found.st_ctime_ns) >= taken:
                 return ""
             described.append(
                 [
                     relative,
-                    info.st_mode,
-                    info.st_size,
-                    info.st_mtime_ns,
-                    info.st_ctime_ns,
-                    info.st_ino,
+                    found.st_mode,
+                    found.st_size,
+                    found.st_mtime_ns,
+                    found.st_ctime_ns,
+                    found.st_ino,
                 ]
             )
-            if stat.S_ISDIR(info.st_mode):
-                children = os.listdir(root / relative)  # noqa: PTH208 - names, not Paths
-                pending += sorted(f"{relative}/{child}" for child in children)
+    described.sort(key=lambda line: str(line[0]))  # by path: the walk goes in no order
     return _sha256(json.dumps(described).encode("utf-8", "surrogateescape"))
 
 

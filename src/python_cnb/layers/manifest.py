@@ -112,7 +112,7 @@ def _shown(path: str) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def _walk(root: Path, exclude: frozenset[str]) -> Iterator[tuple[str, os.stat_result]]:
+def walk(root: Path, exclude: frozenset[str]) -> Iterator[tuple[str, os.stat_result]]:
     """Every entry under ``root`` but the excluded top-level ones, without following links."""
     pending = [("", str(root))]
     while pending:
@@ -240,7 +240,7 @@ def shallow(root: Path, exclude: frozenset[str] = REWRITTEN_EVERY_BUILD) -> dict
     """Every entry with its kind, mode and size; a link with its target; no file hashed.
     ``exclude``: top-level names left out (by default, those of a layer's manifest)."""
     entries = {}
-    for relative, info in _walk(root, exclude):
+    for relative, info in walk(root, exclude):
         kind = _kind(info.st_mode)
         target = str((root / relative).readlink()) if kind == "l" else ""
         size = info.st_size if kind == "f" else 0
