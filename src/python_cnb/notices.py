@@ -9,21 +9,12 @@ modules above it. errors.py builds its blocks with the same formatters (:func:`q
 
 from __future__ import annotations
 
-import textwrap
+import functools
 from datetime import date
-from typing import Any, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
-from python_cnb.cnb.layers import (
-    CleanBuild,
-    ContentsMissing,
-    FieldChanged,
-    InvalidMetadata,
-    LayerCause,
-    NewlyCreated,
-    Rejected,
-    Unfinished,
-    UnreadableMetadata,
-)
+if TYPE_CHECKING:
+    from python_cnb.cnb.layers import InvalidMetadata, LayerCause
 
 Notice = tuple[str, str]
 """A warning block's title and body."""
@@ -65,6 +56,8 @@ def quote(text: str) -> str:
 def steps(*items: str, hang: int = 5) -> str:
     """Numbered steps; a step's later lines are indented ``hang`` spaces more than its
     number (5 in error blocks; 3 lines them up with the step's text)."""
+    import textwrap  # loaded when a block has steps: an unchanged rebuild never does
+
     return "\n".join(
         textwrap.indent(f"{index}. {step}", "  ").replace("\n", "\n" + " " * hang)
         for index, step in enumerate(items, start=1)
@@ -333,23 +326,39 @@ def _invalid_metadata(cause: InvalidMetadata) -> str:
     return f"Its metadata is not what this buildpack version writes ({detail})"
 
 
-_LAYER_CAUSES: dict[type[Any], Callable[[Any], Optional[str]]] = {
-    NewlyCreated: lambda cause: None,
-    UnreadableMetadata: lambda cause: f"Its metadata could not be read ({cause.detail})",
-    InvalidMetadata: _invalid_metadata,
-    FieldChanged: lambda cause: (
-        f"The {cause.label} changed from {_shorten(cause.before)} to {_shorten(cause.after)}"
-    ),
-    ContentsMissing: lambda cause: "Its contents were not restored",
-    Unfinished: lambda cause: "It has no metadata (an earlier build did not finish it)",
-    CleanBuild: lambda cause: "A clean build was requested",
-    Rejected: lambda cause: cause.reason,
-}
+@functools.cache
+def _cause_sentences() -> dict[type[Any], Callable[[Any], Optional[str]]]:
+    """The sentence of each :data:`python_cnb.cnb.layers.LayerCause` type. Made when first
+    needed: an unchanged rebuild, which uses this module's replay sentences, loads neither
+    the causes' module nor ``dataclasses`` with it."""
+    from python_cnb.cnb.layers import (
+        CleanBuild,
+        ContentsMissing,
+        FieldChanged,
+        InvalidMetadata,
+        NewlyCreated,
+        Rejected,
+        Unfinished,
+        UnreadableMetadata,
+    )
+
+    return {
+        NewlyCreated: lambda cause: None,
+        UnreadableMetadata: lambda cause: f"Its metadata could not be read ({cause.detail})",
+        InvalidMetadata: _invalid_metadata,
+        FieldChanged: lambda cause: (
+            f"The {cause.label} changed from {_shorten(cause.before)} to {_shorten(cause.after)}"
+        ),
+        ContentsMissing: lambda cause: "Its contents were not restored",
+        Unfinished: lambda cause: "It has no metadata (an earlier build did not finish it)",
+        CleanBuild: lambda cause: "A clean build was requested",
+        Rejected: lambda cause: cause.reason,
+    }
 
 
 def layer_cause(cause: LayerCause) -> Optional[str]:
     """The sentence for why a restored layer was discarded (None: nothing was restored)."""
-    return _LAYER_CAUSES[type(cause)](cause)
+    return _cause_sentences()[type(cause)](cause)
 
 
 def replay_done() -> str:

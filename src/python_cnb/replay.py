@@ -36,13 +36,11 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import stat
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Optional, Sequence
 
 from python_cnb import notices, output
 from python_cnb.cnb import toml_file
@@ -81,9 +79,12 @@ LAYER_ENV_DIRS = ("env", "env.build", "env.launch")
 NOTHING = frozenset[str]()
 
 
-@dataclass(frozen=True)
-class Paths:
-    """Where a build reads and writes (the CNB variables, and the app as the working dir)."""
+class Paths(NamedTuple):
+    """Where a build reads and writes (the CNB variables, and the app as the working dir).
+
+    This and :class:`LayerRecord` are named tuples, not dataclasses: a replay loads only
+    what it needs before it runs (``dataclasses`` loads ``inspect``, ``shutil`` loads the
+    compression modules), which ``tests/unit/test_replay.py`` checks."""
 
     app: Path
     layers: Path
@@ -249,6 +250,8 @@ def _types(text: str) -> dict[str, bool]:
 
 def _copy(source: Path, target: Path) -> None:
     """Copy a file, a link or a whole tree (permission bits kept; times need not be)."""
+    import shutil
+
     if source.is_symlink():
         target.symlink_to(source.readlink())
     elif source.is_dir():
@@ -288,13 +291,14 @@ def _put_file(source: Path, target: Path, mode: int) -> None:
 
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
+        import shutil
+
         shutil.rmtree(path)
     elif path.exists() or path.is_symlink():
         path.unlink()
 
 
-@dataclass(frozen=True)
-class LayerRecord:
+class LayerRecord(NamedTuple):
     """What a layer was when the build ended."""
 
     name: str
@@ -409,7 +413,7 @@ class Recorder:
                 "build",
                 "store",
             ):
-                shutil.copy2(entry, store / name)  # launch.toml, SBOM files, store.toml
+                _copy(entry, store / name)  # launch.toml, SBOM files, store.toml
                 continue
             text = entry.read_text(encoding="utf-8")
             types = _types(text)

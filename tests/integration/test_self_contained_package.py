@@ -91,7 +91,7 @@ def test_an_offline_build_uses_the_carried_uv_and_ships_no_uv(
         )
         assert result.success, result.output
         assert "Installing offline from the vendored packages in vendor/" in result.output
-        assert "Installed uv 0.13.9 carried by the buildpack" in result.output
+        assert "Using uv 0.13.9 carried by the buildpack" in result.output
         assert runner.start().wait_for_http("/")[0] == 200
         listed = runner.exec(["sh", "-c", "ls vendor; command -v uv || echo no-uv"])
         assert "uv-" not in listed.stdout and "no-uv" in listed.stdout, listed.stdout

@@ -14,7 +14,6 @@ from typing import Any, Iterator
 
 import pytest
 
-from python_cnb.cnb import toml_file
 from python_cnb.config.index import IndexSettings
 from python_cnb.config.tool_specs import ToolSpec
 from python_cnb.layers import uv
@@ -218,21 +217,23 @@ PINNED = ToolSpec("uv", "0.13.9", hashes=("0" * 64, CARRIED_WHEEL_SHA))
 OFFLINE = IndexSettings(index_url="http://127.0.0.1:9/simple/", no_index=True)
 
 
-def test_the_carried_uv_is_copied_and_nothing_fetched(
+def test_the_carried_uv_runs_in_place_and_nothing_is_fetched(
     tmp_path: Path, no_fetch: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """No layer copies it (it would be cached, restored and checked on every build); a uv
+    layer an earlier build left (a fetched uv) is removed, so the cache does not keep it."""
     ctx = build_context(tmp_path)
     carried = carry(ctx.buildpack_dir)
+    left = ctx.layers_dir / "uv"
+    (left / "bin").mkdir(parents=True)
+    (left / "bin" / "uv").write_text("#!/bin/sh\necho uv 0.13.8\n")
+    (ctx.layers_dir / "uv.toml").write_text("[types]\ncache = true\nbuild = true\n")
 
     tool = uv.install_uv(ctx, no_python(tmp_path), PINNED, OFFLINE, ENV)
 
-    assert tool.binary == ctx.layers_dir / "uv" / "bin" / "uv"
-    assert tool.binary.read_bytes() == carried.read_bytes() and tool.version == "0.13.9"
-    assert tool.binary.stat().st_mode & 0o111
-    layer = toml_file.read(ctx.layers_dir / "uv.toml")
-    assert layer["types"] == {"build": True, "cache": True, "launch": False}
-    assert layer["metadata"]["uv"] == "uv 0.13.9"
-    assert "Installed uv 0.13.9 carried by the buildpack" in capsys.readouterr().out
+    assert (tool.binary, tool.version) == (carried, "0.13.9")
+    assert not left.exists() and not (ctx.layers_dir / "uv.toml").exists()
+    assert "Using uv 0.13.9 carried by the buildpack" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

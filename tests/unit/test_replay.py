@@ -8,6 +8,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,6 +106,36 @@ class Build:
 @pytest.fixture
 def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Build:
     return Build(tmp_path, monkeypatch)
+
+
+SRC = Path(replay.__file__).parents[1]
+NOT_BEFORE_A_REPLAY = (
+    "dataclasses",  # and inspect, ast, dis, tokenize with it
+    "inspect",
+    "shutil",  # and bz2, lzma
+    "tempfile",  # and random
+    "textwrap",
+    "threading",
+    "traceback",
+    "tomli_w",
+    "python_cnb.cnb.layers",
+    "python_cnb.build",
+)
+"""Modules an unchanged rebuild does not load before it knows it can replay (each costs
+milliseconds of every no-change rebuild): what python_cnb.replay and the modules it needs
+import, with nothing but the interpreter's own start-up before."""
+
+
+def test_a_replay_loads_only_what_it_needs() -> None:
+    code = (
+        f"import sys; sys.path[0:0] = [{str(SRC)!r}]\n"
+        "import python_cnb.__main__, python_cnb.replay\n"
+        f"print(sorted(set({NOT_BEFORE_A_REPLAY!r}) & set(sys.modules)))"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-E", "-s", "-S", "-c", code], capture_output=True, text=True, check=True
+    )
+    assert ran.stdout == "[]\n", ran.stdout
 
 
 def test_the_anchor_layer_is_the_runtime_layer() -> None:

@@ -6,14 +6,14 @@ holding a ``type`` file, an optional ``provider`` file and one file per entry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, NamedTuple, Optional
 
 
-@dataclass(frozen=True)
-class Binding:
-    """One service binding; entry values stay on disk (they are often secrets)."""
+class Binding(NamedTuple):
+    """One service binding; entry values stay on disk (they are often secrets). A named
+    tuple, not a dataclass: an unchanged rebuild reads the bindings' root before anything
+    else is loaded (:mod:`python_cnb.replay`), and ``dataclasses`` loads ``inspect``."""
 
     name: str
     type: str

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -12,8 +11,6 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on the 3.9/3.10 bootstrap interpreters
     import tomli as tomllib
-
-import tomli_w
 
 TOMLDecodeError = tomllib.TOMLDecodeError
 
@@ -31,6 +28,8 @@ def read(path: Path) -> dict[str, Any]:
 
 def dumps(data: Mapping[str, Any]) -> str:
     """Serialise ``data`` as TOML."""
+    import tomli_w  # a build that only reads TOML (a replay) never loads it
+
     return tomli_w.dumps(data)
 
 
@@ -41,6 +40,8 @@ def write(path: Path, data: Mapping[str, Any]) -> None:
 
 def write_text_atomically(path: Path, text: str, mode: int = 0o644) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename."""
+    import tempfile  # not loaded by a build that only reads TOML
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from python_cnb import notices, output
-from python_cnb.cnb.layers import LayerDecision
+
+if TYPE_CHECKING:  # the package is loaded by an unchanged rebuild (its manifest module)
+    from python_cnb.cnb.layers import LayerDecision
 
 
 def log_decision(decision: LayerDecision[Any], what: str) -> None:

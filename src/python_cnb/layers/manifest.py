@@ -35,19 +35,18 @@ import contextlib
 import hashlib
 import json
 import os
-import signal
 import stat
-import threading
+import sys
 import time
-import traceback
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable, Iterator, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Optional
 
 from python_cnb import output
-from python_cnb.cnb import toml_file
-from python_cnb.cnb.layers import Layer
 from python_cnb.support.digests import entry_sha256
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from python_cnb.cnb.layers import Layer
 
 MANIFEST_NAME = ".python-cnb-manifest.json"
 FORMAT = 1
@@ -79,9 +78,10 @@ class Entry(NamedTuple):
     """A file's SHA-256 (hex), a link's target, else empty."""
 
 
-@dataclass(frozen=True)
-class Differences:
-    """How a layer differs from its manifest."""
+class Differences(NamedTuple):
+    """How a layer differs from its manifest (a named tuple, as :class:`_Background`: an
+    unchanged rebuild checks its layers with this module before anything else is loaded,
+    and ``dataclasses`` loads ``inspect``)."""
 
     missing: tuple[str, ...] = ()
     added: tuple[str, ...] = ()
@@ -152,7 +152,8 @@ def _list_dir(
     """Every entry directly in ``directory`` (``prefix``: its path in the tree, ``""`` at
     the top, where ``exclude`` applies) into ``out`` as a manifest line, a file hashed; each
     subdirectory onto ``pending``."""
-    with os.scandir(directory) as entries:
+    append, is_dir, is_link, bits = out.append, stat.S_ISDIR, stat.S_ISLNK, stat.S_IMODE
+    with os.scandir(directory) as entries:  # per entry, a few calls: a layer has thousands
         for entry in entries:
             name = entry.name
             if not prefix and name in exclude:
@@ -162,20 +163,19 @@ def _list_dir(
                 info, digest = _file_entry(entry.path)
             else:
                 info, digest = entry.stat(follow_symlinks=False), None
-            kind = _kind(info.st_mode)
-            if kind == "f" and digest is None:  # a file since it was listed
-                info, digest = _file_entry(entry.path)
-                kind = _kind(info.st_mode)
-            mode = stat.S_IMODE(info.st_mode)
-            if kind == "f":
-                out.append([relative, kind, mode, info.st_size, digest])
-            elif kind == "l":
+                if stat.S_ISREG(info.st_mode):  # a file since it was listed
+                    info, digest = _file_entry(entry.path)
+            mode = info.st_mode
+            if digest is not None:  # a regular file when it was opened
+                append([relative, "f", bits(mode), info.st_size, digest])
+            elif is_dir(mode):
+                append([relative, "d", bits(mode), 0, ""])
+                pending.append((relative + "/", entry.path))
+            elif is_link(mode):
                 target = os.readlink(entry.path)  # noqa: PTH115 - a str path: no Path per entry
-                out.append([relative, kind, mode, 0, target])
+                append([relative, "l", bits(mode), 0, target])
             else:
-                out.append([relative, kind, mode, 0, ""])
-                if kind == "d":
-                    pending.append((relative + "/", entry.path))
+                append([relative, "o", bits(mode), 0, ""])
 
 
 def _list(root: Path, exclude: frozenset[str]) -> list[list[Any]]:
@@ -263,6 +263,8 @@ def _fork_report(work: Callable[[], dict[str, Any]], *, group: bool = False) -> 
             os.close(read_end)
             message = json.dumps(work()).encode("utf-8", "surrogateescape")
         except BaseException:  # reported by _read_report as an internal failure
+            import traceback
+
             message = json.dumps({"failure": traceback.format_exc()}).encode()
             code = 1
         try:
@@ -368,8 +370,7 @@ def same_shape(root: Path, expected: str) -> bool:
     )
 
 
-@dataclass
-class _Background:
+class _Background(NamedTuple):
     """A check begun by :func:`verify_in_background`: a forked process that writes the
     :class:`Differences` it found, as JSON, to a pipe."""
 
@@ -383,8 +384,9 @@ _background: dict[tuple[Path, str], _Background] = {}
 
 def _forkable() -> bool:
     """Whether this process may fork a check: not with other threads (a fork copies none
-    of them, but every lock they hold)."""
-    return threading.active_count() == 1
+    of them, but every lock they hold). Without ``threading`` loaded, no thread was made."""
+    threading = sys.modules.get("threading")
+    return threading is None or threading.active_count() == 1
 
 
 def verify_in_background(root: Path, expected: str) -> None:
@@ -414,6 +416,8 @@ def _check_report(root: Path, expected: str) -> dict[str, Any]:
 def verify_restored_in_background(layer: Layer) -> None:
     """:func:`verify_in_background` of a restored layer whose metadata names its manifest's
     SHA-256 ``contents`` (the python and venv layers); nothing when it names none."""
+    from python_cnb.cnb import toml_file  # loaded by the full build this runs in
+
     try:
         raw = layer.read_toml()
     except (toml_file.TOMLDecodeError, OSError):
@@ -427,6 +431,8 @@ def verify_restored_in_background(layer: Layer) -> None:
 def abandon(root: Path) -> None:
     """Stop any background check of ``root`` (before the layer is emptied), with the
     processes it forked to share out the hashing."""
+    import signal
+
     for key in [key for key in _background if key[0] == root]:
         check = _background.pop(key)
         with contextlib.suppress(ProcessLookupError):

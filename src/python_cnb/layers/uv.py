@@ -1,9 +1,12 @@
-"""The ``uv`` layer: the uv binary (build, cache; never launched).
+"""The uv binary: the one the buildpack carries, or the ``uv`` layer (build, cache; never
+launched).
 
 The self-contained package carries the pinned uv of its target under ``tools/uv/`` (its
 wheel hash-checked against buildpack.toml when the package was built, the binary's own
-SHA-256 recorded beside it): the layer copies that binary, after checking its SHA-256, and
+SHA-256 recorded beside it): that binary runs where it is, after its SHA-256 is checked, and
 nothing is fetched, so an offline build needs no uv wheel among the app's vendored packages.
+No layer holds a copy: a 37 MB cache layer would be saved, restored and checked on every
+build for a file the buildpack already has (a ``uv`` layer an earlier build left is removed).
 Otherwise (the slim package, or another uv version asked for) uv's wheel is fetched from the
 configured package index and checked against the SHA-256 pinned in buildpack.toml before the
 binary is extracted: straight from the index's project page when the index settings are
@@ -15,7 +18,6 @@ file is the app's and is never deleted, so it ships in the image (the log says s
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -25,7 +27,7 @@ from typing import Mapping, Optional
 from python_cnb import notices, output
 from python_cnb.cnb import toml_file
 from python_cnb.cnb.context import BuildContext
-from python_cnb.cnb.layers import LayerTypes, cached_layer
+from python_cnb.cnb.layers import Layer, LayerTypes, cached_layer
 from python_cnb.config.index import IndexSettings
 from python_cnb.config.tool_specs import ToolSpec
 from python_cnb.layers import log_decision
@@ -212,7 +214,16 @@ def install_uv(
     *,
     keep_cache: bool = True,
 ) -> UvTool:
-    """Reuse the cached uv, or fetch the pinned wheel and extract the binary."""
+    """The carried uv; else reuse the cached uv, or fetch the pinned wheel and extract the
+    binary."""
+    carried = _usable_carried(ctx, spec)
+    if carried is not None:
+        Layer(ctx.layers_dir, LAYER_NAME).remove()
+        output.info(
+            f"Using uv {spec.version} carried by the buildpack (from {carried[0].wheel}, "
+            "SHA-256 verified; build only, nothing fetched)"
+        )
+        return UvTool(carried[1], _version(carried[1], ctx.app_dir))
     metadata = UvLayerMetadata(
         uv=spec.fingerprint, os=ctx.target.os, arch=ctx.target.arch, layout=LAYOUT
     )
@@ -222,16 +233,7 @@ def install_uv(
     log_decision(decision, f"uv {spec.version}")
     layer = decision.layer
     binary = layer.path / "bin" / "uv"
-    if not decision.reused and (found := _usable_carried(ctx, spec)) is not None:
-        carried, source = found
-        binary.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, binary)
-        binary.chmod(0o755)
-        output.info(
-            f"Installed uv {spec.version} carried by the buildpack (from {carried.wheel}, "
-            "SHA-256 verified; build only, nothing fetched)"
-        )
-    elif not decision.reused:
+    if not decision.reused:
         with tempfile.TemporaryDirectory(prefix="python-cnb-uv-") as tmp:
             wheel = download_wheel(python, spec, Path(tmp), index, env, ctx.app_dir)
             with zipfile.ZipFile(wheel) as archive:
@@ -244,8 +246,11 @@ def install_uv(
         if index.vendor_dir is not None:
             # The app's own file: never deleted, so it is exported with the app.
             output.info(notices.vendored_uv_ships(wheel.name))
-    version = run_quiet(
-        [str(binary), "--version"], cwd=ctx.app_dir, env={"PATH": "/usr/bin:/bin"}
-    ).split()[1]
+    version = _version(binary, ctx.app_dir)
     layer.write(TYPES, metadata)
     return UvTool(binary, version)
+
+
+def _version(binary: Path, cwd: Path) -> str:
+    """What ``uv --version`` says (it also proves that the binary runs here)."""
+    return run_quiet([str(binary), "--version"], cwd=cwd, env={"PATH": "/usr/bin:/bin"}).split()[1]

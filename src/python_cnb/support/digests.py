@@ -40,17 +40,20 @@ def entry_sha256(path: str) -> tuple[os.stat_result, Optional[str]]:
     regular file by the time it is opened (a FIFO, say: non-blocking, so never waited on)
     comes back with no digest.
 
-    Each read asks for a whole block, and a read of a regular file returns less only at
-    its end: a small file is one read."""
+    A read of a regular file returns less than it asks for only at the file's end: the
+    first read asks for one byte more than ``fstat`` says the file holds (at most a block),
+    so a small file is one read, with no block-sized buffer made for it."""
     fd = os.open(path, ENTRY_FLAGS)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return info, None
-        chunk = os.read(fd, CHUNK)
+        wanted = min(info.st_size + 1, CHUNK)
+        chunk = os.read(fd, wanted)
         digest = hashlib.sha256(chunk)
-        while len(chunk) == CHUNK:
-            chunk = os.read(fd, CHUNK)
+        while len(chunk) == wanted:  # the file is larger (or grew since fstat)
+            wanted = CHUNK
+            chunk = os.read(fd, wanted)
             digest.update(chunk)
         return info, digest.hexdigest()
     finally:
