@@ -9,7 +9,7 @@ the target's is refused (a foreign interpreter dies with ``Exec format error``).
 **Trimming.** The bootstrap keeps only what detect and build import: the static import
 closure of every shipped module (``src/python_cnb`` and ``vendor/``), computed with the
 stdlib's :mod:`modulefinder` (which also sees imports inside functions), plus what the
-interpreter needs to start under ``-E -s -S`` (``runpy`` for the shim, the ``encodings``
+interpreter needs to start under ``-E -s -S`` (the ``encodings``
 package, which codec look-ups import by name, and the ``sysconfig`` data it loads by
 name). Test, debugging and interactive tools that stdlib modules import only in their
 ``_test()`` functions or ``__main__`` blocks (:data:`EXCLUDED`) are not followed. Kept: the
@@ -84,8 +84,8 @@ never imported during detect or build, and a third of the closure otherwise. And
 Asian multibyte codecs (1.3 MB of extension modules): detect and build decode UTF-8 only;
 asking for such a codec gives "unknown encoding"."""
 
-STARTUP = ("runpy", "encodings")
-"""Imported by the shim (``runpy``) and by the interpreter itself at start-up."""
+STARTUP = ("encodings",)
+"""Imported by the interpreter itself at start-up (by name, so no import analysis sees it)."""
 
 MARKER = ".python-cnb-pristine"
 

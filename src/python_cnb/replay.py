@@ -396,8 +396,7 @@ class Recorder:
         }
         data = json.dumps(record, sort_keys=True).encode("utf-8", "surrogateescape")
         (layer / RECORD_NAME).write_bytes(data)
-        status = {"record": _sha256(data), "status": self.buildpack_status}
-        (layer / STATUS_NAME).write_text(json.dumps(status), encoding="utf-8")
+        _keep_status(self.paths, _sha256(data), self.buildpack_status)
         toml_file.write(self.paths.layers / f"{LAYER_NAME}.toml", {"types": {"cache": True}})
         anchor(self.paths.layers, _sha256(data))
 
@@ -486,8 +485,9 @@ def _metadata(path: Path) -> Any:
         return None
 
 
-def _check(paths: Paths, env: Mapping[str, str]) -> tuple[dict[str, Any], str]:
-    """The previous build's record and its SHA-256, if this build may replay it."""
+def _check(paths: Paths, env: Mapping[str, str]) -> tuple[dict[str, Any], str, str]:
+    """The previous build's record and its SHA-256, if this build may replay it, and the
+    buildpack's status to keep beside the record (:func:`_keep_status`; empty: none)."""
     try:
         data = (paths.layer / RECORD_NAME).read_bytes()
     except FileNotFoundError:
@@ -505,8 +505,10 @@ def _check(paths: Paths, env: Mapping[str, str]) -> tuple[dict[str, Any], str]:
             manifest.verify_in_background(paths.layers / layer.name, layer.contents)
     app_digest = manifest.tree_digest(paths.app)
     status = _recorded_status(paths, digest)
-    if status and buildpack_status(paths.buildpack) == status:
+    current = buildpack_status(paths.buildpack)
+    if status and current == status:
         code = record["inputs"]["the buildpack"]  # the same files: the same content
+        current = ""  # already kept
     else:
         code = buildpack_digest(paths.buildpack)
     found = inputs(paths, env, app_digest, code)
@@ -516,7 +518,7 @@ def _check(paths: Paths, env: Mapping[str, str]) -> tuple[dict[str, Any], str]:
     _check_layers(paths, layers)
     if manifest.tree_digest(paths.layer / STORE) != record["store"]:
         raise NotReplayed("copy-changed")
-    return record, digest
+    return record, digest, current
 
 
 def _recorded_status(paths: Paths, record_digest: str) -> str:
@@ -529,6 +531,15 @@ def _recorded_status(paths: Paths, record_digest: str) -> str:
         return ""
     status = kept.get("status")
     return status if isinstance(status, str) else ""
+
+
+def _keep_status(paths: Paths, record_digest: str, status: str) -> None:
+    """Keep the buildpack's ``status`` beside the record ``record_digest``: by the build that
+    writes the record, and by a replay that had to hash the buildpack and found the recorded
+    content (on another machine, whose copy of the builder has other inodes and ctimes, or
+    after a racy status), so that the next builds need not hash it again."""
+    kept = {"record": record_digest, "status": status}
+    (paths.layer / STATUS_NAME).write_text(json.dumps(kept), encoding="utf-8")
 
 
 def _check_layers(paths: Paths, layers: Sequence[LayerRecord]) -> None:
@@ -608,7 +619,7 @@ def replay_unchanged(env: Mapping[str, str]) -> bool:
     output.configure(debug=output.debug_requested(env))
     started = time.monotonic()
     try:
-        record, digest = _check(paths, env)
+        record, digest, status = _check(paths, env)
     except NotReplayed as refusal:
         for layer in paths.layers.iterdir():
             manifest.abandon(layer)
@@ -618,6 +629,8 @@ def replay_unchanged(env: Mapping[str, str]) -> bool:
         output.info(notices.replay_refused("record-unreadable", {"error": str(error)}))
         return False
     _put_back(paths, record, digest)
+    if status:
+        _keep_status(paths, digest, status)
     output.header("Reusing the previous build")
     output.info(notices.replay_done())
     output.debug(f"'reuse the previous build' took {_ms(started)} ms")  # read by the bench

@@ -368,7 +368,6 @@ def test_trimming_is_measured(built: package.Built) -> None:
         assert not (stdlib / dropped).exists(), dropped
     for kept in (
         "os.py",
-        "runpy.py",
         "encodings/idna.py",
         "ssl.py",
         "tarfile.py",

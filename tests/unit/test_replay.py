@@ -247,6 +247,42 @@ def test_a_buildpack_changed_just_before_its_status_was_taken_is_hashed(
     assert hashed == [build.root / "buildpack"]
 
 
+def test_a_replay_that_hashed_the_buildpack_keeps_its_status(
+    build: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As on another machine (other inodes and ctimes): the first replay hashes the
+    buildpack and, its content being the recorded one, keeps its status; the next does not
+    hash it. The record, and so the image's metadata, is unchanged."""
+    build.run()  # racy: no status kept
+    record = (build.layers / "replay" / replay.RECORD_NAME).read_bytes()
+    monkeypatch.setattr(replay, "RACY_SECONDS", -1e9)  # every file long since written
+    build.restore()
+    assert replay.replay_unchanged(build.env)
+    kept = json.loads((build.layers / "replay" / replay.STATUS_NAME).read_bytes())
+    assert kept == {
+        "record": hashlib.sha256(record).hexdigest(),
+        "status": replay.buildpack_status(build.root / "buildpack"),
+    }
+    assert (build.layers / "replay" / replay.RECORD_NAME).read_bytes() == record
+
+    def hashed(root: Path) -> str:
+        raise AssertionError("the status kept by the last replay stands: no need to hash")
+
+    monkeypatch.setattr(replay, "buildpack_digest", hashed)
+    build.restore()
+    assert replay.replay_unchanged(build.env)
+
+
+def test_a_refused_replay_keeps_no_status(build: Build, monkeypatch: pytest.MonkeyPatch) -> None:
+    build.run()
+    monkeypatch.setattr(replay, "RACY_SECONDS", -1e9)
+    build.restore()
+    (build.app / "app.py").write_text("print('bye')\n")
+    assert not replay.replay_unchanged(build.env)
+    kept = json.loads((build.layers / "replay" / replay.STATUS_NAME).read_bytes())
+    assert kept["status"] == ""
+
+
 def test_what_every_container_has_its_own_of_is_not_an_input(build: Build) -> None:
     build.env["HOSTNAME"] = "a1b2c3"
     build.run()
