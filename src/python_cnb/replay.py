@@ -40,7 +40,7 @@ import stat
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Optional, Sequence
+from typing import TYPE_CHECKING, AbstractSet, Any, Mapping, NamedTuple, Optional, Sequence
 
 from python_cnb import notices, output
 from python_cnb.cnb import toml_file
@@ -485,9 +485,86 @@ def _metadata(path: Path) -> Any:
         return None
 
 
-def _check(paths: Paths, env: Mapping[str, str]) -> tuple[dict[str, Any], str, str]:
-    """The previous build's record and its SHA-256, if this build may replay it, and the
-    buildpack's status to keep beside the record (:func:`_keep_status`; empty: none)."""
+class _Checked(NamedTuple):
+    """What :func:`_check` found: the previous build's record, its SHA-256, the buildpack's
+    status to keep beside it (:func:`_keep_status`; empty: none) and the app's new entries,
+    being written meanwhile."""
+
+    record: dict[str, Any]
+    digest: str
+    status: str
+    new_entries: _NewEntries
+
+
+class _NewEntries:
+    """The entries of the recorded app that the app does not have (a Django app's collected
+    static files: hundreds), written by a thread while the layers are checked. Creating a
+    file is the kernel's work, which then overlaps the hashing processes' instead of
+    following it. Nothing they replace exists, so a refused replay removes them
+    (:meth:`undo`) and leaves the app as it was; :func:`_put_back_app` writes the rest."""
+
+    def __init__(self, paths: Paths, changed: Sequence[Sequence[Any]]) -> None:
+        self.app, self.store = paths.app, paths.layer / STORE / "app"
+        self.entries: list[tuple[str, str, int]] = []
+        self.roots: list[str] = []  # the new entries whose parent is not new
+        new_dirs: set[str] = set()
+        for path, kind, mode, _size, _content in changed:
+            parent = path.rpartition("/")[0]
+            if parent not in new_dirs and (
+                (parent and not (self.app / parent).is_dir()) or os.path.lexists(self.app / path)
+            ):
+                continue  # replaces something, or goes where the app has no directory
+            if kind not in ("f", "d", "l"):
+                continue
+            if parent not in new_dirs:
+                self.roots.append(path)
+            if kind == "d":
+                new_dirs.add(path)
+            self.entries.append((path, kind, mode))
+        self.paths = {path for path, _kind, _mode in self.entries}
+        self.made = 0  # of the roots, how many were begun
+        self.stop = False
+        self.error: Optional[BaseException] = None
+        import threading
+
+        self.thread = threading.Thread(target=self._write, name="new app entries", daemon=True)
+        self.thread.start()
+
+    def _write(self) -> None:
+        try:
+            for path, kind, mode in self.entries:
+                if self.stop:
+                    return
+                if self.made < len(self.roots) and path == self.roots[self.made]:
+                    self.made += 1
+                target = self.app / path
+                if kind == "f":
+                    _put_file(self.store / path, target, mode)
+                elif kind == "d":
+                    target.mkdir()
+                    target.chmod(stat.S_IMODE(mode))
+                else:
+                    target.symlink_to((self.store / path).readlink())
+        except BaseException as error:  # raised again by finish()
+            self.error = error
+
+    def finish(self) -> AbstractSet[str]:
+        """Wait for the writing; the paths written (an error while writing is raised)."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.paths
+
+    def undo(self) -> None:
+        """Stop the writing and remove what it made: the app is as it was."""
+        self.stop = True
+        self.thread.join()
+        for root in reversed(self.roots[: self.made]):
+            _remove(self.app / root)
+
+
+def _check(paths: Paths, env: Mapping[str, str]) -> _Checked:
+    """What the previous build left, if this build may replay it (else NotReplayed)."""
     try:
         data = (paths.layer / RECORD_NAME).read_bytes()
     except FileNotFoundError:
@@ -504,6 +581,20 @@ def _check(paths: Paths, env: Mapping[str, str]) -> tuple[dict[str, Any], str, s
         if layer.contents and layer.cache:
             manifest.verify_in_background(paths.layers / layer.name, layer.contents)
     app_digest = manifest.tree_digest(paths.app)
+    new_entries = _NewEntries(paths, record["app_changed"])  # not before the digest is taken
+    try:
+        status = _finish_check(paths, env, record, digest, app_digest)
+    except BaseException:
+        new_entries.undo()
+        raise
+    return _Checked(record, digest, status, new_entries)
+
+
+def _finish_check(
+    paths: Paths, env: Mapping[str, str], record: Mapping[str, Any], digest: str, app_digest: str
+) -> str:
+    """The checks of :func:`_check` after the app's digest; the status to keep."""
+    layers = [LayerRecord(*entry) for entry in record["layers"]]
     status = _recorded_status(paths, digest)
     current = buildpack_status(paths.buildpack)
     if status and current == status:
@@ -518,7 +609,7 @@ def _check(paths: Paths, env: Mapping[str, str]) -> tuple[dict[str, Any], str, s
     _check_layers(paths, layers)
     if manifest.tree_digest(paths.layer / STORE) != record["store"]:
         raise NotReplayed("copy-changed")
-    return record, digest, current
+    return current
 
 
 def _recorded_status(paths: Paths, record_digest: str) -> str:
@@ -566,8 +657,10 @@ def _check_layers(paths: Paths, layers: Sequence[LayerRecord]) -> None:
             raise NotReplayed("stray", entry=name)
 
 
-def _put_back(paths: Paths, record: Mapping[str, Any], record_digest: str) -> None:
-    """Write the recorded result."""
+def _put_back(
+    paths: Paths, record: Mapping[str, Any], record_digest: str, new_entries: _NewEntries
+) -> None:
+    """Write the recorded result (``new_entries``: being written already)."""
     store = paths.layer / STORE
     layers = [LayerRecord(*entry) for entry in record["layers"]]
     cached = {layer.name for layer in layers if layer.cache}
@@ -586,14 +679,19 @@ def _put_back(paths: Paths, record: Mapping[str, Any], record_digest: str) -> No
         (paths.layers / f"{layer.name}.toml").write_text(layer.toml, encoding="utf-8")
     toml_file.write(paths.layers / f"{LAYER_NAME}.toml", {"types": {"cache": True}})
     anchor(paths.layers, record_digest)
-    _put_back_app(paths, record, store / "app")
+    _put_back_app(paths, record, store / "app", new_entries.finish())
 
 
-def _put_back_app(paths: Paths, record: Mapping[str, Any], store: Path) -> None:
-    """Make the app directory what the recorded build left (``store``: its copies)."""
+def _put_back_app(
+    paths: Paths, record: Mapping[str, Any], store: Path, written: AbstractSet[str] = NOTHING
+) -> None:
+    """Make the app directory what the recorded build left (``store``: its copies;
+    ``written``: the entries written already)."""
     for path in reversed(record["app_removed"]):
         _remove(paths.app / path)
     for path, kind, mode, _size, _content in record["app_changed"]:
+        if path in written:
+            continue
         target = paths.app / path
         if kind == "f":
             _put_file(store / path, target, mode)
@@ -619,7 +717,7 @@ def replay_unchanged(env: Mapping[str, str]) -> bool:
     output.configure(debug=output.debug_requested(env))
     started = time.monotonic()
     try:
-        record, digest, status = _check(paths, env)
+        record, digest, status, new_entries = _check(paths, env)
     except NotReplayed as refusal:
         for layer in paths.layers.iterdir():
             manifest.abandon(layer)
@@ -628,7 +726,7 @@ def replay_unchanged(env: Mapping[str, str]) -> bool:
     except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
         output.info(notices.replay_refused("record-unreadable", {"error": str(error)}))
         return False
-    _put_back(paths, record, digest)
+    _put_back(paths, record, digest, new_entries)
     if status:
         _keep_status(paths, digest, status)
     output.header("Reusing the previous build")

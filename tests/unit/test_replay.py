@@ -283,6 +283,68 @@ def test_a_refused_replay_keeps_no_status(build: Build, monkeypatch: pytest.Monk
     assert kept["status"] == ""
 
 
+def _new_entries_setting(tmp_path: Path) -> tuple[replay.Paths, list[list[object]]]:
+    """An app with a file and a directory, and a stored copy of the recorded app that has
+    them too (the file changed), a new tree and a new file in the old directory."""
+    paths = replay.Paths(*(tmp_path / name for name in ("app", "layers", "p", "plan", "bp", "b")))
+    (paths.app / "pkg").mkdir(parents=True)
+    (paths.app / "a.txt").write_text("old\n")
+    store = paths.layer / replay.STORE / "app"
+    (store / "new" / "x").mkdir(parents=True)
+    (store / "pkg").mkdir()
+    (store / "a.txt").write_text("new\n")
+    (store / "new" / "x" / "y.txt").write_text("y\n")
+    (store / "pkg" / "z.sh").write_text("#!/bin/sh\n")
+    (store / "new" / "link").symlink_to("x/y.txt")
+    changed: list[list[object]] = [
+        ["a.txt", "f", 0o644, 4, ""],
+        ["new", "d", 0o755, 0, ""],
+        ["new/link", "l", 0o777, 0, "x/y.txt"],
+        ["new/x", "d", 0o750, 0, ""],
+        ["new/x/y.txt", "f", 0o600, 2, ""],
+        ["pkg/z.sh", "f", 0o755, 10, ""],
+    ]
+    return paths, changed
+
+
+def test_new_app_entries_are_written_while_the_layers_are_checked(tmp_path: Path) -> None:
+    paths, changed = _new_entries_setting(tmp_path)
+    written = replay._NewEntries(paths, changed).finish()
+    assert written == {"new", "new/link", "new/x", "new/x/y.txt", "pkg/z.sh"}
+    assert (paths.app / "a.txt").read_text() == "old\n"  # a replaced file: put back later
+    assert (paths.app / "new" / "x" / "y.txt").read_text() == "y\n"
+    assert (paths.app / "new" / "link").readlink() == Path("x/y.txt")
+    modes = {p: (paths.app / p).lstat().st_mode & 0o7777 for p in ("new/x", "new/x/y.txt")}
+    assert modes == {"new/x": 0o750, "new/x/y.txt": 0o600}
+    assert os.access(paths.app / "pkg" / "z.sh", os.X_OK)
+
+
+def test_a_refused_replay_removes_the_new_app_entries(tmp_path: Path) -> None:
+    paths, changed = _new_entries_setting(tmp_path)
+    before = manifest.scan(paths.app, frozenset())
+    replay._NewEntries(paths, changed).undo()
+    assert manifest.scan(paths.app, frozenset()) == before
+    written = replay._NewEntries(paths, changed)
+    written.finish()
+    written.undo()  # however far it got
+    assert manifest.scan(paths.app, frozenset()) == before
+
+
+def test_a_refusal_after_the_app_digest_leaves_the_app_as_it_was(
+    build: Build, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The new entries (here the app's bytecode) are being written when a layer is found
+    changed: they are removed again."""
+    build.run()
+    build.restore()
+    (build.layers / "venv" / "lib" / "flask.py").write_text("app = 2\n")
+    before = build.exported()
+    assert not (build.app / "__pycache__").exists()
+    assert not replay.replay_unchanged(build.env)
+    assert "cannot be reused" in capsys.readouterr().out
+    assert build.exported() == before
+
+
 def test_what_every_container_has_its_own_of_is_not_an_input(build: Build) -> None:
     build.env["HOSTNAME"] = "a1b2c3"
     build.run()
