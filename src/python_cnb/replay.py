@@ -544,7 +544,7 @@ class _NewEntries:
                     target.mkdir()
                     target.chmod(stat.S_IMODE(mode))
                 else:
-                    target.symlink_to((self.store / path).readlink())
+                    _copy(self.store / path, target)  # a link
         except BaseException as error:  # raised again by finish()
             self.error = error
 
@@ -583,7 +583,7 @@ def _check(paths: Paths, env: Mapping[str, str]) -> _Checked:
     app_digest = manifest.tree_digest(paths.app)
     new_entries = _NewEntries(paths, record["app_changed"])  # not before the digest is taken
     try:
-        status = _finish_check(paths, env, record, digest, app_digest)
+        status = _finish_check(paths, env, record, layers, digest, app_digest)
     except BaseException:
         new_entries.undo()
         raise
@@ -591,10 +591,14 @@ def _check(paths: Paths, env: Mapping[str, str]) -> _Checked:
 
 
 def _finish_check(
-    paths: Paths, env: Mapping[str, str], record: Mapping[str, Any], digest: str, app_digest: str
+    paths: Paths,
+    env: Mapping[str, str],
+    record: Mapping[str, Any],
+    layers: Sequence[LayerRecord],
+    digest: str,
+    app_digest: str,
 ) -> str:
     """The checks of :func:`_check` after the app's digest; the status to keep."""
-    layers = [LayerRecord(*entry) for entry in record["layers"]]
     status = _recorded_status(paths, digest)
     current = buildpack_status(paths.buildpack)
     if status and current == status:
