@@ -505,7 +505,13 @@ def run_launches(
 ) -> None:
     """Launch to first HTTP 200, python-cnb's and by hand in pip's venv, ``launches`` times
     each, alternating (who goes first alternates too), so that both see the same machine:
-    on a shared one, a run of launches of one after all of the other's measured the load."""
+    on a shared one, a run of launches of one after all of the other's measured the load.
+
+    Each turn launches both twice: with the worker count the exec.d program chose (the
+    target's figure, ``first200``) and with ``WEB_CONCURRENCY=1`` (``first200.one``, a
+    diagnostic): gunicorn forks every worker at once and the first 200 waits for the first
+    worker whose import of the app is done, so with more workers than CPUs each launch takes
+    as long as the scheduler's luck makes it; one worker measures the image alone."""
     app_dir, venv = pip / "app", pip / "venv"
     if (app_dir / "manage.py").is_file():  # as the buildpack did at build time
         _run(
@@ -513,25 +519,29 @@ def run_launches(
             env=_clean_env(),
             cwd=app_dir,
         )
-    times: dict[str, list[float]] = {"python-cnb": [], "pip": []}
+    times: dict[str, list[float]] = {}
     for turn in range(launches):
-        for contender in ("python-cnb", "pip")[:: 1 if turn % 2 == 0 else -1]:
-            if contender == "python-cnb":
-                took = _launch(Workspace(ours / "ws"), app, ours)
-            else:
-                took = _by_hand(venv, app, app_dir, pip, report["launch"])
-            times[contender].append(took)
-            samples.add("first200", contender, took)
-    for contender, runs in times.items():
-        samples.add("first200.rep", contender, statistics.median(runs))
+        for metric, workers in (("first200", {}), ("first200.one", {"WEB_CONCURRENCY": "1"})):
+            for contender in ("python-cnb", "pip")[:: 1 if turn % 2 == 0 else -1]:
+                if contender == "python-cnb":
+                    took = _launch(Workspace(ours / "ws"), app, ours, workers)
+                else:
+                    took = _by_hand(venv, app, app_dir, pip, report["launch"], workers)
+                times.setdefault(f"{metric}\0{contender}", []).append(took)
+                samples.add(metric, contender, took)
+    for key, runs in times.items():
+        metric, contender = key.split("\0")
+        samples.add(f"{metric}.rep", contender, statistics.median(runs))
 
 
-def _launch(ws: Workspace, app: App, work: Path) -> float:
-    """Launch the web process, as the launcher does, until its first HTTP 200."""
+def _launch(ws: Workspace, app: App, work: Path, settings: Mapping[str, str]) -> float:
+    """Launch the web process, as the launcher does, until its first HTTP 200; ``settings``
+    are the container's own variables (``docker run -e``)."""
     port = free_port()
     log_path = work / "server.log"
     started = time.perf_counter()  # the launcher's work (env, exec.d) counts
-    spec = launch_spec(ws, process_type="web", env={"PORT": str(port), "BIND_HOST": "127.0.0.1"})
+    container = {"PORT": str(port), "BIND_HOST": "127.0.0.1", **settings}
+    spec = launch_spec(ws, process_type="web", env=container)
     process = _serve((spec.executable, *spec.argv[1:]), spec.env, spec.cwd, log_path)
     try:
         return _until_200(f"http://127.0.0.1:{port}{app.path}", process, log_path) - started
@@ -690,8 +700,16 @@ def run_baseline(
         shutil.rmtree(fresh)
 
 
-def _by_hand(venv: Path, app: App, app_dir: Path, work: Path, launch: dict[str, Any]) -> float:
-    """The web server the buildpack chose, started by hand in the plain venv."""
+def _by_hand(
+    venv: Path,
+    app: App,
+    app_dir: Path,
+    work: Path,
+    launch: dict[str, Any],
+    settings: Mapping[str, str],
+) -> float:
+    """The web server the buildpack chose, started by hand in the plain venv, with the
+    launch's settings and then ``settings``."""
     layers = launch["workspace"]
     argv = list(launch["argv"])
     if argv[0].startswith(layers):
@@ -706,6 +724,7 @@ def _by_hand(venv: Path, app: App, app_dir: Path, work: Path, launch: dict[str, 
     env.update(
         {"PATH": f"{venv / 'bin'}:{RUN_IMAGE_PATH}", "PORT": str(port), "BIND_HOST": "127.0.0.1"}
     )
+    env.update(settings)
     log_path = work / "server.log"
     started = time.perf_counter()
     process = _serve(argv, env, app_dir, log_path)
@@ -744,6 +763,7 @@ METRICS = (
     ("remove.deps", "Rebuild, one requirement removed: dependency step"),
     ("remove.buildpack", "Rebuild, one requirement removed: detect + build"),
     ("first200", "Launch to first HTTP 200"),
+    ("first200.one", "... with one worker (WEB_CONCURRENCY=1 for both; a diagnostic)"),
 )
 """For pip and uv, every build figure is their whole install: venv + install for a cold
 build and a changed requirement (a full reinstall), the second install for no change."""
@@ -955,13 +975,14 @@ def _spread_lines(runs: Mapping[str, Mapping[str, list[float]]]) -> list[str]:
         if metric in runs:
             cells = " | ".join(shown(runs[metric].get(c)) for c in CONTENDERS)
             lines.append(f"| {label} | {cells} |")
-    ours, pip = (
-        runs.get("first200.rep", {}).get("python-cnb"),
-        runs.get("first200.rep", {}).get("pip"),
-    )
-    if ours and pip:
-        ratios = ", ".join(f"{a / b:.2f}x" for a, b in zip(ours, pip) if b)
-        lines += ["", f"Launch to first HTTP 200 / by hand, each repetition's medians: {ratios}."]
+    for metric, said in (
+        ("first200.rep", "Launch to first HTTP 200 / by hand, each repetition's medians"),
+        ("first200.one.rep", "The same with one worker (WEB_CONCURRENCY=1; not a target)"),
+    ):
+        ours, pip = (runs.get(metric, {}).get(c) for c in ("python-cnb", "pip"))
+        if ours and pip:
+            ratios = ", ".join(f"{a / b:.2f}x" for a, b in zip(ours, pip) if b)
+            lines += ["", f"{said}: {ratios}."]
     return lines
 
 

@@ -1,5 +1,5 @@
 """bench.run's fourth app: its files come from git, checked against the digest its
-description records, with the benchmark's overlay on top."""
+description records, with the benchmark's overlay on top; and the report's launch lines."""
 
 from __future__ import annotations
 
@@ -85,3 +85,16 @@ def test_files_that_do_not_match_the_digest_stop_the_benchmark(
     with pytest.raises(run.BenchError, match="have digest"):
         run.materialise(app, lambda _: None)
     assert not app.source.exists()
+
+
+def test_the_report_shows_each_repetitions_launch_ratio_with_default_and_one_worker() -> None:
+    runs = {
+        "first200": {"python-cnb": [0.9, 0.7], "pip": [0.6, 0.7]},
+        "first200.rep": {"python-cnb": [0.9, 0.7], "pip": [0.6, 0.7]},
+        "first200.one": {"python-cnb": [0.44], "pip": [0.4]},
+        "first200.one.rep": {"python-cnb": [0.44], "pip": [0.4]},
+    }
+    lines = run._spread_lines(runs)
+    assert "Launch to first HTTP 200 / by hand, each repetition's medians: 1.50x, 1.00x." in lines
+    assert "The same with one worker (WEB_CONCURRENCY=1; not a target): 1.10x." in lines
+    assert any(line.startswith("| ... with one worker") for line in lines)
