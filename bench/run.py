@@ -519,7 +519,7 @@ def run_launches(
             env=_clean_env(),
             cwd=app_dir,
         )
-    times: dict[str, list[float]] = {}
+    times: dict[tuple[str, str], list[float]] = {}
     for turn in range(launches):
         for metric, workers in (("first200", {}), ("first200.one", {"WEB_CONCURRENCY": "1"})):
             for contender in ("python-cnb", "pip")[:: 1 if turn % 2 == 0 else -1]:
@@ -527,10 +527,9 @@ def run_launches(
                     took = _launch(Workspace(ours / "ws"), app, ours, workers)
                 else:
                     took = _by_hand(venv, app, app_dir, pip, report["launch"], workers)
-                times.setdefault(f"{metric}\0{contender}", []).append(took)
+                times.setdefault((metric, contender), []).append(took)
                 samples.add(metric, contender, took)
-    for key, runs in times.items():
-        metric, contender = key.split("\0")
+    for (metric, contender), runs in times.items():
         samples.add(f"{metric}.rep", contender, statistics.median(runs))
 
 
@@ -975,14 +974,14 @@ def _spread_lines(runs: Mapping[str, Mapping[str, list[float]]]) -> list[str]:
         if metric in runs:
             cells = " | ".join(shown(runs[metric].get(c)) for c in CONTENDERS)
             lines.append(f"| {label} | {cells} |")
+    recorded = Samples({metric: dict(figures) for metric, figures in runs.items()})
     for metric, said in (
         ("first200.rep", "Launch to first HTTP 200 / by hand, each repetition's medians"),
         ("first200.one.rep", "The same with one worker (WEB_CONCURRENCY=1; not a target)"),
     ):
-        ours, pip = (runs.get(metric, {}).get(c) for c in ("python-cnb", "pip"))
-        if ours and pip:
-            ratios = ", ".join(f"{a / b:.2f}x" for a, b in zip(ours, pip) if b)
-            lines += ["", f"{said}: {ratios}."]
+        ratios = recorded.rep_ratios(metric)
+        if ratios:
+            lines += ["", f"{said}: {', '.join(f'{ratio:.2f}x' for ratio in ratios)}."]
     return lines
 
 
