@@ -537,13 +537,27 @@ def _launch(ws: Workspace, app: App, work: Path, settings: Mapping[str, str]) ->
     """Launch the web process, as the launcher does, until its first HTTP 200; ``settings``
     are the container's own variables (``docker run -e``)."""
     port = free_port()
-    log_path = work / "server.log"
     started = time.perf_counter()  # the launcher's work (env, exec.d) counts
     container = {"PORT": str(port), "BIND_HOST": "127.0.0.1", **settings}
     spec = launch_spec(ws, process_type="web", env=container)
-    process = _serve((spec.executable, *spec.argv[1:]), spec.env, spec.cwd, log_path)
+    argv = (spec.executable, *spec.argv[1:])
+    return _first_200(started, argv, spec.env, spec.cwd, f"127.0.0.1:{port}{app.path}", work)
+
+
+def _first_200(
+    started: float,
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    cwd: Path,
+    address: str,
+    work: Path,
+) -> float:
+    """Start the server ``argv``, its log in ``work``, until ``http://ADDRESS`` answers 200:
+    the seconds since ``started``. The server is stopped whatever happens."""
+    log_path = work / "server.log"
+    process = _serve(argv, env, cwd, log_path)
     try:
-        return _until_200(f"http://127.0.0.1:{port}{app.path}", process, log_path) - started
+        return _until_200(f"http://{address}", process, log_path) - started
     finally:
         _stop(process)
 
@@ -724,13 +738,8 @@ def _by_hand(
         {"PATH": f"{venv / 'bin'}:{RUN_IMAGE_PATH}", "PORT": str(port), "BIND_HOST": "127.0.0.1"}
     )
     env.update(settings)
-    log_path = work / "server.log"
-    started = time.perf_counter()
-    process = _serve(argv, env, app_dir, log_path)
-    try:
-        return _until_200(f"http://127.0.0.1:{port}{app.path}", process, log_path) - started
-    finally:
-        _stop(process)
+    address = f"127.0.0.1:{port}{app.path}"
+    return _first_200(time.perf_counter(), argv, env, app_dir, address, work)
 
 
 def warm_caches(setting: Setting, app: App, work: Path) -> None:
