@@ -289,6 +289,21 @@ def _put_file(source: Path, target: Path, mode: int) -> None:
         os.close(reader)
 
 
+def _put_entry(copy: Path, target: Path, kind: str, mode: int) -> None:
+    """Make ``target``, where nothing is (a file may be), the recorded entry of ``kind``
+    with the permission bits ``mode``: a directory made empty, anything else from its
+    ``copy`` (a link's own bits are not set: Linux has none)."""
+    if kind == "f":
+        _put_file(copy, target, mode)
+    elif kind == "d":
+        target.mkdir()
+        target.chmod(stat.S_IMODE(mode))
+    else:
+        _copy(copy, target)
+        if kind != "l":
+            target.chmod(stat.S_IMODE(mode))
+
+
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         import shutil
@@ -537,14 +552,7 @@ class _NewEntries:
                     return
                 if self.made < len(self.roots) and path == self.roots[self.made]:
                     self.made += 1
-                target = self.app / path
-                if kind == "f":
-                    _put_file(self.store / path, target, mode)
-                elif kind == "d":
-                    target.mkdir()
-                    target.chmod(stat.S_IMODE(mode))
-                else:
-                    _copy(self.store / path, target)  # a link
+                _put_entry(self.store / path, self.app / path, kind, mode)
         except BaseException as error:  # raised again by finish()
             self.error = error
 
@@ -697,19 +705,12 @@ def _put_back_app(
         if path in written:
             continue
         target = paths.app / path
-        if kind == "f":
-            _put_file(store / path, target, mode)
+        if kind == "d" and target.is_dir() and not target.is_symlink():
+            target.chmod(stat.S_IMODE(mode))  # a directory stays, with its contents
             continue
-        if kind == "d":
-            if not target.is_dir() or target.is_symlink():
-                _remove(target)
-                target.mkdir()
-            target.chmod(stat.S_IMODE(mode))
-        else:
+        if kind != "f":  # _put_file replaces a file itself, with one open fewer
             _remove(target)
-            _copy(store / path, target)
-            if kind != "l":
-                target.chmod(stat.S_IMODE(mode))
+        _put_entry(store / path, target, kind, mode)
 
 
 def replay_unchanged(env: Mapping[str, str]) -> bool:
