@@ -857,6 +857,9 @@ def targets(
 
 
 def machine() -> dict[str, Any]:
+    """The machine, and the commit the run measures (``-dirty``: with uncommitted changes):
+    taken when the run starts, since committing while it runs changes neither the packaged
+    buildpack nor the bench's loaded code."""
     with Path("/proc/cpuinfo").open(encoding="utf-8") as handle:
         cpu = next(
             (line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), ""
@@ -1047,6 +1050,7 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     from tests.support.servers import FileServer  # the tests' static server, loopback only
 
+    measured = machine()  # before the buildpack is packaged: the commit it is made from
     python, mirror_dir = prepare(log, apps)
     manifest = toml_file.read(mirror_dir / "manifest.toml")
     version = subprocess.run(
@@ -1109,7 +1113,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                     shutil.rmtree(pip, ignore_errors=True)
     interpreter_bytes = tarball_size(tarball)
     result: dict[str, Any] = {
-        "machine": machine(),
+        "machine": measured,
         "reps": options.reps,
         "versions": {
             "CPython": version,
