@@ -347,3 +347,58 @@ def test_a_file_gone_while_a_forked_process_hashes_is_an_os_error(
     with pytest.raises(FileNotFoundError) as raised:
         manifest.scan(tmp_path)
     assert raised.value.filename.endswith("module21.py")
+
+
+def test_the_files_listed_before_the_work_is_shared_out_are_hashed_in_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entries this process lists before forking are the shallow ones, where a venv's
+    largest files are (``numpy.libs``): they are hashed with the rest, by whichever
+    process is free, not by this one before the others start."""
+    _tree(tmp_path)
+    alone = manifest.scan(tmp_path)
+    hashed: list[str] = []
+    real_entry, real_share = manifest._file_entry, manifest._list_in_processes
+
+    def recording(path: str) -> tuple[os.stat_result, Optional[str]]:
+        hashed.append(path)  # this process's own list: forked ones append to their copy
+        return real_entry(path)
+
+    shared: list[tuple[int, int]] = []
+
+    def sharing(tasks: list[manifest.Task]) -> list[list[object]]:
+        shared.append((len(hashed), sum(not is_tree for is_tree, _, _ in tasks)))
+        return real_share(tasks)
+
+    monkeypatch.setattr(manifest, "_file_entry", recording)
+    monkeypatch.setattr(manifest, "_list_in_processes", sharing)
+    monkeypatch.setattr(manifest, "FORK_AT", 20)
+    monkeypatch.setattr(manifest, "PROCESSES", 2)
+    assert manifest.scan(tmp_path) == alone
+    ((hashed_before, files_shared),) = shared
+    assert hashed_before == 0
+    assert files_shared > 0  # the tree's shallow files went out as tasks
+
+
+def test_a_file_that_became_a_directory_before_it_was_hashed_is_listed_as_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small tree is listed first and its files hashed after: what became a directory in
+    between is listed, with what it holds."""
+    (tmp_path / "a.py").write_text("A = 1\n")
+    (tmp_path / "b.py").write_text("B = 1\n")
+    real = manifest._file_entry
+
+    def replacing(path: str) -> tuple[os.stat_result, Optional[str]]:
+        if path.endswith("b.py") and Path(path).is_file():
+            Path(path).unlink()
+            Path(path).mkdir()
+            (Path(path) / "inner.py").write_text("INNER = 1\n")
+        return real(path)
+
+    monkeypatch.setattr(manifest, "_file_entry", replacing)
+    monkeypatch.setattr(manifest, "PROCESSES", 1)
+    found = manifest.scan(tmp_path)
+    assert sorted(found) == ["a.py", "b.py", "b.py/inner.py"]
+    assert found["b.py"].kind == "d"
+    assert found["b.py/inner.py"].kind == "f"
