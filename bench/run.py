@@ -1,7 +1,7 @@
 """``make bench``: python-cnb side by side with plain pip and with uv, on four apps.
 
     python -m bench.run [--reps 3] [--apps flask,django,heavy,bakerydemo] [--launches 3]
-                        [--out bench/results] [--keep]
+                        [--launch-seconds 60] [--out bench/results] [--keep]
 
 For each app (examples/flask-app, bench/apps/django-app, bench/apps/heavy-app, and
 wagtail/bakerydemo, described by bench/apps/bakerydemo.toml and materialised from git by
@@ -11,7 +11,8 @@ three contenders run:
 * **python-cnb**, with the lifecycle runner and the packaged buildpack: a cold build (empty
   cache, CPython downloaded from 127.0.0.1), a rebuild with no change, a rebuild with one
   requirement added, one with it removed again, then ``launch`` of the web process until the
-  first HTTP 200 (``--launches`` times), and the size of every launch layer;
+  first HTTP 200 (at least ``--launches`` times, more within ``--launch-seconds``), and the
+  size of every launch layer;
 * **pip**: what the Heroku, Paketo and Google buildpacks run for requirements.txt, done by
   hand: plain ``python -m venv`` and ``pip install -r requirements.txt`` with the venv's pip
   and a warm pip cache; "rebuilds" are a second install into the same venv (no change) or a
@@ -500,12 +501,38 @@ def run_buildpack(
     report["layers"] = launch_layers(ws, last.image)
 
 
+LAUNCH_SECONDS = 60.0
+"""How long the launch turns of one app and repetition go on for, beyond ``--launches``."""
+MOST_LAUNCHES = 40
+"""The most turns of one app and repetition."""
+
+
+def more_turns(done: int, launches: int, elapsed: float, seconds: float) -> bool:
+    """Whether :func:`run_launches` takes another turn after ``done`` turns that took
+    ``elapsed`` seconds: up to ``launches``, to an even number, then within ``seconds`` up
+    to :data:`MOST_LAUNCHES`."""
+    if done < launches or done % 2 == 1:  # as many turns with each contender first
+        return True
+    return elapsed < seconds and done < MOST_LAUNCHES
+
+
 def run_launches(
-    app: App, ours: Path, pip: Path, samples: Samples, report: dict[str, Any], launches: int
+    app: App,
+    ours: Path,
+    pip: Path,
+    samples: Samples,
+    report: dict[str, Any],
+    launches: int,
+    seconds: float = LAUNCH_SECONDS,
 ) -> None:
-    """Launch to first HTTP 200, python-cnb's and by hand in pip's venv, ``launches`` times
-    each, alternating (who goes first alternates too), so that both see the same machine:
-    on a shared one, a run of launches of one after all of the other's measured the load.
+    """Launch to first HTTP 200, python-cnb's and by hand in pip's venv, alternating (who
+    goes first alternates too), so that both see the same machine: on a shared one, a run of
+    launches of one after all of the other's measured the load. There are at least
+    ``launches`` turns, an even number (each contender first as often), and more while the
+    turns have taken less than ``seconds`` (at most :data:`MOST_LAUNCHES`): five gunicorn
+    workers on two CPUs spread a Django app's first 200 over 0.29 to 0.62 s, so a median of
+    five launches moved by a quarter between repetitions while one of thirty moved by a
+    twentieth; a fast app gets more turns, the heavy app (3 s a launch) its minimum.
 
     Each turn launches both twice: with the worker count the exec.d program chose (the
     target's figure, ``first200``) and with ``WEB_CONCURRENCY=1`` (``first200.one``, a
@@ -520,7 +547,9 @@ def run_launches(
             cwd=app_dir,
         )
     times: dict[tuple[str, str], list[float]] = {}
-    for turn in range(launches):
+    began = time.monotonic()
+    turn = 0
+    while more_turns(turn, launches, time.monotonic() - began, seconds):
         for metric, workers in (("first200", {}), ("first200.one", {"WEB_CONCURRENCY": "1"})):
             for contender in ("python-cnb", "pip")[:: 1 if turn % 2 == 0 else -1]:
                 if contender == "python-cnb":
@@ -529,6 +558,7 @@ def run_launches(
                     took = _by_hand(venv, app, app_dir, pip, report["launch"], workers)
                 times.setdefault((metric, contender), []).append(took)
                 samples.add(metric, contender, took)
+        turn += 1
     for (metric, contender), runs in times.items():
         samples.add(f"{metric}.rep", contender, statistics.median(runs))
 
@@ -580,19 +610,41 @@ def launch_layers(ws: Workspace, image: dict[str, Any]) -> dict[str, Any]:
     return layers
 
 
+VERIFY = """\
+import json, statistics, sys, time
+from pathlib import Path
+from python_cnb.layers import manifest
+directory, contents, reps = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+times = []
+for _ in range(reps):
+    started = time.perf_counter()
+    reasons = manifest.verify(directory, contents).reasons()
+    times.append(time.perf_counter() - started)
+    if reasons:
+        break
+print(json.dumps({"seconds": statistics.median(times), "reasons": reasons}))
+"""
+"""Times :func:`python_cnb.layers.manifest.verify` in a process of its own."""
+
+
 def verify_seconds(directory: Path, contents: str, reps: int = 3) -> float:
     """What checking a cached layer against its manifest costs before reuse (the median of
-    ``reps`` runs, as a rebuild does it: names, types, sizes, then every file hashed)."""
-    from python_cnb.layers import manifest as layer_manifest
-
-    times = []
-    for _ in range(reps):
-        started = time.perf_counter()
-        differences = layer_manifest.verify(directory, contents)
-        times.append(time.perf_counter() - started)
-        if differences.reasons():
-            raise RuntimeError(f"{directory} does not match its manifest: {differences.reasons()}")
-    return statistics.median(times)
+    ``reps`` runs, as a rebuild does it: names, types, sizes, then every file hashed). It
+    runs in a process of its own, with no threads, as in the build: in this one, which has
+    its servers' threads, the check would not fork and would read the layer in one process."""
+    completed = subprocess.run(
+        [sys.executable, "-c", VERIFY, str(directory), contents, str(reps)],
+        env={**_clean_env(), "PYTHONPATH": str(REPO / "src")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise BenchError(f"checking {directory} failed:\n{completed.stderr}")
+    found = json.loads(completed.stdout)
+    if found["reasons"]:
+        raise BenchError(f"{directory} does not match its manifest: {found['reasons']}")
+    return float(found["seconds"])
 
 
 def audit(layer: Path) -> list[str]:
@@ -1034,7 +1086,15 @@ def main(argv: Optional[list[str]] = None) -> int:
         "--launches",
         type=int,
         default=3,
-        help="launches to first HTTP 200 per contender and repetition (their spread is shown)",
+        help="launches to first HTTP 200 per contender and repetition, at least (their spread "
+        "is shown)",
+    )
+    parser.add_argument(
+        "--launch-seconds",
+        type=float,
+        default=LAUNCH_SECONDS,
+        help="launch turns go on, beyond --launches, while they have taken less than this "
+        f"(per app and repetition; at most {MOST_LAUNCHES} turns)",
     )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     parser.add_argument(
@@ -1107,7 +1167,15 @@ def main(argv: Optional[list[str]] = None) -> int:
                             shutil.rmtree(place, ignore_errors=True)
                 log(f"{app.name} #{rep + 1}: launches, python-cnb and by hand alternating")
                 ours, pip = work / app.name / f"python-cnb-{rep}", work / app.name / f"pip-{rep}"
-                run_launches(app, ours, pip, samples[app.name], reports[app.name], options.launches)
+                run_launches(
+                    app,
+                    ours,
+                    pip,
+                    samples[app.name],
+                    reports[app.name],
+                    options.launches,
+                    options.launch_seconds,
+                )
                 if not options.keep:
                     shutil.rmtree(ours, ignore_errors=True)
                     shutil.rmtree(pip, ignore_errors=True)

@@ -98,3 +98,19 @@ def test_the_report_shows_each_repetitions_launch_ratio_with_default_and_one_wor
     assert "Launch to first HTTP 200 / by hand, each repetition's medians: 1.50x, 1.00x." in lines
     assert "The same with one worker (WEB_CONCURRENCY=1; not a target): 1.10x." in lines
     assert any(line.startswith("| ... with one worker") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("done", "launches", "elapsed", "expected"),
+    [
+        (0, 3, 0.0, True),
+        (2, 3, 999.0, True),  # --launches is a minimum, whatever the time
+        (3, 3, 999.0, True),  # then to an even number: each contender first as often
+        (4, 3, 999.0, False),
+        (4, 3, 10.0, True),  # more while the time allows
+        (run.MOST_LAUNCHES, 3, 10.0, False),  # but not without end
+        (run.MOST_LAUNCHES - 1, 3, 10.0, True),
+    ],
+)
+def test_launch_turns(done: int, launches: int, elapsed: float, expected: bool) -> None:
+    assert run.more_turns(done, launches, elapsed, 60.0) is expected
