@@ -228,9 +228,7 @@ def _list(root: Path, exclude: frozenset[str]) -> list[list[Any]]:
         prefix, directory = pending[done]
         done += 1
         _list_dir(prefix, directory, exclude, out, pending, files)
-    for relative, path in files:  # a small tree: this process hashes it all
-        _list_file(relative, path, out, pending)
-    _list_subtrees([(True, *t) for t in pending[done:]], out)  # files become directories
+    _list_subtrees([(False, *file) for file in files], out)  # a small tree: hashed here
     return out
 
 
